@@ -1,0 +1,119 @@
+"""Argument checks shared by the public API.
+
+Every check raises ``ValueError`` naming the argument, the value given and what would work, so a
+learner's typo is answered by a sentence rather than a broadcasting error three calls deeper.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_generator(seed: int | np.random.Generator | None, name: str = "seed") -> np.random.Generator:
+    """A ``numpy.random.Generator`` from a seed, or the Generator itself."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        if seed is not None and seed < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {seed}")
+        return np.random.default_rng(seed)
+    raise ValueError(
+        f"{name} must be an integer, None or a numpy.random.Generator, got {type(seed).__name__}"
+    )
+
+
+def positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def positive_float(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return float(value)
+
+
+def in_range(name: str, value, low: float, high: float, *, high_open: bool = False) -> float:
+    """``low <= value <= high`` (or ``< high`` with ``high_open``)."""
+    bracket = ")" if high_open else "]"
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and low <= value
+        and (value < high if high_open else value <= high)
+    )
+    if not ok:
+        raise ValueError(f"{name} must be in [{low}, {high}{bracket}, got {value!r}")
+    return float(value)
+
+
+def float_dtype(name: str, dtype) -> np.dtype:
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in FLOAT_DTYPES:
+        raise ValueError(f"{name} must be float32 or float64, got {dtype!r}")
+    return resolved
+
+
+def finite(name: str, x: np.ndarray) -> None:
+    # One reduction is far cheaper than an elementwise isfinite(); a non-finite sum is then
+    # confirmed elementwise, because a sum of large finite values can overflow on its own.
+    if x.size and not np.isfinite(x.sum()) and not np.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or inf; clean or normalise the data first")
+
+
+def features(name: str, x, width: int, dtype: np.dtype) -> np.ndarray:
+    """``x`` as a (N, width) array of ``dtype``; (N, 1, 28, 28) images are flattened."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "fiub":
+        raise ValueError(f"{name} must hold numbers, got dtype {x.dtype}")
+    if x.ndim == 1 and x.shape[0] == width:
+        x = x[np.newaxis]
+    elif x.ndim > 2:
+        x = x.reshape(x.shape[0], -1)
+    if x.ndim != 2 or x.shape[1] != width:
+        raise ValueError(
+            f"{name} must have {width} features per sample (shape (N, {width})), "
+            f"got shape {np.shape(x)}"
+        )
+    x = np.asarray(x, dtype=dtype)
+    finite(name, x)
+    return x
+
+
+def labels(name: str, t, n_samples: int, n_classes: int) -> np.ndarray:
+    """Integer class indices of shape (N,), from indices or one-hot rows."""
+    t = np.asarray(t)
+    if t.ndim == 2 and t.shape[0] == 1 and n_samples == 1 and t.shape[1] == n_classes:
+        pass
+    elif t.ndim == 0 and n_samples == 1:
+        t = t.reshape(1)
+    if t.ndim == 2:
+        if t.shape != (n_samples, n_classes):
+            raise ValueError(
+                f"{name} as one-hot rows must have shape ({n_samples}, {n_classes}), got {t.shape}"
+            )
+        t = t.argmax(axis=1)
+    elif t.ndim != 1 or t.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} must hold {n_samples} labels (shape ({n_samples},) or one-hot "
+            f"({n_samples}, {n_classes})), got shape {t.shape}"
+        )
+    if t.dtype.kind not in "iu":
+        if t.dtype.kind == "f" and t.size and np.all(np.isfinite(t)) and np.all(t == np.round(t)):
+            t = t.astype(np.int64)
+        else:
+            raise ValueError(f"{name} must hold integer class indices, got dtype {t.dtype}")
+    if t.size and (t.min() < 0 or t.max() >= n_classes):
+        bad = t[(t < 0) | (t >= n_classes)][0]
+        raise ValueError(f"{name} has label {bad}, outside the valid range 0..{n_classes - 1}")
+    return t

@@ -1,0 +1,77 @@
+"""Network parameters to and from ``.npz`` files (never pickle).
+
+The book pickles whole networks; a pickle runs code when loaded. Here a file holds plain arrays:
+every entry of ``network.params`` plus its non-trainable ``buffers`` (batch-norm running
+statistics), saved with ``allow_pickle=False`` semantics and read back with it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+
+def _arrays_of(network) -> dict[str, np.ndarray]:
+    arrays = dict(network.params)
+    arrays.update(getattr(network, "buffers", {}))
+    return arrays
+
+
+def save_params(network, path) -> Path:
+    """Writes ``network``'s params and buffers to ``path`` (a ``.npz``), atomically.
+
+    The file is written beside its destination under a temporary name and renamed into place,
+    so an interrupted save never leaves a half-written file under the real name.
+    """
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise ValueError(f"path must end in .npz, got {str(path)!r}")
+    if not path.parent.is_dir():
+        raise ValueError(f"the folder {str(path.parent)!r} of path does not exist; create it first")
+    arrays = {key: np.ascontiguousarray(value) for key, value in _arrays_of(network).items()}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_params(network, path) -> None:
+    """Copies the arrays saved in ``path`` into ``network`` in place.
+
+    Every key must be present with the network's shape; nothing is copied unless all match, so
+    a failed load leaves the network as it was.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no parameter file at {str(path)!r}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            stored = {key: data[key] for key in data.files}
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ValueError(f"{str(path)!r} is not a readable .npz parameter file: {error}") from error
+    targets = _arrays_of(network)
+    missing = sorted(set(targets) - set(stored))
+    if missing:
+        raise ValueError(f"{str(path)!r} lacks parameter(s) {', '.join(missing)}")
+    unexpected = sorted(set(stored) - set(targets))
+    if unexpected:
+        raise ValueError(
+            f"{str(path)!r} holds parameter(s) {', '.join(unexpected)} the network does not have"
+        )
+    for key, target in targets.items():
+        if stored[key].shape != target.shape:
+            raise ValueError(
+                f"parameter {key} in {str(path)!r} has shape {stored[key].shape}, "
+                f"but the network's {key} has shape {target.shape}"
+            )
+    for key, target in targets.items():
+        target[...] = stored[key]

@@ -1,0 +1,278 @@
+"""One configurable fully connected network (book 4.5, 5.7, 6.1–6.4) and the chapter-4 TwoLayerNet.
+
+The book has ``MultiLayerNet`` and ``MultiLayerNetExtend`` (batch norm and dropout), nearly
+identical; here one class covers both. Layers, in order, for each hidden layer k:
+
+    Affine{k} → [BatchNorm{k}] → Activation{k} → [Dropout{k}]
+
+then the output Affine and SoftmaxWithLoss. ``params`` holds W1, b1, gamma1, beta1, …, W{L}, b{L}
+as views into one contiguous buffer shared with the layers (and ``gradient`` returns views into a
+second one), so every update must be in place: ``params[key] -= …``, never ``params[key] = …``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from dlfs import _checks
+from dlfs.init import weight_scale
+from dlfs.layers import (
+    ACTIVATION_LAYERS,
+    Affine,
+    BatchNormalization,
+    Dropout,
+    SoftmaxWithLoss,
+)
+
+
+def param_key(name: str, index: int) -> str:
+    """The book's parameter names: param_key('W', 1) == 'W1'."""
+    return f"{name}{index}"
+
+
+def _flat_views(shapes: dict[str, tuple[int, ...]], dtype) -> tuple[np.ndarray, dict]:
+    """One zeroed buffer and a dict of C-contiguous views into it, one per shape."""
+    sizes = {key: int(np.prod(shape)) for key, shape in shapes.items()}
+    buffer = np.zeros(sum(sizes.values()), dtype=dtype)
+    views, start = {}, 0
+    for key, shape in shapes.items():
+        views[key] = buffer[start:start + sizes[key]].reshape(shape)
+        start += sizes[key]
+    return buffer, views
+
+
+class MultiLayerNet:
+    """Fully connected network with optional batch norm, dropout and L2 weight decay.
+
+    Args:
+        input_size: features per sample (784 for MNIST).
+        hidden_sizes: widths of the hidden layers, e.g. [100] * 4; may be empty.
+        output_size: number of classes.
+        activation: 'relu', 'sigmoid' or 'tanh'.
+        weight_init: σ as a number, or 'he'/'relu', 'xavier'/'sigmoid', 'glorot' (dlfs.init).
+        weight_decay_lambda: λ ≥ 0 of the L2 term ½λΣ‖W‖² added to the loss (all W, output
+            layer included, no biases), whose gradient λW backprop adds to each dW.
+        use_batchnorm: insert BatchNormalization after each hidden Affine.
+        dropout_ratio: p in [0, 1); 0 means no Dropout layers (inverted dropout, dlfs.layers).
+        dtype: float32 (default, training) or float64 (gradient checks).
+        seed: int or numpy Generator for the weights and the dropout masks.
+        batchnorm_momentum, batchnorm_eps: see dlfs.layers.BatchNormalization.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_sizes: Sequence[int],
+        output_size: int,
+        activation: str = "relu",
+        weight_init="relu",
+        weight_decay_lambda: float = 0.0,
+        use_batchnorm: bool = False,
+        dropout_ratio: float = 0.0,
+        dtype=np.float32,
+        seed=0,
+        batchnorm_momentum: float = 0.9,
+        batchnorm_eps: float = 1e-6,
+    ):
+        self.input_size = _checks.positive_int("input_size", input_size)
+        self.output_size = _checks.positive_int("output_size", output_size)
+        if isinstance(hidden_sizes, (int, np.integer)):
+            hidden_sizes = [hidden_sizes]
+        self.hidden_sizes = [
+            _checks.positive_int(f"hidden_sizes[{i}]", size) for i, size in enumerate(hidden_sizes)
+        ]
+        if activation not in ACTIVATION_LAYERS:
+            raise ValueError(
+                f"activation must be one of {', '.join(ACTIVATION_LAYERS)}, got {activation!r}"
+            )
+        self.activation = activation
+        self.weight_init = weight_init
+        if weight_decay_lambda != 0:
+            _checks.positive_float("weight_decay_lambda", weight_decay_lambda)
+        self.weight_decay_lambda = float(weight_decay_lambda)
+        self.use_batchnorm = bool(use_batchnorm)
+        self.dropout_ratio = _checks.in_range("dropout_ratio", dropout_ratio, 0.0, 1.0,
+                                              high_open=True)
+        self.dtype = _checks.float_dtype("dtype", dtype)
+        rng = _checks.as_generator(seed)
+
+        sizes = [self.input_size, *self.hidden_sizes, self.output_size]
+        self.n_layers = len(sizes) - 1
+        shapes: dict[str, tuple[int, ...]] = {}
+        for k in range(1, self.n_layers + 1):
+            shapes[param_key("W", k)] = (sizes[k - 1], sizes[k])
+            shapes[param_key("b", k)] = (sizes[k],)
+            if self.use_batchnorm and k < self.n_layers:
+                shapes[param_key("gamma", k)] = (sizes[k],)
+                shapes[param_key("beta", k)] = (sizes[k],)
+        self._param_buffer, self.params = _flat_views(shapes, self.dtype)
+        self._grad_buffer, self.grads = _flat_views(shapes, self.dtype)
+        # Scales are resolved before any draw so a bad weight_init fails with nothing half-built.
+        scales = [weight_scale(weight_init, sizes[k - 1], sizes[k]) for k in range(1, len(sizes))]
+        for k, scale in enumerate(scales, start=1):
+            # Drawn in float64 and rounded, so float32 and float64 nets start at the same point.
+            self.params[param_key("W", k)][...] = scale * rng.standard_normal(
+                (sizes[k - 1], sizes[k]))
+            if self.use_batchnorm and k < self.n_layers:
+                self.params[param_key("gamma", k)][...] = 1
+
+        self.buffers: dict[str, np.ndarray] = {}
+        self.layers: list = []
+        dropout_rngs = rng.spawn(self.n_layers)
+        p, g = self.params, self.grads
+        for k in range(1, self.n_layers + 1):
+            W, b = param_key("W", k), param_key("b", k)
+            self.layers.append(Affine(p[W], p[b], g[W], g[b], need_dx=k > 1))
+            if k == self.n_layers:
+                break
+            if self.use_batchnorm:
+                gamma, beta = param_key("gamma", k), param_key("beta", k)
+                bn = BatchNormalization(
+                    p[gamma], p[beta], momentum=batchnorm_momentum, eps=batchnorm_eps,
+                    dgamma=g[gamma], dbeta=g[beta],
+                )
+                self.buffers[param_key("running_mean", k)] = bn.running_mean
+                self.buffers[param_key("running_var", k)] = bn.running_var
+                self.layers.append(bn)
+            self.layers.append(ACTIVATION_LAYERS[activation]())
+            if self.dropout_ratio > 0:
+                self.layers.append(Dropout(self.dropout_ratio, dropout_rngs[k - 1]))
+        self.last_layer = SoftmaxWithLoss()
+        self.last_loss = None
+
+    # -- inputs -------------------------------------------------------------------------------
+    def _inputs(self, x, t=None):
+        x = _checks.features("x", x, self.input_size, self.dtype)
+        if t is None:
+            return x
+        return x, _checks.labels("t", t, x.shape[0], self.output_size)
+
+    def _weights(self):
+        return (self.params[param_key("W", k)] for k in range(1, self.n_layers + 1))
+
+    # -- forward ------------------------------------------------------------------------------
+    def _predict(self, x, train_flg):
+        for layer in self.layers:
+            x = layer.forward(x, train_flg)
+        return x
+
+    def predict(self, x, train_flg: bool = False):
+        """Class scores (before softmax): x (N, input_size) -> (N, output_size)."""
+        return self._predict(self._inputs(x), train_flg)
+
+    def _loss(self, x, labels, train_flg):
+        loss = self.last_layer.forward(self._predict(x, train_flg), labels)
+        if self.weight_decay_lambda:
+            loss += 0.5 * self.weight_decay_lambda * sum(
+                float(np.dot(W.ravel(), W.ravel())) for W in self._weights())
+        return float(loss)
+
+    def loss(self, x, t, train_flg: bool = False) -> float:
+        """Mean cross-entropy plus ½λΣ‖W‖². The book's default train_flg=False evaluates in test
+        mode (no dropout, batch-norm running statistics)."""
+        x, labels = self._inputs(x, t)
+        return self._loss(x, labels, train_flg)
+
+    def accuracy(self, x, t, batch_size: int = 1000) -> float:
+        """Fraction of samples whose highest score is the label, in test mode, ``batch_size``
+        samples at a time so that 60 000 samples never need one (60 000, 100) activation."""
+        batch_size = _checks.positive_int("batch_size", batch_size)
+        x, labels = self._inputs(x, t)
+        if x.shape[0] == 0:
+            raise ValueError("x must hold at least one sample to measure accuracy")
+        correct = 0
+        for start in range(0, x.shape[0], batch_size):
+            scores = self._predict(x[start:start + batch_size], train_flg=False)
+            correct += int(np.count_nonzero(scores.argmax(axis=1) ==
+                                            labels[start:start + batch_size]))
+        return correct / x.shape[0]
+
+    # -- backward -----------------------------------------------------------------------------
+    def _loss_and_gradient(self, x, labels):
+        self.last_loss = self._loss(x, labels, train_flg=True)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        if self.weight_decay_lambda:
+            for k in range(1, self.n_layers + 1):
+                key = param_key("W", k)
+                self.grads[key] += self.weight_decay_lambda * self.params[key]
+        return self.last_loss, self.grads
+
+    def loss_and_gradient(self, x, t):
+        """Training-mode loss and backprop gradients from one forward and one backward pass."""
+        x, labels = self._inputs(x, t)
+        return self._loss_and_gradient(x, labels)
+
+    def gradient(self, x, t) -> dict[str, np.ndarray]:
+        """∂L/∂param for every key of ``params`` by backprop, in training mode (book 5.7).
+
+        The arrays returned belong to the network and are overwritten by the next call; copy
+        them to keep them. The loss of the same forward pass is left in ``last_loss``.
+        """
+        return self.loss_and_gradient(x, t)[1]
+
+    def numerical_gradient(self, x, t, h: float = 1e-4) -> dict[str, np.ndarray]:
+        """∂L/∂param by central differences on the training-mode loss (slow: 2 losses per
+        parameter element; for gradient checks on a few samples, in float64)."""
+        from dlfs.gradient import numerical_gradient
+
+        x, labels = self._inputs(x, t)
+
+        def loss_of(_):
+            return self._loss(x, labels, train_flg=True)
+
+        return {key: numerical_gradient(loss_of, value, h) for key, value in self.params.items()}
+
+    @contextlib.contextmanager
+    def gradient_check_mode(self):
+        """Holds each dropout mask fixed and restores the batch-norm running statistics on exit,
+        so repeated loss evaluations see one function and leave the network as it was."""
+        saved = {key: value.copy() for key, value in self.buffers.items()}
+        dropouts = [layer for layer in self.layers if isinstance(layer, Dropout)]
+        for layer in dropouts:
+            layer.frozen = True
+        try:
+            yield self
+        finally:
+            for layer in dropouts:
+                layer.frozen = False
+            for key, value in saved.items():
+                self.buffers[key][...] = value
+
+    def __repr__(self):
+        sizes = [self.input_size, *self.hidden_sizes, self.output_size]
+        extras = []
+        if self.use_batchnorm:
+            extras.append("batchnorm")
+        if self.dropout_ratio:
+            extras.append(f"dropout={self.dropout_ratio}")
+        if self.weight_decay_lambda:
+            extras.append(f"weight_decay_lambda={self.weight_decay_lambda}")
+        extra = ", " + ", ".join(extras) if extras else ""
+        return (f"{type(self).__name__}({'-'.join(map(str, sizes))}, {self.activation}, "
+                f"weight_init={self.weight_init!r}{extra}, dtype={self.dtype.name})")
+
+
+class TwoLayerNet(MultiLayerNet):
+    """The chapter-4 network (book 4.5.1): Affine → Sigmoid → Affine → SoftmaxWithLoss.
+
+    W ~ weight_init_std·N(0, 1), b = 0. Same keys (W1, b1, W2, b2) and methods as MultiLayerNet.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        weight_init_std: float = 0.01,
+        dtype=np.float32,
+        seed=0,
+    ):
+        super().__init__(
+            input_size, [hidden_size], output_size, activation="sigmoid",
+            weight_init=weight_init_std, dtype=dtype, seed=seed,
+        )

@@ -1,0 +1,185 @@
+"""The Trainer: mini-batch training with a history of loss and accuracy (book 4.5.2, 6 Trainer).
+
+Differences from the book's ``common/trainer.py``, each deliberate:
+  - an epoch is ceil(N / batch_size) iterations over a fresh permutation (``sampling='epoch'``);
+    the book draws every batch with replacement (``sampling='replacement'``) and counts epochs
+    with a float ``iter_per_epoch``, so its "epochs" drift when N is not a multiple of the batch;
+  - accuracy is measured once before training (epoch 0) and after each epoch, so the history
+    has epochs + 1 points;
+  - the logged loss is the training-mode loss of the very forward pass used for the gradient
+    (the book logs a second, test-mode forward pass);
+  - a NaN or inf loss stops training with ``TrainingDiverged`` naming the iteration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dlfs import _checks
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or inf; ``iteration`` and ``loss`` say when and what."""
+
+    def __init__(self, iteration: int, epoch: int, loss: float):
+        self.iteration, self.epoch, self.loss = iteration, epoch, loss
+        super().__init__(
+            f"the training loss became {loss} at iteration {iteration} (epoch {epoch}); "
+            "lower the learning rate, check the weight initialisation, or add batch norm"
+        )
+
+
+@dataclass
+class History:
+    """What a training run recorded."""
+
+    train_loss: list[float] = field(default_factory=list)  # one per iteration
+    train_acc: list[float] = field(default_factory=list)  # one per evaluation
+    test_acc: list[float] = field(default_factory=list)
+    eval_epochs: list[int] = field(default_factory=list)  # 0, 1, …, epochs
+    eval_iterations: list[int] = field(default_factory=list)  # updates done before each eval
+    learning_rates: list[float] = field(default_factory=list)  # per iteration, with a schedule
+
+    def as_dict(self) -> dict[str, list]:
+        return {name: list(value) for name, value in self.__dict__.items()}
+
+
+SAMPLING = ("epoch", "replacement")
+
+
+class Trainer:
+    """Trains ``network`` with ``optimizer`` on mini-batches and records a History.
+
+    Args:
+        network: a MultiLayerNet (anything with ``loss_and_gradient``/``gradient``, ``params``,
+            ``accuracy``).
+        optimizer: any object with ``update(params, grads)`` (dlfs.optim).
+        x_train, t_train, x_test, t_test: data; labels as indices or one-hot rows.
+        epochs: passes over the training set (≥ 1).
+        batch_size: samples per update; larger than the training set means the whole set.
+        evaluate_sample_num_per_epoch: measure accuracy on only the first n samples of each set
+            (the book's option, for speed); None uses all.
+        lr_schedule: callable iteration -> learning rate (dlfs.schedules), applied to
+            ``optimizer.lr`` before each update.
+        sampling: 'epoch' (a permutation per epoch) or 'replacement' (the book's).
+        seed: int or Generator for the batch order.
+        progress: show a tqdm progress bar (when tqdm is installed).
+    """
+
+    def __init__(
+        self,
+        network,
+        optimizer,
+        x_train,
+        t_train,
+        x_test,
+        t_test,
+        epochs: int = 20,
+        batch_size: int = 100,
+        evaluate_sample_num_per_epoch: int | None = None,
+        lr_schedule: Callable[[int], float] | None = None,
+        sampling: str = "epoch",
+        seed=0,
+        progress: bool = False,
+    ):
+        if not callable(getattr(optimizer, "update", None)):
+            raise ValueError(
+                "optimizer must have an update(params, grads) method, "
+                f"got {type(optimizer).__name__}"
+            )
+        if sampling not in SAMPLING:
+            raise ValueError(f"sampling must be one of {', '.join(SAMPLING)}, got {sampling!r}")
+        self.network, self.optimizer = network, optimizer
+        self.x_train, self.t_train = network._inputs(x_train, t_train)
+        self.x_test, self.t_test = network._inputs(x_test, t_test)
+        if self.x_train.shape[0] == 0:
+            raise ValueError("x_train must hold at least one sample")
+        self.epochs = _checks.positive_int("epochs", epochs)
+        self.batch_size = min(_checks.positive_int("batch_size", batch_size),
+                              self.x_train.shape[0])
+        if evaluate_sample_num_per_epoch is not None:
+            _checks.positive_int("evaluate_sample_num_per_epoch", evaluate_sample_num_per_epoch)
+        self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
+        if lr_schedule is not None and not callable(lr_schedule):
+            raise ValueError("lr_schedule must be callable (iteration -> learning rate)")
+        if lr_schedule is not None and not hasattr(optimizer, "lr"):
+            raise ValueError("lr_schedule needs an optimizer with an lr attribute")
+        self.lr_schedule = lr_schedule
+        self.sampling = sampling
+        self.rng = _checks.as_generator(seed)
+        self.progress = progress
+        self.iter_per_epoch = math.ceil(self.x_train.shape[0] / self.batch_size)
+        self.max_iter = self.epochs * self.iter_per_epoch
+        self.history = History()
+
+    def _batches(self):
+        n = self.x_train.shape[0]
+        for _ in range(self.epochs):
+            if self.sampling == "epoch":
+                order = self.rng.permutation(n)
+                for start in range(0, self.iter_per_epoch * self.batch_size, self.batch_size):
+                    yield order[start:start + self.batch_size]
+            else:
+                for _ in range(self.iter_per_epoch):
+                    yield self.rng.choice(n, self.batch_size)
+
+    def _evaluate(self, epoch: int, iteration: int) -> None:
+        n = self.evaluate_sample_num_per_epoch
+        train = (self.x_train, self.t_train) if n is None else (self.x_train[:n], self.t_train[:n])
+        test = (self.x_test, self.t_test) if n is None else (self.x_test[:n], self.t_test[:n])
+        self.history.train_acc.append(self.network.accuracy(*train))
+        self.history.test_acc.append(self.network.accuracy(*test))
+        self.history.eval_epochs.append(epoch)
+        self.history.eval_iterations.append(iteration)
+
+    def _step(self, x_batch, t_batch) -> float:
+        network = self.network
+        if hasattr(network, "_loss_and_gradient"):
+            loss, grads = network._loss_and_gradient(x_batch, t_batch)
+        else:
+            grads = network.gradient(x_batch, t_batch)
+            loss = network.loss(x_batch, t_batch, train_flg=True)
+        self.optimizer.update(network.params, grads)
+        return loss
+
+    def train(self) -> History:
+        """Runs every epoch and returns the history (also kept in ``self.history``)."""
+        bar = _progress_bar(self.max_iter, self.progress)
+        self._evaluate(0, 0)
+        try:
+            for iteration, index in enumerate(self._batches()):
+                if self.lr_schedule is not None:
+                    self.optimizer.lr = float(self.lr_schedule(iteration))
+                    self.history.learning_rates.append(self.optimizer.lr)
+                loss = self._step(self.x_train[index], self.t_train[index])
+                epoch = iteration // self.iter_per_epoch + 1
+                if not math.isfinite(loss):
+                    raise TrainingDiverged(iteration, epoch, loss)
+                self.history.train_loss.append(loss)
+                if (iteration + 1) % self.iter_per_epoch == 0:
+                    self._evaluate(epoch, iteration + 1)
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{loss:.3f}",
+                                        test_acc=f"{self.history.test_acc[-1]:.3f}")
+                if bar is not None:
+                    bar.update()
+        finally:
+            if bar is not None:
+                bar.close()
+        return self.history
+
+    @property
+    def final_test_accuracy(self) -> float:
+        return self.history.test_acc[-1]
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="it", leave=False)

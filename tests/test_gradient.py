@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
+
+from dlfs.gradient import (
+    gradient_descent,
+    numerical_diff,
+    numerical_gradient,
+    relative_error,
+)
+
+
+def test_numerical_diff_reproduces_the_books_tangent_slopes():
+    # Book 4.3.2: f(x) = 0.01x² + 0.1x has f'(5) = 0.2 and f'(10) = 0.3.
+    def f(x):
+        return 0.01 * x**2 + 0.1 * x
+
+    assert numerical_diff(f, 5.0) == pytest.approx(0.2, abs=1e-10)
+    assert numerical_diff(f, 10.0) == pytest.approx(0.3, abs=1e-10)
+
+
+def test_numerical_gradient_of_sum_of_squares_at_the_books_points():
+    def f(x):
+        return np.sum(x**2)
+
+    for point, expected in [([3.0, 4.0], [6, 8]), ([0.0, 2.0], [0, 4]), ([3.0, 0.0], [6, 0])]:
+        np.testing.assert_allclose(numerical_gradient(f, np.array(point)), expected, atol=1e-8)
+
+
+def test_numerical_gradient_works_on_a_0d_array_and_a_3d_array():
+    scalar = np.array(1.5)
+    assert numerical_gradient(lambda x: float(x) ** 3, scalar) == pytest.approx(3 * 1.5**2)
+    cube = np.arange(24, dtype=np.float64).reshape(2, 3, 4)
+    np.testing.assert_allclose(numerical_gradient(lambda x: np.sum(x**2), cube), 2 * cube,
+                               atol=1e-6)
+
+
+@given(arrays(np.float64, array_shapes(max_dims=3, max_side=4),
+              elements=st.floats(-1e3, 1e3, allow_nan=False)))
+def test_numerical_gradient_restores_its_input_exactly(x):
+    before = x.copy()
+    numerical_gradient(lambda v: float(np.sum(np.sin(v))), x)
+    np.testing.assert_array_equal(x, before)
+
+
+def test_numerical_gradient_restores_its_input_when_f_raises():
+    x = np.array([1.0, 2.0, 3.0])
+    calls = []
+
+    def f(v):
+        calls.append(v.copy())
+        if len(calls) == 4:
+            raise RuntimeError("boom")
+        return float(v.sum())
+
+    with pytest.raises(RuntimeError, match="boom"):
+        numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(calls[3], [1.0, 2.0 - 1e-4, 3.0])
+
+
+def test_numerical_gradient_in_float32_divides_by_the_step_actually_taken():
+    x = np.array([1000.0, 3.0], dtype=np.float32)
+    grad = numerical_gradient(lambda v: float(np.sum(v.astype(np.float64))), x)
+    np.testing.assert_allclose(grad, [1.0, 1.0], rtol=1e-6)
+
+
+def test_numerical_gradient_rejects_integer_arrays():
+    with pytest.raises(ValueError, match="floating-point numpy array"):
+        numerical_gradient(lambda v: 0.0, np.array([1, 2]))
+
+
+def test_gradient_descent_path_follows_the_books_example():
+    def f(x):
+        return x[0] ** 2 + x[1] ** 2
+
+    init = np.array([-3.0, 4.0])
+    path = gradient_descent(f, init, lr=0.1, step_num=100)
+    assert path.shape == (101, 2)
+    np.testing.assert_array_equal(path[0], [-3.0, 4.0])
+    np.testing.assert_array_equal(init, [-3.0, 4.0])
+    # Exact rule x ← 0.8x: 0.8^100·(−3, 4) ≈ (−6.1e-10, 8.1e-10), as the book prints.
+    np.testing.assert_allclose(path[-1], 0.8**100 * np.array([-3.0, 4.0]), rtol=1e-5)
+    np.testing.assert_allclose(path[1], [-2.4, 3.2], rtol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_gradient_descent_too_large_and_too_small_rates_fail_as_the_book_says():
+    def f(x):
+        return x[0] ** 2 + x[1] ** 2
+
+    big = gradient_descent(f, [-3.0, 4.0], lr=10.0, step_num=100)[-1]
+    small = gradient_descent(f, [-3.0, 4.0], lr=1e-10, step_num=100)[-1]
+    assert np.linalg.norm(big) > 1e10
+    np.testing.assert_allclose(small, [-3.0, 4.0], rtol=1e-7)
+
+
+def test_gradient_descent_rejects_non_positive_learning_rates():
+    with pytest.raises(ValueError, match="lr must be > 0, got -0.1"):
+        gradient_descent(lambda x: 0.0, [1.0], lr=-0.1)
+
+
+def test_relative_error_is_zero_for_equal_and_one_for_opposite_gradients():
+    a = np.array([1.0, -2.0])
+    assert relative_error(a, a) == 0
+    assert relative_error(a, -a) == pytest.approx(1.0)
+    assert relative_error(np.zeros(2), np.full(2, 1e-12)) < 1e-8

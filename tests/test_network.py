@@ -1,0 +1,149 @@
+import numpy as np
+import pytest
+import torch
+
+from dlfs import MultiLayerNet, TwoLayerNet
+from dlfs.gradient import gradient_check
+from dlfs.optim import SGD
+
+NETWORK_CASES = {
+    "relu": dict(activation="relu"),
+    "sigmoid": dict(activation="sigmoid", weight_init="xavier"),
+    "tanh-batchnorm": dict(activation="tanh", use_batchnorm=True),
+    "relu-batchnorm-dropout-decay": dict(activation="relu", use_batchnorm=True,
+                                         dropout_ratio=0.2, weight_decay_lambda=0.1),
+    "sigmoid-dropout-decay": dict(activation="sigmoid", dropout_ratio=0.3,
+                                  weight_decay_lambda=0.05),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NETWORK_CASES))
+def test_whole_network_backprop_matches_numerical_gradient(case, rng):
+    net = MultiLayerNet(6, [5, 4], 3, dtype=np.float64, seed=3, **NETWORK_CASES[case])
+    x = rng.standard_normal((7, 6))
+    t = rng.integers(0, 3, 7)
+    errors = gradient_check(net, x, t)
+    assert set(errors) == set(net.params)
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_gradient_check_catches_a_wrong_backward(rng):
+    net = MultiLayerNet(6, [5], 3, activation="tanh", dtype=np.float64, seed=3)
+    x, t = rng.standard_normal((4, 6)), rng.integers(0, 3, 4)
+    net.layers[1].backward = lambda dout: dout * 1.01  # tanh's derivative replaced by ~1
+    errors = gradient_check(net, x, t)
+    assert errors["W1"] > 1e-3 and errors["W2"] < 1e-7
+
+
+def test_gradient_check_leaves_running_statistics_and_dropout_unfrozen(rng):
+    net = MultiLayerNet(6, [5], 3, use_batchnorm=True, dropout_ratio=0.5, dtype=np.float64)
+    before = {k: v.copy() for k, v in net.buffers.items()}
+    gradient_check(net, rng.standard_normal((4, 6)), rng.integers(0, 3, 4))
+    for key, value in before.items():
+        np.testing.assert_array_equal(net.buffers[key], value)
+    assert not any(getattr(layer, "frozen", False) for layer in net.layers)
+
+
+def test_params_use_the_books_keys_and_shapes():
+    net = MultiLayerNet(784, [100, 50], 10, use_batchnorm=True)
+    assert list(net.params) == ["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2",
+                                "W3", "b3"]
+    assert net.params["W1"].shape == (784, 100) and net.params["W3"].shape == (50, 10)
+    assert all(v.dtype == np.float32 for v in net.params.values())
+    assert TwoLayerNet(784, 50, 10).params.keys() == {"W1", "b1", "W2", "b2"}
+
+
+def test_weight_init_sets_the_first_layers_standard_deviation():
+    net = MultiLayerNet(784, [400], 10, weight_init="he")
+    assert net.params["W1"].std() == pytest.approx(np.sqrt(2 / 784), rel=0.01)
+    np.testing.assert_array_equal(net.params["b1"], 0)
+
+
+def test_float32_and_float64_networks_start_at_the_same_point():
+    a = MultiLayerNet(20, [10], 3, dtype=np.float32, seed=5)
+    b = MultiLayerNet(20, [10], 3, dtype=np.float64, seed=5)
+    np.testing.assert_allclose(a.params["W1"], b.params["W1"], rtol=1e-6)
+
+
+def test_loss_includes_half_lambda_sum_of_squared_weights(rng):
+    plain = MultiLayerNet(6, [5], 3, dtype=np.float64, seed=1)
+    decayed = MultiLayerNet(6, [5], 3, dtype=np.float64, seed=1, weight_decay_lambda=0.1)
+    x, t = rng.standard_normal((4, 6)), rng.integers(0, 3, 4)
+    penalty = 0.05 * sum(np.sum(plain.params[k] ** 2) for k in ("W1", "W2"))
+    assert decayed.loss(x, t) == pytest.approx(plain.loss(x, t) + penalty)
+
+
+def test_accuracy_in_batches_equals_accuracy_in_one_go(rng):
+    net = MultiLayerNet(6, [5], 3, use_batchnorm=True, seed=2)
+    x, t = rng.standard_normal((1003, 6)), rng.integers(0, 3, 1003)
+    assert net.accuracy(x, t, batch_size=100) == net.accuracy(x, t, batch_size=5000)
+    manual = np.mean(net.predict(x).argmax(axis=1) == t)
+    assert net.accuracy(x, t) == pytest.approx(manual)
+    assert net.accuracy(x, np.eye(3)[t]) == pytest.approx(manual)
+
+
+def test_network_loss_and_gradient_match_torch(rng):
+    net = MultiLayerNet(6, [5, 4], 3, activation="relu", dtype=np.float64, seed=0,
+                        weight_decay_lambda=0.01)
+    x, t = rng.standard_normal((8, 6)), rng.integers(0, 3, 8)
+    loss, grads = net.loss_and_gradient(x, t)
+    weights = [torch.tensor(net.params[f"W{k}"], requires_grad=True) for k in (1, 2, 3)]
+    biases = [torch.tensor(net.params[f"b{k}"], requires_grad=True) for k in (1, 2, 3)]
+    h = torch.tensor(x)
+    for k in range(3):
+        h = h @ weights[k] + biases[k]
+        if k < 2:
+            h = torch.relu(h)
+    ref = torch.nn.functional.cross_entropy(h, torch.tensor(t))
+    ref = ref + 0.005 * sum((w**2).sum() for w in weights)
+    ref.backward()
+    assert loss == pytest.approx(ref.item(), rel=1e-12)
+    for k in range(3):
+        np.testing.assert_allclose(grads[f"W{k + 1}"], weights[k].grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(grads[f"b{k + 1}"], biases[k].grad.numpy(), rtol=1e-10,
+                                   atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(input_size=0), "input_size must be a positive integer, got 0"),
+        (dict(hidden_sizes=[10, -1]), r"hidden_sizes\[1\] must be a positive integer, got -1"),
+        (dict(activation="gelu"), "activation must be one of relu, sigmoid, tanh, got 'gelu'"),
+        (dict(weight_init="kaiming_uniform"), "weight_init must be a positive number or one"),
+        (dict(dtype=np.int32), "dtype must be float32 or float64"),
+        (dict(dropout_ratio=1.0), "dropout_ratio must be in"),
+        (dict(weight_decay_lambda=-1), "weight_decay_lambda must be > 0"),
+    ],
+)
+def test_bad_constructor_arguments_raise_value_errors_naming_them(kwargs, message):
+    args = dict(input_size=4, hidden_sizes=[3], output_size=2) | kwargs
+    with pytest.raises(ValueError, match=message):
+        MultiLayerNet(**args)
+
+
+def test_bad_inputs_raise_value_errors_naming_them():
+    net = MultiLayerNet(4, [3], 2)
+    with pytest.raises(ValueError, match=r"x must have 4 features .* got shape \(2, 5\)"):
+        net.predict(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="t has label 2, outside the valid range 0..1"):
+        net.loss(np.zeros((2, 4)), [0, 2])
+    with pytest.raises(ValueError, match="t must hold 2 labels"):
+        net.loss(np.zeros((2, 4)), [0, 1, 1])
+    with pytest.raises(ValueError, match="x contains NaN or inf"):
+        net.gradient(np.array([[0, np.nan, 0, 0]]), [1])
+    with pytest.raises(ValueError, match="x contains NaN or inf"):
+        net.accuracy(np.array([[0, np.inf, 0, 0]]), [1])
+
+
+def test_two_layer_net_learns_separable_blobs():
+    from conftest import make_blobs
+
+    rng = np.random.default_rng(1)
+    x, t = make_blobs(rng)
+    net = TwoLayerNet(4, 16, 3, weight_init_std=0.5, seed=1)
+    optimizer = SGD(lr=0.5)
+    for _i in range(300):
+        batch = rng.choice(len(t), 32)
+        optimizer.update(net.params, net.gradient(x[batch], t[batch]))
+    assert net.accuracy(x, t) >= 0.98
