@@ -105,7 +105,9 @@ class Optimizer:
     def decay(self, param, grad, state):
         """Coupled L2: returns g + λθ, in a buffer of its own so the caller's grads stay as
         they are."""
-        decayed = state.setdefault("decayed", np.empty_like(param))
+        if "decayed" not in state:
+            state["decayed"] = np.empty_like(param)
+        decayed = state["decayed"]
         np.multiply(param, self.weight_decay, out=decayed)
         decayed += grad
         return decayed
