@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dlfs import _checks
+from dlfs._progress import progress_bar
 
 
 class TrainingDiverged(FloatingPointError):
@@ -146,7 +147,7 @@ class Trainer:
 
     def train(self) -> History:
         """Runs every epoch and returns the history (also kept in ``self.history``)."""
-        bar = _progress_bar(self.max_iter, self.progress)
+        bar = progress_bar(self.max_iter, self.progress, unit="it")
         self._evaluate(0, 0)
         try:
             for iteration, index in enumerate(self._batches()):
@@ -174,12 +175,3 @@ class Trainer:
     def final_test_accuracy(self) -> float:
         return self.history.test_acc[-1]
 
-
-def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, unit="it", leave=False)

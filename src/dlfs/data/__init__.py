@@ -1,0 +1,28 @@
+"""Data sets (MNIST, Fashion-MNIST), the IDX format, splits and mini-batches."""
+
+from dlfs.data.datasets import (
+    DATASETS,
+    download,
+    find_dataset,
+    load_dataset,
+    load_fashion_mnist,
+    load_mnist,
+)
+from dlfs.data.idx import DatasetError, read_idx, write_idx
+from dlfs.data.splits import batches, shuffle, subset, train_val_split
+
+__all__ = [
+    "DATASETS",
+    "DatasetError",
+    "batches",
+    "download",
+    "find_dataset",
+    "load_dataset",
+    "load_fashion_mnist",
+    "load_mnist",
+    "read_idx",
+    "shuffle",
+    "subset",
+    "train_val_split",
+    "write_idx",
+]

@@ -1,0 +1,275 @@
+"""Finding, downloading and loading data sets: tiny IDX files made here, a real HTTP server on
+127.0.0.1, and the real Fashion-MNIST from Debian's package."""
+
+import functools
+import gzip
+import hashlib
+import http.server
+import socket
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dlfs.data import datasets
+from dlfs.data.idx import DatasetError, encode_idx
+
+N_TRAIN, N_TEST = 30, 10
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("DLFS_DATA", raising=False)
+
+
+def _tiny_files(seed=0):
+    rng = np.random.default_rng(seed)
+    arrays = {
+        "train_images": rng.integers(0, 256, (N_TRAIN, 28, 28), dtype=np.uint8),
+        "train_labels": (np.arange(N_TRAIN) % 10).astype(np.uint8),
+        "test_images": rng.integers(0, 256, (N_TEST, 28, 28), dtype=np.uint8),
+        "test_labels": (np.arange(N_TEST) % 10).astype(np.uint8),
+    }
+    return arrays, {key: gzip.compress(encode_idx(a), mtime=0) for key, a in arrays.items()}
+
+
+FILENAMES = {"train_images": "train-images-idx3-ubyte.gz",
+             "train_labels": "train-labels-idx1-ubyte.gz",
+             "test_images": "t10k-images-idx3-ubyte.gz",
+             "test_labels": "t10k-labels-idx1-ubyte.gz"}
+
+
+def _spec(blobs, mirrors=(), name="tiny", wrong_checksum_for=None):
+    files = []
+    for key, filename in FILENAMES.items():
+        md5 = hashlib.md5(blobs[key]).hexdigest()
+        if key == wrong_checksum_for:
+            md5 = "0" * 32
+        files.append(datasets.FileSpec(key, filename, md5))
+    return datasets.DatasetSpec(name=name, title="Tiny", files=tuple(files), mirrors=tuple(mirrors),
+                                n_train=N_TRAIN, n_test=N_TEST, classes=tuple("0123456789"))
+
+
+def _write(directory: Path, blobs, skip=()):
+    directory.mkdir(parents=True, exist_ok=True)
+    for key, blob in blobs.items():
+        if key not in skip:
+            (directory / FILENAMES[key]).write_bytes(blob)
+    return directory
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    arrays, blobs = _tiny_files()
+
+    def register(**kwargs):
+        spec = _spec(blobs, **kwargs)
+        monkeypatch.setitem(datasets.DATASETS, spec.name, spec)
+        return spec
+
+    return arrays, blobs, register
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A real HTTP server on 127.0.0.1 serving tmp_path/www; yields its base URL."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/", root
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _refused_url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+# -- finding ----------------------------------------------------------------------------------
+
+
+def test_load_from_root_returns_the_books_shapes(tmp_path, tiny):
+    arrays, blobs, register = tiny
+    register()
+    _write(tmp_path / "data" / "tiny", blobs)
+    (x, t), (xt, tt) = datasets.load_dataset("tiny", root=tmp_path / "data", download=False)
+    assert x.shape == (N_TRAIN, 784) and x.dtype == np.float32 and xt.shape == (N_TEST, 784)
+    np.testing.assert_allclose(x[0], arrays["train_images"][0].ravel() / 255, rtol=1e-6)
+    assert t.dtype == np.int64 and t.tolist() == arrays["train_labels"].tolist()
+    assert 0 <= x.min() and x.max() <= 1
+
+
+def test_preprocessing_options(tmp_path, tiny):
+    arrays, blobs, register = tiny
+    register()
+    _write(tmp_path / "tiny", blobs)
+    (x, t), _ = datasets.load_dataset("tiny", root=tmp_path, download=False, normalize=False,
+                                      flatten=False, one_hot_label=True)
+    assert x.shape == (N_TRAIN, 1, 28, 28) and x.dtype == np.uint8
+    np.testing.assert_array_equal(x[:, 0], arrays["train_images"])
+    assert t.shape == (N_TRAIN, 10)
+    assert t.argmax(axis=1).tolist() == (np.arange(N_TRAIN) % 10).tolist()
+    (x64, _), _ = datasets.load_dataset("tiny", root=tmp_path, download=False, dtype=np.float64)
+    assert x64.dtype == np.float64
+
+
+def test_search_order_root_then_env_then_cache(tmp_path, tiny, monkeypatch):
+    _, blobs, register = tiny
+    register()
+    env_dir = _write(tmp_path / "env" / "tiny", blobs)
+    cache_dir = _write(tmp_path / "cache" / "dlfs" / "tiny", blobs)
+    root_dir = _write(tmp_path / "root", blobs)
+    monkeypatch.setenv("DLFS_DATA", str(tmp_path / "env"))
+    assert datasets.find_dataset("tiny", root=root_dir).place.label == "root"
+    assert datasets.find_dataset("tiny").place.directory == env_dir
+    monkeypatch.delenv("DLFS_DATA")
+    assert datasets.find_dataset("tiny").place.directory == cache_dir
+    assert datasets.find_dataset("tiny", root=tmp_path / "empty").place.label == "user cache"
+
+
+def test_image_and_label_counts_that_differ_name_both_files(tmp_path, tiny):
+    arrays, blobs, register = tiny
+    register()
+    blobs = dict(blobs, train_labels=gzip.compress(encode_idx(arrays["train_labels"][:-1])))
+    _write(tmp_path / "tiny", blobs)
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte.gz holds 30 images but "
+                                           r".*train-labels-idx1-ubyte.gz holds 29 labels"):
+        datasets.load_dataset("tiny", root=tmp_path, download=False, verify=False)
+
+
+def test_a_local_file_with_a_wrong_checksum_is_named_and_left_alone(tmp_path, tiny):
+    _, blobs, register = tiny
+    register(wrong_checksum_for="test_labels")
+    directory = _write(tmp_path / "tiny", blobs)
+    with pytest.raises(DatasetError, match="t10k-labels-idx1-ubyte.gz: checksum mismatch"):
+        datasets.load_dataset("tiny", root=tmp_path, download=False)
+    assert (directory / "t10k-labels-idx1-ubyte.gz").read_bytes() == blobs["test_labels"]
+
+
+def test_second_load_comes_from_the_npy_cache(tmp_path, tiny):
+    arrays, blobs, register = tiny
+    register()
+    _write(tmp_path / "tiny", blobs)
+    first = datasets.load_dataset("tiny", root=tmp_path, download=False)
+    cached = sorted(p.name for p in (tmp_path / "cache" / "dlfs" / "parsed" / "tiny").iterdir())
+    assert "train_images.npy" in cached and "train_images.json" in cached
+    # The cache is what is read now: a parse would need the (now unreadable) source bytes.
+    original = datasets.parse_idx
+    datasets.parse_idx = None
+    try:
+        second = datasets.load_dataset("tiny", root=tmp_path, download=False)
+    finally:
+        datasets.parse_idx = original
+    np.testing.assert_array_equal(first[0][0], second[0][0])
+
+
+def test_a_changed_source_file_invalidates_the_cache(tmp_path, tiny):
+    arrays, blobs, register = tiny
+    register()
+    directory = _write(tmp_path / "tiny", blobs)
+    datasets.load_dataset("tiny", root=tmp_path, download=False)
+    other_arrays, other_blobs = _tiny_files(seed=1)
+    (directory / FILENAMES["train_images"]).write_bytes(other_blobs["train_images"])
+    register_again = _spec(dict(blobs, train_images=other_blobs["train_images"]))
+    datasets.DATASETS["tiny"] = register_again
+    (x, _), _ = datasets.load_dataset("tiny", root=tmp_path, download=False, normalize=False)
+    np.testing.assert_array_equal(x.reshape(-1, 28, 28), other_arrays["train_images"])
+
+
+# -- downloading ------------------------------------------------------------------------------
+
+
+def test_download_from_a_local_http_server(tmp_path, tiny, server):
+    arrays, blobs, register = tiny
+    url, www = server
+    _write(www / "a", blobs)
+    register(mirrors=[url + "a/"])
+    (x, t), _ = datasets.load_dataset("tiny", root=tmp_path / "data", progress=False)
+    assert t.tolist() == arrays["train_labels"].tolist()
+    downloaded = sorted(p.name for p in (tmp_path / "data" / "tiny").iterdir())
+    assert downloaded == sorted(FILENAMES.values())
+
+
+def test_first_mirror_404_then_second_mirror_works(tmp_path, tiny, server):
+    _, blobs, register = tiny
+    url, www = server
+    _write(www / "b", blobs)
+    register(mirrors=[url + "missing/", url + "b/"])
+    datasets.download("tiny", root=tmp_path, progress=False)
+    assert datasets.find_dataset("tiny", root=tmp_path).place.label == "root"
+
+
+def test_a_download_with_a_wrong_checksum_is_not_kept(tmp_path, tiny, server):
+    _, blobs, register = tiny
+    url, www = server
+    _write(www / "a", blobs)
+    register(mirrors=[url + "a/"], wrong_checksum_for="train_images")
+    with pytest.raises(DatasetError) as info:
+        datasets.load_dataset("tiny", root=tmp_path, progress=False)
+    assert "train-images-idx3-ubyte.gz: checksum mismatch" in str(info.value)
+    leftovers = [p.name for p in (tmp_path / "tiny").iterdir()]
+    assert "train-images-idx3-ubyte.gz" not in leftovers
+    assert not [name for name in leftovers if name.endswith(".part")]
+
+
+def test_connection_refused_everywhere_gives_the_offline_error(tmp_path, tiny):
+    _, _, register = tiny
+    register(mirrors=[_refused_url(), _refused_url()])
+    with pytest.raises(DatasetError) as info:
+        datasets.load_dataset("tiny", root=tmp_path / "r", progress=False)
+    message = str(info.value)
+    assert "Tiny was not found. Looked in:" in message
+    for expected in (str(tmp_path / "r" / "tiny"), "(user cache)", "(system)",
+                     "$DLFS_DATA is not set", "Connection refused", "pass it as root=",
+                     "set DLFS_DATA"):
+        assert expected in message
+    assert not list((tmp_path / "r" / "tiny").iterdir())
+
+
+def test_download_false_names_that_downloading_was_not_allowed(tmp_path, tiny):
+    _, _, register = tiny
+    register()
+    with pytest.raises(DatasetError, match="Downloading was not allowed"):
+        datasets.load_dataset("tiny", root=tmp_path, download=False)
+
+
+def test_the_fashion_mnist_error_mentions_the_debian_package(monkeypatch, tmp_path):
+    spec = datasets.FASHION_MNIST
+    error = datasets._not_found(spec, tmp_path, None)
+    assert "sudo apt-get install dataset-fashion-mnist" in str(error)
+
+
+def test_unknown_dataset_names_are_rejected():
+    with pytest.raises(ValueError, match="unknown dataset 'cifar'; choose one of mnist, fashion"):
+        datasets.load_dataset("cifar")
+
+
+# -- the real thing ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fashion():
+    if datasets.find_dataset("fashion-mnist") is None:
+        pytest.fail("Fashion-MNIST is missing: `make test` installs Debian's dataset-fashion-mnist")
+    return datasets.load_fashion_mnist(progress=False)
+
+
+def test_real_fashion_mnist_from_debians_package(fashion):
+    (x, t), (xt, tt) = fashion
+    assert x.shape == (60000, 784) and xt.shape == (10000, 784)
+    assert x.dtype == np.float32 and t.dtype == np.int64
+    assert np.bincount(t).tolist() == [6000] * 10
+    assert np.bincount(tt).tolist() == [1000] * 10
+    assert x.min() == 0.0 and x.max() == 1.0
+    assert datasets.find_dataset("fashion-mnist").place.label == "system"
