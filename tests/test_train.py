@@ -44,6 +44,12 @@ def test_the_same_seed_gives_bit_identical_parameters():
     assert any(not np.array_equal(a.params[k], c.params[k]) for k in a.params)
 
 
+def test_max_iter_stops_mid_epoch_and_evaluates_only_at_epoch_ends():
+    _, trainer, history = _train(0, epochs=10, max_iter=10)
+    assert len(history.train_loss) == 10
+    assert history.eval_iterations == [0, 4, 8]
+
+
 def test_the_books_sampling_with_replacement_is_available():
     _, trainer, history = _train(0, sampling="replacement")
     assert len(history.train_loss) == 3 * trainer.iter_per_epoch

@@ -17,12 +17,15 @@ def as_generator(seed: int | np.random.Generator | None, name: str = "seed") -> 
     """A ``numpy.random.Generator`` from a seed, or the Generator itself."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        if seed is not None and seed < 0:
+    entropy = list(seed) if isinstance(seed, (list, tuple)) else [seed]
+    if seed is None or all(
+            isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in entropy):
+        if seed is not None and min(entropy, default=0) < 0:
             raise ValueError(f"{name} must be a non-negative integer, got {seed}")
         return np.random.default_rng(seed)
     raise ValueError(
-        f"{name} must be an integer, None or a numpy.random.Generator, got {type(seed).__name__}"
+        f"{name} must be an integer (or a list of them), None or a numpy.random.Generator, "
+        f"got {type(seed).__name__}"
     )
 
 

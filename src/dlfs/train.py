@@ -67,6 +67,8 @@ class Trainer:
         sampling: 'epoch' (a permutation per epoch) or 'replacement' (the book's).
         seed: int or Generator for the batch order.
         progress: show a tqdm progress bar (when tqdm is installed).
+        max_iter: stop after this many updates (the book's ``iters_num``), which may end
+            mid-epoch; accuracy is still measured only at epoch ends. None: epochs × ⌈N/batch⌉.
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class Trainer:
         sampling: str = "epoch",
         seed=0,
         progress: bool = False,
+        max_iter: int | None = None,
     ):
         if not callable(getattr(optimizer, "update", None)):
             raise ValueError(
@@ -113,6 +116,8 @@ class Trainer:
         self.progress = progress
         self.iter_per_epoch = math.ceil(self.x_train.shape[0] / self.batch_size)
         self.max_iter = self.epochs * self.iter_per_epoch
+        if max_iter is not None:
+            self.max_iter = min(self.max_iter, _checks.positive_int("max_iter", max_iter))
         self.history = History()
 
     def _batches(self):
@@ -150,7 +155,7 @@ class Trainer:
         bar = progress_bar(self.max_iter, self.progress, unit="it")
         self._evaluate(0, 0)
         try:
-            for iteration, index in enumerate(self._batches()):
+            for iteration, index in zip(range(self.max_iter), self._batches()):
                 if self.lr_schedule is not None:
                     self.optimizer.lr = float(self.lr_schedule(iteration))
                     self.history.learning_rates.append(self.optimizer.lr)

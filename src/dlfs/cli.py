@@ -1,0 +1,329 @@
+"""The ``dlfs`` command: the only place that parses arguments, prints or writes files.
+
+    dlfs list                              the experiments
+    dlfs run NAME… | all [options]         run, plot and judge experiments into --out
+    dlfs report [--out DIR]                one self-contained HTML page of every result
+    dlfs data [NAME…] [--root DIR] [--fetch]   where each data set is, or would be put
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from importlib import metadata
+from pathlib import Path
+
+LANGS = ("en", "ko")
+DATASET_CHOICES = ("auto", "mnist", "fashion-mnist")
+
+
+class CliError(Exception):
+    """A bad argument or environment: printed as one line, exit status 2."""
+
+
+# -- data -----------------------------------------------------------------------------------
+
+
+def _describe(location) -> str:
+    place = location.place
+    extra = ""
+    if place.label == "system":
+        extra = " (Debian package dataset-fashion-mnist)" if "fashion" in str(
+            place.directory) else ""
+    return f"{place.directory} ({place.label}){extra}"
+
+
+def load_lab_data(dataset: str, root, quiet: bool = False):
+    """The lab's data: 'auto' is MNIST where it can be found or fetched, else Fashion-MNIST."""
+    from dlfs.data import DatasetError, find_dataset, load_dataset
+    from dlfs.data.datasets import get_spec
+    from dlfs.experiments import Data
+
+    names = ["mnist", "fashion-mnist"] if dataset == "auto" else [dataset]
+    failures = []
+    for name in names:
+        try:
+            (x, t), (xt, tt) = load_dataset(name, root=root, progress=not quiet)
+        except DatasetError as error:
+            failures.append(str(error))
+            continue
+        spec = get_spec(name)
+        source = _describe(find_dataset(name, root))
+        if name != names[0] and not quiet:
+            print(f"dlfs: {get_spec(names[0]).title} is not available here; using {spec.title} "
+                  f"from {source}", file=sys.stderr)
+        return Data(name, spec.title, source, x, t, xt, tt)
+    raise CliError("no data set could be loaded:\n" + "\n".join(failures))
+
+
+# -- running experiments --------------------------------------------------------------------
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("dlfs-lab", "numpy", "matplotlib"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _check_out(out: Path) -> Path:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-", delete=True)
+        probe.close()
+    except OSError as error:
+        raise CliError(f"--out {out} is not a writable folder: {error.strerror or error}") from None
+    return out
+
+
+def _replace_dir(tmp: Path, final: Path) -> None:
+    """Moves a finished result folder into place, so no half-written result is ever seen."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        final.rename(old)
+    tmp.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run_one(experiment, ctx, out: Path, dataset_info: dict | None) -> dict:
+    """Runs, judges and plots one experiment into out/NAME/ (results.json, figures)."""
+    from dlfs.experiments import figures
+    from dlfs.experiments.base import plain
+
+    start = time.perf_counter()
+    results = json.loads(json.dumps(plain(experiment.run(ctx))))
+    wall = time.perf_counter() - start
+    verdict = experiment.check(results)
+    record = {
+        "name": experiment.name,
+        "chapter": experiment.chapter,
+        "section": experiment.section,
+        "title": experiment.title,
+        "claim": experiment.claim,
+        "about": experiment.about,
+        "parameters": plain(experiment.parameters(ctx.quick)),
+        "seed": ctx.seed,
+        "quick": ctx.quick,
+        "workers": ctx.workers,
+        "dataset": dataset_info,
+        "versions": _versions(),
+        "wall_time_s": round(wall, 3),
+        "verdict": verdict.as_dict(),
+        "figures": {},
+        "results": results,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{experiment.name}.", dir=out))
+    try:
+        for lang in LANGS:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                drawn_lang = figures.figure_lang(lang)
+            fig = experiment.plot(results, drawn_lang)
+            record["figures"][lang] = {"png": f"figure.{lang}.png", "svg": f"figure.{lang}.svg",
+                                       "labels": drawn_lang}
+            fig.savefig(tmp / f"figure.{lang}.png", dpi=110)
+            fig.savefig(tmp / f"figure.{lang}.svg")
+            figures.close(fig)
+        (tmp / "results.json").write_text(json.dumps(record, ensure_ascii=False, indent=1))
+        _replace_dir(tmp, out / experiment.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return record
+
+
+def _resolve_names(names: list[str]) -> list:
+    from dlfs.experiments import EXPERIMENTS
+
+    if not names:
+        raise CliError("name at least one experiment, or all (see: dlfs list)")
+    if "all" in names:
+        return list(EXPERIMENTS.values())
+    unknown = [name for name in names if name not in EXPERIMENTS]
+    if unknown:
+        raise CliError(f"unknown experiment {unknown[0]!r}; choose from: "
+                       f"{', '.join(EXPERIMENTS)}, or all")
+    return [EXPERIMENTS[name] for name in dict.fromkeys(names)]
+
+
+def cmd_run(args) -> int:
+    from dlfs.experiments import Context
+    from dlfs.experiments.base import default_workers
+
+    experiments = _resolve_names(args.names)
+    out = _check_out(Path(args.out))
+    from dlfs.experiments import figures
+
+    if figures.korean_font() is None:
+        print("dlfs: warning: no Korean font found (install fonts-noto-cjk or fonts-nanum); "
+              "the Korean figures are labelled in English", file=sys.stderr)
+    data_holder = {}
+
+    def load():
+        data = load_lab_data(args.dataset, args.data_root)
+        data_holder["info"] = {"name": data.name, "title": data.title, "source": data.source}
+        return data
+
+    workers = args.workers or default_workers()
+    ctx = Context(seed=args.seed, quick=args.quick, workers=workers, load_data=load)
+    total_start = time.perf_counter()
+    summary = []
+    for i, experiment in enumerate(experiments, start=1):
+        print(f"[{i}/{len(experiments)}] {experiment.name}: {experiment.title[args.lang]} …",
+              flush=True)
+        record = run_one(experiment, ctx, out,
+                         data_holder.get("info") if experiment.needs_data else None)
+        held = record["verdict"]["held"]
+        verdict = {"en": ("claim held" if held else "claim NOT held"),
+                   "ko": ("주장 성립" if held else "주장 불성립")}[args.lang]
+        print(f"    {record['wall_time_s']:.1f} s, {verdict}: "
+              f"{record['verdict']['detail'][args.lang]}", flush=True)
+        summary.append((experiment.name, held, record["wall_time_s"]))
+    total = time.perf_counter() - total_start
+    (out / "run.json").write_text(json.dumps({
+        "experiments": [{"name": n, "held": h, "wall_time_s": w} for n, h, w in summary],
+        "total_wall_time_s": round(total, 3), "quick": args.quick, "seed": args.seed,
+        "workers": workers, "dataset": data_holder.get("info")}, indent=1))
+    held = sum(h for _, h, _ in summary)
+    print(f"{len(summary)} experiments in {total:.1f} s; {held} claims held, "
+          f"{len(summary) - held} not; results in {out}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from dlfs.experiments import EXPERIMENTS
+
+    for experiment in EXPERIMENTS.values():
+        data = " (data)" if experiment.needs_data else ""
+        print(f"{experiment.name:24} ch.{experiment.chapter} §{experiment.section:6} "
+              f"{experiment.title[args.lang]}{data}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from dlfs.report import build_report
+
+    out = Path(args.out)
+    if not out.is_dir():
+        raise CliError(f"--out {out} is not a folder; run experiments first (dlfs run all)")
+    html, count = build_report(out, default_lang=args.lang)
+    if count == 0:
+        raise CliError(f"no results in {out}; run experiments first (dlfs run all --out {out})")
+    target = out / "report.html"
+    fd, tmp = tempfile.mkstemp(prefix=".report.", suffix=".html", dir=out)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(html)
+    os.replace(tmp, target)
+    print(f"report of {count} experiments: {target}")
+    return 0
+
+
+def cmd_data(args) -> int:
+    from dlfs.data import DATASETS, DatasetError, download, find_dataset
+    from dlfs.data.datasets import download_dir, get_spec
+
+    names = args.names or list(DATASETS)
+    for name in names:
+        try:
+            spec = get_spec(name)
+        except ValueError as error:
+            raise CliError(str(error)) from None
+        location = find_dataset(spec.name, args.root)
+        if location is None and args.fetch:
+            try:
+                download(spec.name, args.root)
+            except DatasetError as error:
+                raise CliError(str(error)) from None
+            location = find_dataset(spec.name, args.root)
+        if location is None:
+            print(f"{spec.title}: not found; a download would go to "
+                  f"{download_dir(spec, args.root)} (dlfs data {spec.name} --fetch)")
+        else:
+            print(f"{spec.title}: {_describe(location)}")
+    return 0
+
+
+# -- argument parsing -----------------------------------------------------------------------
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dlfs", description="Deep Learning from Scratch, chapters 4-6: the experiment lab.")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full traceback of an unexpected error")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="list the experiments")
+    listing.add_argument("--lang", choices=LANGS, default="en")
+    listing.set_defaults(func=cmd_list)
+
+    run = commands.add_parser("run", help="run experiments: names, or all")
+    run.add_argument("names", nargs="*", metavar="NAME")
+    run.add_argument("--dataset", choices=DATASET_CHOICES, default="auto",
+                     help="auto: MNIST where available, else Fashion-MNIST (default)")
+    run.add_argument("--data-root", default=None, help="a folder holding the data set's files")
+    run.add_argument("--seed", type=_positive_int, default=0)
+    run.add_argument("--out", default="results", help="result folder (default: results)")
+    run.add_argument("--quick", action="store_true", help="small settings, for a fast check")
+    run.add_argument("--lang", choices=LANGS, default="en", help="language of the messages")
+    run.add_argument("--workers", type=_positive_int, default=0,
+                     help="processes for independent runs (default: one per core)")
+    run.set_defaults(func=cmd_run)
+
+    report = commands.add_parser("report", help="write report.html from the results in --out")
+    report.add_argument("--out", default="results")
+    report.add_argument("--lang", choices=LANGS, default="en", help="the page's first language")
+    report.set_defaults(func=cmd_report)
+
+    data = commands.add_parser("data", help="where each data set is, or would be downloaded")
+    data.add_argument("names", nargs="*", metavar="NAME")
+    data.add_argument("--root", default=None)
+    data.add_argument("--fetch", action="store_true", help="download what is missing")
+    data.set_defaults(func=cmd_data)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as error:
+        print(f"dlfs: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dlfs: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # an unexpected failure: one line unless --traceback
+        if args.traceback:
+            raise
+        print(f"dlfs: error: {type(error).__name__}: {error} (rerun with --traceback for "
+              "details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""The experiment lab: every figure of chapters 4 and 6, each one module (see base.py)."""
+
+from dlfs.experiments import (
+    activation_histograms,
+    batch_norm,
+    batch_norm_gradcheck,
+    gradient_descent,
+    gradient_field,
+    numerical_diff,
+    optimizer_compare,
+    optimizer_paths,
+    overfitting,
+    two_layer_net,
+    weight_init_compare,
+)
+from dlfs.experiments.base import Context, Data, Experiment, Verdict
+
+EXPERIMENTS: dict[str, Experiment] = {
+    experiment.name: experiment
+    for experiment in (
+        numerical_diff.EXPERIMENT,
+        gradient_field.EXPERIMENT,
+        gradient_descent.EXPERIMENT,
+        two_layer_net.EXPERIMENT,
+        optimizer_paths.EXPERIMENT,
+        optimizer_compare.EXPERIMENT,
+        activation_histograms.EXPERIMENT,
+        weight_init_compare.EXPERIMENT,
+        batch_norm.EXPERIMENT,
+        batch_norm_gradcheck.EXPERIMENT,
+        *overfitting.EXPERIMENTS,
+    )
+}
+
+__all__ = ["EXPERIMENTS", "Context", "Data", "Experiment", "Verdict"]

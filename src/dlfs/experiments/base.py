@@ -1,0 +1,180 @@
+"""What every experiment shares: its description, its context, parallel runs, plotting helpers.
+
+An experiment is three functions over plain data:
+
+    run(ctx) -> results        every number the figure and the claim need (JSON-able)
+    plot(results, lang) -> matplotlib Figure
+    check(results) -> Verdict  the book's claim tested on those numbers
+
+so a result file can be re-plotted and re-judged without training again.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+LANGS = ("en", "ko")
+
+
+def text(en: str, ko: str) -> dict[str, str]:
+    """One sentence in both languages of the lab."""
+    return {"en": en, "ko": ko}
+
+
+@dataclass
+class Verdict:
+    """Whether the book's claim held on this run's numbers, and the numbers behind it."""
+
+    held: bool
+    detail: dict[str, str]  # lang -> sentence quoting the numbers
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"held": bool(self.held), "detail": self.detail, "numbers": _plain(self.numbers)}
+
+
+@dataclass
+class Data:
+    """The data set an experiment trains on, and where it came from."""
+
+    name: str
+    title: str
+    source: str
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_test: np.ndarray
+    t_test: np.ndarray
+
+
+@dataclass
+class Context:
+    """What a run gets: the seed, quick mode, worker count and (lazily) the data."""
+
+    seed: int = 0
+    quick: bool = False
+    workers: int = 1
+    load_data: Callable[[], Data] | None = None
+    _data: Data | None = None
+
+    @property
+    def data(self) -> Data:
+        if self._data is None:
+            if self.load_data is None:
+                raise RuntimeError("this experiment needs a data set, but none was given")
+            self._data = self.load_data()
+        return self._data
+
+    def rng(self, *stream: int) -> np.random.Generator:
+        """A Generator for one named stream of this run: the same (seed, stream) always gives
+        the same draws, whatever ran before it."""
+        return np.random.default_rng([self.seed, *stream])
+
+
+@dataclass
+class Experiment:
+    name: str
+    chapter: int
+    section: str
+    title: dict[str, str]
+    claim: dict[str, str]
+    about: dict[str, str]
+    run: Callable[[Context], dict]
+    plot: Callable[[dict, str], Any]
+    check: Callable[[dict], Verdict]
+    needs_data: bool = False
+    params: dict[str, Any] = field(default_factory=dict)  # the book's parameters, full mode
+    quick_params: dict[str, Any] = field(default_factory=dict)
+
+    def parameters(self, quick: bool) -> dict[str, Any]:
+        return {**self.params, **(self.quick_params if quick else {})}
+
+
+def _plain(value):
+    """Numbers and containers as JSON-able Python values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+plain = _plain
+
+
+# -- parallel runs -----------------------------------------------------------------------------
+
+_SHARED: dict[str, Any] = {}
+
+
+def _call(job):
+    func, args = job
+    return _single_threaded(func, _SHARED, *args)
+
+
+def _single_threaded(func, *args):
+    from threadpoolctl import threadpool_limits
+
+    # Processes share the cores, so each job gets one BLAS thread. Serial runs get one too:
+    # the BLAS thread count changes float32 summation order, and a run's numbers must not
+    # depend on --workers.
+    with threadpool_limits(1):
+        return func(*args)
+
+
+def parallel_map(func: Callable, jobs: Sequence[tuple], workers: int, shared: dict) -> list:
+    """[func(shared, *job) for job in jobs], over ``workers`` forked processes.
+
+    ``shared`` (the data set, say) reaches the workers by fork, not by pickling. Results come
+    back in the order of ``jobs``, and equal whatever the number of workers.
+    """
+    if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_single_threaded(func, shared, *job) for job in jobs]
+    _SHARED.clear()
+    _SHARED.update(shared)
+    try:
+        context = multiprocessing.get_context("fork")
+        with warnings.catch_warnings(), context.Pool(min(workers, len(jobs))) as pool:
+            # Python 3.12+ warns that fork in a threaded process may deadlock; the pool is
+            # created before any thread of ours exists.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return pool.map(_call, [(func, job) for job in jobs], chunksize=1)
+    finally:
+        _SHARED.clear()
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)
+
+
+# -- small numeric helpers ---------------------------------------------------------------------
+
+
+def smooth_curve(x):
+    """The book's smooth_curve (common/util.py): an 11-point Kaiser-window (β = 2) moving
+    average with the ends reflected, so the curve keeps its length."""
+    x = np.asarray(x, dtype=np.float64)
+    window = 11
+    if len(x) < window:
+        return x.copy()
+    s = np.r_[x[window - 1:0:-1], x, x[-1:-window:-1]]
+    w = np.kaiser(window, 2)
+    y = np.convolve(w / w.sum(), s, mode="valid")
+    return y[5:len(y) - 5]
+
+
+def fmt(value: float, digits: int = 3) -> str:
+    return f"{value:.{digits}g}" if abs(value) < 1e-2 and value != 0 else f"{value:.{digits}f}"

@@ -1,0 +1,70 @@
+"""Matplotlib set-up for the lab: the Agg backend, and a CJK font for Korean labels.
+
+Korean labels need a font with Hangul (Debian's fonts-noto-cjk or fonts-nanum). Where none is
+found, Korean figures fall back to English labels with one warning, rather than empty boxes.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+KOREAN_FONTS = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Noto Sans CJK JP",
+                "Noto Sans CJK SC", "Noto Serif CJK KR", "Noto Serif CJK JP")
+
+
+@functools.cache
+def korean_font() -> str | None:
+    """The first installed font family that has Hangul, or None."""
+    for family in KOREAN_FONTS:
+        try:
+            font_manager.findfont(family, fallback_to_default=False)
+        except ValueError:
+            continue
+        return family
+    return None
+
+
+def figure_lang(lang: str) -> str:
+    """The language figures can actually be labelled in: 'ko' needs a Korean font."""
+    if lang == "ko" and korean_font() is None:
+        warnings.warn(
+            "no Korean font found (install fonts-noto-cjk or fonts-nanum); Korean figures are "
+            "labelled in English", RuntimeWarning, stacklevel=2)
+        return "en"
+    return lang
+
+
+def figure(lang: str, *args, **kwargs):
+    """plt.subplots(*args, **kwargs) with the fonts for ``lang``."""
+    family = korean_font() if lang == "ko" else None
+    rc = {"font.family": [family, "DejaVu Sans"]} if family else {}
+    rc["axes.unicode_minus"] = False  # the Unicode minus is missing from some CJK fonts
+    with plt.rc_context(rc):
+        fig, axes = plt.subplots(*args, **kwargs)
+    if family:
+        for text_obj in fig.findobj(matplotlib.text.Text):
+            text_obj.set_fontfamily([family, "DejaVu Sans"])
+    fig._dlfs_family = family
+    return fig, axes
+
+
+def finish(fig):
+    """Applies the figure's font to every text added after creation, then lays it out."""
+    family = getattr(fig, "_dlfs_family", None)
+    if family:
+        for text_obj in fig.findobj(matplotlib.text.Text):
+            text_obj.set_fontfamily([family, "DejaVu Sans"])
+    fig.tight_layout()
+    return fig
+
+
+def close(fig) -> None:
+    plt.close(fig)

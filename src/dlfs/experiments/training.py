@@ -1,0 +1,42 @@
+"""Training loops the chapter-6 experiments share, written to run in worker processes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlfs import optim
+from dlfs.network import MultiLayerNet
+from dlfs.train import Trainer
+
+
+def losses_over_iterations(shared, net_kwargs: dict, optimizer: str, optimizer_kwargs: dict,
+                           iters: int, batch_size: int, batch_seed) -> list[float]:
+    """The book's comparison loop (optimizer_compare_mnist.py, weight_init_compare.py): every
+    iteration draws one mini-batch with replacement, from the same seed for every network, and
+    records the training loss."""
+    x, t = shared["x"], shared["t"]
+    net = MultiLayerNet(**net_kwargs)
+    opt = optim.create(optimizer, **optimizer_kwargs)
+    rng = np.random.default_rng(batch_seed)
+    losses = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(iters):
+            index = rng.choice(len(t), batch_size)
+            loss, grads = net.loss_and_gradient(x[index], t[index])
+            losses.append(loss)
+            if not np.isfinite(loss):
+                break
+            opt.update(net.params, grads)
+    return losses
+
+
+def accuracy_over_epochs(shared, net_kwargs: dict, optimizer: str, optimizer_kwargs: dict,
+                         epochs: int, batch_size: int, batch_seed) -> dict:
+    """Trainer history (train accuracy on shared x/t, test on shared x_test/t_test)."""
+    net = MultiLayerNet(**net_kwargs)
+    trainer = Trainer(net, optim.create(optimizer, **optimizer_kwargs), shared["x"],
+                      shared["t"], shared["x_test"], shared["t_test"], epochs=epochs,
+                      batch_size=batch_size, seed=batch_seed)
+    history = trainer.train()
+    return {"train_acc": history.train_acc, "test_acc": history.test_acc,
+            "train_loss": history.train_loss}

@@ -1,0 +1,187 @@
+"""The lab's report: one self-contained HTML page, in Korean and English.
+
+Every figure is embedded as a data URI, so the page can be mailed or opened offline. A button
+pair switches the language; ``?lang=ko`` opens it in Korean. Opened with ``#selftest`` the page
+checks itself (every figure decoded, the switch shows one language and hides the other, no
+script error) and writes the result into ``<pre id="selftest-result">``: the tests read it from
+a headless browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+UI = {
+    "title": {"en": "Deep Learning from Scratch, chapters 4 and 6: the experiment lab",
+              "ko": "밑바닥부터 시작하는 딥러닝 4장·6장 실험실"},
+    "held": {"en": "claim held", "ko": "주장 성립"},
+    "not_held": {"en": "claim not held", "ko": "주장 불성립"},
+    "claim": {"en": "The book's claim", "ko": "책의 주장"},
+    "verdict": {"en": "On these numbers", "ko": "이번 실행의 수치"},
+    "about": {"en": "Set-up", "ko": "설정"},
+    "parameters": {"en": "Parameters", "ko": "매개변수"},
+    "dataset": {"en": "Data set", "ko": "데이터셋"},
+    "none": {"en": "none (no data needed)", "ko": "없음 (데이터 불필요)"},
+    "time": {"en": "Wall time", "ko": "실행 시간"},
+    "summary": {"en": "claims held", "ko": "성립한 주장"},
+    "quick": {"en": "quick mode: shrunken settings, not the book's",
+              "ko": "빠른 모드: 책과 다른 축소 설정"},
+    "chapter": {"en": "Chapter", "ko": "장"},
+    "seed": {"en": "seed", "ko": "시드"},
+}
+
+STYLE = """
+body { font-family: "Noto Sans CJK KR", "NanumGothic", "Apple SD Gothic Neo", "Malgun Gothic",
+       system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1rem 1.5rem;
+       color: #1f2328; line-height: 1.5; }
+body[data-lang="en"] [lang="ko"], body[data-lang="ko"] [lang="en"] { display: none; }
+header { border-bottom: 2px solid #d0d7de; margin-bottom: 1rem; }
+.switch button { font-size: 1rem; padding: .3rem .8rem; margin-right: .3rem; cursor: pointer; }
+.switch button.active { background: #0969da; color: white; border-color: #0969da; }
+nav ul { columns: 2; padding-left: 1.2rem; }
+section { border: 1px solid #d0d7de; border-radius: 8px; padding: .5rem 1.2rem 1rem;
+          margin: 1.5rem 0; }
+.badge { display: inline-block; border-radius: 1em; padding: 0 .7em; font-size: .85rem;
+         color: white; }
+.held { background: #1a7f37; } .not-held { background: #cf222e; }
+figure { margin: .5rem 0; } figure img { max-width: 100%; height: auto; }
+table { border-collapse: collapse; font-size: .85rem; }
+td { border-top: 1px solid #eaeef2; padding: .15rem .6rem; vertical-align: top; }
+.meta { color: #59636e; font-size: .9rem; }
+"""
+
+SCRIPT = """
+(function () {
+  var errors = [];
+  window.addEventListener('error', function (e) { errors.push(String(e.message)); });
+  function setLang(lang) {
+    document.body.setAttribute('data-lang', lang);
+    document.documentElement.setAttribute('lang', lang);
+    document.querySelectorAll('.switch button').forEach(function (b) {
+      b.classList.toggle('active', b.getAttribute('data-set-lang') === lang);
+    });
+  }
+  document.querySelectorAll('.switch button').forEach(function (b) {
+    b.addEventListener('click', function () { setLang(b.getAttribute('data-set-lang')); });
+  });
+  var wanted = new URLSearchParams(location.search).get('lang');
+  setLang(wanted === 'ko' || wanted === 'en' ? wanted : document.body.getAttribute('data-lang'));
+  function visible(selector) {
+    return Array.prototype.filter.call(document.querySelectorAll(selector),
+      function (el) { return el.getClientRects().length > 0; }).length;
+  }
+  function selftest() {
+    var images = document.querySelectorAll('figure img');
+    var decoded = Array.prototype.filter.call(images,
+      function (img) { return img.complete && img.naturalWidth > 0; }).length;
+    var result = { images: images.length, decoded: decoded, switch: {} };
+    ['ko', 'en'].forEach(function (lang) {
+      document.querySelector('[data-set-lang="' + lang + '"]').click();
+      var other = lang === 'ko' ? 'en' : 'ko';
+      result.switch[lang] = { shown: visible('section [lang="' + lang + '"]'),
+                              hidden_other: visible('section [lang="' + other + '"]') === 0,
+                              html_lang: document.documentElement.getAttribute('lang') };
+    });
+    result.errors = errors;
+    var out = document.createElement('pre');
+    out.id = 'selftest-result';
+    out.textContent = JSON.stringify(result);
+    document.body.appendChild(out);
+  }
+  if (location.hash === '#selftest') {
+    window.addEventListener('load', function () { setTimeout(selftest, 0); });
+  }
+})();
+"""
+
+
+def _both(texts: dict[str, str], tag: str = "span") -> str:
+    return "".join(f'<{tag} lang="{lang}">{html.escape(texts[lang])}</{tag}>'
+                   for lang in ("en", "ko"))
+
+
+def _image(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _parameters(params: dict) -> str:
+    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(json.dumps(v))}</td></tr>"
+                   for k, v in params.items())
+    return f"<table>{rows}</table>"
+
+
+def _section(record: dict, folder: Path) -> str:
+    verdict = record["verdict"]
+    badge_class = "held" if verdict["held"] else "not-held"
+    badge = _both(UI["held"] if verdict["held"] else UI["not_held"])
+    images = "".join(
+        f'<img lang="{lang}" alt="{html.escape(record["title"][lang])}" '
+        f'src="{_image(folder / files["png"])}">'
+        for lang, files in record["figures"].items())
+    dataset = record.get("dataset")
+    dataset_text = (html.escape(f"{dataset['title']} — {dataset['source']}") if dataset
+                    else _both(UI["none"]))
+    return f"""
+<section id="{html.escape(record['name'])}">
+  <h2>{_both(record['title'])} <span class="badge {badge_class}">{badge}</span></h2>
+  <p class="meta">{_both(UI['chapter'])} {record['chapter']}, §{html.escape(record['section'])}
+    · <code>{html.escape(record['name'])}</code> · {_both(UI['time'])}:
+    {record['wall_time_s']:.1f} s{' · ' + _both(UI['quick']) if record.get('quick') else ''}</p>
+  <p><strong>{_both(UI['claim'])}:</strong> {_both(record['claim'])}</p>
+  <p><strong>{_both(UI['verdict'])}:</strong> {_both(verdict['detail'])}</p>
+  <figure>{images}</figure>
+  <p><strong>{_both(UI['about'])}:</strong> {_both(record['about'])}</p>
+  <p><strong>{_both(UI['dataset'])}:</strong> {dataset_text}</p>
+  <details><summary>{_both(UI['parameters'])}</summary>{_parameters(record['parameters'])}
+  </details>
+</section>"""
+
+
+def load_records(out: Path) -> list[tuple[dict, Path]]:
+    """(results.json record, its folder) for every experiment folder in ``out``, in the
+    registry's order."""
+    from dlfs.experiments import EXPERIMENTS
+
+    order = {name: i for i, name in enumerate(EXPERIMENTS)}
+    records = []
+    for path in sorted(Path(out).glob("*/results.json")):
+        if path.parent.name.startswith("."):
+            continue
+        records.append((json.loads(path.read_text(encoding="utf-8")), path.parent))
+    records.sort(key=lambda item: order.get(item[0]["name"], len(order)))
+    return records
+
+
+def build_report(out: Path, default_lang: str = "en") -> tuple[str, int]:
+    """The report's HTML and the number of experiments in it."""
+    records = load_records(out)
+    held = sum(record["verdict"]["held"] for record, _ in records)
+    datasets = sorted({f"{r['dataset']['title']} — {r['dataset']['source']}"
+                       for r, _ in records if r.get("dataset")})
+    seeds = sorted({r["seed"] for r, _ in records})
+    nav = "".join(
+        f'<li><a href="#{html.escape(r["name"])}">{_both(r["title"])}</a> '
+        f'{"✔" if r["verdict"]["held"] else "✘"}</li>' for r, _ in records)
+    sections = "".join(_section(record, folder) for record, folder in records)
+    dataset_line = "; ".join(html.escape(d) for d in datasets) or _both(UI["none"])
+    page = f"""<!doctype html>
+<html lang="{default_lang}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(UI['title']['en'])}</title><style>{STYLE}</style></head>
+<body data-lang="{default_lang}">
+<header>
+  <h1>{_both(UI['title'])}</h1>
+  <p class="switch"><button type="button" data-set-lang="en">English</button><button
+    type="button" data-set-lang="ko">한국어</button></p>
+  <p><strong>{_both(UI['dataset'])}:</strong> {dataset_line} · {_both(UI['seed'])}
+    {', '.join(map(str, seeds))} · {_both(UI['summary'])}: {held} / {len(records)}</p>
+</header>
+<nav><ul>{nav}</ul></nav>
+{sections}
+<script>{SCRIPT}</script>
+</body></html>
+"""
+    return page, len(records)
