@@ -23,7 +23,7 @@ system-packages:
 	fi
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check src tests
+	$(PY) -m ruff check src tests benchmarks
 
 test: system-packages $(VENV)/.installed lint
 	$(PY) -m pytest

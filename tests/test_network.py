@@ -147,3 +147,34 @@ def test_two_layer_net_learns_separable_blobs():
         batch = rng.choice(len(t), 32)
         optimizer.update(net.params, net.gradient(x[batch], t[batch]))
     assert net.accuracy(x, t) >= 0.98
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam",
+                                  "adamw", "book-nesterov", "book-adam"])
+def test_train_step_on_the_flat_buffer_equals_updating_key_by_key(name, rng):
+    from dlfs import optim
+
+    kwargs = {"use_batchnorm": True, "weight_decay_lambda": 0.01}
+    flat = MultiLayerNet(6, [5, 4], 3, seed=4, **kwargs)
+    keyed = MultiLayerNet(6, [5, 4], 3, seed=4, **kwargs)
+    flat_opt, keyed_opt = optim.create(name), optim.create(name)
+    for _ in range(5):
+        x, t = rng.standard_normal((8, 6)), rng.integers(0, 3, 8)
+        loss = flat.train_step(x, t, flat_opt)
+        keyed_loss, grads = keyed.loss_and_gradient(x, t)
+        keyed_opt.update(keyed.params, grads)
+        assert loss == keyed_loss
+    for key in flat.params:
+        np.testing.assert_array_equal(flat.params[key], keyed.params[key])
+
+
+def test_a_foreign_optimizer_gets_the_params_dict_by_key(rng):
+    seen = []
+
+    class Recorder:
+        def update(self, params, grads):
+            seen.append(sorted(params))
+
+    net = MultiLayerNet(6, [5], 3)
+    net.train_step(rng.standard_normal((4, 6)), [0, 1, 2, 0], Recorder())
+    assert seen == [["W1", "W2", "b1", "b2"]]

@@ -84,3 +84,31 @@ def test_bad_trainer_arguments_are_rejected(kwargs, message):
                 x_test=xt, t_test=tt) | kwargs
     with pytest.raises(ValueError, match=message):
         Trainer(**args)
+
+
+def test_steady_state_training_allocates_nothing_that_grows():
+    import tracemalloc
+
+    from dlfs.optim import Adam
+
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((256, 20)), rng.integers(0, 3, 256)
+    net = MultiLayerNet(20, [16, 16], 3, use_batchnorm=True, dropout_ratio=0.1,
+                        weight_decay_lambda=1e-3)
+    opt = Adam()
+    batches = [rng.choice(256, 32) for _ in range(50)]
+
+    def steps(n):
+        for i in range(n):
+            index = batches[i % len(batches)]
+            net.train_step(x[index], t[index], opt)
+
+    tracemalloc.start()
+    try:
+        steps(100)
+        after_100 = tracemalloc.get_traced_memory()[0]
+        steps(10_000)
+        after_10_100 = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after_10_100 - after_100 < 4096

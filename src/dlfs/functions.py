@@ -27,12 +27,15 @@ step = step_function
 def sigmoid(x):
     """Logistic sigmoid, 1 / (1 + exp(−x)) (book 3.2.4).
 
-    Written as exp(−|x|) / (1 + exp(−|x|)) on the negative side so that exp never overflows:
+    For x below about −88 (float32) or −709 (float64) exp(−x) overflows to inf, and
+    1 / (1 + inf) is exactly the right answer, 0; only the overflow warning is silenced, so
     sigmoid(−1000) is 0 and sigmoid(1000) is 1 with no RuntimeWarning.
     """
     x = _float(x)
-    z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+    with np.errstate(over="ignore"):
+        out = np.exp(-x)
+    out += 1
+    return np.reciprocal(out, out=out)
 
 
 def relu(x):

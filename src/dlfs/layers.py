@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlfs import _checks
-from dlfs.functions import log_softmax, sigmoid
+from dlfs.functions import sigmoid
 
 
 class Affine:
@@ -34,7 +34,9 @@ class Affine:
     def forward(self, x, train_flg=True):
         self.original_x_shape = x.shape
         self.x = x.reshape(x.shape[0], -1)
-        return self.x @ self.W + self.b
+        out = self.x @ self.W
+        out += self.b
+        return out
 
     def backward(self, dout):
         np.matmul(self.x.T, dout, out=self.dW)
@@ -56,7 +58,7 @@ class Relu:
 
     def backward(self, dout):
         # The book writes dout[mask] = 0 into the caller's array; we return a new one.
-        return np.where(self.mask, dout, 0).astype(dout.dtype, copy=False)
+        return dout * self.mask
 
 
 class Sigmoid:
@@ -66,7 +68,7 @@ class Sigmoid:
         self.out = None
 
     def forward(self, x, train_flg=True):
-        self.out = sigmoid(x).astype(x.dtype, copy=False)
+        self.out = sigmoid(x)
         return self.out
 
     def backward(self, dout):
@@ -232,13 +234,17 @@ class SoftmaxWithLoss:
         self.t = None
 
     def forward(self, x, t):
-        logp = log_softmax(x)
-        self.y = np.exp(logp)
+        # log yₖ = sₖ − log Σ exp(s), s = x − max x: one exp serves both y and the loss.
+        shifted = x - x.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        self.y = e / total
         self.t = t
         n = x.shape[0]
         if t.ndim == 2:
-            return -np.sum(t * logp) / n
-        return -np.sum(logp[np.arange(n), t]) / n
+            return float(-np.sum(t * (shifted - np.log(total))) / n)
+        picked = shifted[np.arange(n), t]
+        return float(-(np.sum(picked) - np.sum(np.log(total))) / n)
 
     def backward(self, dout=1):
         n = self.y.shape[0]

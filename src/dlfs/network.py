@@ -207,6 +207,25 @@ class MultiLayerNet:
         x, labels = self._inputs(x, t)
         return self._loss_and_gradient(x, labels)
 
+    def train_step(self, x_batch, t_batch, optimizer) -> float:
+        """One update, the book's two lines ``grads = gradient(x, t)``, ``update(params,
+        grads)``, returning the loss.
+
+        With a dlfs optimizer, whose rules act element by element, the update runs once over
+        the single buffer behind all of ``params`` instead of once per key: the same numbers,
+        a handful of NumPy calls instead of a handful per parameter array.
+        """
+        x_batch, labels = self._inputs(x_batch, t_batch)
+        return self._train_step(x_batch, labels, optimizer)
+
+    def _train_step(self, x_batch, labels, optimizer) -> float:
+        loss, grads = self._loss_and_gradient(x_batch, labels)
+        if getattr(optimizer, "elementwise", False):
+            optimizer.update({"*": self._param_buffer}, {"*": self._grad_buffer})
+        else:
+            optimizer.update(self.params, grads)
+        return loss
+
     def gradient(self, x, t) -> dict[str, np.ndarray]:
         """∂L/∂param for every key of ``params`` by backprop, in training mode (book 5.7).
 

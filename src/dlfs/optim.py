@@ -51,6 +51,9 @@ class Optimizer:
     """
 
     state_names: tuple[str, ...] = ()
+    # Every rule here treats each element on its own, so updating one flat buffer equals
+    # updating its pieces key by key (MultiLayerNet.train_step relies on this).
+    elementwise = True
 
     def __init__(self, lr: float, weight_decay: float = 0.0):
         self.lr = _checks.positive_float("lr", lr)

@@ -142,11 +142,10 @@ class Trainer:
 
     def _step(self, x_batch, t_batch) -> float:
         network = self.network
-        if hasattr(network, "_loss_and_gradient"):
-            loss, grads = network._loss_and_gradient(x_batch, t_batch)
-        else:
-            grads = network.gradient(x_batch, t_batch)
-            loss = network.loss(x_batch, t_batch, train_flg=True)
+        if hasattr(network, "_train_step"):  # data checked once, in __init__
+            return network._train_step(x_batch, t_batch, self.optimizer)
+        grads = network.gradient(x_batch, t_batch)
+        loss = network.loss(x_batch, t_batch, train_flg=True)
         self.optimizer.update(network.params, grads)
         return loss
 
