@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := dataset-fashion-mnist fonts-noto-cjk chromium
+APT_PACKAGES := dataset-fashion-mnist fonts-noto-cjk chromium postgresql
 
 .PHONY: run test lint system-packages clean
 

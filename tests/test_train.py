@@ -112,3 +112,19 @@ def test_steady_state_training_allocates_nothing_that_grows():
     finally:
         tracemalloc.stop()
     assert after_10_100 - after_100 < 4096
+
+
+def test_on_epoch_sees_every_evaluation_and_can_stop_training():
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def on_epoch(epoch, history):
+        seen.append((epoch, len(history.test_acc)))
+        if epoch == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        _train(0, epochs=5, on_epoch=on_epoch)
+    assert seen == [(0, 1), (1, 2), (2, 3)]

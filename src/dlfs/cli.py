@@ -256,6 +256,78 @@ def cmd_data(args) -> int:
     return 0
 
 
+def _save_figure(fig, folder: Path, stem: str) -> None:
+    from dlfs.experiments import figures
+
+    fig.savefig(folder / f"{stem}.png", dpi=110)
+    fig.savefig(folder / f"{stem}.svg")
+    figures.close(fig)
+
+
+def _write_text(path: Path, content: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    os.replace(tmp, path)
+
+
+def cmd_search(args) -> int:
+    import optuna
+
+    from dlfs import search
+
+    overrides = {"n_trials": args.n_trials, "sampler": args.sampler, "pruner": args.pruner,
+                 "epochs": args.epochs, "seed": args.seed, "dataset": args.dataset,
+                 "data_root": args.data_root}
+    if args.quick:
+        overrides = {"n_trials": 8, "epochs": 5, "hidden_sizes": [50] * 2} | {
+            k: v for k, v in overrides.items() if v is not None}
+    try:
+        config = search.load_config(args.config, **overrides)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    out = _check_out(Path(args.out))
+    default = search.default_storage(out)
+    storage = args.storage or default
+    if not storage.startswith(("sqlite:///", "postgresql")):
+        raise CliError(f"--storage {storage!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
+    start = time.perf_counter()
+    print(f"study {args.study!r} in {storage}: {config.n_trials} trials, {config.sampler} "
+          f"sampler, {config.pruner} pruner, {args.workers} worker(s)", flush=True)
+    try:
+        ran = search.search(config, args.study, storage, workers=args.workers)
+    except optuna.exceptions.StorageInternalError as error:
+        raise CliError(f"the storage {storage} failed: {error}") from None
+    study = search.open_study(config, args.study, storage)
+    summary = search.summarize(study)
+    _write_text(out / "trials.json", json.dumps(
+        {"config": config.as_dict(), "study": args.study, **summary}, indent=1, default=str))
+    if summary["best"] is None:
+        raise CliError("no trial completed; every trial failed (see trials.json)")
+    _write_text(out / "best.json", json.dumps(
+        {"value": summary["best"]["value"], "params": summary["best"]["params"],
+         "trial": summary["best"]["number"]}, indent=1))
+    _write_text(out / "top_trials.md", search.top_trials_markdown(summary))
+    _save_figure(search.plot_best(summary, "en"), out, "best")
+    _save_figure(search.plot_space(summary, "en"), out, "space")
+    for stem, plot in (("history", optuna.visualization.matplotlib.plot_optimization_history),
+                       ("importance", optuna.visualization.matplotlib.plot_param_importances)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                axes = plot(study)
+        except (ValueError, RuntimeError) as error:  # e.g. too few completed trials
+            print(f"dlfs: no {stem} plot: {error}", file=sys.stderr)
+            continue
+        axes.figure.tight_layout()
+        _save_figure(axes.figure, out, stem)
+    best = summary["best"]
+    print(f"{ran} trials run here in {time.perf_counter() - start:.1f} s; best validation "
+          f"accuracy {best['value']:.3f} (trial {best['number']}) with "
+          + ", ".join(f"{k}={v:.3g}" for k, v in best["params"].items()) + f"; results in {out}")
+    return 0
+
+
 # -- argument parsing -----------------------------------------------------------------------
 
 
@@ -297,6 +369,25 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="results")
     report.add_argument("--lang", choices=LANGS, default="en", help="the page's first language")
     report.set_defaults(func=cmd_report)
+
+    find = commands.add_parser("search", help="hyperparameter search (book 6.5) on Optuna")
+    find.add_argument("--config", default=None, help="a TOML file of search settings")
+    find.add_argument("--study", default="dlfs-search", help="study name (rerun to resume)")
+    find.add_argument("--storage", default=None,
+                      help="Optuna RDB URL, e.g. postgresql://user@host/db (default: "
+                           "sqlite in --out)")
+    find.add_argument("--workers", type=_positive_int, default=1,
+                      help="worker processes on this machine")
+    find.add_argument("--n-trials", type=_positive_int, default=None)
+    find.add_argument("--sampler", choices=("random", "tpe", "qmc"), default=None)
+    find.add_argument("--pruner", choices=("none", "median", "sha", "hyperband"), default=None)
+    find.add_argument("--epochs", type=_positive_int, default=None)
+    find.add_argument("--seed", type=_positive_int, default=None)
+    find.add_argument("--dataset", choices=DATASET_CHOICES, default=None)
+    find.add_argument("--data-root", default=None)
+    find.add_argument("--out", default="search")
+    find.add_argument("--quick", action="store_true", help="8 trials of 5 epochs on 784-50-50-10")
+    find.set_defaults(func=cmd_search)
 
     data = commands.add_parser("data", help="where each data set is, or would be downloaded")
     data.add_argument("names", nargs="*", metavar="NAME")

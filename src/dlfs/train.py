@@ -69,6 +69,8 @@ class Trainer:
         progress: show a tqdm progress bar (when tqdm is installed).
         max_iter: stop after this many updates (the book's ``iters_num``), which may end
             mid-epoch; accuracy is still measured only at epoch ends. None: epochs × ⌈N/batch⌉.
+        on_epoch: called as on_epoch(epoch, history) after each evaluation (epoch 0 included);
+            an exception it raises stops training and propagates (a search's pruning, say).
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class Trainer:
         seed=0,
         progress: bool = False,
         max_iter: int | None = None,
+        on_epoch: Callable[[int, History], None] | None = None,
     ):
         if not callable(getattr(optimizer, "update", None)):
             raise ValueError(
@@ -118,6 +121,9 @@ class Trainer:
         self.max_iter = self.epochs * self.iter_per_epoch
         if max_iter is not None:
             self.max_iter = min(self.max_iter, _checks.positive_int("max_iter", max_iter))
+        if on_epoch is not None and not callable(on_epoch):
+            raise ValueError("on_epoch must be callable as on_epoch(epoch, history)")
+        self.on_epoch = on_epoch
         self.history = History()
 
     def _batches(self):
@@ -139,6 +145,8 @@ class Trainer:
         self.history.test_acc.append(self.network.accuracy(*test))
         self.history.eval_epochs.append(epoch)
         self.history.eval_iterations.append(iteration)
+        if self.on_epoch is not None:
+            self.on_epoch(epoch, self.history)
 
     def _step(self, x_batch, t_batch) -> float:
         network = self.network

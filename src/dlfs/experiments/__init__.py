@@ -6,6 +6,7 @@ from dlfs.experiments import (
     batch_norm_gradcheck,
     gradient_descent,
     gradient_field,
+    hyperparameter_search,
     numerical_diff,
     optimizer_compare,
     optimizer_paths,
@@ -29,6 +30,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         batch_norm.EXPERIMENT,
         batch_norm_gradcheck.EXPERIMENT,
         *overfitting.EXPERIMENTS,
+        hyperparameter_search.EXPERIMENT,
     )
 }
 
