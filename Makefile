@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := dataset-fashion-mnist fonts-noto-cjk chromium postgresql
 
-.PHONY: run test lint system-packages clean
+.PHONY: run test lint docs notebooks system-packages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ system-packages:
 	fi
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks notebooks/build.py
 
 test: system-packages $(VENV)/.installed lint
 	$(PY) -m pytest
@@ -31,6 +31,12 @@ test: system-packages $(VENV)/.installed lint
 run: system-packages $(VENV)/.installed
 	$(VENV)/bin/dlfs run all --out results
 	$(VENV)/bin/dlfs report --out results
+
+docs: $(VENV)/.installed
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+notebooks: $(VENV)/.installed
+	$(PY) notebooks/build.py
 
 clean:
 	rm -rf $(VENV) results

@@ -59,7 +59,8 @@ class MultiLayerNet:
         dropout_ratio: p in [0, 1); 0 means no Dropout layers (inverted dropout, dlfs.layers).
         dtype: float32 (default, training) or float64 (gradient checks).
         seed: int or numpy Generator for the weights and the dropout masks.
-        batchnorm_momentum, batchnorm_eps: see dlfs.layers.BatchNormalization.
+        batchnorm_momentum: kept weight of the running statistics (dlfs.layers).
+        batchnorm_eps: ε of batch norm (dlfs.layers.BatchNormalization).
     """
 
     def __init__(

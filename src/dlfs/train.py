@@ -57,7 +57,10 @@ class Trainer:
         network: a MultiLayerNet (anything with ``loss_and_gradient``/``gradient``, ``params``,
             ``accuracy``).
         optimizer: any object with ``update(params, grads)`` (dlfs.optim).
-        x_train, t_train, x_test, t_test: data; labels as indices or one-hot rows.
+        x_train: training inputs (N, D).
+        t_train: training labels, as indices or one-hot rows.
+        x_test: test inputs, for the accuracy after each epoch.
+        t_test: test labels.
         epochs: passes over the training set (≥ 1).
         batch_size: samples per update; larger than the training set means the whole set.
         evaluate_sample_num_per_epoch: measure accuracy on only the first n samples of each set

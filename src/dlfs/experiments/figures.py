@@ -1,4 +1,4 @@
-"""Matplotlib set-up for the lab: the Agg backend, and a CJK font for Korean labels.
+"""Matplotlib set-up for the lab: a CJK font for Korean labels (the CLI picks the Agg backend).
 
 Korean labels need a font with Hangul (Debian's fonts-noto-cjk or fonts-nanum). Where none is
 found, Korean figures fall back to English labels with one warning, rather than empty boxes.
@@ -10,11 +10,8 @@ import functools
 import warnings
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
 
 KOREAN_FONTS = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Noto Sans CJK JP",
                 "Noto Sans CJK SC", "Noto Serif CJK KR", "Noto Serif CJK JP")
