@@ -45,9 +45,16 @@ def md(en: str, ko: str):
     return ("md", {"en": en, "ko": ko})
 
 
-def code(source: str, ko: str | None = None):
-    """A code cell; ``ko`` replaces it in the Korean notebook (for its labels only)."""
-    return ("code", {"en": source, "ko": ko or source})
+def code(source: str, **labels: tuple[str, str]):
+    """A code cell. ``{{name}}`` in ``source`` becomes labels[name][0] in English and
+    labels[name][1] in Korean: the code is one, only its labels are translated."""
+    texts = {}
+    for index, lang in enumerate(("en", "ko")):
+        text = source
+        for name, pair in labels.items():
+            text = text.replace("{{" + name + "}}", pair[index])
+        texts[lang] = text
+    return ("code", texts)
 
 
 CH04 = [
@@ -96,28 +103,13 @@ x = np.arange(0.0, 20.0, 0.1)
 plt.plot(x, function_1(x), label="f(x)")
 for at in (5.0, 10.0):
     slope = numerical_diff(function_1, at)
-    print(f"f'({at}) = {slope!r} (exact {0.02 * at + 0.1})")
-    plt.plot(x, slope * (x - at) + function_1(at), "--", label=f"tangent at {at}")
+    print(f"f'({at}) = {slope!r} ({{exact}} {0.02 * at + 0.1})")
+    plt.plot(x, slope * (x - at) + function_1(at), "--", label=f"{{tangent}}")
 plt.xlabel("x")
 plt.ylabel("f(x)")
 plt.legend()
-plt.show()''', ko='''from dlfs.gradient import numerical_diff
-
-
-def function_1(x):
-    return 0.01 * x**2 + 0.1 * x
-
-
-x = np.arange(0.0, 20.0, 0.1)
-plt.plot(x, function_1(x), label="f(x)")
-for at in (5.0, 10.0):
-    slope = numerical_diff(function_1, at)
-    print(f"f'({at}) = {slope!r} (정확한 값 {0.02 * at + 0.1})")
-    plt.plot(x, slope * (x - at) + function_1(at), "--", label=f"x={at}에서의 접선")
-plt.xlabel("x")
-plt.ylabel("f(x)")
-plt.legend()
-plt.show()'''),
+plt.show()''', exact=("exact", "정확한 값"),
+         tangent=("tangent at x={at}", "x={at}에서의 접선")),
     md("**Exercise.** Call `numerical_diff(function_1, 5.0, h=1e-50)`. Why is the answer 0? "
        "Try `h=1e-2` and compare the error with $h = 10^{-4}$.",
        "**연습.** `numerical_diff(function_1, 5.0, h=1e-50)`를 호출해 보자. 왜 0이 나오는가? "
@@ -179,36 +171,20 @@ trainer = Trainer(net, SGD(lr=0.1), x_train[:n_train], t_train[:n_train], x_test
                   epochs=-(-iters_num * 100 // n_train), batch_size=100, max_iter=iters_num,
                   seed=0)
 history = trainer.train()
-print(f"{dataset}: test accuracy {history.test_acc[-1]:.3f}")''', ko='''from dlfs import Trainer, TwoLayerNet
-from dlfs.optim import SGD
-
-iters_num = 300 if QUICK else 10_000
-n_train = 5_000 if QUICK else len(t_train)
-net = TwoLayerNet(784, 50, 10, seed=0)
-trainer = Trainer(net, SGD(lr=0.1), x_train[:n_train], t_train[:n_train], x_test, t_test,
-                  epochs=-(-iters_num * 100 // n_train), batch_size=100, max_iter=iters_num,
-                  seed=0)
-history = trainer.train()
-print(f"{dataset}: 시험 정확도 {history.test_acc[-1]:.3f}")'''),
+print(f"{dataset}: {{test_accuracy}} {history.test_acc[-1]:.3f}")''',
+         test_accuracy=("test accuracy", "시험 정확도")),
     code('''fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
 left.plot(history.train_loss, linewidth=0.5)
-left.set_xlabel("iteration")
-left.set_ylabel("loss")
-right.plot(history.train_acc, "o-", label="train")
-right.plot(history.test_acc, "s--", label="test")
-right.set_xlabel("epoch")
-right.set_ylabel("accuracy")
+left.set_xlabel("{{iteration}}")
+left.set_ylabel("{{loss}}")
+right.plot(history.train_acc, "o-", label="{{train}}")
+right.plot(history.test_acc, "s--", label="{{test}}")
+right.set_xlabel("{{epoch}}")
+right.set_ylabel("{{accuracy}}")
 right.legend()
-plt.show()''', ko='''fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-left.plot(history.train_loss, linewidth=0.5)
-left.set_xlabel("반복 횟수")
-left.set_ylabel("손실")
-right.plot(history.train_acc, "o-", label="훈련")
-right.plot(history.test_acc, "s--", label="시험")
-right.set_xlabel("에폭")
-right.set_ylabel("정확도")
-right.legend()
-plt.show()'''),
+plt.show()''', iteration=("iteration", "반복 횟수"), loss=("loss", "손실"),
+         train=("train", "훈련"), test=("test", "시험"), epoch=("epoch", "에폭"),
+         accuracy=("accuracy", "정확도")),
     md("**Exercise.** Change the hidden layer to 10 or 200 units, or the learning rate to 0.01 "
        "or 1.0. Train and test accuracy stay close: this network does not overfit.",
        "**연습.** 은닉층을 10개나 200개로, 학습률을 0.01이나 1.0으로 바꿔 보자. 훈련과 시험 "
@@ -335,24 +311,11 @@ for use_batchnorm in (False, True):
     history = Trainer(net, SGD(lr=0.01), x_train[:1000], t_train[:1000], x_train[:1000],
                       t_train[:1000], epochs=epochs, batch_size=100, seed=0).train()
     plt.plot(history.train_acc, "-" if use_batchnorm else "--",
-             label="batch norm" if use_batchnorm else "plain")
+             label="{{with_bn}}" if use_batchnorm else "{{without_bn}}")
 plt.legend()
 plt.ylim(0, 1)
-plt.show()''', ko='''from dlfs import Trainer
-from dlfs.optim import SGD
-
-scale = 0.05
-epochs = 3 if QUICK else 20
-for use_batchnorm in (False, True):
-    net = MultiLayerNet(784, [100] * 5, 10, weight_init=scale, use_batchnorm=use_batchnorm,
-                        seed=0)
-    history = Trainer(net, SGD(lr=0.01), x_train[:1000], t_train[:1000], x_train[:1000],
-                      t_train[:1000], epochs=epochs, batch_size=100, seed=0).train()
-    plt.plot(history.train_acc, "-" if use_batchnorm else "--",
-             label="배치 정규화" if use_batchnorm else "배치 정규화 없음")
-plt.legend()
-plt.ylim(0, 1)
-plt.show()'''),
+plt.show()''', with_bn=("batch norm", "배치 정규화"),
+         without_bn=("plain", "배치 정규화 없음")),
     md("**Exercise.** Try `scale = 1.0` and `scale = 0.001`. Which network is more sensitive to "
        "the initial scale?",
        "**연습.** `scale = 1.0`과 `scale = 0.001`을 시도해 보자. 어느 신경망이 초기 스케일에 더 "
@@ -364,34 +327,22 @@ plt.show()'''),
        "외워 버린다. 가중치 감소는 손실에 $\\frac{1}{2}\\lambda \\sum W^2$를 더하고, 드롭아웃은 "
        "훈련 중 뉴런을 무작위로 끈다."),
     code('''epochs = 20 if QUICK else 201
-variants = {"none": {}, "weight decay 0.1": {"weight_decay_lambda": 0.1},
-            "dropout 0.2": {"dropout_ratio": 0.2}}
+variants = {"{{none}}": {}, "{{decay}} 0.1": {"weight_decay_lambda": 0.1},
+            "{{dropout}} 0.2": {"dropout_ratio": 0.2}}
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.5))
 for ax, (label, extra) in zip(axes, variants.items()):
     net = MultiLayerNet(784, [100] * 6, 10, weight_init="he", seed=0, **extra)
     history = Trainer(net, SGD(lr=0.01), x_train[:300], t_train[:300], x_test[:2000],
                       t_test[:2000], epochs=epochs, batch_size=100, seed=0).train()
-    ax.plot(history.train_acc, label="train")
-    ax.plot(history.test_acc, label="test")
+    ax.plot(history.train_acc, label="{{train}}")
+    ax.plot(history.test_acc, label="{{test}}")
     gap = history.train_acc[-1] - history.test_acc[-1]
-    ax.set_title(f"{label}: gap {gap:.2f}")
+    ax.set_title(f"{label}: {{gap}} {gap:.2f}")
     ax.set_ylim(0, 1)
     ax.legend()
-plt.show()''', ko='''epochs = 20 if QUICK else 201
-variants = {"정규화 없음": {}, "가중치 감소 0.1": {"weight_decay_lambda": 0.1},
-            "드롭아웃 0.2": {"dropout_ratio": 0.2}}
-fig, axes = plt.subplots(1, 3, figsize=(15, 3.5))
-for ax, (label, extra) in zip(axes, variants.items()):
-    net = MultiLayerNet(784, [100] * 6, 10, weight_init="he", seed=0, **extra)
-    history = Trainer(net, SGD(lr=0.01), x_train[:300], t_train[:300], x_test[:2000],
-                      t_test[:2000], epochs=epochs, batch_size=100, seed=0).train()
-    ax.plot(history.train_acc, label="훈련")
-    ax.plot(history.test_acc, label="시험")
-    gap = history.train_acc[-1] - history.test_acc[-1]
-    ax.set_title(f"{label}: 차이 {gap:.2f}")
-    ax.set_ylim(0, 1)
-    ax.legend()
-plt.show()'''),
+plt.show()''', none=("none", "정규화 없음"), decay=("weight decay", "가중치 감소"),
+         dropout=("dropout", "드롭아웃"), train=("train", "훈련"), test=("test", "시험"),
+         gap=("gap", "차이")),
     md("**Exercise.** Change $\\lambda$ to 0.01 or 1.0 and the dropout ratio to 0.5. Which "
        "closes the gap, and what does it cost in training accuracy?",
        "**연습.** $\\lambda$를 0.01이나 1.0으로, 드롭아웃 비율을 0.5로 바꿔 보자. 무엇이 차이를 "

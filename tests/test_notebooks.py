@@ -27,6 +27,7 @@ def test_both_languages_share_the_same_code():
         ko = nbformat.read(ROOT / "notebooks" / "ko" / name, as_version=4)
         assert sum(c.cell_type == "code" for c in ko.cells) == \
             sum(c.cell_type == "code" for c in en.cells) + 1  # + the Korean font cell
+        assert not [c for c in en.cells + ko.cells if "{{" in c.source], "a label left untranslated"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")

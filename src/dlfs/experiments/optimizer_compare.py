@@ -24,17 +24,24 @@ def run(ctx, params):
             "optimizers": params["optimizers"]}
 
 
-def plot(results, lang):
+def plot_losses(losses: dict, lang: str, top: float, legend: dict | None = None):
+    """The book's comparison figure: each run's loss through smooth_curve, markers every
+    twentieth of the way, y from 0 to ``top``."""
     fig, ax = figures.figure(lang, figsize=(7.5, 4.8))
-    for marker, (label, loss) in zip(MARKERS, results["losses"].items()):
-        name, lr = results["optimizers"][label]
+    for marker, (label, loss) in zip(MARKERS, losses.items()):
         ax.plot(smooth_curve(loss), marker=marker, markevery=max(1, len(loss) // 20),
-                label=f"{label} (lr={lr:g})", linewidth=1)
+                label=(legend or {}).get(label, label), linewidth=1)
     ax.set_xlabel({"en": "iterations", "ko": "반복 횟수"}[lang])
     ax.set_ylabel({"en": "loss (smoothed)", "ko": "손실 (평활화)"}[lang])
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, top)
     ax.legend()
     return figures.finish(fig)
+
+
+def plot(results, lang):
+    legend = {label: f"{label} (lr={lr:g})"
+              for label, (_, lr) in results["optimizers"].items()}
+    return plot_losses(results["losses"], lang, top=1.0, legend=legend)
 
 
 def final_loss(loss, window=100):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dlfs.experiments import figures
-from dlfs.experiments.base import Experiment, Verdict, parallel_map, smooth_curve, text
-from dlfs.experiments.optimizer_compare import MARKERS, final_loss
+from dlfs.experiments.base import Experiment, Verdict, parallel_map, text
+from dlfs.experiments.optimizer_compare import final_loss, plot_losses
 from dlfs.experiments.training import losses_over_iterations
 
 
@@ -23,15 +22,7 @@ def run(ctx, params):
 
 
 def plot(results, lang):
-    fig, ax = figures.figure(lang, figsize=(7.5, 4.8))
-    for marker, (label, loss) in zip(MARKERS, results["losses"].items()):
-        ax.plot(smooth_curve(loss), marker=marker, markevery=max(1, len(loss) // 20),
-                label=label, linewidth=1)
-    ax.set_xlabel({"en": "iterations", "ko": "반복 횟수"}[lang])
-    ax.set_ylabel({"en": "loss (smoothed)", "ko": "손실 (평활화)"}[lang])
-    ax.set_ylim(0, 2.5)
-    ax.legend()
-    return figures.finish(fig)
+    return plot_losses(results["losses"], lang, top=2.5)
 
 
 def check(results):
