@@ -17,17 +17,25 @@ def _train(shared, regulariser: dict, params: dict, seed: int):
                                 params["max_epochs"], params["batch_size"], [seed, 5])
 
 
+# Unregularised runs already made in this process, so that `dlfs run all` trains the
+# baseline that overfit and weight-decay share once.
+_BASELINES: dict[tuple, dict] = {}
+
+
 def run(ctx, params, regulariser: dict | None):
     data = ctx.data
     n, n_test = params["train_samples"], params["test_samples"]
     shared = {"x": data.x_train[:n], "t": data.t_train[:n], "x_test": data.x_test[:n_test],
               "t_test": data.t_test[:n_test]}
-    configs = [{}] + ([regulariser] if regulariser else [])
+    key = (data.name, ctx.seed, *(str(params[k]) for k in sorted(PARAMS)))
+    configs = ([] if key in _BASELINES else [{}]) + ([regulariser] if regulariser else [])
     runs = parallel_map(_train, [(config, params, ctx.seed) for config in configs],
                         ctx.workers, shared)
-    results = {"baseline": runs[0]}
+    if key not in _BASELINES:
+        _BASELINES[key] = runs.pop(0)
+    results = {"baseline": _BASELINES[key]}
     if regulariser:
-        results["regularised"] = runs[1]
+        results["regularised"] = runs[0]
         results["regulariser"] = regulariser
     return results
 
