@@ -29,7 +29,7 @@ UI = {
     "summary": {"en": "claims held", "ko": "성립한 주장"},
     "quick": {"en": "quick mode: shrunken settings, not the book's",
               "ko": "빠른 모드: 책과 다른 축소 설정"},
-    "chapter": {"en": "Chapter", "ko": "장"},
+    "chapter": {"en": "Chapter {n}", "ko": "{n}장"},
     "seed": {"en": "seed", "ko": "시드"},
 }
 
@@ -127,7 +127,8 @@ def _section(record: dict, folder: Path) -> str:
     return f"""
 <section id="{html.escape(record['name'])}">
   <h2>{_both(record['title'])} <span class="badge {badge_class}">{badge}</span></h2>
-  <p class="meta">{_both(UI['chapter'])} {record['chapter']}, §{html.escape(record['section'])}
+  <p class="meta">{_both({k: v.format(n=record['chapter']) for k, v in UI['chapter'].items()})},
+    §{html.escape(record['section'])}
     · <code>{html.escape(record['name'])}</code> · {_both(UI['time'])}:
     {record['wall_time_s']:.1f} s{' · ' + _both(UI['quick']) if record.get('quick') else ''}</p>
   <p><strong>{_both(UI['claim'])}:</strong> {_both(record['claim'])}</p>
