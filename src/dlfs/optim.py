@@ -553,11 +553,15 @@ def create(name: str, **kwargs) -> Optimizer:
     key = str(name).lower().replace("_", "-")
     if key not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-    cls = OPTIMIZERS[key]
-    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    accepted = arguments(key)
     for argument in kwargs:
         if argument not in accepted:
             raise ValueError(
                 f"{key} takes no argument {argument!r}; it takes {', '.join(accepted)}"
             )
-    return cls(**kwargs)
+    return OPTIMIZERS[key](**kwargs)
+
+
+def arguments(name: str) -> list[str]:
+    """The keyword arguments the optimizer ``name`` (a key of OPTIMIZERS) takes."""
+    return [p for p in inspect.signature(OPTIMIZERS[name].__init__).parameters if p != "self"]

@@ -101,7 +101,7 @@ class SearchConfig:
                                  f"got {getattr(self, name)!r}")
         if not self.space:
             raise ValueError("space must name at least one value to search")
-        accepted = set(_optimizer_arguments(self.optimizer)) | set(NETWORK_PARAMS)
+        accepted = set(optim.arguments(self.optimizer)) | set(NETWORK_PARAMS)
         for name in self.space:
             if name not in accepted:
                 raise ValueError(f"space has {name!r}, which neither the {self.optimizer} "
@@ -113,15 +113,6 @@ class SearchConfig:
         data = asdict(self)
         data["space"] = {name: asdict(space) for name, space in self.space.items()}
         return data
-
-
-def _optimizer_arguments(name: str) -> list[str]:
-    import inspect
-
-    from dlfs import optim
-
-    return [p for p in inspect.signature(optim.OPTIMIZERS[name].__init__).parameters
-            if p != "self"]
 
 
 def load_config(path=None, **overrides) -> SearchConfig:
