@@ -178,7 +178,8 @@ def cmd_run(args) -> int:
         return data
 
     workers = args.workers or default_workers()
-    ctx = Context(seed=args.seed, quick=args.quick, workers=workers, load_data=load)
+    ctx = Context(seed=args.seed, quick=args.quick, workers=workers, load_data=load,
+                  progress=sys.stderr.isatty())
     total_start = time.perf_counter()
     summary = []
     for i, experiment in enumerate(experiments, start=1):

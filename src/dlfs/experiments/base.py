@@ -61,6 +61,7 @@ class Context:
     quick: bool = False
     workers: int = 1
     load_data: Callable[[], Data] | None = None
+    progress: bool = False  # progress bars on stderr for long runs
     _data: Data | None = None
 
     @property
@@ -134,25 +135,40 @@ def _single_threaded(func, *args):
         return func(*args)
 
 
-def parallel_map(func: Callable, jobs: Sequence[tuple], workers: int, shared: dict) -> list:
+def parallel_map(func: Callable, jobs: Sequence[tuple], workers: int, shared: dict,
+                 progress: bool = False) -> list:
     """[func(shared, *job) for job in jobs], over ``workers`` forked processes.
 
     ``shared`` (the data set, say) reaches the workers by fork, not by pickling. Results come
-    back in the order of ``jobs``, and equal whatever the number of workers.
+    back in the order of ``jobs``, and equal whatever the number of workers. ``progress`` shows
+    a bar of finished jobs.
     """
-    if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_single_threaded(func, shared, *job) for job in jobs]
-    _SHARED.clear()
-    _SHARED.update(shared)
+    from dlfs._progress import progress_bar
+
+    bar = progress_bar(len(jobs), progress and len(jobs) > 1, unit="run")
+
+    def tick(result):
+        if bar is not None:
+            bar.update()
+        return result
+
     try:
+        if workers <= 1 or len(jobs) <= 1 or \
+                "fork" not in multiprocessing.get_all_start_methods():
+            return [tick(_single_threaded(func, shared, *job)) for job in jobs]
+        _SHARED.clear()
+        _SHARED.update(shared)
         context = multiprocessing.get_context("fork")
         with warnings.catch_warnings(), context.Pool(min(workers, len(jobs))) as pool:
             # Python 3.12+ warns that fork in a threaded process may deadlock; the pool is
             # created before any thread of ours exists.
             warnings.simplefilter("ignore", DeprecationWarning)
-            return pool.map(_call, [(func, job) for job in jobs], chunksize=1)
+            return [tick(result) for result in
+                    pool.imap(_call, [(func, job) for job in jobs], chunksize=1)]
     finally:
         _SHARED.clear()
+        if bar is not None:
+            bar.close()
 
 
 def default_workers() -> int:

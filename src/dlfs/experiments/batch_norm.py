@@ -34,7 +34,7 @@ def run(ctx, params):
     x, t = data.x_train[:n], data.t_train[:n]
     scales = np.logspace(0, -4, num=params["scales"])
     results = parallel_map(_pair, [(float(s), params, ctx.seed) for s in scales], ctx.workers,
-                           {"x": x, "t": t, "x_test": x, "t_test": t})
+                           {"x": x, "t": t, "x_test": x, "t_test": t}, ctx.progress)
     return {"scales": scales, "runs": results}
 
 

@@ -19,7 +19,7 @@ def run(ctx, params):
     jobs = [(net_kwargs, name, {"lr": lr}, params["iters"], params["batch_size"], batch_seed)
             for name, lr in params["optimizers"].values()]
     losses = parallel_map(losses_over_iterations, jobs, ctx.workers,
-                          {"x": data.x_train, "t": data.t_train})
+                          {"x": data.x_train, "t": data.t_train}, ctx.progress)
     return {"losses": dict(zip(params["optimizers"], losses)),
             "optimizers": params["optimizers"]}
 

@@ -30,7 +30,7 @@ def run(ctx, params, regulariser: dict | None):
     key = (data.name, ctx.seed, *(str(params[k]) for k in sorted(PARAMS)))
     configs = ([] if key in _BASELINES else [{}]) + ([regulariser] if regulariser else [])
     runs = parallel_map(_train, [(config, params, ctx.seed) for config in configs],
-                        ctx.workers, shared)
+                        ctx.workers, shared, ctx.progress)
     if key not in _BASELINES:
         _BASELINES[key] = runs.pop(0)
     results = {"baseline": _BASELINES[key]}

@@ -20,7 +20,7 @@ def run(ctx, params):
                       data.t_test[:n_test], epochs=-(-params["iters_num"] * params["batch_size"]
                                                      // len(t_train)),
                       batch_size=params["batch_size"], max_iter=params["iters_num"],
-                      seed=ctx.rng(2))
+                      seed=ctx.rng(2), progress=ctx.progress)
     history = trainer.train()
     return {"train_loss": history.train_loss, "train_acc": history.train_acc,
             "test_acc": history.test_acc, "eval_iterations": history.eval_iterations,

@@ -17,7 +17,7 @@ def run(ctx, params):
         jobs.append((net_kwargs, "sgd", {"lr": params["lr"]}, params["iters"],
                      params["batch_size"], [ctx.seed, 11]))
     losses = parallel_map(losses_over_iterations, jobs, ctx.workers,
-                          {"x": data.x_train, "t": data.t_train})
+                          {"x": data.x_train, "t": data.t_train}, ctx.progress)
     return {"losses": dict(zip(params["inits"], losses))}
 
 
