@@ -96,9 +96,7 @@ def features(name: str, x, width: int, dtype: np.dtype) -> np.ndarray:
 def labels(name: str, t, n_samples: int, n_classes: int) -> np.ndarray:
     """Integer class indices of shape (N,), from indices or one-hot rows."""
     t = np.asarray(t)
-    if t.ndim == 2 and t.shape[0] == 1 and n_samples == 1 and t.shape[1] == n_classes:
-        pass
-    elif t.ndim == 0 and n_samples == 1:
+    if t.ndim == 0 and n_samples == 1:
         t = t.reshape(1)
     if t.ndim == 2:
         if t.shape != (n_samples, n_classes):

@@ -31,12 +31,10 @@ class CliError(Exception):
 # -- data -----------------------------------------------------------------------------------
 
 
-def _describe(location) -> str:
+def _describe(spec, location) -> str:
     place = location.place
-    extra = ""
-    if place.label == "system":
-        extra = " (Debian package dataset-fashion-mnist)" if "fashion" in str(
-            place.directory) else ""
+    package = spec.debian_package if place.label == "system" else None
+    extra = f" (Debian package {package})" if package else ""
     return f"{place.directory} ({place.label}){extra}"
 
 
@@ -55,7 +53,7 @@ def load_lab_data(dataset: str, root, quiet: bool = False):
             failures.append(str(error))
             continue
         spec = get_spec(name)
-        source = _describe(find_dataset(name, root))
+        source = _describe(spec, find_dataset(name, root))
         if name != names[0] and not quiet:
             print(f"dlfs: {get_spec(names[0]).title} is not available here; using {spec.title} "
                   f"from {source}", file=sys.stderr)
@@ -84,6 +82,17 @@ def _check_out(out: Path) -> Path:
     except OSError as error:
         raise CliError(f"--out {out} is not a writable folder: {error.strerror or error}") from None
     return out
+
+
+def _write_text(path: Path, content: str) -> None:
+    """Writes ``path`` through a temporary file renamed into place: never half-written."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _replace_dir(tmp: Path, final: Path) -> None:
@@ -138,7 +147,7 @@ def run_one(experiment, ctx, out: Path, dataset_info: dict | None) -> dict:
             fig.savefig(tmp / f"figure.{lang}.png", dpi=110)
             fig.savefig(tmp / f"figure.{lang}.svg")
             figures.close(fig)
-        (tmp / "results.json").write_text(json.dumps(record, ensure_ascii=False, indent=1))
+        _write_text(tmp / "results.json", json.dumps(record, ensure_ascii=False, indent=1))
         _replace_dir(tmp, out / experiment.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -194,7 +203,7 @@ def cmd_run(args) -> int:
               f"{record['verdict']['detail'][args.lang]}", flush=True)
         summary.append((experiment.name, held, record["wall_time_s"]))
     total = time.perf_counter() - total_start
-    (out / "run.json").write_text(json.dumps({
+    _write_text(out / "run.json", json.dumps({
         "experiments": [{"name": n, "held": h, "wall_time_s": w} for n, h, w in summary],
         "total_wall_time_s": round(total, 3), "quick": args.quick, "seed": args.seed,
         "workers": workers, "dataset": data_holder.get("info")}, indent=1))
@@ -224,10 +233,7 @@ def cmd_report(args) -> int:
     if count == 0:
         raise CliError(f"no results in {out}; run experiments first (dlfs run all --out {out})")
     target = out / "report.html"
-    fd, tmp = tempfile.mkstemp(prefix=".report.", suffix=".html", dir=out)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(html)
-    os.replace(tmp, target)
+    _write_text(target, html)
     print(f"report of {count} experiments: {target}")
     return 0
 
@@ -253,7 +259,7 @@ def cmd_data(args) -> int:
             print(f"{spec.title}: not found; a download would go to "
                   f"{download_dir(spec, args.root)} (dlfs data {spec.name} --fetch)")
         else:
-            print(f"{spec.title}: {_describe(location)}")
+            print(f"{spec.title}: {_describe(spec, location)}")
     return 0
 
 
@@ -263,13 +269,6 @@ def _save_figure(fig, folder: Path, stem: str) -> None:
     fig.savefig(folder / f"{stem}.png", dpi=110)
     fig.savefig(folder / f"{stem}.svg")
     figures.close(fig)
-
-
-def _write_text(path: Path, content: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    os.replace(tmp, path)
 
 
 def cmd_search(args) -> int:

@@ -117,10 +117,4 @@ def mean_squared_error(y, t):
     return half_sum if half_sum.ndim == 0 else np.mean(half_sum)
 
 
-def softmax_cross_entropy(x, labels):
-    """Mean cross-entropy of softmax(x) against class indices, via log-softmax (stable)."""
-    logp = log_softmax(x)
-    return -np.mean(logp[np.arange(logp.shape[0]), labels])
-
-
 ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}

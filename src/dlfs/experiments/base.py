@@ -37,7 +37,7 @@ class Verdict:
     numbers: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"held": bool(self.held), "detail": self.detail, "numbers": _plain(self.numbers)}
+        return {"held": bool(self.held), "detail": self.detail, "numbers": plain(self.numbers)}
 
 
 @dataclass
@@ -97,22 +97,20 @@ class Experiment:
         return {**self.params, **(self.quick_params if quick else {})}
 
 
-def _plain(value):
+def plain(value):
     """Numbers and containers as JSON-able Python values."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
+        return plain(value.tolist())
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, float) and not np.isfinite(value):
         return None if np.isnan(value) else ("inf" if value > 0 else "-inf")
     return value
 
-
-plain = _plain
 
 
 # -- parallel runs -----------------------------------------------------------------------------
@@ -191,6 +189,3 @@ def smooth_curve(x):
     y = np.convolve(w / w.sum(), s, mode="valid")
     return y[5:len(y) - 5]
 
-
-def fmt(value: float, digits: int = 3) -> str:
-    return f"{value:.{digits}g}" if abs(value) < 1e-2 and value != 0 else f"{value:.{digits}f}"
