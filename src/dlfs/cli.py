@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import shutil
 import sys
@@ -19,6 +18,8 @@ import time
 import warnings
 from importlib import metadata
 from pathlib import Path
+
+from dlfs.io import write_text
 
 LANGS = ("en", "ko")
 DATASET_CHOICES = ("auto", "mnist", "fashion-mnist")
@@ -84,17 +85,6 @@ def _check_out(out: Path) -> Path:
     return out
 
 
-def _write_text(path: Path, content: str) -> None:
-    """Writes ``path`` through a temporary file renamed into place: never half-written."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def _replace_dir(tmp: Path, final: Path) -> None:
     """Moves a finished result folder into place, so no half-written result is ever seen."""
     old = None
@@ -147,7 +137,7 @@ def run_one(experiment, ctx, out: Path, dataset_info: dict | None) -> dict:
             fig.savefig(tmp / f"figure.{lang}.png", dpi=110)
             fig.savefig(tmp / f"figure.{lang}.svg")
             figures.close(fig)
-        _write_text(tmp / "results.json", json.dumps(record, ensure_ascii=False, indent=1))
+        write_text(tmp / "results.json", json.dumps(record, ensure_ascii=False, indent=1))
         _replace_dir(tmp, out / experiment.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -203,7 +193,7 @@ def cmd_run(args) -> int:
               f"{record['verdict']['detail'][args.lang]}", flush=True)
         summary.append((experiment.name, held, record["wall_time_s"]))
     total = time.perf_counter() - total_start
-    _write_text(out / "run.json", json.dumps({
+    write_text(out / "run.json", json.dumps({
         "experiments": [{"name": n, "held": h, "wall_time_s": w} for n, h, w in summary],
         "total_wall_time_s": round(total, 3), "quick": args.quick, "seed": args.seed,
         "workers": workers, "dataset": data_holder.get("info")}, indent=1))
@@ -233,7 +223,7 @@ def cmd_report(args) -> int:
     if count == 0:
         raise CliError(f"no results in {out}; run experiments first (dlfs run all --out {out})")
     target = out / "report.html"
-    _write_text(target, html)
+    write_text(target, html)
     print(f"report of {count} experiments: {target}")
     return 0
 
@@ -300,14 +290,14 @@ def cmd_search(args) -> int:
         raise CliError(f"the storage {storage} failed: {error}") from None
     study = search.open_study(config, args.study, storage)
     summary = search.summarize(study)
-    _write_text(out / "trials.json", json.dumps(
+    write_text(out / "trials.json", json.dumps(
         {"config": config.as_dict(), "study": args.study, **summary}, indent=1, default=str))
     if summary["best"] is None:
         raise CliError("no trial completed; every trial failed (see trials.json)")
-    _write_text(out / "best.json", json.dumps(
+    write_text(out / "best.json", json.dumps(
         {"value": summary["best"]["value"], "params": summary["best"]["params"],
          "trial": summary["best"]["number"]}, indent=1))
-    _write_text(out / "top_trials.md", search.top_trials_markdown(summary))
+    write_text(out / "top_trials.md", search.top_trials_markdown(summary))
     _save_figure(search.plot_best(summary, "en"), out, "best")
     _save_figure(search.plot_space(summary, "en"), out, "space")
     for stem, plot in (("history", optuna.visualization.matplotlib.plot_optimization_history),

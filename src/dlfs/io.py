@@ -7,12 +7,41 @@ statistics), saved with ``allow_pickle=False`` semantics and read back with it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import numpy as np
+
+
+@contextlib.contextmanager
+def atomic_file(path, mode: str = "wb", suffix: str = ".tmp") -> Iterator[IO]:
+    """Opens a temporary file beside ``path``; renames it to ``path`` only when the block ends
+    without an exception, and removes it otherwise. Readers never see a half-written file.
+
+    ``mode`` is "wb" or "w" (UTF-8 text). Every file dlfs writes goes through here.
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}")
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as handle:
+            yield handle
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def write_text(path, text: str) -> Path:
+    """Writes ``text`` (UTF-8) to ``path`` atomically (see atomic_file)."""
+    with atomic_file(path, "w") as handle:
+        handle.write(text)
+    return Path(path)
 
 
 def _arrays_of(network) -> dict[str, np.ndarray]:
@@ -33,14 +62,8 @@ def save_params(network, path) -> Path:
     if not path.parent.is_dir():
         raise ValueError(f"the folder {str(path.parent)!r} of path does not exist; create it first")
     arrays = {key: np.ascontiguousarray(value) for key, value in _arrays_of(network).items()}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as handle:
+        np.savez(handle, **arrays)
     return path
 
 

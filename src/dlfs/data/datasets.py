@@ -19,7 +19,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ import numpy as np
 from dlfs import _checks
 from dlfs._progress import progress_bar
 from dlfs.data.idx import DatasetError, decompress, parse_idx
+from dlfs.io import atomic_file
 
 FILE_KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 
@@ -204,22 +204,20 @@ def _verify(file: FileSpec, raw: bytes, content: bytes, name: str) -> None:
 
 def _fetch(url: str, target: Path, file: FileSpec, timeout: float, progress: bool) -> None:
     """Downloads ``url`` to a temporary file beside ``target``, verifies, renames into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            bar = progress_bar(total, progress, unit="B", unit_scale=True, desc=target.name)
-            while chunk := response.read(1 << 16):
-                out.write(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
+    with atomic_file(target, suffix=".part") as out, \
+            urllib.request.urlopen(url, timeout=timeout) as response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        bar = progress_bar(total, progress, unit="B", unit_scale=True, desc=target.name)
+        chunks = []
+        while chunk := response.read(1 << 16):
+            chunks.append(chunk)
             if bar is not None:
-                bar.close()
-        raw = Path(tmp).read_bytes()
+                bar.update(len(chunk))
+        if bar is not None:
+            bar.close()
+        raw = b"".join(chunks)
         _verify(file, raw, decompress(raw, url), url)
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        out.write(raw)
 
 
 def download(name: str, root=None, timeout: float = 30.0, progress: bool = True) -> Path:
@@ -312,10 +310,8 @@ def _write_cached(array: np.ndarray, path: Path, cache: Path, key: str) -> None:
         record = {"source": str(path.resolve()), "size": stat.st_size,
                   "mtime_ns": stat.st_mtime_ns, "npy_sha256": hashlib.sha256(raw).hexdigest()}
         for name, data in ((f"{key}.npy", raw), (f"{key}.json", json.dumps(record).encode())):
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=cache)
-            with os.fdopen(fd, "wb") as handle:
+            with atomic_file(cache / name) as handle:
                 handle.write(data)
-            os.replace(tmp, cache / name)
     except OSError:
         pass
 
