@@ -64,8 +64,10 @@ def test_the_same_seed_gives_the_same_numbers(lab_data, tmp_path):
 
 def test_parallel_and_serial_runs_agree(lab_data):
     experiment = EXPERIMENTS["optimizer-compare"]
-    serial = experiment.run(Context(seed=0, quick=True, workers=1, load_data=lambda: lab_data))
-    parallel = experiment.run(_context(lab_data))
+    params = experiment.parameters(quick=True)
+    serial = experiment.run(Context(seed=0, quick=True, workers=1, load_data=lambda: lab_data),
+                            params)
+    parallel = experiment.run(_context(lab_data), params)
     for key in serial["losses"]:
         np.testing.assert_array_equal(serial["losses"][key], parallel["losses"][key])
 

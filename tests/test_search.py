@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy
 
 from dlfs import search
-from dlfs.experiments import Data
+from dlfs.data import Data
 
 TINY = dict(n_trials=4, epochs=2, hidden_sizes=[8], train_samples=120, dataset="fashion-mnist")
 

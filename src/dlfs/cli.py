@@ -19,10 +19,10 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
+from dlfs.data.lab import DATASET_CHOICES
 from dlfs.io import write_text
 
 LANGS = ("en", "ko")
-DATASET_CHOICES = ("auto", "mnist", "fashion-mnist")
 
 
 class CliError(Exception):
@@ -32,34 +32,18 @@ class CliError(Exception):
 # -- data -----------------------------------------------------------------------------------
 
 
-def _describe(spec, location) -> str:
-    place = location.place
-    package = spec.debian_package if place.label == "system" else None
-    extra = f" (Debian package {package})" if package else ""
-    return f"{place.directory} ({place.label}){extra}"
-
-
 def load_lab_data(dataset: str, root, quiet: bool = False):
-    """The lab's data: 'auto' is MNIST where it can be found or fetched, else Fashion-MNIST."""
-    from dlfs.data import DatasetError, find_dataset, load_dataset
-    from dlfs.data.datasets import get_spec
-    from dlfs.experiments import Data
+    """dlfs.data.load_lab_data, its note printed and its failure turned into a CliError."""
+    from dlfs.data import DatasetError
+    from dlfs.data import load_lab_data as load
 
-    names = ["mnist", "fashion-mnist"] if dataset == "auto" else [dataset]
-    failures = []
-    for name in names:
-        try:
-            (x, t), (xt, tt) = load_dataset(name, root=root, progress=not quiet)
-        except DatasetError as error:
-            failures.append(str(error))
-            continue
-        spec = get_spec(name)
-        source = _describe(spec, find_dataset(name, root))
-        if name != names[0] and not quiet:
-            print(f"dlfs: {get_spec(names[0]).title} is not available here; using {spec.title} "
-                  f"from {source}", file=sys.stderr)
-        return Data(name, spec.title, source, x, t, xt, tt)
-    raise CliError("no data set could be loaded:\n" + "\n".join(failures))
+    try:
+        data = load(dataset, root, progress=not quiet)
+    except DatasetError as error:
+        raise CliError(str(error)) from None
+    if data.note and not quiet:
+        print(f"dlfs: {data.note}", file=sys.stderr)
+    return data
 
 
 # -- running experiments --------------------------------------------------------------------
@@ -103,16 +87,14 @@ def run_one(experiment, ctx, out: Path, dataset_info: dict | None) -> dict:
     from dlfs.experiments.base import plain
 
     start = time.perf_counter()
-    results = json.loads(json.dumps(plain(experiment.run(ctx))))
+    results = json.loads(json.dumps(plain(experiment.run(ctx, experiment.parameters(ctx.quick)))))
     wall = time.perf_counter() - start
     verdict = experiment.check(results)
     record = {
         "name": experiment.name,
         "chapter": experiment.chapter,
         "section": experiment.section,
-        "title": experiment.title,
-        "claim": experiment.claim,
-        "about": experiment.about,
+        **experiment.texts(experiment.parameters(ctx.quick)),
         "parameters": plain(experiment.parameters(ctx.quick)),
         "seed": ctx.seed,
         "quick": ctx.quick,
@@ -229,7 +211,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_data(args) -> int:
-    from dlfs.data import DATASETS, DatasetError, download, find_dataset
+    from dlfs.data import DATASETS, DatasetError, describe_location, download, find_dataset
     from dlfs.data.datasets import download_dir, get_spec
 
     names = args.names or list(DATASETS)
@@ -249,7 +231,7 @@ def cmd_data(args) -> int:
             print(f"{spec.title}: not found; a download would go to "
                   f"{download_dir(spec, args.root)} (dlfs data {spec.name} --fetch)")
         else:
-            print(f"{spec.title}: {_describe(spec, location)}")
+            print(f"{spec.title}: {describe_location(spec.name, location)}")
     return 0
 
 

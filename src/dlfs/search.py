@@ -341,9 +341,9 @@ def work(config: SearchConfig, study_name: str, storage_url: str, data=None,
 
     study = open_study(config, study_name, storage_url)
     if data is None:
-        from dlfs.cli import load_lab_data
+        from dlfs.data import load_lab_data
 
-        data = load_lab_data(config.dataset, config.data_root, quiet=True)
+        data = load_lab_data(config.dataset, config.data_root)
     split = _split(config, data)
     ran = 0
     while True:

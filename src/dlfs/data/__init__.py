@@ -9,10 +9,15 @@ from dlfs.data.datasets import (
     load_mnist,
 )
 from dlfs.data.idx import DatasetError, read_idx, write_idx
+from dlfs.data.lab import DATASET_CHOICES, Data, describe_location, load_lab_data
 from dlfs.data.splits import batches, shuffle, subset, train_val_split
 
 __all__ = [
     "DATASETS",
+    "DATASET_CHOICES",
+    "Data",
+    "describe_location",
+    "load_lab_data",
     "DatasetError",
     "batches",
     "download",

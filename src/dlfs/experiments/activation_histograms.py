@@ -101,7 +101,7 @@ EXPERIMENT = Experiment(
                "N(0, 1) 입력 1 000개, 편향 없는 100노드 5층, 층마다 새 W. 'xavier'는 책의 "
                "√(1/n), 'he'는 √(2/n). 히스토그램은 (0, 1) 구간 30개 막대이고, tanh는 책의 "
                "범위가 음수 절반을 잘라내므로 (−1, 1)을 쓴다."),
-    run=lambda ctx: run(ctx, EXPERIMENT.parameters(ctx.quick)),
+    run=run,
     plot=plot,
     check=check,
     params={"samples": 1000, "node_num": 100, "hidden_layer_size": 5, "bins": 30,

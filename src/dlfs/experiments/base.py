@@ -2,7 +2,7 @@
 
 An experiment is three functions over plain data:
 
-    run(ctx) -> results        every number the figure and the claim need (JSON-able)
+    run(ctx, params) -> results  every number the figure and the claim need (JSON-able)
     plot(results, lang) -> matplotlib Figure
     check(results) -> Verdict  the book's claim tested on those numbers
 
@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from dlfs.data import Data
 
 LANGS = ("en", "ko")
 
@@ -38,19 +40,6 @@ class Verdict:
 
     def as_dict(self) -> dict:
         return {"held": bool(self.held), "detail": self.detail, "numbers": plain(self.numbers)}
-
-
-@dataclass
-class Data:
-    """The data set an experiment trains on, and where it came from."""
-
-    name: str
-    title: str
-    source: str
-    x_train: np.ndarray
-    t_train: np.ndarray
-    x_test: np.ndarray
-    t_test: np.ndarray
 
 
 @dataclass
@@ -86,7 +75,7 @@ class Experiment:
     title: dict[str, str]
     claim: dict[str, str]
     about: dict[str, str]
-    run: Callable[[Context], dict]
+    run: Callable[[Context, dict], dict]  # run(ctx, params) -> results
     plot: Callable[[dict, str], Any]
     check: Callable[[dict], Verdict]
     needs_data: bool = False
@@ -95,6 +84,10 @@ class Experiment:
 
     def parameters(self, quick: bool) -> dict[str, Any]:
         return {**self.params, **(self.quick_params if quick else {})}
+
+    def texts(self, params: dict[str, Any]) -> dict[str, dict[str, str]]:
+        """Title, claim and about, in every language, for a run with ``params``."""
+        return {"title": self.title, "claim": self.claim, "about": self.about}
 
 
 def plain(value):

@@ -107,7 +107,7 @@ EXPERIMENT = Experiment(
                "본다. 실선: 배치 정규화, 점선: 없음. 정확도는 이동 평균 통계를 쓰는 시험 모드로 잰다. "
                "가장 작은 스케일에서 초반이 평평한 것은 1에서 시작한 running_var(torch와 같음)가 "
                "아주 작은 배치 분산으로 줄어드는 과정이지 학습 실패가 아니다."),
-    run=lambda ctx: run(ctx, EXPERIMENT.parameters(ctx.quick)),
+    run=run,
     plot=plot,
     check=check,
     needs_data=True,

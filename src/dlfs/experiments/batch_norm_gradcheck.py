@@ -64,7 +64,7 @@ EXPERIMENT = Experiment(
                "책의 스크립트처럼 배치 정규화와 He 초깃값을 쓴 784-[100, 100]-10이지만 배치는 "
                "10개다. 책처럼 1개면 정규화된 값이 모두 0이 되어 사실상 아무것도 확인하지 "
                "못하고, 3개면 중앙 차분 자체의 오차가 1e-7에 이른다."),
-    run=lambda ctx: run(ctx, EXPERIMENT.parameters(ctx.quick)),
+    run=run,
     plot=plot,
     check=check,
     needs_data=True,

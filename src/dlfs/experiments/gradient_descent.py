@@ -75,7 +75,7 @@ EXPERIMENT = Experiment(
                "shrinks for 0 < η < 1 and explodes for η > 1.",
                "각 단계는 x ← x − η·∇f(x)이고, 이 f에서는 x ← (1 − 2η)·x이다. 따라서 0 < η < 1이면 "
                "줄어들고 η > 1이면 폭발한다."),
-    run=lambda ctx: run(ctx, EXPERIMENT.parameters(ctx.quick)),
+    run=run,
     plot=plot,
     check=check,
     params={"init_x": [-3.0, 4.0], "lr": 0.1, "step_num": 20, "compare_lr": [0.1, 10.0, 1e-10],

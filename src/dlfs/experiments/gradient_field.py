@@ -64,7 +64,7 @@ EXPERIMENT = Experiment(
                "기울기는 f가 가장 빠르게 커지는 방향이고, 경사 하강법은 그 반대 방향을 따른다. "
                "(강의 노트에서 '기울기가 가리키는 쪽이 줄어드는 방향'이라고 쓰기도 하지만 "
                "정확히는 음의 기울기다.)"),
-    run=lambda ctx: run(ctx, EXPERIMENT.parameters(ctx.quick)),
+    run=run,
     plot=plot,
     check=check,
     params={"grid": [-2.0, 2.5, 0.25]},

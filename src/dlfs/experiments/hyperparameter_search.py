@@ -64,7 +64,7 @@ EXPERIMENT = Experiment(
                "정확도 순 Best-1 … Best-20 (실선: 검증, 점선: 훈련). SGD에서 학습률이 1e-2 이하면 "
                "한 단계의 감소량 lr·λ가 1e-6 이하로 아주 작아, λ의 영향이 거의 없다. `dlfs search`로 "
                "다른 샘플러·가지치기·저장소를 쓸 수 있다."),
-    run=lambda ctx: run(ctx, EXPERIMENT.parameters(ctx.quick)),
+    run=run,
     plot=plot,
     check=check,
     needs_data=True,

@@ -61,7 +61,7 @@ EXPERIMENT = Experiment(
                "as 1/h); h = 1e-50 would round x + h back to x.",
                "h는 절단 오차(h²에 비례해 줄어듦)와 반올림 오차(1/h에 비례해 커짐)의 균형점이다. "
                "h = 1e-50이면 x + h가 x로 반올림된다."),
-    run=lambda ctx: run(ctx, EXPERIMENT.parameters(ctx.quick)),
+    run=run,
     plot=plot,
     check=check,
     params={"h": 1e-4, "tangent_at": [5.0, 10.0]},

@@ -74,7 +74,7 @@ EXPERIMENT = Experiment(
                "학습률은 책의 기본값이고, RMSprop만 0.001을 쓴다. "
                "책의 0.01로는 첫 갱신이 ≈ 10·lr·sign(g)가 되어 손실이 폭발하기 때문이다 (책이 "
                "주석 처리해 둔 이유)."),
-    run=lambda ctx: run(ctx, EXPERIMENT.parameters(ctx.quick)),
+    run=run,
     plot=plot,
     check=check,
     needs_data=True,

@@ -83,7 +83,7 @@ EXPERIMENT = Experiment(
                "책의 학습률(SGD 0.95, 모멘텀 0.1, AdaGrad 1.5, Adam 0.3)과 책의 갱신 코드를 "
                "쓴다. AdaDelta(논문 기본값)는 √ε 정도의 보폭으로 시작해 30단계 동안 거의 "
                "움직이지 않는다."),
-    run=lambda ctx: run(ctx, EXPERIMENT.parameters(ctx.quick)),
+    run=run,
     plot=plot,
     check=check,
     params={

@@ -22,7 +22,8 @@ def _train(shared, regulariser: dict, params: dict, seed: int):
 _BASELINES: dict[tuple, dict] = {}
 
 
-def run(ctx, params, regulariser: dict | None):
+def run(ctx, params):
+    regulariser = params["regulariser"]
     data = ctx.data
     n, n_test = params["train_samples"], params["test_samples"]
     shared = {"x": data.x_train[:n], "t": data.t_train[:n], "x_test": data.x_test[:n_test],
@@ -103,13 +104,11 @@ ABOUT = text("The first 300 training samples, 784-[100]×6-10 ReLU with He init,
 
 def _experiment(name, section, title, claim, about, regulariser, check, **overrides):
     params = {**PARAMS, **overrides}
-    experiment = Experiment(
+    return Experiment(
         name=name, chapter=6, section=section, title=title, claim=claim,
         about=text(ABOUT["en"] + " " + about["en"], ABOUT["ko"] + " " + about["ko"]),
-        run=lambda ctx: None, plot=plot, check=check, needs_data=True,
+        run=run, plot=plot, check=check, needs_data=True,
         params={**params, "regulariser": regulariser}, quick_params=QUICK)
-    experiment.run = lambda ctx: run(ctx, experiment.parameters(ctx.quick), regulariser)
-    return experiment
 
 
 OVERFIT = _experiment(

@@ -76,7 +76,7 @@ EXPERIMENT = Experiment(
                "days, book 4.5).",
                "784-50-10 시그모이드 신경망, W ~ 0.01·N(0, 1), 미니배치 100, SGD 학습률 0.1, "
                "10 000회 반복. 기울기는 오차역전파로 구한다 (수치 미분이면 며칠이 걸린다)."),
-    run=lambda ctx: run(ctx, EXPERIMENT.parameters(ctx.quick)),
+    run=run,
     plot=plot,
     check=check,
     needs_data=True,

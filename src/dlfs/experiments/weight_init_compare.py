@@ -49,7 +49,7 @@ EXPERIMENT = Experiment(
                "first layers are nearly 0.",
                "784-[100]×4-10 ReLU 신경망, SGD 학습률 0.01, 미니배치 128, 2 000회 반복. "
                "표준편차 0.01이면 신호가 층마다 약 10배 줄어, 앞쪽 층에 닿는 기울기가 거의 0이다."),
-    run=lambda ctx: run(ctx, EXPERIMENT.parameters(ctx.quick)),
+    run=run,
     plot=plot,
     check=check,
     needs_data=True,

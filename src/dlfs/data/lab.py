@@ -1,0 +1,77 @@
+"""The lab's data set: which one to train on, where it was found, and its arrays together.
+
+``load_lab_data('auto')`` is MNIST where it can be found or fetched, else Fashion-MNIST (the only
+one Debian packages, so the one found offline), and says so in ``Data.note``. A data set named
+explicitly is that one or an error, never a silent substitute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dlfs.data.datasets import Location, find_dataset, get_spec, load_dataset
+from dlfs.data.idx import DatasetError
+
+DATASET_CHOICES = ("auto", "mnist", "fashion-mnist")
+
+
+@dataclass
+class Data:
+    """A data set's arrays and where they came from. x: (N, D) floats, t: (N,) class indices."""
+
+    name: str
+    title: str
+    source: str
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_test: np.ndarray
+    t_test: np.ndarray
+    note: str | None = None  # e.g. that MNIST was not available and what was used instead
+
+    @property
+    def input_size(self) -> int:
+        """Features per sample: 784 for 28×28 images."""
+        return int(np.prod(self.x_train.shape[1:]))
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes: one more than the largest label of either set."""
+        return int(max(self.t_train.max(initial=0), self.t_test.max(initial=0))) + 1
+
+    def info(self) -> dict[str, str]:
+        """What a result records about its data: name, title, source."""
+        return {"name": self.name, "title": self.title, "source": self.source}
+
+
+def describe_location(name: str, location: Location) -> str:
+    """'FOLDER (label)', with the Debian package when the files came from one."""
+    spec = get_spec(name)
+    place = location.place
+    package = spec.debian_package if place.label == "system" else None
+    extra = f" (Debian package {package})" if package else ""
+    return f"{place.directory} ({place.label}){extra}"
+
+
+def load_lab_data(dataset: str = "auto", root=None, progress: bool = False) -> Data:
+    """The data set ``dataset`` ('auto', 'mnist' or 'fashion-mnist') with normalised, flattened
+    images and label indices. Raises DatasetError naming every place looked in when none loads."""
+    if dataset not in DATASET_CHOICES:
+        raise ValueError(f"dataset must be one of {', '.join(DATASET_CHOICES)}, got {dataset!r}")
+    names = ["mnist", "fashion-mnist"] if dataset == "auto" else [dataset]
+    failures = []
+    for name in names:
+        try:
+            (x, t), (xt, tt) = load_dataset(name, root=root, progress=progress)
+        except DatasetError as error:
+            failures.append(str(error))
+            continue
+        spec = get_spec(name)
+        source = describe_location(name, find_dataset(name, root))
+        note = None
+        if name != names[0]:
+            note = (f"{get_spec(names[0]).title} is not available here; using {spec.title} "
+                    f"from {source}")
+        return Data(name, spec.title, source, x, t, xt, tt, note)
+    raise DatasetError("no data set could be loaded:\n" + "\n".join(failures))
