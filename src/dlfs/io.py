@@ -23,7 +23,8 @@ import numpy as np
 
 
 def _create_beside(path: Path, suffix: str, create):
-    """``create(name)`` for a new name ``.NAME.RANDOM<suffix>`` beside ``path``.
+    """Calls ``create`` on a new name ``.NAME.RANDOM<suffix>`` beside ``path``; returns the
+    name and what ``create`` returned.
 
     Not tempfile.mkstemp/mkdtemp: they make private files (0600) and folders (0700), whereas a
     result should get the mode any new file gets under the user's umask.
@@ -70,7 +71,8 @@ def write_text(path, text: str) -> Path:
 def atomic_dir(path) -> Iterator[Path]:
     """Yields a new empty folder beside ``path`` to fill; when the block ends without an
     exception it takes the place of ``path`` (a folder already there is removed), otherwise it
-    is removed. Readers see the old folder or the finished new one, never a half-written one.
+    is removed. Readers see the old folder or the finished new one (or, for a moment, none),
+    never a half-written one.
 
     ``path``'s parent folder must exist.
     """
@@ -80,8 +82,7 @@ def atomic_dir(path) -> Iterator[Path]:
         yield tmp
         old = None
         if path.exists():
-            # Two renames, since no portable call swaps two folders: for a moment between
-            # them ``path`` is missing, but it never holds a mixture of old and new files.
+            # Two renames, since no portable call swaps two folders.
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)
             path.rename(old)

@@ -13,10 +13,14 @@ import time
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dlfs.experiments import figures
 from dlfs.experiments.base import LANGS, Context, Experiment, plain
+from dlfs.experiments.figures import close as close_figure
+from dlfs.experiments.figures import figure_lang
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @dataclass
@@ -27,12 +31,12 @@ class ExperimentResult:
     English where no Korean font is installed."""
 
     record: dict[str, Any]
-    figures: dict[str, Any]  # lang -> matplotlib.figure.Figure
+    figures: dict[str, Figure]  # lang -> figure
 
     def close(self) -> None:
         """Frees the figures (pyplot keeps every figure it made until it is closed)."""
         for fig in self.figures.values():
-            figures.close(fig)
+            close_figure(fig)
 
 
 def versions() -> dict[str, str]:
@@ -67,7 +71,7 @@ def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS) -> Experim
         with warnings.catch_warnings():
             # No Korean font: the caller has the figures' labels in the record to tell people.
             warnings.simplefilter("ignore", RuntimeWarning)
-            labels = figures.figure_lang(lang)
+            labels = figure_lang(lang)
         drawn[lang] = (labels, experiment.plot(results, labels))
     record = {
         "name": experiment.name,
