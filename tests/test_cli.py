@@ -29,6 +29,44 @@ def test_run_and_report_end_to_end(tmp_path, capsys):
     assert '<body data-lang="ko">' in page
 
 
+def test_run_writes_each_result_folder_with_its_record_and_figures_in_png_and_svg(tmp_path):
+    out = tmp_path / "results"
+    assert main(["run", "numerical-diff", "--out", str(out)]) == 0
+    folder = out / "numerical-diff"
+    record = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert record["name"] == "numerical-diff" and record["verdict"]["held"] is True
+    for lang in ("en", "ko"):
+        files = record["figures"][lang]
+        assert files["png"] == f"figure.{lang}.png" and files["svg"] == f"figure.{lang}.svg"
+        assert files["labels"] in (lang, "en")
+        assert (folder / files["png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (folder / files["svg"]).read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert sorted(p.name for p in out.iterdir()) == ["numerical-diff", "run.json"]
+
+
+def test_a_rerun_replaces_the_result_folder_whole(tmp_path):
+    out = tmp_path / "results"
+    assert main(["run", "numerical-diff", "--out", str(out)]) == 0
+    (out / "numerical-diff" / "stale.txt").write_text("from an older run")
+    assert main(["run", "numerical-diff", "--out", str(out)]) == 0
+    assert sorted(p.name for p in (out / "numerical-diff").iterdir()) == [
+        "figure.en.png", "figure.en.svg", "figure.ko.png", "figure.ko.svg", "results.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["numerical-diff", "run.json"]
+
+
+def test_the_first_experiment_that_needs_data_names_the_data_set_everywhere(tmp_path, capsys):
+    out = tmp_path / "results"
+    assert main(["run", "numerical-diff", "two-layer-net", "--quick", "--dataset",
+                 "fashion-mnist", "--out", str(out)]) == 0
+    record = json.loads((out / "two-layer-net" / "results.json").read_text(encoding="utf-8"))
+    assert record["dataset"]["name"] == "fashion-mnist"
+    assert json.loads((out / "numerical-diff" / "results.json").read_text())["dataset"] is None
+    assert json.loads((out / "run.json").read_text())["dataset"] == record["dataset"]
+    assert main(["report", "--out", str(out)]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count(f"Fashion-MNIST — {record['dataset']['source']}") == 2  # header, section
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [(["run", "optimiser-paths"], "unknown experiment 'optimiser-paths'; choose from"),

@@ -1,65 +1,136 @@
-"""Every experiment in quick mode: its files, its verdict, its determinism; claims judged from
-numbers."""
+"""Every experiment in quick mode through the lab's runner, as one `dlfs run all --quick` runs
+them: its record, its verdict, its figures, its determinism; claims judged from numbers."""
 
+import contextlib
+import io
 import json
+from types import SimpleNamespace
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from dlfs.cli import load_lab_data, run_one
+from dlfs.data import load_lab_data
 from dlfs.experiments import (
     EXPERIMENTS,
     Context,
     optimizer_compare,
     overfitting,
+    run_experiment,
     weight_init_compare,
 )
+from dlfs.experiments.base import plain
 
 
 @pytest.fixture(scope="module")
 def lab_data():
-    return load_lab_data("fashion-mnist", None, quiet=True)
+    return load_lab_data("fashion-mnist")
 
 
 def _context(lab_data, seed=0):
     return Context(seed=seed, quick=True, workers=2, load_data=lambda: lab_data)
 
 
-def _info(lab_data):
-    return {"name": lab_data.name, "title": lab_data.title, "source": lab_data.source}
+def _rendered(fig, fmt):
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def quick_run_all(lab_data, tmp_path_factory):
+    """Every experiment, in the registry's order, on one fresh Context whose data set loads on
+    first use, as `dlfs run all --quick` runs them; what the runner printed and wrote while
+    doing so; and each figure rendered as PNG and SVG (then closed)."""
+    loaded_during = []
+    running = SimpleNamespace(name=None)
+
+    def load():
+        loaded_during.append(running.name)
+        return lab_data
+
+    ctx = Context(seed=0, quick=True, workers=2, load_data=load)
+    cwd = tmp_path_factory.mktemp("cwd")
+    printed = io.StringIO()
+    records, rendered = {}, {}
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed), \
+            contextlib.redirect_stderr(printed):
+        patch.chdir(cwd)
+        for name, experiment in EXPERIMENTS.items():
+            running.name = name
+            result = run_experiment(experiment, ctx)
+            records[name] = result.record
+            rendered[name] = {lang: {"type": type(fig).__name__, "png": _rendered(fig, "png"),
+                                     "svg": _rendered(fig, "svg")}
+                              for lang, fig in result.figures.items()}
+            result.close()
+    return SimpleNamespace(records=records, figures=rendered, loaded_during=loaded_during,
+                           printed=printed.getvalue(), wrote=sorted(cwd.iterdir()))
 
 
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
-def test_quick_run_writes_json_png_and_svg_with_a_verdict(name, lab_data, tmp_path):
+def test_quick_run_gives_a_json_record_with_a_verdict_and_figures_in_both_languages(
+        name, quick_run_all, lab_data):
     experiment = EXPERIMENTS[name]
-    record = run_one(experiment, _context(lab_data), tmp_path, _info(lab_data))
-    folder = tmp_path / name
-    saved = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    assert saved["name"] == name and saved["seed"] == 0 and saved["quick"] is True
-    assert saved["verdict"] == record["verdict"]
-    assert isinstance(saved["verdict"]["held"], bool)
-    assert set(saved["verdict"]["detail"]) == {"en", "ko"}
-    assert saved["verdict"]["numbers"]
-    assert saved["wall_time_s"] >= 0 and "numpy" in saved["versions"]
-    if experiment.needs_data:
-        assert saved["dataset"]["name"] == "fashion-mnist"
-    # The verdict is a function of the saved numbers alone.
-    assert experiment.check(saved["results"]).as_dict() == saved["verdict"]
-    for lang in ("en", "ko"):
-        png = folder / f"figure.{lang}.png"
-        svg = folder / f"figure.{lang}.svg"
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml")
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    record = quick_run_all.records[name]
+    assert json.loads(json.dumps(record, allow_nan=False)) == record
+    assert record["name"] == name and record["seed"] == 0 and record["quick"] is True
+    assert record["parameters"] == plain(experiment.parameters(quick=True))
+    assert isinstance(record["verdict"]["held"], bool)
+    assert set(record["verdict"]["detail"]) == {"en", "ko"}
+    assert record["verdict"]["numbers"]
+    assert record["wall_time_s"] >= 0 and "numpy" in record["versions"]
+    assert record["dataset"] == (lab_data.info() if experiment.needs_data else None)
+    # The verdict is a function of the recorded numbers alone.
+    assert experiment.check(record["results"]).as_dict() == record["verdict"]
+    assert set(record["figures"]) == set(quick_run_all.figures[name]) == {"en", "ko"}
+    for lang, figure in quick_run_all.figures[name].items():
+        assert record["figures"][lang]["labels"] in (lang, "en")
+        assert figure["type"] == "Figure"
+        assert figure["png"][:8] == b"\x89PNG\r\n\x1a\n"
+        assert figure["svg"].lstrip().startswith(b"<?xml")
 
 
-def test_the_same_seed_gives_the_same_numbers(lab_data, tmp_path):
+def test_the_runner_prints_nothing_and_writes_nothing(quick_run_all):
+    assert quick_run_all.printed == ""
+    assert quick_run_all.wrote == []
+
+
+def test_a_run_loads_its_data_once_when_the_first_experiment_needs_it(quick_run_all, lab_data):
+    first = next(name for name, experiment in EXPERIMENTS.items() if experiment.needs_data)
+    assert quick_run_all.loaded_during == [first]
+    # The first experiment to load the data records it too (it once recorded "none").
+    assert quick_run_all.records[first]["dataset"] == lab_data.info()
+
+
+def test_the_same_seed_gives_the_same_numbers(quick_run_all, lab_data):
     experiment = EXPERIMENTS["two-layer-net"]
-    first = run_one(experiment, _context(lab_data), tmp_path / "a", None)
-    second = run_one(experiment, _context(lab_data), tmp_path / "b", None)
-    other = run_one(experiment, _context(lab_data, seed=1), tmp_path / "c", None)
-    assert first["results"] == second["results"]
-    assert first["results"]["train_loss"] != other["results"]["train_loss"]
+    again = run_experiment(experiment, _context(lab_data))
+    other = run_experiment(experiment, _context(lab_data, seed=1))
+    again.close()
+    other.close()
+    first = quick_run_all.records["two-layer-net"]
+    assert again.record["results"] == first["results"]
+    assert other.record["results"]["train_loss"] != first["results"]["train_loss"]
+
+
+def test_closing_a_result_frees_its_figures():
+    result = run_experiment(EXPERIMENTS["numerical-diff"], Context(quick=True))
+    numbers = [fig.number for fig in result.figures.values()]
+    assert all(plt.fignum_exists(number) for number in numbers)
+    result.close()
+    assert not any(plt.fignum_exists(number) for number in numbers)
+
+
+def test_the_runner_refuses_a_language_the_lab_does_not_have():
+    with pytest.raises(ValueError, match=r"langs must be drawn from \('en', 'ko'\), got 'fr'"):
+        run_experiment(EXPERIMENTS["numerical-diff"], Context(quick=True), langs=("en", "fr"))
+
+
+def test_each_context_has_a_cache_of_its_own():
+    first, second = Context(), Context()
+    first.cache["baseline"] = [1.0]
+    assert second.cache == {}
 
 
 def test_parallel_and_serial_runs_agree(lab_data):

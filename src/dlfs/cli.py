@@ -3,24 +3,26 @@
     dlfs list                              the experiments
     dlfs run NAME… | all [options]         run, plot and judge experiments into --out
     dlfs report [--out DIR]                one self-contained HTML page of every result
+    dlfs search [options]                  hyperparameter search (book 6.5) into --out
     dlfs data [NAME…] [--root DIR] [--fetch]   where each data set is, or would be put
+
+The work happens below: ``dlfs.experiments.run_experiment`` runs an experiment and returns its
+record and figures, ``dlfs.search`` runs a study. This module prints what they did and writes
+it through ``dlfs.io``, whose atomic writers keep a reader from ever seeing half a file.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import platform
-import shutil
 import sys
-import tempfile
 import time
 import warnings
-from importlib import metadata
 from pathlib import Path
 
 from dlfs.data.lab import DATASET_CHOICES
-from dlfs.io import write_text
+from dlfs.io import atomic_dir, atomic_file, writable_folder, write_text
 
 LANGS = ("en", "ko")
 
@@ -46,84 +48,41 @@ def load_lab_data(dataset: str, root, quiet: bool = False):
     return data
 
 
-# -- running experiments --------------------------------------------------------------------
+# -- writing results --------------------------------------------------------------------------
 
 
-def _versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in ("dlfs-lab", "numpy", "matplotlib"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
-
-
-def _check_out(out: Path) -> Path:
+def _writable(out: Path) -> Path:
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-", delete=True)
-        probe.close()
+        return writable_folder(out)
     except OSError as error:
         raise CliError(f"--out {out} is not a writable folder: {error.strerror or error}") from None
-    return out
 
 
-def _replace_dir(tmp: Path, final: Path) -> None:
-    """Moves a finished result folder into place, so no half-written result is ever seen."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        final.rename(old)
-    tmp.rename(final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def run_one(experiment, ctx, out: Path, dataset_info: dict | None) -> dict:
-    """Runs, judges and plots one experiment into out/NAME/ (results.json, figures)."""
+def _save_figure(fig, folder: Path, stem: str) -> dict[str, str]:
+    """Writes ``fig`` as STEM.png and STEM.svg in ``folder`` and closes it; returns the names."""
     from dlfs.experiments import figures
-    from dlfs.experiments.base import plain
 
-    start = time.perf_counter()
-    results = json.loads(json.dumps(plain(experiment.run(ctx, experiment.parameters(ctx.quick)))))
-    wall = time.perf_counter() - start
-    verdict = experiment.check(results)
-    record = {
-        "name": experiment.name,
-        "chapter": experiment.chapter,
-        "section": experiment.section,
-        **experiment.texts(experiment.parameters(ctx.quick)),
-        "parameters": plain(experiment.parameters(ctx.quick)),
-        "seed": ctx.seed,
-        "quick": ctx.quick,
-        "workers": ctx.workers,
-        "dataset": dataset_info,
-        "versions": _versions(),
-        "wall_time_s": round(wall, 3),
-        "verdict": verdict.as_dict(),
-        "figures": {},
-        "results": results,
-    }
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{experiment.name}.", dir=out))
-    try:
-        for lang in LANGS:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                drawn_lang = figures.figure_lang(lang)
-            fig = experiment.plot(results, drawn_lang)
-            record["figures"][lang] = {"png": f"figure.{lang}.png", "svg": f"figure.{lang}.svg",
-                                       "labels": drawn_lang}
-            fig.savefig(tmp / f"figure.{lang}.png", dpi=110)
-            fig.savefig(tmp / f"figure.{lang}.svg")
-            figures.close(fig)
-        write_text(tmp / "results.json", json.dumps(record, ensure_ascii=False, indent=1))
-        _replace_dir(tmp, out / experiment.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return record
+    names = {"png": f"{stem}.png", "svg": f"{stem}.svg"}
+    for fmt, name in names.items():
+        with atomic_file(folder / name) as handle:
+            fig.savefig(handle, format=fmt, **({"dpi": 110} if fmt == "png" else {}))
+    figures.close(fig)
+    return names
+
+
+def write_result(result, out: Path) -> dict:
+    """Writes one experiment's result into out/NAME/ (results.json, figure.{en,ko}.{png,svg})
+    in one swap, so no half-written result is ever seen; returns the record as saved."""
+    record = result.record
+    with atomic_dir(out / record["name"]) as folder:
+        saved = {**record, "figures": {
+            lang: {**_save_figure(fig, folder, f"figure.{lang}"), **record["figures"][lang]}
+            for lang, fig in result.figures.items()}}
+        write_text(folder / "results.json", json.dumps(saved, ensure_ascii=False, indent=1))
+    return saved
+
+
+# -- commands -------------------------------------------------------------------------------
 
 
 def _resolve_names(names: list[str]) -> list:
@@ -141,47 +100,40 @@ def _resolve_names(names: list[str]) -> list:
 
 
 def cmd_run(args) -> int:
-    from dlfs.experiments import Context
+    from dlfs.experiments import Context, figures, run_experiment
     from dlfs.experiments.base import default_workers
 
     experiments = _resolve_names(args.names)
-    out = _check_out(Path(args.out))
-    from dlfs.experiments import figures
-
+    out = _writable(Path(args.out))
     if figures.korean_font() is None:
         print("dlfs: warning: no Korean font found (install fonts-noto-cjk or fonts-nanum); "
               "the Korean figures are labelled in English", file=sys.stderr)
-    data_holder = {}
-
-    def load():
-        data = load_lab_data(args.dataset, args.data_root)
-        data_holder["info"] = {"name": data.name, "title": data.title, "source": data.source}
-        return data
-
     workers = args.workers or default_workers()
-    ctx = Context(seed=args.seed, quick=args.quick, workers=workers, load_data=load,
+    ctx = Context(seed=args.seed, quick=args.quick, workers=workers,
+                  load_data=functools.partial(load_lab_data, args.dataset, args.data_root),
                   progress=sys.stderr.isatty())
     total_start = time.perf_counter()
-    summary = []
+    records = []
     for i, experiment in enumerate(experiments, start=1):
         print(f"[{i}/{len(experiments)}] {experiment.name}: {experiment.title[args.lang]} …",
               flush=True)
-        record = run_one(experiment, ctx, out,
-                         data_holder.get("info") if experiment.needs_data else None)
+        record = write_result(run_experiment(experiment, ctx), out)
         held = record["verdict"]["held"]
         verdict = {"en": ("claim held" if held else "claim NOT held"),
                    "ko": ("주장 성립" if held else "주장 불성립")}[args.lang]
         print(f"    {record['wall_time_s']:.1f} s, {verdict}: "
               f"{record['verdict']['detail'][args.lang]}", flush=True)
-        summary.append((experiment.name, held, record["wall_time_s"]))
+        records.append(record)
     total = time.perf_counter() - total_start
     write_text(out / "run.json", json.dumps({
-        "experiments": [{"name": n, "held": h, "wall_time_s": w} for n, h, w in summary],
+        "experiments": [{"name": r["name"], "held": r["verdict"]["held"],
+                         "wall_time_s": r["wall_time_s"]} for r in records],
         "total_wall_time_s": round(total, 3), "quick": args.quick, "seed": args.seed,
-        "workers": workers, "dataset": data_holder.get("info")}, indent=1))
-    held = sum(h for _, h, _ in summary)
-    print(f"{len(summary)} experiments in {total:.1f} s; {held} claims held, "
-          f"{len(summary) - held} not; results in {out}")
+        "workers": workers,
+        "dataset": next((r["dataset"] for r in records if r["dataset"]), None)}, indent=1))
+    held = sum(r["verdict"]["held"] for r in records)
+    print(f"{len(records)} experiments in {total:.1f} s; {held} claims held, "
+          f"{len(records) - held} not; results in {out}")
     return 0
 
 
@@ -235,18 +187,12 @@ def cmd_data(args) -> int:
     return 0
 
 
-def _save_figure(fig, folder: Path, stem: str) -> None:
-    from dlfs.experiments import figures
-
-    fig.savefig(folder / f"{stem}.png", dpi=110)
-    fig.savefig(folder / f"{stem}.svg")
-    figures.close(fig)
-
-
 def cmd_search(args) -> int:
     import optuna
 
+    import dlfs.data
     from dlfs import search
+    from dlfs.experiments import hyperparameter_search as lab
 
     overrides = {"n_trials": args.n_trials, "sampler": args.sampler, "pruner": args.pruner,
                  "epochs": args.epochs, "seed": args.seed, "dataset": args.dataset,
@@ -258,7 +204,7 @@ def cmd_search(args) -> int:
         config = search.load_config(args.config, **overrides)
     except ValueError as error:
         raise CliError(str(error)) from None
-    out = _check_out(Path(args.out))
+    out = _writable(Path(args.out))
     default = search.default_storage(out)
     storage = args.storage or default
     if not storage.startswith(("sqlite:///", "postgresql")):
@@ -266,10 +212,14 @@ def cmd_search(args) -> int:
     start = time.perf_counter()
     print(f"study {args.study!r} in {storage}: {config.n_trials} trials, {config.sampler} "
           f"sampler, {config.pruner} pruner, {args.workers} worker(s)", flush=True)
+    # A loader, not the arrays: worker processes load the data set themselves.
+    loader = functools.partial(dlfs.data.load_lab_data, config.dataset, config.data_root)
     try:
-        ran = search.search(config, args.study, storage, workers=args.workers)
+        ran = search.search(config, args.study, storage, args.workers, data=loader)
     except optuna.exceptions.StorageInternalError as error:
         raise CliError(f"the storage {storage} failed: {error}") from None
+    except dlfs.data.DatasetError as error:
+        raise CliError(str(error)) from None
     study = search.open_study(config, args.study, storage)
     summary = search.summarize(study)
     write_text(out / "trials.json", json.dumps(
@@ -280,8 +230,8 @@ def cmd_search(args) -> int:
         {"value": summary["best"]["value"], "params": summary["best"]["params"],
          "trial": summary["best"]["number"]}, indent=1))
     write_text(out / "top_trials.md", search.top_trials_markdown(summary))
-    _save_figure(search.plot_best(summary, "en"), out, "best")
-    _save_figure(search.plot_space(summary, "en"), out, "space")
+    _save_figure(lab.plot_best(summary, "en"), out, "best")
+    _save_figure(lab.plot_space(summary, "en"), out, "space")
     for stem, plot in (("history", optuna.visualization.matplotlib.plot_optimization_history),
                        ("importance", optuna.visualization.matplotlib.plot_param_importances)):
         try:

@@ -1,4 +1,7 @@
-"""Network parameters to and from ``.npz`` files (never pickle).
+"""Writing files atomically, and network parameters to and from ``.npz`` files (never pickle).
+
+Every file dlfs writes goes through ``atomic_file`` (or ``write_text``), and a folder of results
+through ``atomic_dir``: a reader sees the old version or the new one, never half of one.
 
 The book pickles whole networks; a pickle runs code when loaded. Here a file holds plain arrays:
 every entry of ``network.params`` plus its non-trainable ``buffers`` (batch-norm running
@@ -9,13 +12,33 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
+import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 import numpy as np
+
+
+def _create_beside(path: Path, suffix: str, create):
+    """Calls ``create`` on a new name ``.NAME.RANDOM<suffix>`` beside ``path``; returns the
+    name and what ``create`` returned.
+
+    Not tempfile.mkstemp/mkdtemp: they make private files (0600) and folders (0700), whereas a
+    result should get the mode any new file gets under the user's umask.
+    """
+    while True:
+        name = path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}")
+        try:
+            return name, create(name)
+        except FileExistsError:
+            continue
+
+
+def _create_file(name: Path) -> int:
+    return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
 
 
 @contextlib.contextmanager
@@ -28,13 +51,13 @@ def atomic_file(path, mode: str = "wb", suffix: str = ".tmp") -> Iterator[IO]:
     if mode not in ("wb", "w"):
         raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}")
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    tmp, fd = _create_beside(path, suffix, _create_file)
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as handle:
             yield handle
         os.replace(tmp, path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def write_text(path, text: str) -> Path:
@@ -42,6 +65,44 @@ def write_text(path, text: str) -> Path:
     with atomic_file(path, "w") as handle:
         handle.write(text)
     return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_dir(path) -> Iterator[Path]:
+    """Yields a new empty folder beside ``path`` to fill; when the block ends without an
+    exception it takes the place of ``path`` (a folder already there is removed), otherwise it
+    is removed. Readers see the old folder or the finished new one (or, for a moment, none),
+    never a half-written one.
+
+    ``path``'s parent folder must exist.
+    """
+    path = Path(path)
+    tmp, _ = _create_beside(path, "", os.mkdir)
+    try:
+        yield tmp
+        old = None
+        if path.exists():
+            # Two renames, since no portable call swaps two folders.
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+        tmp.rename(path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def writable_folder(path) -> Path:
+    """Creates the folder ``path`` (and its parents) if needed and checks that a file can be
+    created in it; raises OSError otherwise."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    # Creating a file is the only sure test (os.access misjudges ACLs and network mounts).
+    probe, fd = _create_beside(path / "write-test", "", _create_file)
+    os.close(fd)
+    probe.unlink()
+    return path
 
 
 def _arrays_of(network) -> dict[str, np.ndarray]:

@@ -1,4 +1,5 @@
-"""The experiment lab: every figure of chapters 4 and 6, each one module (see base.py)."""
+"""The experiment lab: every figure of chapters 4 and 6, each one module (see base.py), and
+``run_experiment``, which runs one of them end to end (see runner.py)."""
 
 from dlfs.experiments import (
     activation_histograms,
@@ -15,6 +16,7 @@ from dlfs.experiments import (
     weight_init_compare,
 )
 from dlfs.experiments.base import Context, Data, Experiment, Verdict
+from dlfs.experiments.runner import ExperimentResult, run_experiment
 
 EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment
@@ -34,4 +36,5 @@ EXPERIMENTS: dict[str, Experiment] = {
     )
 }
 
-__all__ = ["EXPERIMENTS", "Context", "Data", "Experiment", "Verdict"]
+__all__ = ["EXPERIMENTS", "Context", "Data", "Experiment", "ExperimentResult", "Verdict",
+           "run_experiment"]

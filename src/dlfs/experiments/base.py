@@ -44,14 +44,22 @@ class Verdict:
 
 @dataclass
 class Context:
-    """What a run gets: the seed, quick mode, worker count and (lazily) the data."""
+    """What a run gets: the seed, quick mode, worker count, the data (loaded on first use by
+    ``load_data``) and ``cache``, a place for work that experiments of one run share.
+
+    One ``dlfs run`` makes one Context for all its experiments. ``cache`` lives and dies with
+    it, so an experiment can reuse what an earlier one of the same run computed (overfit and
+    weight-decay train one unregularised baseline) without a module-level cache that would
+    outlive the run. Key it by the module's name and everything the value depends on.
+    """
 
     seed: int = 0
     quick: bool = False
     workers: int = 1
     load_data: Callable[[], Data] | None = None
     progress: bool = False  # progress bars on stderr for long runs
-    _data: Data | None = None
+    cache: dict[Any, Any] = field(default_factory=dict)
+    _data: Data | None = field(default=None, init=False, repr=False)
 
     @property
     def data(self) -> Data:
@@ -99,11 +107,10 @@ def plain(value):
     if isinstance(value, np.ndarray):
         return plain(value.tolist())
     if isinstance(value, np.generic):
-        return value.item()
+        return plain(value.item())  # np.float64(nan) must become None like a float nan
     if isinstance(value, float) and not np.isfinite(value):
         return None if np.isnan(value) else ("inf" if value > 0 else "-inf")
     return value
-
 
 
 # -- parallel runs -----------------------------------------------------------------------------

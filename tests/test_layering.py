@@ -1,0 +1,102 @@
+"""The package's layers (STYLE.md): data → layers/functions → network ↔ optim → train →
+experiments → cli/report. Nothing imports upward; every import is read from the source with
+``ast``, lazy ones inside functions included."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import dlfs
+
+PACKAGE = Path(dlfs.__file__).parent
+
+# The library below the lab: none of it may reach into the lab or the command line.
+LIBRARY = ("dlfs.search", "dlfs.network", "dlfs.optim", "dlfs.train", "dlfs.layers",
+           "dlfs.functions", "dlfs.gradient", "dlfs.data", "dlfs.init", "dlfs.schedules",
+           "dlfs.io", "dlfs._checks", "dlfs._progress")
+LAB = ("dlfs.experiments", "dlfs.report", "dlfs.cli")
+# What sits above the data sets.
+ABOVE_DATA = ("dlfs.layers", "dlfs.functions", "dlfs.gradient", "dlfs.init", "dlfs.network",
+              "dlfs.optim", "dlfs.schedules", "dlfs.train", "dlfs.search", *LAB)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(source: str, module: str, is_package: bool = False) -> set[str]:
+    """Every module ``source`` (the text of ``module``) imports, wherever the import stands.
+    ``from A import B`` yields A and A.B, since B may be a module."""
+    found = set()
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from . import x, from ..data import y
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _imports_by_module() -> dict[str, set[str]]:
+    return {module_name(path): imported_modules(path.read_text(encoding="utf-8"),
+                                                module_name(path), path.name == "__init__.py")
+            for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+IMPORTS = _imports_by_module()
+
+
+def _within(module: str, prefixes) -> bool:
+    return any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes)
+
+
+def _offences(importers, forbidden) -> list[str]:
+    return sorted(f"{module} imports {target}" for module, targets in IMPORTS.items()
+                  if _within(module, importers) for target in targets
+                  if _within(target, forbidden) and not _within(module, forbidden))
+
+
+def test_the_import_reader_finds_lazy_and_relative_imports():
+    source = ("import numpy as np\n"
+              "def plot():\n"
+              "    from dlfs.experiments import figures\n"
+              "    if True:\n"
+              "        import dlfs.cli\n"
+              "class Loader:\n"
+              "    def load(self):\n"
+              "        from ..data import lab\n"
+              "        from . import idx\n")
+    assert imported_modules(source, "dlfs.data.datasets") >= {
+        "numpy", "dlfs.experiments", "dlfs.experiments.figures", "dlfs.cli", "dlfs.data.lab",
+        "dlfs.data.idx"}
+
+
+def test_every_layer_of_the_package_is_read():
+    assert {"dlfs.cli", "dlfs.report", "dlfs.search", "dlfs.network", "dlfs.optim", "dlfs.train",
+            "dlfs.data", "dlfs.data.lab", "dlfs.experiments", "dlfs.experiments.runner"} <= \
+        set(IMPORTS)
+
+
+def test_nothing_in_the_package_imports_the_command_line():
+    assert _offences(["dlfs"], ["dlfs.cli"]) == []
+
+
+@pytest.mark.parametrize("module", LIBRARY)
+def test_the_library_imports_nothing_from_the_lab_or_the_report(module):
+    assert _offences([module], ["dlfs.experiments", "dlfs.report"]) == []
+
+
+def test_import_dlfs_loads_neither_the_lab_nor_the_report():
+    assert sorted(target for target in IMPORTS["dlfs"] if _within(target, LAB)) == []
+
+
+def test_the_data_sets_import_nothing_above_them():
+    assert _offences(["dlfs.data"], ABOVE_DATA) == []
