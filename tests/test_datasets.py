@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlfs.data import datasets
+from dlfs.data import datasets, fetch, load_lab_data, locations, specs
 from dlfs.data.idx import DatasetError, encode_idx
 
 N_TRAIN, N_TEST = 30, 10
@@ -41,14 +41,14 @@ FILENAMES = {"train_images": "train-images-idx3-ubyte.gz",
              "test_labels": "t10k-labels-idx1-ubyte.gz"}
 
 
-def _spec(blobs, mirrors=(), name="tiny", wrong_checksum_for=None):
+def _spec(blobs, mirrors=(), name="tiny", wrong_checksum_for=None, title="Tiny"):
     files = []
     for key, filename in FILENAMES.items():
         md5 = hashlib.md5(blobs[key]).hexdigest()
         if key == wrong_checksum_for:
             md5 = "0" * 32
         files.append(datasets.FileSpec(key, filename, md5))
-    return datasets.DatasetSpec(name=name, title="Tiny", files=tuple(files), mirrors=tuple(mirrors),
+    return datasets.DatasetSpec(name=name, title=title, files=tuple(files), mirrors=tuple(mirrors),
                                 n_train=N_TRAIN, n_test=N_TEST, classes=tuple("0123456789"))
 
 
@@ -253,6 +253,46 @@ def test_the_fashion_mnist_error_mentions_the_debian_package(monkeypatch, tmp_pa
 def test_unknown_dataset_names_are_rejected():
     with pytest.raises(ValueError, match="unknown dataset 'cifar'; choose one of mnist, fashion"):
         datasets.load_dataset("cifar")
+
+
+# -- the lab's choice ---------------------------------------------------------------------------
+
+
+def test_auto_is_mnist_else_fashion_mnist_and_says_which(tmp_path, tiny):
+    arrays, blobs, register = tiny
+    register(name="mnist", title="MNIST", mirrors=[_refused_url()])
+    register(name="fashion-mnist", title="Fashion-MNIST")
+    _write(tmp_path / "fashion-mnist", blobs)
+    data = load_lab_data("auto", tmp_path)
+    assert data.info() == {"name": "fashion-mnist", "title": "Fashion-MNIST",
+                           "source": f"{tmp_path / 'fashion-mnist'} (root)"}
+    assert data.note == ("MNIST is not available here; using Fashion-MNIST from "
+                         f"{tmp_path / 'fashion-mnist'} (root)")
+    assert (data.input_size, data.n_classes) == (784, 10)
+    assert data.t_train.tolist() == arrays["train_labels"].tolist()
+    _write(tmp_path / "mnist", blobs)
+    assert load_lab_data("auto", tmp_path).name == "mnist"
+    assert load_lab_data("auto", tmp_path).note is None
+
+
+def test_a_named_data_set_that_is_missing_is_an_error_never_a_substitute(tmp_path, tiny):
+    _, blobs, register = tiny
+    register(name="mnist", title="MNIST", mirrors=[_refused_url()])
+    register(name="fashion-mnist", title="Fashion-MNIST")
+    _write(tmp_path / "fashion-mnist", blobs)
+    with pytest.raises(DatasetError, match="MNIST was not found"):
+        load_lab_data("mnist", tmp_path)
+    with pytest.raises(ValueError, match="dataset must be one of auto, mnist, fashion-mnist, "
+                                         "got 'cifar'"):
+        load_lab_data("cifar", tmp_path)
+
+
+def test_the_split_modules_keep_every_old_import_path_of_datasets():
+    for name in ("FileSpec", "DatasetSpec", "DATASETS", "MNIST", "FASHION_MNIST", "get_spec"):
+        assert getattr(datasets, name) is getattr(specs, name)
+    for name in ("Location", "Place", "cache_dir", "places", "download_dir", "find_dataset"):
+        assert getattr(datasets, name) is getattr(locations, name)
+    assert datasets.download is fetch.download
 
 
 # -- the real thing ---------------------------------------------------------------------------

@@ -1,4 +1,7 @@
 import gzip
+import hashlib
+import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,13 +78,39 @@ def test_missing_file_is_named(tmp_path):
         read_idx(tmp_path / "nothing.idx")
 
 
-def test_genuine_mnist_test_files_parse_with_the_published_label_counts():
-    from pathlib import Path
+# The genuine MNIST test set (t10k-*-ubyte.gz, published MD5 9fb629c4… and ec29112d…): in the
+# repository its first 100 digits, cut with the standard library alone (tests/fixtures/README.md);
+# in the lab also the whole files in ../shared/data/mnist-t10k, when they are beside the checkout.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-t10k"
+FIRST_100_LABELS = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9, 0, 6, 9, 0, 1, 5, 9, 7, 3, 4, 9, 6, 6, 5, 4,
+                    0, 7, 4, 0, 1, 3, 1, 3, 4, 7, 2, 7, 1, 2, 1, 1, 7, 4, 2, 3, 5, 1, 2, 4, 4,
+                    6, 3, 5, 5, 6, 0, 4, 1, 9, 5, 7, 8, 9, 3, 7, 4, 6, 4, 3, 0, 7, 0, 2, 9, 1,
+                    7, 3, 2, 9, 7, 7, 6, 2, 7, 8, 4, 7, 3, 6, 1, 3, 6, 9, 3, 1, 4, 1, 7, 6, 9]
+# SHA-256 of the 784 pixel bytes, row by row, of the first test digit (a 7) and of all 100.
+FIRST_DIGIT_SHA256 = "8f6a418c9a639f9e14e96feca47a97df2a35a0a68ae2875431c5c80e05536941"
+FIRST_100_SHA256 = "8a004a2f81a80f4866259cbb77cf37af89315036b298b250b4d45c24aaa92048"
+GENUINE = [pytest.param(FIXTURES / "mnist-t10k-first100-images-idx3-ubyte.gz",
+                        FIXTURES / "mnist-t10k-first100-labels-idx1-ubyte.gz", 100,
+                        [8, 14, 8, 11, 14, 7, 10, 15, 2, 11], id="first-100-in-the-repository")]
+if SHARED.is_dir():
+    GENUINE.append(pytest.param(SHARED / "t10k-images-idx3-ubyte.gz",
+                                SHARED / "t10k-labels-idx1-ubyte.gz", 10000,
+                                [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
+                                id="whole-set-in-shared"))
 
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-t10k"
-    if not shared.is_dir():
-        pytest.skip("../shared/data/mnist-t10k is not beside this checkout")
-    images = read_idx(shared / "t10k-images-idx3-ubyte.gz")
-    labels = read_idx(shared / "t10k-labels-idx1-ubyte.gz")
-    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
-    assert np.bincount(labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+@pytest.mark.parametrize(("images_path", "labels_path", "count", "label_counts"), GENUINE)
+def test_genuine_mnist_test_files_parse_to_the_published_digits(images_path, labels_path, count,
+                                                               label_counts):
+    images = read_idx(images_path)
+    labels = read_idx(labels_path)
+    header = gzip.decompress(images_path.read_bytes())[:16]
+    assert header[:4] == bytes([0, 0, 0x08, 3])
+    assert struct.unpack(">III", header[4:]) == images.shape == (count, 28, 28)
+    assert images.dtype == np.uint8 and labels.dtype == np.uint8 and labels.shape == (count,)
+    assert labels[:100].tolist() == FIRST_100_LABELS
+    assert np.bincount(labels, minlength=10).tolist() == label_counts
+    assert images.min() == 0 and images.max() == 255
+    assert hashlib.sha256(images[0].tobytes()).hexdigest() == FIRST_DIGIT_SHA256
+    assert hashlib.sha256(images[:100].tobytes()).hexdigest() == FIRST_100_SHA256

@@ -1,7 +1,9 @@
-"""Hyperparameter search: the sampler's distribution, determinism, and worker processes sharing
-one study in SQLite and in a real PostgreSQL server on 127.0.0.1, a worker killed mid-trial."""
+"""Hyperparameter search: the sampler's distribution, determinism, the data it is handed, the
+names it passes on, and worker processes sharing one study in SQLite and in a real PostgreSQL
+server on 127.0.0.1, a worker killed mid-trial."""
 
 import glob
+import json
 import os
 import shutil
 import signal
@@ -17,28 +19,41 @@ import optuna
 import pytest
 import sqlalchemy
 
-from dlfs import search
+from dlfs import network, optim, search
 from dlfs.data import Data
+from dlfs.experiments import figures, hyperparameter_search
+from dlfs.experiments.base import Context
+from dlfs.search.study import _sampler
 
-TINY = dict(n_trials=4, epochs=2, hidden_sizes=[8], train_samples=120, dataset="fashion-mnist")
+TINY = dict(n_trials=4, epochs=2, hidden_sizes=[8], train_samples=120)
+WIDTH, CLASSES = 20, 3
+
+
+def _tiny_data(n=200, seed=0) -> Data:
+    """Three well-separated classes in 20 dimensions: not 784 pixels nor 10 classes."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((CLASSES, WIDTH)) * 3
+    t = rng.integers(0, CLASSES, n)
+    x = (centres[t] + 0.5 * rng.standard_normal((n, WIDTH))).astype(np.float32)
+    return Data("tiny", "Tiny", "made in the test", x, t, x[:50], t[:50])
 
 
 @pytest.fixture(scope="module")
 def tiny_data():
-    rng = np.random.default_rng(0)
-    x = rng.random((200, 784), dtype=np.float32)
-    t = rng.integers(0, 10, 200)
-    return Data("tiny", "Tiny", "made in the test", x, t, x[:50], t[:50])
+    return _tiny_data()
 
 
 def _running(url) -> int:
     """RUNNING trials, read with plain SQL: an Optuna storage object would create tables and
     race the workers, who create them under their lock."""
+    return _count(url, "SELECT count(*) FROM trials WHERE state = 'RUNNING'")
+
+
+def _count(url, query) -> int:
     engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
     try:
         with engine.connect() as connection:
-            return connection.execute(
-                sqlalchemy.text("SELECT count(*) FROM trials WHERE state = 'RUNNING'")).scalar()
+            return connection.execute(sqlalchemy.text(query)).scalar()
     except sqlalchemy.exc.SQLAlchemyError:  # no tables yet
         return 0
     finally:
@@ -55,14 +70,14 @@ def _trials(url, study="s"):
 
 def test_random_draws_are_log_uniform_within_the_bounds():
     config = search.load_config(seed=3)
-    study = optuna.create_study(sampler=search._sampler(config, 3))
+    study = optuna.create_study(sampler=_sampler(config, 3))
     draws = []
     for _ in range(2000):
         trial = study.ask()
         draws.append(search.suggest(trial, config))
         study.tell(trial, 0.0)
     lr = np.array([d["lr"] for d in draws])
-    wd = np.array([d["weight_decay"] for d in draws])
+    wd = np.array([d["weight_decay_lambda"] for d in draws])
     assert lr.min() >= 1e-6 and lr.max() <= 1e-2 and wd.min() >= 1e-8 and wd.max() <= 1e-4
     for values, low, high in ((np.log10(lr), -6, -2), (np.log10(wd), -8, -4)):
         # Kolmogorov–Smirnov against U(low, high): D below the 1 % critical value 1.63/√n.
@@ -83,7 +98,8 @@ def test_the_same_seed_gives_the_same_trials(tmp_path, tiny_data):
     config = search.load_config(**TINY)
     results = []
     for name in ("a", "b"):
-        url = search.default_storage(tmp_path / name) if (tmp_path / name).mkdir() is None else ""
+        (tmp_path / name).mkdir()
+        url = search.default_storage(tmp_path / name)
         search.work(config, "s", url, tiny_data)
         results.append([(t.params, t.value) for t in _trials(url)])
     assert results[0] == results[1] and len(results[0]) == 4
@@ -112,8 +128,12 @@ def test_rerunning_a_study_resumes_it(tmp_path, tiny_data):
     ("settings", "message"),
     [({"n_trial": 3}, "unknown search setting"),
      ({"sampler": "grid"}, "sampler must be one of random, tpe, qmc"),
+     ({"dataset": "cifar"}, "dataset must be one of auto, mnist, fashion-mnist"),
      ({"space": {"lr": {"low": 0, "high": 1}}}, "log-uniform range needs low > 0"),
-     ({"space": {"beta": {"low": 0.1, "high": 1}}}, "space has 'beta'"),
+     ({"space": {"lr": {"low": 0.1, "high": 1, "step": 2}}}, "space.lr needs low and high"),
+     ({"space": {"beta": {"low": 0.1, "high": 1}}},
+      r"space has 'beta', which is an argument of neither the sgd optimizer \(lr, "
+      r"weight_decay\) nor the network \(weight_decay_lambda, dropout_ratio\)"),
      ({"epochs": 0}, "epochs must be a positive integer")],
 )
 def test_bad_search_settings_are_rejected(settings, message):
@@ -121,18 +141,152 @@ def test_bad_search_settings_are_rejected(settings, message):
         search.load_config(**settings)
 
 
+def test_weight_decay_is_refused_where_the_optimizer_has_no_such_argument():
+    with pytest.raises(ValueError, match=r"space has 'weight_decay', which is an argument of "
+                                         r"neither the book-adam optimizer \(lr, .*\) nor the "
+                                         r"network \(weight_decay_lambda, dropout_ratio\)"):
+        search.load_config(optimizer="book-adam",
+                           space={"weight_decay": {"low": 1e-8, "high": 1e-4}})
+
+
 def test_settings_come_from_a_toml_file(tmp_path):
     path = tmp_path / "search.toml"
     path.write_text('n_trials = 7\nsampler = "tpe"\n[space.lr]\nlow = 1e-4\nhigh = 1e-1\n')
     config = search.load_config(path, epochs=3)
     assert (config.n_trials, config.sampler, config.epochs) == (7, "tpe", 3)
-    assert config.space["lr"].high == 0.1 and "weight_decay" not in config.space
+    assert config.space["lr"].high == 0.1 and "weight_decay_lambda" not in config.space
     path.write_text("n_trials = [")
     with pytest.raises(ValueError, match="not valid TOML"):
         search.load_config(path)
 
 
+# -- what a trial is handed and what it passes on ----------------------------------------------
+
+
+@pytest.fixture
+def receivers(monkeypatch):
+    """The keyword arguments every MultiLayerNet and optimizer of the trials was made with."""
+    made = {"network": [], "optimizer": []}
+    real_net, real_create = network.MultiLayerNet, optim.create
+
+    def net(*args, **kwargs):
+        made["network"].append((args, kwargs))
+        return real_net(*args, **kwargs)
+
+    def create(name, **kwargs):
+        made["optimizer"].append((name, kwargs))
+        return real_create(name, **kwargs)
+
+    monkeypatch.setattr(network, "MultiLayerNet", net)
+    monkeypatch.setattr(optim, "create", create)
+    return made
+
+
+def test_the_network_takes_its_input_width_and_class_count_from_the_data(tmp_path, tiny_data,
+                                                                          receivers):
+    search.work(search.load_config(**{**TINY, "n_trials": 2}), "s",
+                search.default_storage(tmp_path), tiny_data)
+    assert [args for args, _ in receivers["network"]] == [(WIDTH, [8], CLASSES)] * 2
+
+
+def test_weight_decay_lambda_goes_to_the_network_and_weight_decay_to_the_optimizer(
+        tmp_path, tiny_data, receivers):
+    space = {"lr": {"low": 1e-3, "high": 1e-2}, "weight_decay": {"low": 1e-6, "high": 1e-5},
+             "weight_decay_lambda": {"low": 1e-3, "high": 1e-2}}
+    url = search.default_storage(tmp_path)
+    search.work(search.load_config(**{**TINY, "n_trials": 1, "space": space}), "s", url,
+                tiny_data)
+    params = _trials(url)[0].params
+    (_, net_kwargs), = receivers["network"]
+    (name, optimizer_kwargs), = receivers["optimizer"]
+    assert {k: v for k, v in net_kwargs.items() if k in search.NETWORK_PARAMS} == \
+        {"weight_decay_lambda": params["weight_decay_lambda"]}
+    assert (name, optimizer_kwargs) == \
+        ("sgd", {"lr": params["lr"], "weight_decay": params["weight_decay"]})
+
+
+def test_a_loader_is_called_once_here_and_need_not_be_picklable(tmp_path, tiny_data):
+    calls = []
+
+    def load():  # a closure: pickling it for the worker processes would fail
+        calls.append(1)
+        return tiny_data
+
+    url = search.default_storage(tmp_path)
+    ran = search.search(search.load_config(**{**TINY, "n_trials": 3}), "s", url, workers=2,
+                        data=load)
+    assert calls == [1] and ran == 3
+    assert len([t for t in _trials(url) if t.state.name == "COMPLETE"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [((np.zeros((10, 4)), np.zeros(10)), r"data must be a dlfs.data.Data or a zero-argument "
+                                         r"callable returning one .*, got \(array"),
+     (lambda: None, "got a loader that returned NoneType"),
+     (Data("flat?", "", "", np.zeros((20, 2, 2)), np.zeros(20, int), np.zeros((5, 2, 2)),
+           np.zeros(5, int)), r"data.x_train must be \(N, D\) flattened samples, got shape "
+                              r"\(20, 2, 2\)")],
+    ids=["arrays", "loader-of-nothing", "images-not-flattened"])
+def test_data_the_search_cannot_train_on_is_refused_naming_what_would_work(tmp_path, data,
+                                                                         message):
+    with pytest.raises(ValueError, match=message):
+        search.search(search.load_config(**TINY), "s", search.default_storage(tmp_path),
+                      data=data)
+
+
+def test_the_lab_experiment_trains_on_the_data_it_is_handed():
+    experiment = hyperparameter_search.EXPERIMENT
+    params = experiment.parameters(quick=True)
+    data = _tiny_data(n=150)
+    loads = []
+    ctx = Context(seed=0, quick=True, workers=1,
+                  load_data=lambda: loads.append(1) or data)
+    results = experiment.run(ctx, params)
+    assert loads == [1]
+    assert results["layer_sizes"] == [WIDTH, *params["hidden_sizes"], CLASSES]
+    assert len(results["trials"]) == params["n_trials"] == 6
+    # Validated on 20 % of this data's 150 samples: every accuracy is a multiple of 1/30
+    # (on 500 MNIST or Fashion-MNIST samples it would be of 1/100).
+    accuracies = np.array([acc for t in results["trials"] for acc in t["val_acc"]])
+    assert len(accuracies) == 6 * (params["epochs"] + 1)
+    np.testing.assert_allclose(accuracies * 30, np.round(accuracies * 30), atol=1e-9)
+    assert results["best"]["value"] > 1 / CLASSES  # three separated blobs are learnable
+    verdict = experiment.check(results)
+    assert set(verdict.numbers) == {"median_lr_top5", "weight_decay_lambda_decades_top5"}
+    for plot in (hyperparameter_search.plot_best, hyperparameter_search.plot_space):
+        figure = plot(results, "en")
+        assert figure.axes  # drawn, not empty
+        figures.close(figure)
+
+
 # -- worker processes on one study --------------------------------------------------------------
+
+# One worker process of a study, as on another machine: it loads the data the test saved (as
+# plain arrays, never pickle) and runs search.search until the study is complete.
+WORKER = """
+import sys
+import numpy as np
+from dlfs import search
+from dlfs.data import Data
+config, study, url, arrays = sys.argv[1:]
+with np.load(arrays, allow_pickle=False) as a:
+    data = Data("tiny", "Tiny", arrays, a["x"], a["t"], a["x"][:50], a["t"][:50])
+print(search.search(search.load_config(config), study, url, data=data), "trials run")
+"""
+
+
+@pytest.fixture
+def data_file(tmp_path, tiny_data):
+    path = tmp_path / "tiny.npz"
+    np.savez(path, x=tiny_data.x_train, t=tiny_data.t_train)
+    return path
+
+
+def _worker(config, study, url, data_file):
+    return subprocess.Popen([sys.executable, "-c", WORKER, str(config), study, url,
+                             str(data_file)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def _cli(*args, **kwargs):
@@ -149,76 +303,71 @@ def _check_exact(url, n, study="s"):
     return trials
 
 
-def _parallel_workers(url, out, n=6):
+def _parallel_workers(url, out, data_file, n=6):
     """Three independent worker processes, as on three machines, on one study: exactly n
     trials, and the very trials one worker alone draws."""
-    workers = [_cli("--study", "s", "--storage", url, "--out", str(out / f"w{i}"),
-                    "--n-trials", str(n), "--epochs", "2", "--dataset", "fashion-mnist",
-                    "--seed", "0", "--config", str(out / "tiny.toml"))
-               for i in range(3)]
+    config = out / "tiny.toml"
+    config.write_text(f"n_trials = {n}\nepochs = 2\nhidden_sizes = [8]\ntrain_samples = 150\n")
+    workers = [_worker(config, "s", url, data_file) for _ in range(3)]
     outputs = [w.communicate(timeout=300)[0] for w in workers]
     assert all(w.returncode == 0 for w in workers), outputs
     trials = _check_exact(url, n)
-    alone = search.default_storage(out / "alone") if (out / "alone").mkdir() is None else ""
-    single = _cli("--study", "s", "--storage", alone, "--out", str(out / "alone"), "--n-trials",
-                  str(n), "--epochs", "2", "--dataset", "fashion-mnist", "--seed", "0",
-                  "--config", str(out / "tiny.toml"))
+    (out / "alone").mkdir()
+    alone = search.default_storage(out / "alone")
+    single = _worker(config, "s", alone, data_file)
     assert single.wait(timeout=300) == 0
     by_number = {t.number: t.params for t in _trials(alone)}
     assert {t.number: t.params for t in trials} == by_number
 
 
-def _kill_mid_trial(url, out, n=3):
-    config = out / "slow.toml"
-    config.write_text("hidden_sizes = [100, 100]\ntrain_samples = 500\nepochs = 2000\n"
-                      "heartbeat_interval = 1\ngrace_period = 3\n")
-    common = ["--study", "k", "--storage", url, "--n-trials", str(n), "--dataset",
-              "fashion-mnist", "--config", str(config)]
-    first = _cli(*common, "--out", str(out / "first"))
+def _kill_mid_trial(url, out, data_file):
+    """A worker is SIGKILLed in the middle of the study's one trial (it would run for hours);
+    a second worker fails it once its heartbeat is stale, and runs it again, with the same
+    values, in one epoch."""
+    settings = "n_trials = 1\nhidden_sizes = [8]\nheartbeat_interval = 1\ngrace_period = 2\n"
+    (out / "endless.toml").write_text(settings + "epochs = 1000000000\n")
+    (out / "short.toml").write_text(settings + "epochs = 1\n")
+    first = _worker(out / "endless.toml", "k", url, data_file)
     deadline = time.time() + 120
-    while time.time() < deadline:
-        time.sleep(0.2)
+    # Killed once its trial has sent a heartbeat: a trial that never sent one is never stale.
+    while _count(url, "SELECT count(*) FROM trial_heartbeats") == 0:
         if first.poll() is not None:
             pytest.fail(f"the first worker ended before it could be killed:\n"
                         f"{first.communicate()[0]}")
-        if _running(url):
-            break
-    else:
-        first.kill()
-        pytest.fail(f"the first worker never started a trial:\n{first.communicate()[0]}")
-    time.sleep(1.5)
+        if time.time() > deadline:
+            first.kill()
+            pytest.fail(f"the first worker never started a trial:\n{first.communicate()[0]}")
+        time.sleep(0.1)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    second = _cli(*common, "--out", str(out / "second"))
-    output = second.communicate(timeout=300)[0]
+    assert first.returncode == -signal.SIGKILL and _running(url) == 1
+    second = _worker(out / "short.toml", "k", url, data_file)
+    output = second.communicate(timeout=120)[0]
     assert second.returncode == 0, output
-    trials = _check_exact(url, n, "k")
+    trials = _check_exact(url, 1, "k")
     stale = [t for t in trials if t.state.name == "FAIL"]
     assert len(stale) == 1
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == stale[0].number]
     assert len(retried) == 1 and retried[0].params == stale[0].params
+    assert len(retried[0].user_attrs["val_acc"]) == 2  # epoch 0 and the one epoch
 
 
-@pytest.fixture
-def tiny_toml(tmp_path):
-    (tmp_path / "tiny.toml").write_text("hidden_sizes = [8]\ntrain_samples = 150\n")
-    return tmp_path
+def test_sqlite_three_workers_complete_exactly_the_requested_trials(tmp_path, data_file):
+    _parallel_workers(search.default_storage(tmp_path), tmp_path, data_file)
 
 
-def test_sqlite_three_workers_complete_exactly_the_requested_trials(tiny_toml):
-    _parallel_workers(search.default_storage(tiny_toml), tiny_toml)
+def test_sqlite_a_killed_worker_is_replaced_and_the_study_completes(tmp_path, data_file):
+    _kill_mid_trial(search.default_storage(tmp_path), tmp_path, data_file)
 
 
-def test_sqlite_a_killed_worker_is_replaced_and_the_study_completes(tmp_path):
-    _kill_mid_trial(search.default_storage(tmp_path), tmp_path)
-
-
-def test_workers_option_runs_processes_on_one_study(tmp_path):
+def test_dlfs_search_runs_worker_processes_on_the_data_set_it_records(tmp_path):
     process = _cli("--study", "s", "--out", str(tmp_path), "--quick", "--workers", "2",
                    "--n-trials", "5", "--dataset", "fashion-mnist")
     output = process.communicate(timeout=300)[0]
     assert process.returncode == 0, output
     _check_exact(search.default_storage(tmp_path), 5)
+    recorded = json.loads((tmp_path / "trials.json").read_text(encoding="utf-8"))
+    assert recorded["dataset"]["name"] == "fashion-mnist"
     for name in ("best.json", "top_trials.md", "trials.json", "best.png", "best.svg",
                  "space.png", "history.png", "importance.png"):
         assert (tmp_path / name).is_file(), name
@@ -269,9 +418,11 @@ def _fresh_database(url, name):
     return url.rsplit("/", 1)[0] + "/" + name
 
 
-def test_postgres_three_workers_complete_exactly_the_requested_trials(postgres_url, tiny_toml):
-    _parallel_workers(_fresh_database(postgres_url, "parallel"), tiny_toml)
+def test_postgres_three_workers_complete_exactly_the_requested_trials(postgres_url, tmp_path,
+                                                                     data_file):
+    _parallel_workers(_fresh_database(postgres_url, "parallel"), tmp_path, data_file)
 
 
-def test_postgres_a_killed_worker_is_replaced_and_the_study_completes(postgres_url, tmp_path):
-    _kill_mid_trial(_fresh_database(postgres_url, "killed"), tmp_path)
+def test_postgres_a_killed_worker_is_replaced_and_the_study_completes(postgres_url, tmp_path,
+                                                                      data_file):
+    _kill_mid_trial(_fresh_database(postgres_url, "killed"), tmp_path, data_file)

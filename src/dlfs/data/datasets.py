@@ -1,13 +1,8 @@
 """MNIST and Fashion-MNIST, offline and online (book 3.6.1's ``load_mnist``, without pickle).
 
-Where the four IDX files are looked for, in order:
-
-  1. ``root``, the folder passed in (or ``root/<name>``);
-  2. ``$DLFS_DATA`` (or ``$DLFS_DATA/<name>``);
-  3. the user cache, ``$XDG_CACHE_HOME/dlfs/<name>`` (default ``~/.cache/dlfs/<name>``);
-  4. the system folder ``/usr/share/datasets/<name>/`` (Debian's ``dataset-fashion-mnist``);
-  5. a download from each mirror in turn into the first of root, $DLFS_DATA and the cache,
-     each file's checksum verified before it is renamed into place.
+The files are looked for where ``dlfs.data.locations`` says (root, ``$DLFS_DATA``, the user
+cache, ``/usr/share/datasets``) and, when missing, downloaded by ``dlfs.data.fetch`` with their
+checksums (``dlfs.data.specs``) verified.
 
 Parsed arrays are cached as ``.npy`` (never pickle) in the user cache beside a JSON record of the
 source file and the ``.npy``'s SHA-256, so a second load skips gunzip and parsing.
@@ -19,237 +14,38 @@ import hashlib
 import io
 import json
 import os
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from dlfs import _checks
-from dlfs._progress import progress_bar
+from dlfs.data.fetch import download
 from dlfs.data.idx import DatasetError, decompress, parse_idx
+from dlfs.data.locations import (
+    Location,
+    Place,
+    cache_dir,
+    download_dir,
+    find_dataset,
+    places,
+)
+from dlfs.data.specs import (
+    DATASETS,
+    FASHION_MNIST,
+    FILE_KEYS,
+    MNIST,
+    DatasetSpec,
+    FileSpec,
+    check_digest,
+    get_spec,
+)
 from dlfs.io import atomic_file
 
-FILE_KEYS = ("train_images", "train_labels", "test_images", "test_labels")
-
-
-@dataclass(frozen=True)
-class FileSpec:
-    """One IDX file: its published name and the digests that identify its content.
-
-    ``md5`` is the digest of the published ``.gz`` (what torchvision checks); ``sha256`` that of
-    the uncompressed IDX bytes, which survives recompression (Debian's package recompresses).
-    A file is accepted when either known digest matches.
-    """
-
-    key: str
-    filename: str
-    md5: str | None = None
-    sha256: str | None = None
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    name: str
-    title: str
-    files: tuple[FileSpec, ...]
-    mirrors: tuple[str, ...]
-    n_train: int
-    n_test: int
-    classes: tuple[str, ...]
-    debian_package: str | None = None
-
-    @property
-    def system_dir(self) -> Path:
-        return Path("/usr/share/datasets") / self.name
-
-
-MNIST = DatasetSpec(
-    name="mnist",
-    title="MNIST",
-    files=(
-        FileSpec("train_images", "train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-        FileSpec("train_labels", "train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
-        FileSpec("test_images", "t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3",
-                 "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-        FileSpec("test_labels", "t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c",
-                 "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
-    ),
-    mirrors=(
-        "https://ossci-datasets.s3.amazonaws.com/mnist/",
-        "https://storage.googleapis.com/cvdf-datasets/mnist/",
-        "http://yann.lecun.com/exdb/mnist/",
-    ),
-    n_train=60_000,
-    n_test=10_000,
-    classes=tuple(str(d) for d in range(10)),
-)
-
-FASHION_MNIST = DatasetSpec(
-    name="fashion-mnist",
-    title="Fashion-MNIST",
-    files=(
-        FileSpec("train_images", "train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-                 "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-        FileSpec("train_labels", "train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe",
-                 "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-        FileSpec("test_images", "t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79",
-                 "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-        FileSpec("test_labels", "t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310",
-                 "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
-    ),
-    mirrors=(
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-        "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
-    ),
-    n_train=60_000,
-    n_test=10_000,
-    classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-             "Sneaker", "Bag", "Ankle boot"),
-    debian_package="dataset-fashion-mnist",
-)
-
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (MNIST, FASHION_MNIST)}
-
-
-def get_spec(name: str) -> DatasetSpec:
-    key = str(name).lower().replace("_", "-")
-    if key == "fashion":
-        key = "fashion-mnist"
-    if key not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    return DATASETS[key]
-
-
-# -- where the files are ---------------------------------------------------------------------
-
-
-def cache_dir() -> Path:
-    """The user cache folder of dlfs: $XDG_CACHE_HOME/dlfs, default ~/.cache/dlfs."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "dlfs"
-
-
-@dataclass(frozen=True)
-class Place:
-    """A folder looked in: ``label`` says why (root, $DLFS_DATA, cache, system)."""
-
-    label: str
-    directory: Path
-
-
-def places(spec: DatasetSpec, root=None) -> list[Place]:
-    """Every folder looked in, in order."""
-    found: list[Place] = []
-    if root is not None:
-        found += [Place("root", Path(root) / spec.name), Place("root", Path(root))]
-    env = os.environ.get("DLFS_DATA")
-    if env:
-        found += [Place("$DLFS_DATA", Path(env) / spec.name), Place("$DLFS_DATA", Path(env))]
-    found.append(Place("user cache", cache_dir() / spec.name))
-    found.append(Place("system", spec.system_dir))
-    return found
-
-
-def download_dir(spec: DatasetSpec, root=None) -> Path:
-    """Where a download is put: root/<name>, else $DLFS_DATA/<name>, else the user cache."""
-    if root is not None:
-        return Path(root) / spec.name
-    env = os.environ.get("DLFS_DATA")
-    return Path(env) / spec.name if env else cache_dir() / spec.name
-
-
-def _file_in(directory: Path, file: FileSpec) -> Path | None:
-    for candidate in (directory / file.filename, directory / file.filename.removesuffix(".gz")):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-@dataclass(frozen=True)
-class Location:
-    place: Place
-    paths: dict[str, Path]
-
-
-def find_dataset(name: str, root=None) -> Location | None:
-    """The first folder holding all four files of ``name``, or None."""
-    spec = get_spec(name)
-    for place in places(spec, root):
-        paths = {file.key: _file_in(place.directory, file) for file in spec.files}
-        if all(paths.values()):
-            return Location(place, paths)
-    return None
-
-
-# -- checksums, download --------------------------------------------------------------------
-
-
-def _verify(file: FileSpec, raw: bytes, content: bytes, name: str) -> None:
-    md5 = hashlib.md5(raw, usedforsecurity=False).hexdigest()
-    sha256 = hashlib.sha256(content).hexdigest()
-    if (file.md5 and md5 == file.md5) or (file.sha256 and sha256 == file.sha256):
-        return
-    if not (file.md5 or file.sha256):
-        return
-    expected = " or ".join(
-        part for part in (file.md5 and f"MD5 {file.md5} (gzip)",
-                          file.sha256 and f"SHA-256 {file.sha256} (uncompressed)") if part)
-    raise DatasetError(
-        f"{name}: checksum mismatch: got MD5 {md5} / SHA-256 {sha256}, expected {expected}; "
-        "the file is corrupt or not the published one"
-    )
-
-
-def _fetch(url: str, target: Path, file: FileSpec, timeout: float, progress: bool) -> None:
-    """Downloads ``url`` to a temporary file beside ``target``, verifies, renames into place."""
-    with atomic_file(target, suffix=".part") as out, \
-            urllib.request.urlopen(url, timeout=timeout) as response:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        bar = progress_bar(total, progress, unit="B", unit_scale=True, desc=target.name)
-        chunks = []
-        while chunk := response.read(1 << 16):
-            chunks.append(chunk)
-            if bar is not None:
-                bar.update(len(chunk))
-        if bar is not None:
-            bar.close()
-        raw = b"".join(chunks)
-        _verify(file, raw, decompress(raw, url), url)
-        out.write(raw)
-
-
-def download(name: str, root=None, timeout: float = 30.0, progress: bool = True) -> Path:
-    """Fetches the files of ``name`` that are missing from its download folder.
-
-    Tries each mirror in turn per file; raises DatasetError listing every URL and its error
-    when a file cannot be had from any.
-    """
-    spec = get_spec(name)
-    directory = download_dir(spec, root)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DatasetError(f"cannot create the download folder {directory}: {error}") from error
-    failures: list[str] = []
-    for file in spec.files:
-        if _file_in(directory, file):
-            continue
-        for mirror in spec.mirrors:
-            url = mirror + file.filename
-            try:
-                _fetch(url, directory / file.filename, file, timeout, progress)
-                break
-            except (urllib.error.URLError, OSError, DatasetError) as error:
-                reason = getattr(error, "reason", None) or error
-                failures.append(f"{url}: {reason}")
-        else:
-            raise DatasetError(
-                f"could not download {file.filename} of {spec.title}:\n  " + "\n  ".join(failures)
-            )
-    return directory
-
+__all__ = [  # the names this module held before it was split, kept importable from here
+    "DATASETS", "FASHION_MNIST", "FILE_KEYS", "MNIST", "DatasetSpec", "FileSpec", "Location",
+    "Place", "cache_dir", "download", "download_dir", "find_dataset", "get_spec", "load_dataset",
+    "load_fashion_mnist", "load_mnist", "load_raw", "places",
+]
 
 _download = download  # load_raw's argument is called download, as in the book
 
@@ -327,7 +123,7 @@ def _read_file(spec: DatasetSpec, file: FileSpec, path: Path, verify: bool) -> n
         raise DatasetError(f"{path}: cannot be read ({error.strerror or error})") from error
     content = decompress(raw, str(path))
     if verify:
-        _verify(file, raw, content, str(path))
+        check_digest(file, raw, content, str(path))
     array = parse_idx(content, str(path))
     if verify:
         _write_cached(array, path, cache, file.key)

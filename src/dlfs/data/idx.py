@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dlfs.io import atomic_file
+
 TYPE_CODES = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
@@ -95,10 +97,12 @@ def encode_idx(array: np.ndarray) -> bytes:
 
 
 def write_idx(path, array: np.ndarray, compress: bool | None = None) -> Path:
-    """Writes ``array`` as IDX; gzip-compressed when ``compress`` or the name ends in ``.gz``."""
+    """Writes ``array`` as IDX, atomically; gzip-compressed (with no timestamp, so the same
+    array gives the same bytes) when ``compress`` or the name ends in ``.gz``."""
     path = Path(path)
     content = encode_idx(array)
     if compress if compress is not None else path.suffix == ".gz":
         content = gzip.compress(content, mtime=0)
-    path.write_bytes(content)
+    with atomic_file(path) as handle:
+        handle.write(content)
     return path

@@ -1,0 +1,134 @@
+"""What a search is: its settings, and the space of values it draws from."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from dlfs import _checks
+
+SAMPLERS = ("random", "tpe", "qmc")
+PRUNERS = ("none", "median", "sha", "hyperband")
+# Searched names that go to MultiLayerNet; every other name goes to the optimizer. Each is the
+# argument of its receiver: weight_decay_lambda is the network's λ (½λΣ‖W‖² in the loss, weights
+# only, the book's), weight_decay the optimizer's coupled L2 (g ← g + λθ on every key, torch's).
+NETWORK_PARAMS = ("weight_decay_lambda", "dropout_ratio")
+
+
+@dataclass
+class Space:
+    """One searched value: uniform in [low, high], or log-uniform when ``log``."""
+
+    low: float
+    high: float
+    log: bool = True
+
+    def __post_init__(self):
+        if not (isinstance(self.low, (int, float)) and isinstance(self.high, (int, float))):
+            raise ValueError(f"a search range needs numbers low < high, got {self.low!r}, "
+                             f"{self.high!r}")
+        if not self.low < self.high:
+            raise ValueError(f"a search range needs low < high, got [{self.low}, {self.high}]")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log-uniform range needs low > 0, got {self.low}")
+
+
+def _default_space() -> dict[str, Space]:
+    # The book's: lr ~ 10^U(−6, −2), the network's λ ~ 10^U(−8, −4).
+    return {"lr": Space(1e-6, 1e-2), "weight_decay_lambda": Space(1e-8, 1e-4)}
+
+
+@dataclass
+class SearchConfig:
+    """Everything a search needs; every field can come from a TOML file or the command line.
+
+    ``dataset`` and ``data_root`` are for the caller that loads the data (``dlfs search``);
+    the search itself trains on the data it is handed.
+    """
+
+    n_trials: int = 100
+    sampler: str = "random"
+    pruner: str = "none"
+    seed: int = 0
+    dataset: str = "auto"
+    data_root: str | None = None
+    train_samples: int = 500
+    val_ratio: float = 0.2
+    hidden_sizes: list[int] = field(default_factory=lambda: [100] * 6)
+    activation: str = "relu"
+    weight_init: Any = "he"
+    optimizer: str = "sgd"
+    epochs: int = 50
+    batch_size: int = 100
+    space: dict[str, Space] = field(default_factory=_default_space)
+    heartbeat_interval: int = 5
+    grace_period: int = 20
+
+    def validate(self) -> SearchConfig:
+        from dlfs import optim
+        from dlfs.data.lab import DATASET_CHOICES
+        from dlfs.layers import ACTIVATION_LAYERS
+
+        _checks.positive_int("n_trials", self.n_trials)
+        _checks.positive_int("train_samples", self.train_samples)
+        _checks.positive_int("epochs", self.epochs)
+        _checks.positive_int("batch_size", self.batch_size)
+        _checks.positive_int("heartbeat_interval", self.heartbeat_interval)
+        _checks.positive_int("grace_period", self.grace_period)
+        _checks.in_range("val_ratio", self.val_ratio, 0.0, 1.0, high_open=True)
+        for name, choices in (("sampler", SAMPLERS), ("pruner", PRUNERS),
+                              ("dataset", DATASET_CHOICES),
+                              ("activation", tuple(ACTIVATION_LAYERS)),
+                              ("optimizer", tuple(optim.OPTIMIZERS))):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {', '.join(choices)}, "
+                                 f"got {getattr(self, name)!r}")
+        if not self.space:
+            raise ValueError("space must name at least one value to search")
+        optimizer_args = optim.arguments(self.optimizer)
+        for name in self.space:
+            if name not in optimizer_args and name not in NETWORK_PARAMS:
+                raise ValueError(
+                    f"space has {name!r}, which is an argument of neither the {self.optimizer} "
+                    f"optimizer ({', '.join(optimizer_args)}) nor the network "
+                    f"({', '.join(NETWORK_PARAMS)}); the network's λ is weight_decay_lambda")
+        return self
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["space"] = {name: asdict(space) for name, space in self.space.items()}
+        return data
+
+
+def load_config(path=None, **overrides) -> SearchConfig:
+    """A SearchConfig from a TOML file (flat keys, and a [space.NAME] table per searched value:
+    low, high, log), then ``overrides`` (None values ignored)."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ValueError(f"cannot read the config file {path}: {error.strerror}") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"the config file {path} is not valid TOML: {error}") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    known = {f.name for f in fields(SearchConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown search setting(s) {', '.join(unknown)}; known: "
+                         f"{', '.join(sorted(known))}")
+    if "space" in values:
+        space = {}
+        for name, spec in values["space"].items():
+            if isinstance(spec, Space):
+                space[name] = spec
+            elif isinstance(spec, dict) and {"low", "high"} <= set(spec) <= {"low", "high", "log"}:
+                space[name] = Space(**spec)
+            else:
+                raise ValueError(f"space.{name} needs low and high (and optionally log), "
+                                 f"got {spec!r}")
+        values["space"] = space
+    return SearchConfig(**values).validate()
