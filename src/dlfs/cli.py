@@ -190,7 +190,6 @@ def cmd_data(args) -> int:
 def cmd_search(args) -> int:
     import optuna
 
-    import dlfs.data
     from dlfs import search
     from dlfs.experiments import hyperparameter_search as lab
 
@@ -209,21 +208,19 @@ def cmd_search(args) -> int:
     storage = args.storage or default
     if not storage.startswith(("sqlite:///", "postgresql")):
         raise CliError(f"--storage {storage!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
+    data = load_lab_data(config.dataset, config.data_root)
     start = time.perf_counter()
     print(f"study {args.study!r} in {storage}: {config.n_trials} trials, {config.sampler} "
           f"sampler, {config.pruner} pruner, {args.workers} worker(s)", flush=True)
-    # A loader, not the arrays: worker processes load the data set themselves.
-    loader = functools.partial(dlfs.data.load_lab_data, config.dataset, config.data_root)
     try:
-        ran = search.search(config, args.study, storage, args.workers, data=loader)
+        ran = search.search(config, args.study, storage, args.workers, data=data)
     except optuna.exceptions.StorageInternalError as error:
         raise CliError(f"the storage {storage} failed: {error}") from None
-    except dlfs.data.DatasetError as error:
-        raise CliError(str(error)) from None
     study = search.open_study(config, args.study, storage)
     summary = search.summarize(study)
     write_text(out / "trials.json", json.dumps(
-        {"config": config.as_dict(), "study": args.study, **summary}, indent=1, default=str))
+        {"config": config.as_dict(), "study": args.study, "dataset": data.info(), **summary},
+        indent=1, default=str))
     if summary["best"] is None:
         raise CliError("no trial completed; every trial failed (see trials.json)")
     write_text(out / "best.json", json.dumps(
