@@ -44,8 +44,7 @@ def check(results):
     held = bool(cosine.min() > 0.999999 and length_error < 1e-6)
     numbers = {"min_cosine": float(cosine.min()), "max_length_error": float(length_error)}
     return Verdict(held, catalogue.both("gradient-field.verdict", points=int(away.sum()),
-                                        min_cosine=numbers["min_cosine"],
-                                        length_error=numbers["max_length_error"]), numbers)
+                                        **numbers), numbers)
 
 
 EXPERIMENT = Experiment(
