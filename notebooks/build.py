@@ -11,6 +11,8 @@ from pathlib import Path
 
 import nbformat
 
+from dlfs.catalogue import both
+
 HERE = Path(__file__).resolve().parent
 
 SETUP = '''import os
@@ -45,14 +47,14 @@ def md(en: str, ko: str):
     return ("md", {"en": en, "ko": ko})
 
 
-def code(source: str, **labels: tuple[str, str]):
-    """A code cell. ``{{name}}`` in ``source`` becomes labels[name][0] in English and
-    labels[name][1] in Korean: the code is one, only its labels are translated."""
+def code(source: str, **labels: dict[str, str]):
+    """A code cell. ``{{name}}`` in ``source`` becomes labels[name][lang]: the code is one, only
+    its labels are translated, and they come from dlfs's catalogue (both(key) -> {lang: text})."""
     texts = {}
-    for index, lang in enumerate(("en", "ko")):
+    for lang in ("en", "ko"):
         text = source
-        for name, pair in labels.items():
-            text = text.replace("{{" + name + "}}", pair[index])
+        for name, label in labels.items():
+            text = text.replace("{{" + name + "}}", label[lang])
         texts[lang] = text
     return ("code", texts)
 
@@ -108,8 +110,7 @@ for at in (5.0, 10.0):
 plt.xlabel("x")
 plt.ylabel("f(x)")
 plt.legend()
-plt.show()''', exact=("exact", "정확한 값"),
-         tangent=("tangent at x={at}", "x={at}에서의 접선")),
+plt.show()''', exact=both("notebook.exact"), tangent=both("notebook.tangent", at="{at}")),
     md("**Exercise.** Call `numerical_diff(function_1, 5.0, h=1e-50)`. Why is the answer 0? "
        "Try `h=1e-2` and compare the error with $h = 10^{-4}$.",
        "**연습.** `numerical_diff(function_1, 5.0, h=1e-50)`를 호출해 보자. 왜 0이 나오는가? "
@@ -172,7 +173,7 @@ trainer = Trainer(net, SGD(lr=0.1), x_train[:n_train], t_train[:n_train], x_test
                   seed=0)
 history = trainer.train()
 print(f"{dataset}: {{test_accuracy}} {history.test_acc[-1]:.3f}")''',
-         test_accuracy=("test accuracy", "시험 정확도")),
+         test_accuracy=both("words.test_accuracy")),
     code('''fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
 left.plot(history.train_loss, linewidth=0.5)
 left.set_xlabel("{{iteration}}")
@@ -182,9 +183,9 @@ right.plot(history.test_acc, "s--", label="{{test}}")
 right.set_xlabel("{{epoch}}")
 right.set_ylabel("{{accuracy}}")
 right.legend()
-plt.show()''', iteration=("iteration", "반복 횟수"), loss=("loss", "손실"),
-         train=("train", "훈련"), test=("test", "시험"), epoch=("epoch", "에폭"),
-         accuracy=("accuracy", "정확도")),
+plt.show()''', iteration=both("words.iteration"), loss=both("words.loss"),
+         train=both("words.train"), test=both("words.test"), epoch=both("words.epoch"),
+         accuracy=both("words.accuracy")),
     md("**Exercise.** Change the hidden layer to 10 or 200 units, or the learning rate to 0.01 "
        "or 1.0. Train and test accuracy stay close: this network does not overfit.",
        "**연습.** 은닉층을 10개나 200개로, 학습률을 0.01이나 1.0으로 바꿔 보자. 훈련과 시험 "
@@ -314,8 +315,7 @@ for use_batchnorm in (False, True):
              label="{{with_bn}}" if use_batchnorm else "{{without_bn}}")
 plt.legend()
 plt.ylim(0, 1)
-plt.show()''', with_bn=("batch norm", "배치 정규화"),
-         without_bn=("plain", "배치 정규화 없음")),
+plt.show()''', with_bn=both("words.batch_norm"), without_bn=both("notebook.plain")),
     md("**Exercise.** Try `scale = 1.0` and `scale = 0.001`. Which network is more sensitive to "
        "the initial scale?",
        "**연습.** `scale = 1.0`과 `scale = 0.001`을 시도해 보자. 어느 신경망이 초기 스케일에 더 "
@@ -340,9 +340,9 @@ for ax, (label, extra) in zip(axes, variants.items()):
     ax.set_title(f"{label}: {{gap}} {gap:.2f}")
     ax.set_ylim(0, 1)
     ax.legend()
-plt.show()''', none=("none", "정규화 없음"), decay=("weight decay", "가중치 감소"),
-         dropout=("dropout", "드롭아웃"), train=("train", "훈련"), test=("test", "시험"),
-         gap=("gap", "차이")),
+plt.show()''', none=both("notebook.none"), decay=both("words.weight_decay"),
+         dropout=both("words.dropout"), train=both("words.train"), test=both("words.test"),
+         gap=both("words.gap")),
     md("**Exercise.** Change $\\lambda$ to 0.01 or 1.0 and the dropout ratio to 0.5. Which "
        "closes the gap, and what does it cost in training accuracy?",
        "**연습.** $\\lambda$를 0.01이나 1.0으로, 드롭아웃 비율을 0.5로 바꿔 보자. 무엇이 차이를 "

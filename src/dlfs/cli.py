@@ -115,8 +115,8 @@ def cmd_run(args) -> int:
     total_start = time.perf_counter()
     records = []
     for i, experiment in enumerate(experiments, start=1):
-        print(f"[{i}/{len(experiments)}] {experiment.name}: {experiment.title[args.lang]} …",
-              flush=True)
+        title = experiment.texts(experiment.parameters(ctx.quick))["title"][args.lang]
+        print(f"[{i}/{len(experiments)}] {experiment.name}: {title} …", flush=True)
         record = write_result(run_experiment(experiment, ctx), out)
         held = record["verdict"]["held"]
         verdict = {"en": ("claim held" if held else "claim NOT held"),
@@ -143,7 +143,7 @@ def cmd_list(args) -> int:
     for experiment in EXPERIMENTS.values():
         data = " (data)" if experiment.needs_data else ""
         print(f"{experiment.name:24} ch.{experiment.chapter} §{experiment.section:6} "
-              f"{experiment.title[args.lang]}{data}")
+              f"{experiment.texts(experiment.params)['title'][args.lang]}{data}")
     return 0
 
 

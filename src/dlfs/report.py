@@ -1,10 +1,11 @@
-"""The lab's report: one self-contained HTML page, in Korean and English.
+"""The lab's report: one self-contained HTML page, in every language of the catalogue.
 
-Every figure is embedded as a data URI, so the page can be mailed or opened offline. A button
-pair switches the language; ``?lang=ko`` opens it in Korean. Opened with ``#selftest`` the page
-checks itself (every figure decoded, the switch shows one language and hides the other, no
-script error) and writes the result into ``<pre id="selftest-result">``: the tests read it from
-a headless browser.
+Every figure is embedded as a data URI, so the page can be mailed or opened offline. One button
+per language switches it; ``?lang=ko`` opens it in Korean. The page's own words are the
+catalogue's ``report`` and ``words`` entries; an experiment's come from its results.json. Opened
+with ``#selftest`` the page checks itself (every figure decoded, the switch shows one language
+and hides the others, no script error) and writes the result into
+``<pre id="selftest-result">``: the tests read it from a headless browser.
 """
 
 from __future__ import annotations
@@ -14,30 +15,13 @@ import html
 import json
 from pathlib import Path
 
-UI = {
-    "title": {"en": "Deep Learning from Scratch, chapters 4 and 6: the experiment lab",
-              "ko": "밑바닥부터 시작하는 딥러닝 4장·6장 실험실"},
-    "held": {"en": "claim held", "ko": "주장 성립"},
-    "not_held": {"en": "claim not held", "ko": "주장 불성립"},
-    "claim": {"en": "The book's claim", "ko": "책의 주장"},
-    "verdict": {"en": "On these numbers", "ko": "이번 실행의 수치"},
-    "about": {"en": "Set-up", "ko": "설정"},
-    "parameters": {"en": "Parameters", "ko": "매개변수"},
-    "dataset": {"en": "Data set", "ko": "데이터셋"},
-    "none": {"en": "none (no data needed)", "ko": "없음 (데이터 불필요)"},
-    "time": {"en": "Wall time", "ko": "실행 시간"},
-    "summary": {"en": "claims held", "ko": "성립한 주장"},
-    "quick": {"en": "quick mode: shrunken settings, not the book's",
-              "ko": "빠른 모드: 책과 다른 축소 설정"},
-    "chapter": {"en": "Chapter {n}", "ko": "{n}장"},
-    "seed": {"en": "seed", "ko": "시드"},
-}
+from dlfs import catalogue
+from dlfs.catalogue import LANGS
 
 STYLE = """
 body { font-family: "Noto Sans CJK KR", "NanumGothic", "Apple SD Gothic Neo", "Malgun Gothic",
        system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1rem 1.5rem;
        color: #1f2328; line-height: 1.5; }
-body[data-lang="en"] [lang="ko"], body[data-lang="ko"] [lang="en"] { display: none; }
 header { border-bottom: 2px solid #d0d7de; margin-bottom: 1rem; }
 .switch button { font-size: 1rem; padding: .3rem .8rem; margin-right: .3rem; cursor: pointer; }
 .switch button.active { background: #0969da; color: white; border-color: #0969da; }
@@ -67,8 +51,10 @@ SCRIPT = """
   document.querySelectorAll('.switch button').forEach(function (b) {
     b.addEventListener('click', function () { setLang(b.getAttribute('data-set-lang')); });
   });
+  var langs = Array.prototype.map.call(document.querySelectorAll('.switch button'),
+    function (b) { return b.getAttribute('data-set-lang'); });
   var wanted = new URLSearchParams(location.search).get('lang');
-  setLang(wanted === 'ko' || wanted === 'en' ? wanted : document.body.getAttribute('data-lang'));
+  setLang(langs.indexOf(wanted) >= 0 ? wanted : document.body.getAttribute('data-lang'));
   function visible(selector) {
     return Array.prototype.filter.call(document.querySelectorAll(selector),
       function (el) { return el.getClientRects().length > 0; }).length;
@@ -78,11 +64,11 @@ SCRIPT = """
     var decoded = Array.prototype.filter.call(images,
       function (img) { return img.complete && img.naturalWidth > 0; }).length;
     var result = { images: images.length, decoded: decoded, switch: {} };
-    ['ko', 'en'].forEach(function (lang) {
+    langs.forEach(function (lang) {
       document.querySelector('[data-set-lang="' + lang + '"]').click();
-      var other = lang === 'ko' ? 'en' : 'ko';
       result.switch[lang] = { shown: visible('section [lang="' + lang + '"]'),
-                              hidden_other: visible('section [lang="' + other + '"]') === 0,
+                              hidden_other: visible('section [lang]:not([lang="' + lang + '"])')
+                                === 0,
                               html_lang: document.documentElement.getAttribute('lang') };
     });
     result.errors = errors;
@@ -98,9 +84,22 @@ SCRIPT = """
 """
 
 
+def _style() -> str:
+    """STYLE, plus: with the page in one language, every element in another is hidden."""
+    hide = "".join(f'body[data-lang="{lang}"] [lang]:not([lang="{lang}"]) {{ display: none; }}\n'
+                   for lang in LANGS)
+    return STYLE + hide
+
+
 def _both(texts: dict[str, str], tag: str = "span") -> str:
+    """One element per language of ``texts``, each marked with its lang."""
     return "".join(f'<{tag} lang="{lang}">{html.escape(texts[lang])}</{tag}>'
-                   for lang in ("en", "ko"))
+                   for lang in LANGS if lang in texts)
+
+
+def _ui(key: str, **fields) -> str:
+    """The catalogue's entry ``key`` (report.title, words.held) in every language."""
+    return _both(catalogue.both(key, **fields))
 
 
 def _image(path: Path) -> str:
@@ -116,27 +115,27 @@ def _parameters(params: dict) -> str:
 def _section(record: dict, folder: Path) -> str:
     verdict = record["verdict"]
     badge_class = "held" if verdict["held"] else "not-held"
-    badge = _both(UI["held"] if verdict["held"] else UI["not_held"])
+    badge = _ui("words.held" if verdict["held"] else "words.not_held")
     images = "".join(
         f'<img lang="{lang}" alt="{html.escape(record["title"][lang])}" '
         f'src="{_image(folder / files["png"])}">'
         for lang, files in record["figures"].items())
     dataset = record.get("dataset")
     dataset_text = (html.escape(f"{dataset['title']} — {dataset['source']}") if dataset
-                    else _both(UI["none"]))
+                    else _ui("report.none"))
     return f"""
 <section id="{html.escape(record['name'])}">
   <h2>{_both(record['title'])} <span class="badge {badge_class}">{badge}</span></h2>
-  <p class="meta">{_both({k: v.format(n=record['chapter']) for k, v in UI['chapter'].items()})},
+  <p class="meta">{_ui('report.chapter', chapter=record['chapter'])},
     §{html.escape(record['section'])}
-    · <code>{html.escape(record['name'])}</code> · {_both(UI['time'])}:
-    {record['wall_time_s']:.1f} s{' · ' + _both(UI['quick']) if record.get('quick') else ''}</p>
-  <p><strong>{_both(UI['claim'])}:</strong> {_both(record['claim'])}</p>
-  <p><strong>{_both(UI['verdict'])}:</strong> {_both(verdict['detail'])}</p>
+    · <code>{html.escape(record['name'])}</code> · {_ui('report.time')}:
+    {record['wall_time_s']:.1f} s{' · ' + _ui('report.quick') if record.get('quick') else ''}</p>
+  <p><strong>{_ui('report.claim')}:</strong> {_both(record['claim'])}</p>
+  <p><strong>{_ui('report.verdict')}:</strong> {_both(verdict['detail'])}</p>
   <figure>{images}</figure>
-  <p><strong>{_both(UI['about'])}:</strong> {_both(record['about'])}</p>
-  <p><strong>{_both(UI['dataset'])}:</strong> {dataset_text}</p>
-  <details><summary>{_both(UI['parameters'])}</summary>{_parameters(record['parameters'])}
+  <p><strong>{_ui('report.about')}:</strong> {_both(record['about'])}</p>
+  <p><strong>{_ui('report.dataset')}:</strong> {dataset_text}</p>
+  <details><summary>{_ui('report.parameters')}</summary>{_parameters(record['parameters'])}
   </details>
 </section>"""
 
@@ -167,18 +166,21 @@ def build_report(out: Path, default_lang: str = "en") -> tuple[str, int]:
         f'<li><a href="#{html.escape(r["name"])}">{_both(r["title"])}</a> '
         f'{"✔" if r["verdict"]["held"] else "✘"}</li>' for r, _ in records)
     sections = "".join(_section(record, folder) for record, folder in records)
-    dataset_line = "; ".join(html.escape(d) for d in datasets) or _both(UI["none"])
+    dataset_line = "; ".join(html.escape(d) for d in datasets) or _ui("report.none")
+    switch = "".join(f'<button type="button" data-set-lang="{lang}">'
+                     f'{html.escape(catalogue.text("language", lang))}</button>'
+                     for lang in LANGS)
     page = f"""<!doctype html>
 <html lang="{default_lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(UI['title']['en'])}</title><style>{STYLE}</style></head>
+<title>{html.escape(catalogue.text('report.title', default_lang))}</title>
+<style>{_style()}</style></head>
 <body data-lang="{default_lang}">
 <header>
-  <h1>{_both(UI['title'])}</h1>
-  <p class="switch"><button type="button" data-set-lang="en">English</button><button
-    type="button" data-set-lang="ko">한국어</button></p>
-  <p><strong>{_both(UI['dataset'])}:</strong> {dataset_line} · {_both(UI['seed'])}
-    {', '.join(map(str, seeds))} · {_both(UI['summary'])}: {held} / {len(records)}</p>
+  <h1>{_ui('report.title')}</h1>
+  <p class="switch">{switch}</p>
+  <p><strong>{_ui('report.dataset')}:</strong> {dataset_line} · {_ui('report.seed')}
+    {', '.join(map(str, seeds))} · {_ui('report.summary')}: {held} / {len(records)}</p>
 </header>
 <nav><ul>{nav}</ul></nav>
 {sections}

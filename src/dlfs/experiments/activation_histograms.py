@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlfs import catalogue
 from dlfs.experiments import figures
-from dlfs.experiments.base import Experiment, Verdict, text
+from dlfs.experiments.base import Experiment, Verdict
 from dlfs.functions import ACTIVATIONS
 from dlfs.init import weight_scale
 
@@ -34,6 +35,13 @@ def run(ctx, params):
     return {"runs": results}
 
 
+def _init_label(init, lang):
+    """'std 0.01', 'Xavier', 'He' in ``lang``."""
+    if isinstance(init, str):
+        return catalogue.text(f"activation-histograms.{init}", lang)
+    return catalogue.text("activation-histograms.init_std", lang, std=init)
+
+
 def plot(results, lang):
     runs = results["runs"]
     activations = list(dict.fromkeys(r["activation"] for r in runs.values()))
@@ -48,8 +56,10 @@ def plot(results, lang):
             edges = np.asarray(run["edges"])
             for k, counts in enumerate(run["histograms"]):
                 ax.stairs(counts, edges, color=cmap(k / max(1, len(run["histograms"]) - 1)),
-                          label={"en": f"layer {k + 1}", "ko": f"{k + 1}층"}[lang])
-            ax.set_title(f"{activation}, {init}", fontsize=9)
+                          label=catalogue.word("layer", lang, layer=k + 1))
+            ax.set_title(catalogue.text("activation-histograms.panel", lang,
+                                        activation=catalogue.word(activation, lang),
+                                        init=_init_label(run["init"], lang)), fontsize=9)
             ax.set_yticks([])
     axes[0, -1].legend(fontsize=7)
     return figures.finish(fig)
@@ -68,39 +78,15 @@ def check(results):
                "sigmoid_xavier_std": sig_xavier["std"][-1],
                "sigmoid_xavier_saturated": sig_xavier["saturated"][-1],
                "relu_std001_shrink": relu_small, "relu_he_shrink": relu_he}
-    return Verdict(held, text(
-        f"layer 5: sigmoid/std 1 has {sig_std1:.0%} of activations below 0.1 or above 0.9 "
-        f"(gradient vanishing); sigmoid/std 0.01 spreads only {sig_small:.4f} around 0.5 "
-        f"(no expressive power); sigmoid/Xavier spreads {sig_xavier['std'][-1]:.3f} with "
-        f"{sig_xavier['saturated'][-1]:.0%} saturated; ReLU keeps {relu_he:.2f} of layer 1's "
-        f"spread with He but {relu_small:.1e} with std 0.01",
-        f"5층: 시그모이드/표준편차 1은 활성화값의 {sig_std1:.0%}가 0.1 미만 또는 0.9 초과 "
-        f"(기울기 소실); 시그모이드/0.01은 0.5 주변으로 {sig_small:.4f}만 퍼짐 (표현력 제한); "
-        f"시그모이드/Xavier는 {sig_xavier['std'][-1]:.3f}만큼 퍼지고 포화는 "
-        f"{sig_xavier['saturated'][-1]:.0%}; ReLU는 He에서 1층 분포 폭의 {relu_he:.2f}배를 "
-        f"유지하지만 0.01에서는 {relu_small:.1e}배"),
-        numbers)
+    return Verdict(held, catalogue.both("activation-histograms.verdict",
+                                        layers=len(runs["sigmoid/1.0"]["std"]), **numbers),
+                   numbers)
 
 
 EXPERIMENT = Experiment(
     name="activation-histograms",
     chapter=6,
     section="6.2.2",
-    title=text("Activation distributions by weight initialisation",
-               "가중치 초깃값에 따른 활성화값 분포"),
-    claim=text("With std 1, sigmoid activations pile up at 0 and 1; with std 0.01 they collapse "
-               "at 0.5; Xavier keeps them spread. For ReLU, He keeps the spread through 5 "
-               "layers while std 0.01 shrinks it to nothing.",
-               "표준편차 1이면 시그모이드 활성화값이 0과 1에 몰리고, 0.01이면 0.5에 모이며, "
-               "Xavier는 고르게 퍼뜨린다. ReLU에서는 He가 5층까지 분포 폭을 유지하지만 0.01은 "
-               "폭이 사라진다."),
-    about=text("1 000 samples of N(0, 1) input, 5 layers of 100 nodes without bias, a fresh W "
-               "per layer; 'xavier' is the book's √(1/n), 'he' √(2/n). Histograms use 30 bins "
-               "over (0, 1), and (−1, 1) for tanh, whose negative half the book's range cuts "
-               "off.",
-               "N(0, 1) 입력 1 000개, 편향 없는 100노드 5층, 층마다 새 W. 'xavier'는 책의 "
-               "√(1/n), 'he'는 √(2/n). 히스토그램은 (0, 1) 구간 30개 막대이고, tanh는 책의 "
-               "범위가 음수 절반을 잘라내므로 (−1, 1)을 쓴다."),
     run=run,
     plot=plot,
     check=check,

@@ -25,11 +25,6 @@ from dlfs.data import Data
 LANGS = ("en", "ko")
 
 
-def text(en: str, ko: str) -> dict[str, str]:
-    """One sentence in both languages of the lab."""
-    return {"en": en, "ko": ko}
-
-
 @dataclass
 class Verdict:
     """Whether the book's claim held on this run's numbers, and the numbers behind it."""
@@ -80,9 +75,6 @@ class Experiment:
     name: str
     chapter: int
     section: str
-    title: dict[str, str]
-    claim: dict[str, str]
-    about: dict[str, str]
     run: Callable[[Context, dict], dict]  # run(ctx, params) -> results
     plot: Callable[[dict, str], Any]
     check: Callable[[dict], Verdict]
@@ -94,8 +86,13 @@ class Experiment:
         return {**self.params, **(self.quick_params if quick else {})}
 
     def texts(self, params: dict[str, Any]) -> dict[str, dict[str, str]]:
-        """Title, claim and about, in every language, for a run with ``params``."""
-        return {"title": self.title, "claim": self.claim, "about": self.about}
+        """Title, claim and about, in every language, for a run with ``params``: the
+        catalogue's entries NAME.title, NAME.claim and NAME.about, formatted from ``params``."""
+        from dlfs import catalogue
+
+        fields = catalogue.fields(params)
+        return {part: catalogue.both(f"{self.name}.{part}", **fields)
+                for part in ("title", "claim", "about")}
 
 
 def plain(value):

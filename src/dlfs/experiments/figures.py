@@ -1,7 +1,9 @@
-"""Matplotlib set-up for the lab: a CJK font for Korean labels (the CLI picks the Agg backend).
+"""Matplotlib set-up for the lab: a CJK font where a language needs one (the CLI picks the Agg
+backend).
 
-Korean labels need a font with Hangul (Debian's fonts-noto-cjk or fonts-nanum). Where none is
-found, Korean figures fall back to English labels with one warning, rather than empty boxes.
+A language whose catalogue file says font = "cjk" (Korean) needs a font with its script (Debian's
+fonts-noto-cjk or fonts-nanum). Where none is found, its figures fall back to English labels with
+one warning, rather than empty boxes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import warnings
 import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
+
+from dlfs import catalogue
 
 KOREAN_FONTS = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Noto Sans CJK JP",
                 "Noto Sans CJK SC", "Noto Serif CJK KR", "Noto Serif CJK JP")
@@ -29,11 +33,15 @@ def korean_font() -> str | None:
     return None
 
 
+def _needs_cjk(lang: str) -> bool:
+    return catalogue.text("font", lang) == "cjk"
+
+
 def figure_lang(lang: str) -> str:
-    """The language figures can actually be labelled in: 'ko' needs a Korean font."""
-    if lang == "ko" and korean_font() is None:
+    """The language figures can actually be labelled in: Korean needs a CJK font."""
+    if _needs_cjk(lang) and korean_font() is None:
         warnings.warn(
-            "no Korean font found (install fonts-noto-cjk or fonts-nanum); Korean figures are "
+            f"no CJK font found (install fonts-noto-cjk or fonts-nanum); {lang!r} figures are "
             "labelled in English", RuntimeWarning, stacklevel=2)
         return "en"
     return lang
@@ -41,7 +49,7 @@ def figure_lang(lang: str) -> str:
 
 def figure(lang: str, *args, **kwargs):
     """plt.subplots(*args, **kwargs) with the fonts for ``lang``."""
-    family = korean_font() if lang == "ko" else None
+    family = korean_font() if _needs_cjk(lang) else None
     rc = {"font.family": [family, "DejaVu Sans"]} if family else {}
     rc["axes.unicode_minus"] = False  # the Unicode minus is missing from some CJK fonts
     with plt.rc_context(rc):

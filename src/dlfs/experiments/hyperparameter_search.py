@@ -8,9 +8,9 @@ import tempfile
 
 import numpy as np
 
-from dlfs import search
+from dlfs import catalogue, search
 from dlfs.experiments import figures
-from dlfs.experiments.base import Experiment, Verdict, text
+from dlfs.experiments.base import Experiment, Verdict
 
 
 def run(ctx, params):
@@ -43,7 +43,8 @@ def plot_best(summary: dict, lang: str = "en", top: int = 20):
         trial = by_number[number]
         ax.plot(trial["val_acc"])
         ax.plot(trial["train_acc"], "--")
-        ax.set_title(f"Best-{rank} ({trial['value']:.2f})", fontsize=9)
+        ax.set_title(catalogue.text("hyperparameter-search.best", lang, rank=rank,
+                                   value=trial["value"]), fontsize=9)
         values = ", ".join(f"{k}={v:.1e}" for k, v in sorted(trial["params"].items()))
         ax.text(0.02, 0.03, values, transform=ax.transAxes, fontsize=6)
     return figures.finish(fig)
@@ -64,13 +65,13 @@ def plot_space(summary: dict, lang: str = "en"):
         if failed:
             ax.scatter([t["params"][names[0]] for t in failed],
                        [t["params"][names[1]] for t in failed], marker="x", color="red",
-                       label={"en": "failed or pruned", "ko": "실패 또는 가지치기"}[lang])
+                       label=catalogue.text("hyperparameter-search.failed", lang))
             ax.legend()
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(names[0])
         ax.set_ylabel(names[1])
-        fig.colorbar(points, label={"en": "validation accuracy", "ko": "검증 정확도"}[lang])
+        fig.colorbar(points, label=catalogue.word("validation_accuracy", lang))
     return figures.finish(fig)
 
 
@@ -87,34 +88,15 @@ def check(results):
     decades = float(np.log10(decays.max() / decays.min())) if len(decays) else 0.0
     best = results["best"]["value"] if results["best"] else float("nan")
     held = len(top) == 5 and median_lr >= 1e-3
-    return Verdict(held, text(
-        f"the 5 best trials have median lr {median_lr:.2e} (claim: ≥ 1e-3) while their weight "
-        f"decays λ span {decades:.1f} decades; best validation accuracy {best:.3f}",
-        f"상위 5개 시행의 학습률 중앙값 {median_lr:.2e} (주장: 1e-3 이상), 가중치 감소 계수 λ는 "
-        f"{decades:.1f}자릿수에 걸쳐 퍼져 있다; 최고 검증 정확도 {best:.3f}"),
-        {"median_lr_top5": median_lr, "weight_decay_lambda_decades_top5": decades})
+    return Verdict(held, catalogue.both("hyperparameter-search.verdict", top=len(top),
+                                        median_lr=median_lr, decades=decades, best=best),
+                   {"median_lr_top5": median_lr, "weight_decay_lambda_decades_top5": decades})
 
 
 EXPERIMENT = Experiment(
     name="hyperparameter-search",
     chapter=6,
     section="6.5.3",
-    title=text("Hyperparameter search", "하이퍼파라미터 최적화"),
-    claim=text("Good learning rates lie at the top of the searched range (the 5 best trials' "
-               "median lr is at least 1e-3), while weight decay in 1e-8…1e-4 matters little.",
-               "좋은 학습률은 탐색 범위의 위쪽에 있고(상위 5개 시행의 학습률 중앙값 1e-3 이상), "
-               "1e-8…1e-4 범위의 가중치 감소는 큰 영향이 없다."),
-    about=text("The book's random search on Optuna: 500 samples with 20 % held out for "
-               "validation, 784-[100]×6-10, SGD for 50 epochs, lr 10^U(−6, −2), the network's "
-               "weight decay λ (½λΣ‖W‖² in the loss) 10^U(−8, −4), 100 trials; Best-1 … Best-20 "
-               "by final validation accuracy (solid: validation, dashed: training). With SGD at "
-               "lr ≤ 1e-2 the decay per step, lr·λ ≤ 1e-6, is tiny: why λ barely matters here. "
-               "`dlfs search` runs the same with other samplers, pruners and storages.",
-               "책의 무작위 탐색을 Optuna로: 500개 샘플 중 20 %를 검증용으로 떼고, 784-[100]×6-10, "
-               "SGD 50에폭, 학습률 10^U(−6, −2), 신경망의 가중치 감소 계수 λ(손실에 ½λΣ‖W‖²) "
-               "10^U(−8, −4), 100회 시행. 최종 검증 정확도 순 Best-1 … Best-20 (실선: 검증, 점선: "
-               "훈련). SGD에서 학습률이 1e-2 이하면 한 단계의 감소량 lr·λ가 1e-6 이하로 아주 작아, "
-               "λ의 영향이 거의 없다. `dlfs search`로 다른 샘플러·가지치기·저장소를 쓸 수 있다."),
     run=run,
     plot=plot,
     check=check,

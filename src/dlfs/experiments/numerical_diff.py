@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlfs import catalogue
 from dlfs.experiments import figures
-from dlfs.experiments.base import Experiment, Verdict, text
+from dlfs.experiments.base import Experiment, Verdict
 from dlfs.gradient import numerical_diff
 
 
@@ -28,8 +29,8 @@ def plot(results, lang):
     x = np.asarray(results["x"])
     ax.plot(x, results["y"], label="f(x) = 0.01x² + 0.1x")
     for tangent in results["tangents"]:
-        label = {"en": f"tangent at x={tangent['at']:g} (slope {tangent['slope']:.4f})",
-                 "ko": f"x={tangent['at']:g}에서의 접선 (기울기 {tangent['slope']:.4f})"}[lang]
+        label = catalogue.text("numerical-diff.tangent", lang, at=tangent["at"],
+                               slope=tangent["slope"])
         ax.plot(x, tangent["slope"] * x + tangent["intercept"], "--", label=label)
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
@@ -41,26 +42,15 @@ def check(results):
     errors = [abs(t["slope"] - t["exact"]) for t in results["tangents"]]
     held = max(errors) < 1e-9
     slopes = ", ".join(f"{t['slope']:.16f} (x={t['at']:g})" for t in results["tangents"])
-    return Verdict(held, text(
-        f"central-difference slopes {slopes}; largest error against the exact derivative "
-        f"{max(errors):.1e} (limit 1e-9)",
-        f"중앙 차분 기울기 {slopes}; 해석적 미분과의 최대 오차 {max(errors):.1e} (기준 1e-9)"),
-        {"max_error": max(errors)})
+    numbers = {"max_error": max(errors)}
+    return Verdict(held, catalogue.both("numerical-diff.verdict", slopes=slopes, **numbers),
+                   numbers)
 
 
 EXPERIMENT = Experiment(
     name="numerical-diff",
     chapter=4,
     section="4.3.2",
-    title=text("Numerical differentiation", "수치 미분"),
-    claim=text("The central difference with h = 1e-4 gives the derivative of 0.01x² + 0.1x at "
-               "x = 5 and 10 (0.2 and 0.3) to about 12 digits.",
-               "h = 1e-4인 중앙 차분은 0.01x² + 0.1x의 x = 5, 10에서의 미분(0.2, 0.3)을 "
-               "약 12자리까지 맞춘다."),
-    about=text("h balances truncation error (shrinking as h²) against rounding error (growing "
-               "as 1/h); h = 1e-50 would round x + h back to x.",
-               "h는 절단 오차(h²에 비례해 줄어듦)와 반올림 오차(1/h에 비례해 커짐)의 균형점이다. "
-               "h = 1e-50이면 x + h가 x로 반올림된다."),
     run=run,
     plot=plot,
     check=check,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlfs import optim
+from dlfs import catalogue, optim
 from dlfs.experiments import figures
-from dlfs.experiments.base import Experiment, Verdict, text
+from dlfs.experiments.base import Experiment, Verdict
 
 
 def f(x, y):
@@ -41,7 +41,7 @@ def plot(results, lang):
         ax.plot(0, 0, "+", color="black")
         ax.set_xlim(-10, 10)
         ax.set_ylim(-10, 10)
-        ax.set_title(f"{label} (lr={run['lr']:g})")
+        ax.set_title(catalogue.text("optimizer-paths.panel", lang, name=label, lr=run["lr"]))
     for ax in axes.ravel()[len(paths):]:
         ax.axis("off")
     return figures.finish(fig)
@@ -58,11 +58,10 @@ def check(results):
     distance = {label: float(np.hypot(*run["path"][-1])) for label, run in paths.items()}
     others = ("Momentum", "AdaGrad", "Adam")
     held = changes["SGD"] >= 25 and all(changes[k] < 10 for k in others)
-    listing = ", ".join(f"{k} {changes[k]}" for k in changes)
-    dist = ", ".join(f"{k} {distance[k]:.3f}" for k in distance)
-    return Verdict(held, text(
-        f"sign changes of y in 30 steps: {listing}; final distance from the minimum: {dist}",
-        f"30단계 동안 y의 부호가 바뀐 횟수: {listing}; 최종 위치와 최솟값 사이 거리: {dist}"),
+    return Verdict(held, catalogue.both(
+        "optimizer-paths.verdict", steps=len(paths["SGD"]["path"]) - 1,
+        changes=", ".join(f"{k} {v}" for k, v in changes.items()),
+        distances=", ".join(f"{k} {v:.3f}" for k, v in distance.items())),
         {"sign_changes": changes, "final_distance": distance})
 
 
@@ -70,19 +69,6 @@ EXPERIMENT = Experiment(
     name="optimizer-paths",
     chapter=6,
     section="6.1.7",
-    title=text("Update paths of the optimizers", "옵티마이저별 갱신 경로"),
-    claim=text("SGD zig-zags: its y changes sign at nearly every one of the 30 steps, while "
-               "Momentum, AdaGrad and Adam turn fewer than 10 times.",
-               "SGD는 지그재그로 움직인다: 30단계 중 거의 매 단계 y의 부호가 바뀌지만, "
-               "모멘텀·AdaGrad·Adam은 10번 미만으로 방향을 바꾼다."),
-    about=text("f is 20 times steeper in y than in x, so the gradient mostly points across the "
-               "valley. The book's learning rates (SGD 0.95, Momentum 0.1, AdaGrad 1.5, Adam "
-               "0.3) and the book's update code; AdaDelta (paper defaults) starts with steps of "
-               "about √ε and barely moves in 30 steps.",
-               "f는 x보다 y 방향으로 20배 가파르므로 기울기는 대부분 골짜기를 가로지르는 방향이다. "
-               "책의 학습률(SGD 0.95, 모멘텀 0.1, AdaGrad 1.5, Adam 0.3)과 책의 갱신 코드를 "
-               "쓴다. AdaDelta(논문 기본값)는 √ε 정도의 보폭으로 시작해 30단계 동안 거의 "
-               "움직이지 않는다."),
     run=run,
     plot=plot,
     check=check,
