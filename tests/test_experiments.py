@@ -168,3 +168,14 @@ def test_regularisation_claim_compares_the_train_test_gaps():
     assert not overfitting.check_remedy({"baseline": narrow, "regularised": wide,
                                          "regulariser": {"dropout_ratio": 0.2}}).held
     assert overfitting.check_overfit({"baseline": wide}).held
+
+
+def test_overfit_and_weight_decay_share_one_baseline_within_a_run(lab_data):
+    ctx = _context(lab_data)
+    overfit, decay = (EXPERIMENTS[n].run(ctx, EXPERIMENTS[n].parameters(quick=True))
+                      for n in ("overfit", "weight-decay"))
+    assert len(ctx.cache["overfitting.baselines"]) == 1
+    assert decay["baseline"] is overfit["baseline"]
+    fresh = _context(lab_data)
+    again = EXPERIMENTS["weight-decay"].run(fresh, EXPERIMENTS["weight-decay"].parameters(True))
+    assert again["baseline"] == overfit["baseline"]

@@ -21,11 +21,6 @@ def _train(shared, net_kwargs: dict, regulariser: dict, params: dict, seed: int)
                                 params["batch_size"], [seed, 5])
 
 
-# Unregularised runs already made in this process, so that `dlfs run all` trains the
-# baseline that overfit and weight-decay share once.
-_BASELINES: dict[tuple, dict] = {}
-
-
 def run(ctx, params):
     regulariser = params["regulariser"]
     data = ctx.data
@@ -35,13 +30,15 @@ def run(ctx, params):
     net_kwargs = {"input_size": data.input_size, "hidden_sizes": params["hidden_sizes"],
                   "output_size": data.n_classes, "activation": "relu", "weight_init": "he",
                   "seed": ctx.seed}
+    # Overfit and weight-decay share one unregularised baseline within one `dlfs run`.
+    baselines = ctx.cache.setdefault("overfitting.baselines", {})
     key = (data.name, ctx.seed, *(str(params[k]) for k in sorted(PARAMS)))
-    configs = ([] if key in _BASELINES else [{}]) + ([regulariser] if regulariser else [])
+    configs = ([] if key in baselines else [{}]) + ([regulariser] if regulariser else [])
     runs = parallel_map(_train, [(net_kwargs, config, params, ctx.seed) for config in configs],
                         ctx.workers, shared, ctx.progress)
-    if key not in _BASELINES:
-        _BASELINES[key] = runs.pop(0)
-    results = {"baseline": _BASELINES[key]}
+    if key not in baselines:
+        baselines[key] = runs.pop(0)
+    results = {"baseline": baselines[key]}
     if regulariser:
         results["regularised"] = runs[0]
         results["regulariser"] = regulariser
