@@ -21,10 +21,10 @@ import time
 import warnings
 from pathlib import Path
 
+from dlfs import catalogue
+from dlfs.catalogue import LANGS
 from dlfs.data.lab import DATASET_CHOICES
 from dlfs.io import atomic_dir, atomic_file, writable_folder, write_text
-
-LANGS = ("en", "ko")
 
 
 class CliError(Exception):
@@ -34,8 +34,9 @@ class CliError(Exception):
 # -- data -----------------------------------------------------------------------------------
 
 
-def load_lab_data(dataset: str, root, quiet: bool = False):
-    """dlfs.data.load_lab_data, its note printed and its failure turned into a CliError."""
+def load_lab_data(dataset: str, root, lang: str = "en", quiet: bool = False):
+    """dlfs.data.load_lab_data, a substitute data set said in ``lang`` and a failure turned
+    into a CliError."""
     from dlfs.data import DatasetError
     from dlfs.data import load_lab_data as load
 
@@ -43,8 +44,9 @@ def load_lab_data(dataset: str, root, quiet: bool = False):
         data = load(dataset, root, progress=not quiet)
     except DatasetError as error:
         raise CliError(str(error)) from None
-    if data.note and not quiet:
-        print(f"dlfs: {data.note}", file=sys.stderr)
+    if data.substitute_for and not quiet:
+        print("dlfs: " + catalogue.text("cli.data_note", lang, wanted=data.substitute_for,
+                                        used=data.title, source=data.source), file=sys.stderr)
     return data
 
 
@@ -106,23 +108,23 @@ def cmd_run(args) -> int:
     experiments = _resolve_names(args.names)
     out = _writable(Path(args.out))
     if figures.korean_font() is None:
-        print("dlfs: warning: no Korean font found (install fonts-noto-cjk or fonts-nanum); "
-              "the Korean figures are labelled in English", file=sys.stderr)
+        print("dlfs: " + catalogue.text("cli.no_font", args.lang), file=sys.stderr)
     workers = args.workers or default_workers()
     ctx = Context(seed=args.seed, quick=args.quick, workers=workers,
-                  load_data=functools.partial(load_lab_data, args.dataset, args.data_root),
+                  load_data=functools.partial(load_lab_data, args.dataset, args.data_root,
+                                              args.lang),
                   progress=sys.stderr.isatty())
     total_start = time.perf_counter()
     records = []
     for i, experiment in enumerate(experiments, start=1):
         title = experiment.texts(experiment.parameters(ctx.quick))["title"][args.lang]
-        print(f"[{i}/{len(experiments)}] {experiment.name}: {title} …", flush=True)
+        print(catalogue.text("cli.run_line", args.lang, index=i, count=len(experiments),
+                             name=experiment.name, title=title), flush=True)
         record = write_result(run_experiment(experiment, ctx), out)
-        held = record["verdict"]["held"]
-        verdict = {"en": ("claim held" if held else "claim NOT held"),
-                   "ko": ("주장 성립" if held else "주장 불성립")}[args.lang]
-        print(f"    {record['wall_time_s']:.1f} s, {verdict}: "
-              f"{record['verdict']['detail'][args.lang]}", flush=True)
+        verdict = catalogue.word("held" if record["verdict"]["held"] else "not_held", args.lang)
+        print(catalogue.text("cli.result_line", args.lang, seconds=record["wall_time_s"],
+                             verdict=verdict, detail=record["verdict"]["detail"][args.lang]),
+              flush=True)
         records.append(record)
     total = time.perf_counter() - total_start
     write_text(out / "run.json", json.dumps({
@@ -132,8 +134,8 @@ def cmd_run(args) -> int:
         "workers": workers,
         "dataset": next((r["dataset"] for r in records if r["dataset"]), None)}, indent=1))
     held = sum(r["verdict"]["held"] for r in records)
-    print(f"{len(records)} experiments in {total:.1f} s; {held} claims held, "
-          f"{len(records) - held} not; results in {out}")
+    print(catalogue.text("cli.summary", args.lang, count=len(records), seconds=total,
+                         held=held, not_held=len(records) - held, out=out))
     return 0
 
 
@@ -141,9 +143,11 @@ def cmd_list(args) -> int:
     from dlfs.experiments import EXPERIMENTS
 
     for experiment in EXPERIMENTS.values():
-        data = " (data)" if experiment.needs_data else ""
-        print(f"{experiment.name:24} ch.{experiment.chapter} §{experiment.section:6} "
-              f"{experiment.texts(experiment.params)['title'][args.lang]}{data}")
+        data = catalogue.text("cli.needs_data", args.lang) if experiment.needs_data else ""
+        print(catalogue.text("cli.list_line", args.lang, name=experiment.name,
+                             chapter=experiment.chapter, section=experiment.section,
+                             title=experiment.texts(experiment.params)["title"][args.lang],
+                             data=data))
     return 0
 
 

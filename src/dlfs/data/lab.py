@@ -1,7 +1,8 @@
 """The lab's data set: which one to train on, where it was found, and its arrays together.
 
 ``load_lab_data('auto')`` is MNIST where it can be found or fetched, else Fashion-MNIST (the only
-one Debian packages, so the one found offline), and says so in ``Data.note``. A data set named
+one Debian packages, so the one found offline), and says so in ``Data.note``
+(``Data.substitute_for`` names the one asked for). A data set named
 explicitly is that one or an error, never a silent substitute.
 """
 
@@ -28,7 +29,15 @@ class Data:
     t_train: np.ndarray
     x_test: np.ndarray
     t_test: np.ndarray
-    note: str | None = None  # e.g. that MNIST was not available and what was used instead
+    substitute_for: str | None = None  # the title of the data set asked for, when not found
+
+    @property
+    def note(self) -> str | None:
+        """That the data set asked for was not available and what was used instead, or None."""
+        if self.substitute_for is None:
+            return None
+        return (f"{self.substitute_for} is not available here; using {self.title} "
+                f"from {self.source}")
 
     @property
     def input_size(self) -> int:
@@ -69,9 +78,6 @@ def load_lab_data(dataset: str = "auto", root=None, progress: bool = False) -> D
             continue
         spec = get_spec(name)
         source = describe_location(name, find_dataset(name, root))
-        note = None
-        if name != names[0]:
-            note = (f"{get_spec(names[0]).title} is not available here; using {spec.title} "
-                    f"from {source}")
-        return Data(name, spec.title, source, x, t, xt, tt, note)
+        wanted = get_spec(names[0]).title if name != names[0] else None
+        return Data(name, spec.title, source, x, t, xt, tt, substitute_for=wanted)
     raise DatasetError("no data set could be loaded:\n" + "\n".join(failures))

@@ -20,9 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from dlfs import catalogue
 from dlfs.data import Data
-
-LANGS = ("en", "ko")
 
 
 @dataclass
@@ -88,8 +87,6 @@ class Experiment:
     def texts(self, params: dict[str, Any]) -> dict[str, dict[str, str]]:
         """Title, claim and about, in every language, for a run with ``params``: the
         catalogue's entries NAME.title, NAME.claim and NAME.about, formatted from ``params``."""
-        from dlfs import catalogue
-
         fields = catalogue.fields(params)
         return {part: catalogue.both(f"{self.name}.{part}", **fields)
                 for part in ("title", "claim", "about")}

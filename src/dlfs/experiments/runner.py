@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
-from dlfs.experiments.base import LANGS, Context, Experiment, plain
+from dlfs.catalogue import LANGS
+from dlfs.experiments.base import Context, Experiment, plain
 from dlfs.experiments.figures import close as close_figure
 from dlfs.experiments.figures import figure_lang
 
