@@ -1,41 +1,53 @@
 # Two entry points (README): `make run` runs the experiment lab, `make test` passes the tests.
-# Both create .venv on first use and install what they need, Debian packages included.
+# Both create .venv on first use and install what they need, Debian packages included: the lab
+# needs only the plain install (`pip install -e .`), the tests add the [test] extra.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := dataset-fashion-mnist fonts-noto-cjk chromium postgresql
+RUN_PACKAGES := dataset-fashion-mnist fonts-noto-cjk
+TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql
 
-.PHONY: run test lint docs notebooks system-packages clean
+.PHONY: run test lint docs notebooks clean
 
-$(VENV)/.installed: pyproject.toml
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[lab,test]'
+
+# Stamps: the plain install for the lab, the test extra for the tests.
+$(VENV)/.installed-run: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
 	touch $@
 
-system-packages:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages: $$missing"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-test
 	$(PY) -m ruff check src tests benchmarks notebooks/build.py
 
-test: system-packages $(VENV)/.installed lint
+test: $(VENV)/.installed-test lint
+	$(call apt_install,$(TEST_PACKAGES))
 	$(PY) -m pytest
 
-run: system-packages $(VENV)/.installed
+run: $(VENV)/.installed-run
+	$(call apt_install,$(RUN_PACKAGES))
 	$(VENV)/bin/dlfs run all --out results
 	$(VENV)/bin/dlfs report --out results
 
-docs: $(VENV)/.installed
+docs: $(VENV)/.installed-test
 	$(VENV)/bin/mkdocs build --strict --site-dir site
 
-notebooks: $(VENV)/.installed
+notebooks: $(VENV)/.installed-test
 	$(PY) notebooks/build.py
 
 clean:

@@ -21,7 +21,7 @@ import time
 import warnings
 from pathlib import Path
 
-from dlfs import catalogue
+from dlfs import __version__, catalogue
 from dlfs.catalogue import LANGS
 from dlfs.data.lab import DATASET_CHOICES
 from dlfs.io import atomic_dir, atomic_file, writable_folder, write_text
@@ -191,6 +191,17 @@ def cmd_data(args) -> int:
     return 0
 
 
+def _require(module: str, extra: str, purpose: str) -> None:
+    """A CliError with the pip command that adds ``module``, when it is not installed."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise CliError(f"{purpose} needs the package {module}, which is not installed; add it "
+                       f"with: pip install 'dlfs-lab[{extra}]'") from None
+
+
 def cmd_search(args) -> int:
     import optuna
 
@@ -212,6 +223,8 @@ def cmd_search(args) -> int:
     storage = args.storage or default
     if not storage.startswith(("sqlite:///", "postgresql")):
         raise CliError(f"--storage {storage!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
+    if storage.startswith("postgresql"):
+        _require("psycopg", "postgres", "a PostgreSQL --storage")
     data = load_lab_data(config.dataset, config.data_root)
     start = time.perf_counter()
     print(f"study {args.study!r} in {storage}: {config.n_trials} trials, {config.sampler} "
@@ -267,6 +280,7 @@ def _positive_int(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlfs", description="Deep Learning from Scratch, chapters 4-6: the experiment lab.")
+    parser.add_argument("--version", action="version", version=f"dlfs {__version__}")
     parser.add_argument("--traceback", action="store_true",
                         help="show the full traceback of an unexpected error")
     commands = parser.add_subparsers(dest="command", required=True)
