@@ -231,8 +231,9 @@ def test_connection_refused_everywhere_gives_the_offline_error(tmp_path, tiny):
     message = str(info.value)
     assert "Tiny was not found. Looked in:" in message
     for expected in (str(tmp_path / "r" / "tiny"), "(user cache)", "(system)",
-                     "$DLFS_DATA is not set", "Connection refused", "pass it as root=",
-                     "set DLFS_DATA"):
+                     "$DLFS_DATA is not set", "Connection refused",
+                     "pass it as --data-root DIR (root=DIR in Python)",
+                     "dlfs data tiny --fetch", "set the environment variable DLFS_DATA"):
         assert expected in message
     assert not list((tmp_path / "r" / "tiny").iterdir())
 
@@ -245,9 +246,20 @@ def test_download_false_names_that_downloading_was_not_allowed(tmp_path, tiny):
 
 
 def test_the_fashion_mnist_error_mentions_the_debian_package(monkeypatch, tmp_path):
+    monkeypatch.setattr(datasets.sys, "platform", "linux")
     spec = datasets.FASHION_MNIST
     error = datasets._not_found(spec, tmp_path, None)
     assert "sudo apt-get install dataset-fashion-mnist" in str(error)
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_on_macos_and_windows_the_error_says_how_to_fetch_not_apt_get(monkeypatch, tmp_path,
+                                                                       platform):
+    monkeypatch.setattr(datasets.sys, "platform", platform)
+    message = str(datasets._not_found(datasets.FASHION_MNIST, tmp_path, None))
+    assert "apt-get" not in message and "Debian" not in message
+    assert "dlfs data fashion-mnist --fetch" in message
+    assert "--data-root DIR" in message
 
 
 def test_unknown_dataset_names_are_rejected():
@@ -283,7 +295,8 @@ def test_a_named_data_set_that_is_missing_is_an_error_never_a_substitute(tmp_pat
     with pytest.raises(DatasetError, match="MNIST was not found"):
         load_lab_data("mnist", tmp_path)
     with pytest.raises(ValueError, match="dataset must be one of auto, mnist, fashion-mnist, "
-                                         "got 'cifar'"):
+                                         "or a folder of IDX files or an .npz file; got "
+                                         "'cifar', which is neither"):
         load_lab_data("cifar", tmp_path)
 
 

@@ -107,3 +107,70 @@ def test_relative_error_is_zero_for_equal_and_one_for_opposite_gradients():
     assert relative_error(a, a) == 0
     assert relative_error(a, -a) == pytest.approx(1.0)
     assert relative_error(np.zeros(2), np.full(2, 1e-12)) < 1e-8
+
+
+# -- progress of a long check ------------------------------------------------------------------
+
+
+class _CountingBar:
+    def __init__(self):
+        self.steps = 0
+
+    def update(self, n=1):
+        self.steps += n
+
+
+def test_numerical_gradient_advances_a_bar_once_per_element_and_returns_the_same_gradient():
+    x = np.arange(12.0).reshape(3, 4)
+    bar = _CountingBar()
+    with_bar = numerical_gradient(lambda v: float(np.sum(v**3)), x, bar=bar)
+    assert bar.steps == 12
+    np.testing.assert_array_equal(with_bar, numerical_gradient(lambda v: float(np.sum(v**3)), x))
+
+
+def _small_batch_norm_net(rng):
+    from dlfs.network import MultiLayerNet
+
+    net = MultiLayerNet(6, [5], 3, use_batchnorm=True, dtype=np.float64, seed=3)
+    return net, rng.standard_normal((4, 6)), rng.integers(0, 3, 4)
+
+
+def test_gradient_check_shows_a_bar_over_every_coordinate_only_when_asked(rng, capsys):
+    from dlfs.gradient import gradient_check
+
+    net, x, t = _small_batch_norm_net(rng)
+    quiet = gradient_check(net, x, t)
+    assert capsys.readouterr().err == ""
+    shown = gradient_check(net, x, t, progress=True)
+    err = capsys.readouterr().err
+    total = sum(value.size for value in net.params.values())  # 6·5 + 5 + 5 + 5 + 5·3 + 3
+    assert total == 63 and "gradient check" in err and f"/{total}" in err
+    assert shown == quiet  # the bar changes nothing it measures
+
+
+def test_gradient_check_agrees_with_the_networks_own_numerical_gradient(rng):
+    from dlfs.gradient import gradient_check
+
+    net, x, t = _small_batch_norm_net(rng)
+    errors = gradient_check(net, x, t)
+    with net.gradient_check_mode():
+        numerical = net.numerical_gradient(x, t)
+        analytic = net.gradient(x, t)
+        expected = {key: relative_error(analytic[key], numerical[key]) for key in numerical}
+    assert errors == expected
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_the_labs_batch_norm_gradient_check_shows_its_bar_when_the_run_asks(rng, capsys,
+                                                                           progress):
+    from dlfs.data import Data
+    from dlfs.experiments import Context, batch_norm_gradcheck
+
+    x, t = rng.standard_normal((20, 6)), np.arange(20) % 3
+    data = Data("tiny", "Tiny", "made in the test", x, t, x, t)
+    ctx = Context(quick=True, load_data=lambda: data, progress=progress)
+    params = batch_norm_gradcheck.EXPERIMENT.parameters(quick=True)
+    results = batch_norm_gradcheck.run(ctx, params)
+    err = capsys.readouterr().err
+    assert ("gradient check" in err) is progress and bool(err) is progress
+    assert batch_norm_gradcheck.check(results).held

@@ -117,6 +117,26 @@ def test_a_diverging_trial_is_failed_with_its_reason_and_the_study_goes_on(tmp_p
                for t in failed)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_search_shows_a_bar_of_finished_trials_only_when_asked(tmp_path, tiny_data, capfd,
+                                                                   workers):
+    config = search.load_config(**TINY)
+    search.search(config, "quiet", search.default_storage(tmp_path), workers, data=tiny_data)
+    assert capfd.readouterr() == ("", "")  # nothing from this process nor its workers
+    search.search(config, "shown", search.default_storage(tmp_path), workers, data=tiny_data,
+                  progress=True)
+    err = capfd.readouterr().err
+    assert "search" in err and "0/4" in err and "4/4" in err and "trial" in err
+
+
+def test_the_labs_search_shows_its_bar_when_the_run_asks(capsys):
+    params = {**hyperparameter_search.EXPERIMENT.parameters(quick=True), "n_trials": 2,
+              "epochs": 1}
+    ctx = Context(quick=True, workers=1, load_data=lambda: _tiny_data(n=100), progress=True)
+    hyperparameter_search.run(ctx, params)
+    assert "2/2" in capsys.readouterr().err
+
+
 def test_rerunning_a_study_resumes_it(tmp_path, tiny_data):
     url = search.default_storage(tmp_path)
     search.work(search.load_config(**TINY), "s", url, tiny_data)

@@ -50,6 +50,50 @@ def load_lab_data(dataset: str, root, lang: str = "en", quiet: bool = False):
     return data
 
 
+# -- what a run changes: settings (--set, --config) and the data set (--dataset) ---------------
+
+
+def run_overrides(args, experiments: list) -> dict[str, dict]:
+    """The --config file's settings, then --set's (which win), checked against the named
+    experiments' parameters before anything runs: {experiment name: its overrides}. Prints
+    which experiments each setting applies to."""
+    from dlfs.experiments import settings
+
+    try:
+        given = settings.read_settings(args.config) if args.config else {}
+    except settings.SettingError as error:
+        raise CliError(f"--config {error}") from None
+    try:
+        given.update(settings.parse_setting(item) for item in args.set)
+        chosen = settings.settings_for(experiments, given, args.quick)
+    except settings.SettingError as error:
+        raise CliError(str(error)) from None
+    for key in given:
+        names = [name for name, changed in chosen.items() if key in changed]
+        value = json.dumps(chosen[names[0]][key], ensure_ascii=False)
+        print(catalogue.text("settings.applies", args.lang, setting=key, value=value,
+                             names=", ".join(names)), flush=True)
+    return chosen
+
+
+def run_data(args, experiments: list):
+    """ctx.load_data for --dataset: a named data set loads on first use; the learner's own
+    (a folder or an .npz) is read now, so a bad file stops the run before anything ran."""
+    load = functools.partial(load_lab_data, args.dataset, args.data_root, args.lang)
+    if args.dataset in DATASET_CHOICES:
+        return load
+    if not Path(args.dataset).exists():
+        raise CliError(f"--dataset {args.dataset!r}: choose {', '.join(DATASET_CHOICES)}, or "
+                       "give a folder of MNIST-layout IDX files or an .npz file that exists")
+    if args.data_root is not None:
+        raise CliError(f"--data-root is where the named data sets are looked for; --dataset "
+                       f"{args.dataset} is read where it is, so leave --data-root out")
+    if not any(experiment.needs_data for experiment in experiments):
+        return load
+    data = load()
+    return lambda: data
+
+
 # -- writing results --------------------------------------------------------------------------
 
 
@@ -106,21 +150,23 @@ def cmd_run(args) -> int:
     from dlfs.experiments.base import default_workers
 
     experiments = _resolve_names(args.names)
+    overrides = run_overrides(args, experiments)
+    load_data = run_data(args, experiments)
     out = _writable(Path(args.out))
     if figures.korean_font() is None:
         print("dlfs: " + catalogue.text("cli.no_font", args.lang), file=sys.stderr)
     workers = args.workers or default_workers()
     ctx = Context(seed=args.seed, quick=args.quick, workers=workers,
-                  load_data=functools.partial(load_lab_data, args.dataset, args.data_root,
-                                              args.lang),
-                  progress=sys.stderr.isatty())
+                  load_data=load_data, progress=sys.stderr.isatty())
     total_start = time.perf_counter()
     records = []
     for i, experiment in enumerate(experiments, start=1):
-        title = experiment.texts(experiment.parameters(ctx.quick))["title"][args.lang]
+        params = experiment.parameters(ctx.quick, overrides[experiment.name])
+        title = experiment.texts(params)["title"][args.lang]
         print(catalogue.text("cli.run_line", args.lang, index=i, count=len(experiments),
                              name=experiment.name, title=title), flush=True)
-        record = write_result(run_experiment(experiment, ctx), out)
+        record = write_result(run_experiment(experiment, ctx,
+                                             overrides=overrides[experiment.name]), out)
         verdict = catalogue.word("held" if record["verdict"]["held"] else "not_held", args.lang)
         print(catalogue.text("cli.result_line", args.lang, seconds=record["wall_time_s"],
                              verdict=verdict, detail=record["verdict"]["detail"][args.lang]),
@@ -230,7 +276,8 @@ def cmd_search(args) -> int:
     print(f"study {args.study!r} in {storage}: {config.n_trials} trials, {config.sampler} "
           f"sampler, {config.pruner} pruner, {args.workers} worker(s)", flush=True)
     try:
-        ran = search.search(config, args.study, storage, args.workers, data=data)
+        ran = search.search(config, args.study, storage, args.workers, data=data,
+                            progress=sys.stderr.isatty())
     except optuna.exceptions.StorageInternalError as error:
         raise CliError(f"the storage {storage} failed: {error}") from None
     study = search.open_study(config, args.study, storage)
@@ -291,8 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run experiments: names, or all")
     run.add_argument("names", nargs="*", metavar="NAME")
-    run.add_argument("--dataset", choices=DATASET_CHOICES, default="auto",
-                     help="auto: MNIST where available, else Fashion-MNIST (default)")
+    run.add_argument("--dataset", default="auto", metavar="NAME|DIR|FILE.npz",
+                     help="auto: MNIST where available, else Fashion-MNIST (default); mnist; "
+                          "fashion-mnist; or your own: a folder of MNIST-layout IDX files, or "
+                          "an .npz with x_train, t_train, x_test, t_test")
     run.add_argument("--data-root", default=None, help="a folder holding the data set's files")
     run.add_argument("--seed", type=_positive_int, default=0)
     run.add_argument("--out", default="results", help="result folder (default: results)")
@@ -300,6 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", choices=LANGS, default="en", help="language of the messages")
     run.add_argument("--workers", type=_positive_int, default=0,
                      help="processes for independent runs (default: one per core)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="change a parameter, e.g. --set lr=0.5 --set hidden_sizes=[50,50] "
+                          "(TOML values; a wrong KEY lists the valid ones)")
+    run.add_argument("--config", default=None, metavar="FILE.toml",
+                     help="a TOML file of KEY = VALUE settings; --set wins")
     run.set_defaults(func=cmd_run)
 
     report = commands.add_parser("report", help="write report.html from the results in --out")

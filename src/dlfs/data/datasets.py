@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -64,10 +65,12 @@ def _not_found(spec: DatasetSpec, root, download_error: str | None) -> DatasetEr
         lines.append("Downloading was not allowed (download=False).")
     names = ", ".join(f.filename for f in spec.files)
     lines.append("To fix it, any one of:")
-    lines.append("  - connect to the network and load again (the files are downloaded once);")
-    lines.append(f"  - put {names} in a folder and pass it as root=...;")
-    lines.append("  - or set DLFS_DATA to such a folder;")
-    if spec.debian_package:
+    lines.append(f"  - connect to the network and download the files once: dlfs data {spec.name} "
+                 "--fetch (load_dataset(..., download=True) in Python);")
+    lines.append(f"  - put {names} (gzipped or not) in a folder and pass it as --data-root DIR "
+                 "(root=DIR in Python);")
+    lines.append("  - or set the environment variable DLFS_DATA to such a folder;")
+    if spec.debian_package and sys.platform.startswith("linux"):
         lines.append(f"  - on Debian/Ubuntu: sudo apt-get install {spec.debian_package}")
     return DatasetError("\n".join(lines))
 

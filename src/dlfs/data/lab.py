@@ -9,6 +9,7 @@ explicitly is that one or an error, never a silent substitute.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -65,9 +66,21 @@ def describe_location(name: str, location: Location) -> str:
 
 def load_lab_data(dataset: str = "auto", root=None, progress: bool = False) -> Data:
     """The data set ``dataset`` ('auto', 'mnist' or 'fashion-mnist') with normalised, flattened
-    images and label indices. Raises DatasetError naming every place looked in when none loads."""
+    images and label indices. Raises DatasetError naming every place looked in when none loads.
+
+    Any other ``dataset`` that is an existing folder of IDX files or an .npz file is the
+    learner's own data set (``dlfs.data.own``), read as it is: no ``root``, no checksum.
+    """
     if dataset not in DATASET_CHOICES:
-        raise ValueError(f"dataset must be one of {', '.join(DATASET_CHOICES)}, got {dataset!r}")
+        if not Path(dataset).exists():
+            raise ValueError(f"dataset must be one of {', '.join(DATASET_CHOICES)}, or a folder "
+                             f"of IDX files or an .npz file; got {dataset!r}, which is neither")
+        if root is not None:
+            raise ValueError(f"root ({root}) is where the named data sets are looked for; "
+                             f"the data set {dataset} is read from where it is, without it")
+        from dlfs.data.own import load_own_data  # own.py builds on Data, defined here
+
+        return load_own_data(dataset)
     names = ["mnist", "fashion-mnist"] if dataset == "auto" else [dataset]
     failures = []
     for name in names:

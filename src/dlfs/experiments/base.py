@@ -22,6 +22,13 @@ import numpy as np
 
 from dlfs import catalogue
 from dlfs.data import Data
+from dlfs.experiments.settings import (  # noqa: F401  (settings_for: importable from here)
+    SettingError,
+    as_toml,
+    check_setting,
+    settings_for,
+    unknown_setting,
+)
 
 
 @dataclass
@@ -80,9 +87,21 @@ class Experiment:
     needs_data: bool = False
     params: dict[str, Any] = field(default_factory=dict)  # the book's parameters, full mode
     quick_params: dict[str, Any] = field(default_factory=dict)
+    fixed: tuple[str, ...] = ()  # parameters the claim is stated for, which no setting changes
 
-    def parameters(self, quick: bool) -> dict[str, Any]:
-        return {**self.params, **(self.quick_params if quick else {})}
+    def parameters(self, quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The book's parameters, shrunk by ``quick_params`` in quick mode, then changed by
+        ``overrides`` ({"lr": 0.5}), each checked by ``check_setting``; SettingError names a
+        key this experiment does not declare and a value unlike its default."""
+        params = {**self.params, **(self.quick_params if quick else {})}
+        for key, value in (overrides or {}).items():
+            if key not in self.params:
+                raise SettingError(unknown_setting(key, [self]))
+            if key in self.fixed:
+                raise SettingError(f"{key} of {self.name} is fixed: the claim is stated for "
+                                   f"{key} = {as_toml(self.params[key])}")
+            params[key] = check_setting(f"{key} of {self.name}", value, self.params[key])
+        return params
 
     def texts(self, params: dict[str, Any]) -> dict[str, dict[str, str]]:
         """Title, claim and about, in every language, for a run with ``params``: the

@@ -23,7 +23,7 @@ def run(ctx, params):
     for key, value in net.params.items():
         if key.startswith("beta"):
             value[...] = 0.1 * rng.standard_normal(value.shape)
-    errors = gradient_check(net, x, t)
+    errors = gradient_check(net, x, t, progress=ctx.progress)
     return {"errors": errors}
 
 

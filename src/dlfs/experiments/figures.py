@@ -18,7 +18,8 @@ from matplotlib import font_manager
 from dlfs import catalogue
 
 KOREAN_FONTS = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Noto Sans CJK JP",
-                "Noto Sans CJK SC", "Noto Serif CJK KR", "Noto Serif CJK JP")
+                "Noto Sans CJK SC", "Noto Serif CJK KR", "Noto Serif CJK JP",
+                "Malgun Gothic", "AppleGothic", "Apple SD Gothic Neo")  # Windows, macOS
 
 
 @functools.cache

@@ -22,7 +22,8 @@ def run(ctx, params):
         sampler="random")
     with tempfile.TemporaryDirectory(prefix="dlfs-search-") as folder:
         storage = search.default_storage(folder)
-        search.search(config, "lab", storage, workers=ctx.workers, data=data)
+        search.search(config, "lab", storage, workers=ctx.workers, data=data,
+                      progress=ctx.progress)
         summary = search.summarize(search.open_study(config, "lab", storage))
     summary["layer_sizes"] = [data.input_size, *params["hidden_sizes"], data.n_classes]
     return summary

@@ -51,9 +51,14 @@ def versions() -> dict[str, str]:
     return found
 
 
-def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS) -> ExperimentResult:
+def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS,
+                   overrides: dict[str, Any] | None = None) -> ExperimentResult:
     """Runs ``experiment`` with ``ctx``'s seed, mode and data, judges its claim and draws its
     figure in every language of ``langs``.
+
+    ``overrides`` changes parameters ({"lr": 0.5}, what ``dlfs run --set`` passes), checked
+    by ``Experiment.parameters`` before anything runs; the record holds them as "overrides"
+    beside the "parameters" actually used.
 
     The results pass through JSON before they are judged and plotted, so the verdict and the
     figures are exactly what results.json will let anyone recompute. The data set is recorded
@@ -62,7 +67,7 @@ def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS) -> Experim
     unknown = [lang for lang in langs if lang not in LANGS]
     if unknown:
         raise ValueError(f"langs must be drawn from {LANGS}, got {unknown[0]!r}")
-    params = experiment.parameters(ctx.quick)
+    params = experiment.parameters(ctx.quick, overrides)
     start = time.perf_counter()
     results = json.loads(json.dumps(plain(experiment.run(ctx, params))))
     wall = time.perf_counter() - start
@@ -80,6 +85,7 @@ def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS) -> Experim
         "section": experiment.section,
         **experiment.texts(params),
         "parameters": plain(params),
+        "overrides": plain(dict(overrides or {})),
         "seed": ctx.seed,
         "quick": ctx.quick,
         "workers": ctx.workers,

@@ -211,23 +211,62 @@ def _work_in_process(args) -> int:
                      poll=1.0)
 
 
+@contextlib.contextmanager
+def _finished_trials_bar(study, total: int, enabled: bool, poll: float = 0.5):
+    """While the block runs, a bar of the study's finished trials (those of every worker, on
+    any machine), counted by a thread of this process every ``poll`` seconds."""
+    import optuna
+
+    from dlfs._progress import progress_bar
+
+    bar = progress_bar(total, enabled, unit="trial", desc="search")
+    if bar is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def show():
+        try:
+            bar.n = min(_counts(study)[0], total)
+        except optuna.exceptions.StorageInternalError:
+            return  # a busy database: the next poll counts again
+        bar.refresh()
+
+    def keep_showing():
+        while not stop.wait(poll):
+            show()
+
+    show()  # at once, with the trials a resumed study already has
+    thread = threading.Thread(target=keep_showing, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        show()
+        bar.close()
+
+
 def search(config: SearchConfig, study_name: str, storage_url: str, workers: int = 1, *,
-           data) -> int:
+           data, progress: bool = False) -> int:
     """Runs ``workers`` worker processes (or this one, for 1) until the study is complete.
 
     ``data`` is what every trial trains on: a dlfs.data.Data, or a zero-argument callable
     returning one, called once, here. The search never chooses a data set itself; the
     network's input width and class count are the data's. Only the study's split (the first
     ``train_samples`` samples) travels to the worker processes. Rerunning with the same study
-    and storage resumes it. Returns the number of trials run by this call.
+    and storage resumes it. ``progress`` shows a bar of finished trials on stderr; without it
+    the search prints nothing. Returns the number of trials run by this call.
     """
     _checks.positive_int("workers", workers)
     split = make_split(config, resolve_data(data))
     # Creating the tables and the study here, once, keeps workers from racing to do it.
     study = open_study(config, study_name, storage_url)
-    if workers == 1:
-        return _work(config, study, storage_url, split, poll=1.0)
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers) as pool:
-        return sum(pool.map(_work_in_process,
-                            [(config, study_name, storage_url, split)] * workers))
+    with _finished_trials_bar(study, config.n_trials, progress):
+        if workers == 1:
+            return _work(config, study, storage_url, split, poll=1.0)
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers) as pool:
+            return sum(pool.map(_work_in_process,
+                                [(config, study_name, storage_url, split)] * workers))

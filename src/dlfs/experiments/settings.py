@@ -1,0 +1,165 @@
+"""Settings: an experiment's parameters changed by name (``dlfs run --set lr=0.5``,
+``--config FILE.toml``, or ``Experiment.parameters(quick, overrides)`` in Python), each value
+checked against the kind of the book's value, so a wrong one stops a run before it starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dlfs.experiments.base import Experiment
+
+
+class SettingError(ValueError):
+    """A setting no experiment declares, or a value unlike the parameter's default."""
+
+
+def check_setting(name: str, value, default):
+    """``value`` for a parameter whose book value is ``default``, if it is of the same kind:
+
+        default             accepts
+        true/false          true or false
+        a count (50)        a whole number >= 1 (any whole number where the default is <= 0)
+        a number (0.1)      a finite number, > 0 where the default is > 0 (5 for 5.0)
+        a text              a text
+        [50, 50]            a list of whole numbers, one or more, >= 1 where the default's are
+        [-3.0, 4.0]         as many finite numbers as the default has (a point, a range)
+        ["relu", "tanh"]    one or more of the default's texts
+
+    A table, or a parameter with no value, cannot be set. Returns the value (a float where
+    the default is one); raises SettingError naming ``name``, the value and what would work.
+    """
+    checked, wanted = _check_kind(value, default)
+    if wanted is None:
+        what = ("a table of settings, not one value" if isinstance(default, dict) else
+                "off in this experiment" if default is None else
+                f"a list of mixed values, {as_toml(default)}")
+        raise SettingError(f"{name} cannot be set: it is {what}")
+    if checked is _REFUSED:
+        raise SettingError(f"{name} must be {wanted}, got {as_toml(value)}")
+    return checked
+
+
+_REFUSED = object()
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def _check_kind(value, default):
+    """(the value, or _REFUSED; what the default's kind accepts, in words, or None where no
+    value is accepted)."""
+    if isinstance(default, bool):
+        return (value if isinstance(value, bool) else _REFUSED), "true or false"
+    if _is_int(default):
+        low = 1 if default > 0 else None
+        ok = _is_int(value) and (low is None or value >= low)
+        return (value if ok else _REFUSED), "a whole number" + (" >= 1" if low else "")
+    if isinstance(default, float):
+        positive = default > 0
+        ok = _is_number(value) and (not positive or value > 0)
+        return (float(value) if ok else _REFUSED), "a number" + (" > 0" if positive else "")
+    if isinstance(default, str):
+        return (value if isinstance(value, str) else _REFUSED), "a text (in quotes where it reads as a number)"
+    if isinstance(default, list) and default:
+        if all(_is_int(v) for v in default):
+            low = 1 if all(v > 0 for v in default) else None
+            ok = isinstance(value, list) and bool(value) and all(
+                _is_int(v) and (low is None or v >= low) for v in value)
+            return (value if ok else _REFUSED), (
+                f"a list of whole numbers{' >= 1' if low else ''}, like {as_toml(default)}")
+        if all(_is_number(v) for v in default):
+            ok = isinstance(value, list) and len(value) == len(default) and all(
+                _is_number(v) for v in value)
+            return ([float(v) for v in value] if ok else _REFUSED), (
+                f"a list of {len(default)} numbers, like {as_toml(default)}")
+        if all(isinstance(v, str) for v in default):
+            ok = isinstance(value, list) and bool(value) and all(v in default for v in value)
+            return (value if ok else _REFUSED), (
+                f"a list of one or more of {as_toml(default)}")
+    return _REFUSED, None
+
+
+def as_toml(value) -> str:
+    """``value`` as one writes it after --set KEY= (TOML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(as_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {as_toml(v)}" for k, v in value.items()) + "}"
+    if value is None:
+        return "nothing"
+    return repr(value)
+
+
+def unknown_setting(key: str, experiments: Sequence[Experiment]) -> str:
+    """The one-line refusal of ``key``: the settings there are, and the nearest one."""
+    keys = list(dict.fromkeys(k for experiment in experiments for k in experiment.params))
+    close = difflib.get_close_matches(key, keys, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    if len(experiments) == 1:
+        where, whose = f"for {experiments[0].name}", "its settings"
+    else:
+        where, whose = "(no experiment of this run has it)", "the settings they have"
+    return f"unknown setting {key!r} {where}; {hint}{whose}: {', '.join(keys) or 'none'}"
+
+
+def settings_for(experiments: Sequence[Experiment], overrides: dict[str, Any],
+                 quick: bool = False) -> dict[str, dict[str, Any]]:
+    """{experiment name: the overrides it declares, as checked}, for a run of several
+    experiments: a key applies to every experiment that declares it and must be declared by
+    at least one. Raises SettingError, so a run stops before anything ran."""
+    for key in overrides:
+        if not any(key in experiment.params for experiment in experiments):
+            raise SettingError(unknown_setting(key, experiments))
+    chosen = {}
+    for experiment in experiments:
+        given = [key for key in overrides if key in experiment.params]
+        params = experiment.parameters(quick, {key: overrides[key] for key in given})
+        chosen[experiment.name] = {key: params[key] for key in given}
+    return chosen
+
+
+def parse_setting(text: str) -> tuple[str, Any]:
+    """KEY=VALUE as (KEY, VALUE): VALUE read as TOML (0.5, 2000, [50, 50], true, "relu"), else
+    as a Python number (.5), else as the text itself, for ``check_setting`` to judge."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise SettingError(f"setting {text!r} is not KEY=VALUE, like lr=0.5")
+    return key.strip(), _value(value.strip())
+
+
+def _value(text: str):
+    if "\n" not in text:
+        try:
+            return tomllib.loads(f"value = {text}")["value"]
+        except tomllib.TOMLDecodeError:
+            pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def read_settings(path) -> dict[str, Any]:
+    """The KEY = VALUE lines of a TOML file, as a dict; SettingError when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise SettingError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SettingError(f"{path}: not valid TOML ({error})") from None
