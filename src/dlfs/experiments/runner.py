@@ -56,8 +56,10 @@ def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS) -> Experim
     figure in every language of ``langs``.
 
     The results pass through JSON before they are judged and plotted, so the verdict and the
-    figures are exactly what results.json will let anyone recompute. The data set is recorded
-    after the run, from ``ctx.data``, for every experiment that needs data.
+    figures are exactly what results.json will let anyone recompute. A quick run whose claim
+    did not hold is "not judged" where the quick settings are too small to judge it
+    (Experiment.judge). The data set is recorded after the run, from ``ctx.data``, for every
+    experiment that needs data.
     """
     unknown = [lang for lang in langs if lang not in LANGS]
     if unknown:
@@ -66,7 +68,7 @@ def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS) -> Experim
     start = time.perf_counter()
     results = json.loads(json.dumps(plain(experiment.run(ctx, params))))
     wall = time.perf_counter() - start
-    verdict = experiment.check(results)
+    verdict = experiment.judge(results, ctx.quick)
     drawn = {}
     for lang in langs:
         with warnings.catch_warnings():
@@ -82,6 +84,8 @@ def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS) -> Experim
         "parameters": plain(params),
         "seed": ctx.seed,
         "quick": ctx.quick,
+        # Quick mode shrank the settings (an experiment without quick_params runs the book's).
+        "quick_settings": ctx.quick and bool(experiment.quick_params),
         "workers": ctx.workers,
         "dataset": ctx.data.info() if experiment.needs_data else None,
         "versions": versions(),
