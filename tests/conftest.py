@@ -2,6 +2,14 @@ import numpy as np
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def english_locale(monkeypatch):
+    """dlfs speaks the locale's language by default: every test starts in an English one."""
+    for variable in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261122)

@@ -1,11 +1,17 @@
+import argparse
+import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from dlfs.cli import main
+from dlfs.cli_text import argparse_words, wanted_lang
+from dlfs.data import Data
 from dlfs.experiments import EXPERIMENTS
 
 
@@ -114,3 +120,240 @@ def test_data_command_says_where_a_missing_set_would_go(tmp_path, monkeypatch, c
     assert main(["data", "mnist", "--root", str(tmp_path / "r")]) == 0
     assert f"MNIST: not found; a download would go to {tmp_path / 'r' / 'mnist'}" in \
         capsys.readouterr().out
+
+
+# -- quick runs: their own folder, never over a full result, judged honestly ---------------------
+
+
+@pytest.fixture
+def quick_breaks_claims(monkeypatch):
+    """Quick settings under which two cheap claims do not hold: numerical-diff's h = 1e-50
+    rounds x + h back to x (book 4.3.1), and gradient-descent's 5 steps stop short of the
+    minimum; gradient-descent is judged in quick mode anyway, numerical-diff is not."""
+    monkeypatch.setattr(EXPERIMENTS["numerical-diff"], "quick_params", {"h": 1e-50})
+    monkeypatch.setattr(EXPERIMENTS["gradient-descent"], "quick_params", {"compare_steps": 5})
+    monkeypatch.setattr(EXPERIMENTS["gradient-descent"], "judged_when_quick", True)
+
+
+def _record(folder, name):
+    return json.loads((folder / name / "results.json").read_text(encoding="utf-8"))
+
+
+def test_a_quick_run_goes_to_results_quick_and_a_full_run_to_results(tmp_path, monkeypatch,
+                                                                        capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "numerical-diff", "--quick"]) == 0
+    assert "results in results-quick" in capsys.readouterr().out
+    assert not (tmp_path / "results").exists()
+    assert main(["run", "numerical-diff"]) == 0
+    assert "results in results\n" in capsys.readouterr().out
+    assert _record(tmp_path / "results-quick", "numerical-diff")["quick"] is True
+    assert _record(tmp_path / "results", "numerical-diff")["quick"] is False
+
+
+def test_a_quick_run_over_a_full_result_is_refused_unless_forced(tmp_path, capsys,
+                                                                   quick_breaks_claims):
+    out = tmp_path / "mine"
+    assert main(["run", "gradient-descent", "--out", str(out)]) == 0
+    full = (out / "gradient-descent" / "results.json").read_bytes()
+    capsys.readouterr()
+    assert main(["run", "gradient-descent", "--quick", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert f"--out {out} holds full-size results (gradient-descent)" in err and "--force" in err
+    assert (out / "gradient-descent" / "results.json").read_bytes() == full
+    assert main(["run", "gradient-descent", "--quick", "--force", "--out", str(out)]) == 0
+    assert _record(out, "gradient-descent")["quick"] is True
+
+
+def test_a_full_run_replaces_a_quick_result(tmp_path, quick_breaks_claims):
+    out = tmp_path / "mine"
+    assert main(["run", "gradient-descent", "--quick", "--out", str(out)]) == 0
+    assert main(["run", "gradient-descent", "--out", str(out)]) == 0
+    assert _record(out, "gradient-descent")["quick"] is False
+
+
+def test_a_quick_run_that_is_the_full_run_may_replace_a_full_result(tmp_path):
+    out = tmp_path / "mine"
+    assert EXPERIMENTS["numerical-diff"].quick_params == {}
+    assert main(["run", "numerical-diff", "--out", str(out)]) == 0
+    assert main(["run", "numerical-diff", "--quick", "--out", str(out)]) == 0
+    assert _record(out, "numerical-diff")["quick_settings"] is False
+
+
+def test_run_json_counts_held_not_held_and_not_judged(tmp_path, capsys, quick_breaks_claims):
+    out = tmp_path / "mine"
+    names = ["numerical-diff", "gradient-descent", "gradient-field"]
+    assert main(["run", *names, "--quick", "--out", str(out)]) == 0
+    summary = json.loads((out / "run.json").read_text())
+    assert summary["verdicts"] == {"held": 1, "not_held": 1, "not_judged": 1}
+    assert [(e["name"], e["verdict"], e["held"], e["judged"]) for e in summary["experiments"]] \
+        == [("numerical-diff", "not_judged", False, False),
+            ("gradient-descent", "not_held", False, True),
+            ("gradient-field", "held", True, True)]
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1].startswith("    0.0 s, not judged in quick mode: central-difference")
+    assert printed[2] == ("    quick settings are too small to judge this claim; run without "
+                          "--quick")
+    assert "claim not held (quick settings): distance" in printed[4]
+    assert "claim held: smallest cosine" in printed[6]  # the book's settings: no quick badge
+    assert printed[-1].endswith("1 claims held, 1 not, 1 not judged in quick mode; results in "
+                                f"{out}")
+
+
+# -- every line in Korean ------------------------------------------------------------------------
+
+HANGUL = re.compile("[\uac00-\ud7a3]")
+ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}\b")
+
+
+def _synthetic_data(source):
+    """A small data set standing in for Fashion-MNIST, as if MNIST had been asked for."""
+    rng = np.random.default_rng(0)
+    x, t = rng.random((150, 12)).astype(np.float32), rng.integers(0, 3, 150)
+    return Data("fashion-mnist", "Fashion-MNIST", source, x[:120], t[:120], x[120:], t[120:],
+                substitute_for="MNIST")
+
+
+def _prose(line):
+    """A printed line without its paths and the commands it suggests, (dlfs run all)."""
+    line = re.sub(r"\(dlfs [^)]*\)", "", line)
+    return " ".join(word for word in line.split() if "/" not in word)
+
+
+def _not_korean(lines):
+    return [line for line in lines if _prose(line) and (
+        not HANGUL.search(line) or ENGLISH_SENTENCE.search(_prose(line)))]
+
+
+def _joined(lines):
+    """dlfs show's lines, each wrapped text (indented) joined to its heading."""
+    joined = []
+    for line in lines:
+        if line.startswith("  ") and joined:
+            joined[-1] += " " + line.strip()
+        else:
+            joined.append(line)
+    return joined
+
+
+def test_every_line_the_cli_prints_in_korean_is_korean(tmp_path, monkeypatch, capsys,
+                                                       quick_breaks_claims):
+    import dlfs.data
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = f"{tmp_path / 'cache' / 'dlfs' / 'fashion-mnist'} (user cache)"
+    monkeypatch.setattr(dlfs.data, "load_lab_data", lambda *a, **k: _synthetic_data(source))
+    monkeypatch.setattr("webbrowser.open", lambda url: False)  # no browser here
+    out, full, blocker = tmp_path / "quick", tmp_path / "full", tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["run", "gradient-descent", "--out", str(full)]) == 0
+    capsys.readouterr()
+    commands = [
+        ["list"], ["data"],
+        ["run", "numerical-diff", "gradient-descent", "weight-init-compare", "--quick",
+         "--workers", "1", "--out", str(out)],
+        ["show", "weight-init-compare", "--out", str(out)], ["report", "--out", str(out)],
+        ["open", "--out", str(out)],
+        ["search", "--quick", "--n-trials", "2", "--epochs", "1", "--out", str(tmp_path / "s")],
+        # errors
+        ["run", "optimiser-paths"], ["run"], ["run", "gradient-descent", "--quick", "--out",
+                                             str(full)],
+        ["run", "numerical-diff", "--out", str(blocker / "sub")], ["show", "overfit"],
+        ["show", "all"], ["report", "--out", str(tmp_path / "nowhere")],
+        ["report", "--out", str(tmp_path)], ["data", "cifar"],
+        ["search", "--storage", "mysql://x", "--out", str(tmp_path / "s")]]
+    printed = []
+    for argv in commands:
+        main([*argv, "--lang", "ko"])
+        captured = capsys.readouterr()
+        lines = (captured.out + captured.err).splitlines()
+        if argv[0] == "show" and len(lines) > 2:  # parameter rows are names and values
+            lines = _joined(lines[:lines.index("매개변수:") + 1]) + lines[-1:]
+        assert lines, argv
+        printed += lines
+    assert _not_korean(printed) == [], "\n".join(_not_korean(printed))
+    joined = "\n".join(printed)  # the paths less travelled were all taken:
+    for words in ("데이터셋은 여기서 쓸 수 없어", "(사용자 캐시)", "판정하기에 너무 작다",
+                  "빠른 모드라 판정하지 않음", "--force를 붙이자", "웹 브라우저를 열 수 없다",
+                  "최고 검증 정확도", "쓸 수 있는 폴더가 아니다", "보고서:", "결과 파일:"):
+        assert words in joined, words
+
+
+def test_argparse_errors_in_korean_are_korean(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "all", "--seed", "-3", "--lang", "ko"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("사용법: dlfs run") and ENGLISH_SENTENCE.findall(err) == []
+    assert err.splitlines()[-1] == ("dlfs run: 오류: 인자 --seed: 0 이상의 수가 필요하다 "
+                                    "(받은 값: -3)")
+
+
+# -- help in Korean ------------------------------------------------------------------------------
+
+COMMANDS = ["list", "run", "show", "report", "open", "search", "data"]
+
+
+def _help(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in COMMANDS)],
+                         ids=["dlfs", *COMMANDS])
+def test_lang_ko_help_is_korean_for_dlfs_and_every_command(command, capsys):
+    shown = _help([*command, "--lang", "ko", "--help"], capsys)
+    assert shown.startswith("사용법: dlfs") and "\n옵션:\n" in shown
+    assert "이 도움말을 보이고 끝낸다" in shown
+    assert ENGLISH_SENTENCE.findall(shown) == []
+    english = _help([*command, "--lang", "en", "--help"], capsys)
+    assert english.startswith("usage: dlfs") and "\noptions:\n" in english
+    # The same options, in the same order, in both languages.
+    assert re.findall(r"^  (-[-\w]+)", shown, re.M) == re.findall(r"^  (-[-\w]+)", english,
+                                                                     re.M)
+
+
+def test_lang_ko_anywhere_in_the_command_line_makes_the_help_korean(capsys):
+    assert _help(["--lang", "ko", "run", "--help"], capsys).startswith("사용법: dlfs run")
+    assert _help(["run", "--help", "--lang=ko"], capsys).startswith("사용법: dlfs run")
+
+
+def test_a_korean_locale_makes_dlfs_help_korean_and_lc_all_decides_first():
+    def help_in(**env):
+        result = subprocess.run([sys.executable, "-m", "dlfs", "--help"], capture_output=True,
+                                text=True, timeout=60, env={**os.environ, **env})
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert help_in(LANG="ko_KR.UTF-8").startswith("사용법: dlfs")
+    assert help_in(LANG="ko_KR.UTF-8", LC_ALL="C.UTF-8").startswith("usage: dlfs")
+
+
+@pytest.mark.parametrize(("argv", "environ", "lang"), [
+    ([], {}, "en"), ([], {"LANG": "ko_KR.UTF-8"}, "ko"), ([], {"LANG": "ko"}, "ko"),
+    ([], {"LC_MESSAGES": "ko_KR.UTF-8", "LANG": "en_GB.UTF-8"}, "ko"),
+    ([], {"LC_ALL": "C", "LANG": "ko_KR.UTF-8"}, "en"), ([], {"LANG": "fr_FR.UTF-8"}, "en"),
+    (["run", "--lang", "ko"], {}, "ko"), (["--lang=ko", "list"], {}, "ko"),
+    (["--lang", "en", "run", "--lang", "ko"], {"LANG": "en_US"}, "ko"),
+    (["--lang", "en"], {"LANG": "ko_KR.UTF-8"}, "en"), (["--lang", "fr"], {"LANG": "ko"}, "ko"),
+    (["--", "--lang", "ko"], {}, "en")])
+def test_the_command_speaks_the_last_lang_else_the_locales_language(argv, environ, lang):
+    assert wanted_lang(argv, environ) == lang
+
+
+def test_every_argparse_entry_of_the_catalogue_is_a_message_argparse_translates():
+    source = inspect.getsource(argparse)
+    for english in argparse_words("en"):
+        assert f"_({english!r})" in source, english
+    assert set(argparse_words("ko")) == set(argparse_words("en"))
+
+
+def test_argparse_is_left_as_it_was_after_a_korean_command(capsys):
+    before = argparse._
+    _help(["--lang", "ko", "--help"], capsys)
+    assert argparse._ is before
+    assert argparse.ArgumentParser(prog="x").format_usage() == "usage: x [-h]\n"

@@ -2,8 +2,10 @@
 them: its record, its verdict, its figures, its determinism; claims judged from numbers."""
 
 import contextlib
+import html
 import io
 import json
+import re
 from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
@@ -19,7 +21,8 @@ from dlfs.experiments import (
     run_experiment,
     weight_init_compare,
 )
-from dlfs.experiments.base import plain
+from dlfs.experiments.base import plain, verdict_state
+from dlfs.report import build_report
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +84,10 @@ def test_quick_run_gives_a_json_record_with_a_verdict_and_figures_in_both_langua
     assert record["verdict"]["numbers"]
     assert record["wall_time_s"] >= 0 and "numpy" in record["versions"]
     assert record["dataset"] == (lab_data.info() if experiment.needs_data else None)
-    # The verdict is a function of the recorded numbers alone.
-    assert experiment.check(record["results"]).as_dict() == record["verdict"]
+    # The verdict is a function of the recorded numbers and mode alone.
+    assert experiment.judge(record["results"], record["quick"]).as_dict() == record["verdict"]
+    assert record["verdict"]["judged"] or not record["verdict"]["held"]
+    assert record["quick_settings"] is bool(experiment.quick_params)
     assert set(record["figures"]) == set(quick_run_all.figures[name]) == {"en", "ko"}
     for lang, figure in quick_run_all.figures[name].items():
         assert record["figures"][lang]["labels"] in (lang, "en")
@@ -101,6 +106,26 @@ def test_a_run_loads_its_data_once_when_the_first_experiment_needs_it(quick_run_
     assert quick_run_all.loaded_during == [first]
     # The first experiment to load the data records it too (it once recorded "none").
     assert quick_run_all.records[first]["dataset"] == lab_data.info()
+
+
+def test_the_report_of_a_whole_quick_run_names_the_data_set_of_every_experiment_needing_one(
+        quick_run_all, lab_data, tmp_path):
+    for name, record in quick_run_all.records.items():  # saved as dlfs run saves them
+        folder = tmp_path / name
+        folder.mkdir()
+        figures = {}
+        for lang, rendered in quick_run_all.figures[name].items():
+            (folder / f"figure.{lang}.png").write_bytes(rendered["png"])
+            figures[lang] = {**record["figures"][lang], "png": f"figure.{lang}.png"}
+        (folder / "results.json").write_text(json.dumps({**record, "figures": figures}))
+    page, count = build_report(tmp_path)
+    assert count == len(EXPERIMENTS)
+    source = html.escape(f"{lab_data.title} — {lab_data.source}")
+    none = '<span lang="en">none (no data needed)</span>'
+    for name, experiment in EXPERIMENTS.items():
+        section = re.search(rf'<section id="{name}">(.*?)</section>', page, re.S).group(1)
+        assert (source in section, none in section) == (experiment.needs_data,
+                                                         not experiment.needs_data), name
 
 
 def test_the_same_seed_gives_the_same_numbers(quick_run_all, lab_data):
@@ -179,3 +204,39 @@ def test_overfit_and_weight_decay_share_one_baseline_within_a_run(lab_data):
     fresh = _context(lab_data)
     again = EXPERIMENTS["weight-decay"].run(fresh, EXPERIMENTS["weight-decay"].parameters(True))
     assert again["baseline"] == overfit["baseline"]
+
+
+# -- verdicts in quick mode ----------------------------------------------------------------------
+
+NARROW = {"baseline": {"train_acc": [0.9] * 10, "test_acc": [0.8] * 10}}  # no overfitting
+WIDE = {"baseline": {"train_acc": [1.0] * 10, "test_acc": [0.7] * 10}}
+
+
+def test_a_quick_claim_that_does_not_hold_is_not_judged_and_keeps_its_numbers():
+    overfit = EXPERIMENTS["overfit"]
+    quick, full = overfit.judge(NARROW, quick=True), overfit.judge(NARROW, quick=False)
+    assert (quick.held, quick.judged, quick.state) == (False, False, "not_judged")
+    assert (full.held, full.judged, full.state) == (False, True, "not_held")
+    assert quick.detail == full.detail and quick.numbers == full.numbers
+    assert quick.as_dict()["judged"] is False and full.as_dict()["judged"] is True
+
+
+def test_a_quick_claim_that_holds_is_judged_held():
+    verdict = EXPERIMENTS["overfit"].judge(WIDE, quick=True)
+    assert (verdict.held, verdict.judged, verdict.state) == (True, True, "held")
+
+
+def test_the_deterministic_cheap_claims_are_judged_in_quick_mode_whatever_they_show():
+    always = {name for name, experiment in EXPERIMENTS.items()
+              if experiment.judged_when_quick or not experiment.quick_params}
+    assert always == {"numerical-diff", "gradient-field", "gradient-descent", "optimizer-paths",
+                      "activation-histograms", "batch-norm-gradcheck"}
+    gradcheck = EXPERIMENTS["batch-norm-gradcheck"]
+    failed = gradcheck.judge({"errors": {"W1": 1e-3, "b1": 1e-9}}, quick=True)
+    assert failed.state == "not_held"
+
+
+def test_a_verdict_saved_before_verdicts_had_judged_counts_as_judged():
+    assert verdict_state({"held": False, "detail": {}}) == "not_held"
+    assert verdict_state({"held": True, "detail": {}}) == "held"
+    assert verdict_state({"held": False, "judged": False}) == "not_judged"

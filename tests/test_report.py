@@ -1,17 +1,24 @@
-"""The report in a real browser: Debian's Chromium, headless, reading the page's self-test."""
+"""The report: in a real browser (Debian's Chromium, headless, reading the page's self-test), its
+verdicts held / not held / not judged, its quick-settings marks, and its words in every language."""
 
 import html
 import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from dlfs import catalogue
 from dlfs.catalogue import LANGS
 from dlfs.cli import main
+from dlfs.data import describe_location
+from dlfs.data.locations import Location, Place
+from dlfs.experiments import EXPERIMENTS
+from dlfs.report import build_report, source_in
 
+HANGUL = re.compile("[\uac00-\ud7a3]")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -71,3 +78,106 @@ def test_report_takes_its_words_from_the_catalogue_with_one_button_per_language(
     shown = re.sub(r"<style>.*?</style>|<script>.*?</script>|<details>.*?</details>", "", page,
                    flags=re.S)
     assert "{" not in shown and "}" not in shown
+
+
+# -- verdicts: held, not held, not judged; quick results marked ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def quick_page(tmp_path_factory):
+    """The report of a quick run in which numerical-diff's quick h = 1e-50 rounds x + h back to
+    x (not judged: quick settings), gradient-descent's 5 quick steps stop short of the minimum
+    (not held: judged in quick mode anyway) and gradient-field runs the book's settings (held)."""
+    out = tmp_path_factory.mktemp("quick")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EXPERIMENTS["numerical-diff"], "quick_params", {"h": 1e-50})
+        patch.setattr(EXPERIMENTS["gradient-descent"], "quick_params", {"compare_steps": 5})
+        patch.setattr(EXPERIMENTS["gradient-descent"], "judged_when_quick", True)
+        assert main(["run", "numerical-diff", "gradient-descent", "gradient-field", "--quick",
+                     "--out", str(out)]) == 0
+    page, count = build_report(out)
+    assert count == 3
+    return page
+
+
+def _section(page, name):
+    return re.search(rf'<section id="{name}">(.*?)</section>', page, re.S).group(1)
+
+
+def _spans(key, **fields):
+    """The catalogue's ``key`` as the page shows it: one span per language."""
+    return "".join(f'<span lang="{lang}">{html.escape(catalogue.text(key, lang, **fields))}'
+                   "</span>" for lang in LANGS)
+
+
+def test_a_claim_not_judged_is_a_grey_badge_with_its_numbers_and_the_reason(quick_page):
+    section = _section(quick_page, "numerical-diff")
+    assert f'<span class="badge not-judged">{_spans("words.not_judged")}</span>' in section
+    assert "badge not-held" not in section and "badge held" not in section
+    assert _spans("report.not_judged_why") in section
+    assert "largest error against the exact derivative 3.0e-01" in section
+    assert re.search(r'<a href="#numerical-diff">.*?</a> –</li>', quick_page)
+
+
+def test_a_claim_judged_in_quick_mode_that_fails_is_red_and_marked_quick(quick_page):
+    section = _section(quick_page, "gradient-descent")
+    assert f'<span class="badge not-held">{_spans("words.not_held")}</span>' in section
+    assert _spans("report.not_judged_why") not in section
+    assert re.search(r'<a href="#gradient-descent">.*?</a> ✘</li>', quick_page)
+
+
+def test_quick_results_wear_a_quick_settings_badge_and_the_page_a_banner(quick_page):
+    badge = f'<span class="badge quick">{_spans("words.quick")}</span>'
+    assert badge in _section(quick_page, "numerical-diff")
+    assert badge in _section(quick_page, "gradient-descent")
+    assert badge not in _section(quick_page, "gradient-field")  # the book's settings
+    assert f'<p class="banner">{_spans("report.quick_banner")}</p>' in quick_page
+
+
+def test_the_header_counts_claims_held_among_those_judged_and_the_ones_not_judged(quick_page):
+    assert (f'{_spans("report.summary")}: 1 / 2 · {_spans("report.not_judged_count", count=1)}'
+            in quick_page)
+    assert "1 not judged in quick mode" in quick_page and "빠른 모드라 판정하지 않음 1개" in \
+        quick_page
+
+
+def test_a_page_of_full_results_has_no_quick_badge_no_banner_and_counts_all(report):
+    page = report.read_text(encoding="utf-8")
+    assert "badge quick" not in page and 'class="banner"' not in page
+    assert "badge not-judged" not in page
+    assert f'{_spans("report.summary")}: 3 / 3</p>' in page
+
+
+# -- where the data came from, in every language -------------------------------------------------
+
+
+@pytest.mark.parametrize("label", ["root", "$DLFS_DATA", "user cache", "system"])
+def test_a_data_source_reads_in_every_language_and_unchanged_in_english(label):
+    location = Location(Place(label, Path("/data/fashion-mnist")), {})
+    source = describe_location("fashion-mnist", location)
+    assert source_in(source, "en") == source
+    korean = source_in(source, "ko")
+    assert korean.startswith("/data/fashion-mnist (") and HANGUL.search(korean)
+    assert ("데비안 패키지 dataset-fashion-mnist" in korean) == (label == "system")
+
+
+def test_a_data_source_of_another_form_is_shown_as_it_is():
+    assert source_in("tests", "ko") == "tests"
+
+
+def test_the_report_names_the_data_source_in_each_language(tmp_path):
+    folder = tmp_path / "two-layer-net"
+    folder.mkdir()
+    record = {"name": "two-layer-net", "chapter": 4, "section": "4.5", "seed": 0,
+              "quick": False, "wall_time_s": 1.0, "parameters": {}, "figures": {},
+              "dataset": {"name": "fashion-mnist", "title": "Fashion-MNIST",
+                          "source": "/usr/share/datasets/fashion-mnist (system)"},
+              "verdict": {"held": True, "detail": {lang: "numbers" for lang in LANGS}},
+              **{part: {lang: part for lang in LANGS} for part in ("title", "claim", "about")}}
+    (folder / "results.json").write_text(json.dumps(record))
+    page, _ = build_report(tmp_path)
+    english = "Fashion-MNIST — /usr/share/datasets/fashion-mnist (system)"
+    korean = "Fashion-MNIST — /usr/share/datasets/fashion-mnist (시스템)"
+    both = f'<span lang="en">{english}</span><span lang="ko">{korean}</span>'
+    assert page.count(both) == 2  # the header and the section
+    assert "badge held" in page  # a verdict saved without "judged" was judged

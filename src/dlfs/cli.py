@@ -2,13 +2,20 @@
 
     dlfs list                              the experiments
     dlfs run NAME… | all [options]         run, plot and judge experiments into --out
+    dlfs show NAME [--out DIR]             one result's claim, verdict and numbers
     dlfs report [--out DIR]                one self-contained HTML page of every result
+    dlfs open [--out DIR]                  that page in the web browser
     dlfs search [options]                  hyperparameter search (book 6.5) into --out
     dlfs data [NAME…] [--root DIR] [--fetch]   where each data set is, or would be put
 
 The work happens below: ``dlfs.experiments.run_experiment`` runs an experiment and returns its
 record and figures, ``dlfs.search`` runs a study. This module prints what they did and writes
 it through ``dlfs.io``, whose atomic writers keep a reader from ever seeing half a file.
+
+Results go to ``results``, and to ``results-quick`` with ``--quick``, so a quick check never
+replaces the book's numbers; show, report and open read ``results``, else ``results-quick``.
+Every line printed comes from ``dlfs.catalogue`` in ``--lang`` (default: the locale's language,
+see ``dlfs.cli_text``), the help included.
 """
 
 from __future__ import annotations
@@ -23,13 +30,19 @@ from pathlib import Path
 
 from dlfs import __version__, catalogue
 from dlfs.catalogue import LANGS
+from dlfs.cli_results import (
+    FULL_OUT,
+    QUICK_OUT,
+    cmd_open,
+    cmd_report,
+    cmd_show,
+    refuse_quick_over_full,
+    verdict_words,
+)
+from dlfs.cli_text import CliError, argparse_in, locale_lang, os_reason, wanted_lang
+from dlfs.cli_text import say as _say
 from dlfs.data.lab import DATASET_CHOICES
 from dlfs.io import atomic_dir, atomic_file, writable_folder, write_text
-
-
-class CliError(Exception):
-    """A bad argument or environment: printed as one line, exit status 2."""
-
 
 # -- data -----------------------------------------------------------------------------------
 
@@ -39,6 +52,7 @@ def load_lab_data(dataset: str, root, lang: str = "en", quiet: bool = False):
     into a CliError."""
     from dlfs.data import DatasetError
     from dlfs.data import load_lab_data as load
+    from dlfs.report import source_in
 
     try:
         data = load(dataset, root, progress=not quiet)
@@ -46,7 +60,8 @@ def load_lab_data(dataset: str, root, lang: str = "en", quiet: bool = False):
         raise CliError(str(error)) from None
     if data.substitute_for and not quiet:
         print("dlfs: " + catalogue.text("cli.data_note", lang, wanted=data.substitute_for,
-                                        used=data.title, source=data.source), file=sys.stderr)
+                                        used=data.title, source=source_in(data.source, lang)),
+              file=sys.stderr)
     return data
 
 
@@ -97,11 +112,12 @@ def run_data(args, experiments: list):
 # -- writing results --------------------------------------------------------------------------
 
 
-def _writable(out: Path) -> Path:
+def _writable(out: Path, lang: str = "en") -> Path:
     try:
         return writable_folder(out)
     except OSError as error:
-        raise CliError(f"--out {out} is not a writable folder: {error.strerror or error}") from None
+        raise CliError(_say("errors.not_writable", lang, out=out,
+                            reason=os_reason(error, lang))) from None
 
 
 def _save_figure(fig, folder: Path, stem: str) -> dict[str, str]:
@@ -131,28 +147,31 @@ def write_result(result, out: Path) -> dict:
 # -- commands -------------------------------------------------------------------------------
 
 
-def _resolve_names(names: list[str]) -> list:
+def _resolve_names(names: list[str], lang: str = "en") -> list:
     from dlfs.experiments import EXPERIMENTS
 
     if not names:
-        raise CliError("name at least one experiment, or all (see: dlfs list)")
+        raise CliError(_say("errors.no_names", lang))
     if "all" in names:
         return list(EXPERIMENTS.values())
     unknown = [name for name in names if name not in EXPERIMENTS]
     if unknown:
-        raise CliError(f"unknown experiment {unknown[0]!r}; choose from: "
-                       f"{', '.join(EXPERIMENTS)}, or all")
+        raise CliError(_say("errors.unknown_experiment", lang, name=unknown[0],
+                            names=", ".join(EXPERIMENTS)))
     return [EXPERIMENTS[name] for name in dict.fromkeys(names)]
 
 
 def cmd_run(args) -> int:
-    from dlfs.experiments import Context, figures, run_experiment
+    from dlfs.experiments import VERDICT_STATES, Context, figures, run_experiment, verdict_state
     from dlfs.experiments.base import default_workers
 
-    experiments = _resolve_names(args.names)
+    experiments = _resolve_names(args.names, args.lang)
     overrides = run_overrides(args, experiments)
     load_data = run_data(args, experiments)
-    out = _writable(Path(args.out))
+    out = Path(args.out or (QUICK_OUT if args.quick else FULL_OUT))
+    if args.quick and not args.force:
+        refuse_quick_over_full(experiments, out, args.lang)
+    out = _writable(out, args.lang)
     if figures.korean_font() is None:
         print("dlfs: " + catalogue.text("cli.no_font", args.lang), file=sys.stderr)
     workers = args.workers or default_workers()
@@ -167,21 +186,26 @@ def cmd_run(args) -> int:
                              name=experiment.name, title=title), flush=True)
         record = write_result(run_experiment(experiment, ctx,
                                              overrides=overrides[experiment.name]), out)
-        verdict = catalogue.word("held" if record["verdict"]["held"] else "not_held", args.lang)
         print(catalogue.text("cli.result_line", args.lang, seconds=record["wall_time_s"],
-                             verdict=verdict, detail=record["verdict"]["detail"][args.lang]),
-              flush=True)
+                             verdict=verdict_words(record, args.lang),
+                             detail=record["verdict"]["detail"][args.lang]), flush=True)
+        if verdict_state(record["verdict"]) == "not_judged":
+            print(_say("output.not_judged_line", args.lang), flush=True)
         records.append(record)
     total = time.perf_counter() - total_start
+    states = [verdict_state(r["verdict"]) for r in records]
+    counts = {state: states.count(state) for state in VERDICT_STATES}
     write_text(out / "run.json", json.dumps({
-        "experiments": [{"name": r["name"], "held": r["verdict"]["held"],
-                         "wall_time_s": r["wall_time_s"]} for r in records],
+        "experiments": [{"name": r["name"], "verdict": state, "held": r["verdict"]["held"],
+                         "judged": r["verdict"]["judged"], "wall_time_s": r["wall_time_s"]}
+                        for r, state in zip(records, states)],
+        "verdicts": counts,
         "total_wall_time_s": round(total, 3), "quick": args.quick, "seed": args.seed,
         "workers": workers,
         "dataset": next((r["dataset"] for r in records if r["dataset"]), None)}, indent=1))
-    held = sum(r["verdict"]["held"] for r in records)
-    print(catalogue.text("cli.summary", args.lang, count=len(records), seconds=total,
-                         held=held, not_held=len(records) - held, out=out))
+    summary = "output.summary_not_judged" if counts["not_judged"] else "cli.summary"
+    print(_say(summary, args.lang, count=len(records), seconds=total, held=counts["held"],
+               not_held=counts["not_held"], not_judged=counts["not_judged"], out=out))
     return 0
 
 
@@ -197,31 +221,18 @@ def cmd_list(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
-    from dlfs.report import build_report
-
-    out = Path(args.out)
-    if not out.is_dir():
-        raise CliError(f"--out {out} is not a folder; run experiments first (dlfs run all)")
-    html, count = build_report(out, default_lang=args.lang)
-    if count == 0:
-        raise CliError(f"no results in {out}; run experiments first (dlfs run all --out {out})")
-    target = out / "report.html"
-    write_text(target, html)
-    print(f"report of {count} experiments: {target}")
-    return 0
-
-
 def cmd_data(args) -> int:
     from dlfs.data import DATASETS, DatasetError, describe_location, download, find_dataset
     from dlfs.data.datasets import download_dir, get_spec
+    from dlfs.report import source_in
 
     names = args.names or list(DATASETS)
     for name in names:
         try:
             spec = get_spec(name)
-        except ValueError as error:
-            raise CliError(str(error)) from None
+        except ValueError:
+            raise CliError(_say("errors.unknown_dataset", args.lang, name=name,
+                                names=", ".join(DATASETS))) from None
         location = find_dataset(spec.name, args.root)
         if location is None and args.fetch:
             try:
@@ -230,22 +241,23 @@ def cmd_data(args) -> int:
                 raise CliError(str(error)) from None
             location = find_dataset(spec.name, args.root)
         if location is None:
-            print(f"{spec.title}: not found; a download would go to "
-                  f"{download_dir(spec, args.root)} (dlfs data {spec.name} --fetch)")
+            print(_say("output.data_missing", args.lang, title=spec.title, name=spec.name,
+                       folder=download_dir(spec, args.root)))
         else:
-            print(f"{spec.title}: {describe_location(spec.name, location)}")
+            print(_say("output.data_found", args.lang, title=spec.title,
+                       where=source_in(describe_location(spec.name, location), args.lang)))
     return 0
 
 
-def _require(module: str, extra: str, purpose: str) -> None:
+def _require(module: str, extra: str, purpose: str, lang: str = "en") -> None:
     """A CliError with the pip command that adds ``module``, when it is not installed."""
     import importlib
 
     try:
         importlib.import_module(module)
     except ImportError:
-        raise CliError(f"{purpose} needs the package {module}, which is not installed; add it "
-                       f"with: pip install 'dlfs-lab[{extra}]'") from None
+        raise CliError(_say("errors.missing_package", lang, purpose=purpose, module=module,
+                            extra=extra)) from None
 
 
 def cmd_search(args) -> int:
@@ -264,29 +276,31 @@ def cmd_search(args) -> int:
         config = search.load_config(args.config, **overrides)
     except ValueError as error:
         raise CliError(str(error)) from None
-    out = _writable(Path(args.out))
+    out = _writable(Path(args.out), args.lang)
     default = search.default_storage(out)
     storage = args.storage or default
     if not storage.startswith(("sqlite:///", "postgresql")):
-        raise CliError(f"--storage {storage!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
+        raise CliError(_say("errors.bad_storage", args.lang, storage=storage))
     if storage.startswith("postgresql"):
-        _require("psycopg", "postgres", "a PostgreSQL --storage")
-    data = load_lab_data(config.dataset, config.data_root)
+        _require("psycopg", "postgres", _say("errors.postgres_storage", args.lang), args.lang)
+    data = load_lab_data(config.dataset, config.data_root, args.lang)
     start = time.perf_counter()
-    print(f"study {args.study!r} in {storage}: {config.n_trials} trials, {config.sampler} "
-          f"sampler, {config.pruner} pruner, {args.workers} worker(s)", flush=True)
+    print(_say("output.search_start", args.lang, study=args.study, storage=storage,
+               n_trials=config.n_trials, sampler=config.sampler, pruner=config.pruner,
+               workers=args.workers), flush=True)
     try:
         ran = search.search(config, args.study, storage, args.workers, data=data,
                             progress=sys.stderr.isatty())
     except optuna.exceptions.StorageInternalError as error:
-        raise CliError(f"the storage {storage} failed: {error}") from None
+        raise CliError(_say("errors.storage_failed", args.lang, storage=storage,
+                            error=error)) from None
     study = search.open_study(config, args.study, storage)
     summary = search.summarize(study)
     write_text(out / "trials.json", json.dumps(
         {"config": config.as_dict(), "study": args.study, "dataset": data.info(), **summary},
         indent=1, default=str))
     if summary["best"] is None:
-        raise CliError("no trial completed; every trial failed (see trials.json)")
+        raise CliError(_say("errors.no_trial", args.lang))
     write_text(out / "best.json", json.dumps(
         {"value": summary["best"]["value"], "params": summary["best"]["params"],
          "trial": summary["best"]["number"]}, indent=1))
@@ -300,91 +314,110 @@ def cmd_search(args) -> int:
                 warnings.simplefilter("ignore")
                 axes = plot(study)
         except (ValueError, RuntimeError) as error:  # e.g. too few completed trials
-            print(f"dlfs: no {stem} plot: {error}", file=sys.stderr)
+            print("dlfs: " + _say("output.search_no_plot", args.lang, stem=stem, error=error),
+                  file=sys.stderr)
             continue
         axes.figure.tight_layout()
         _save_figure(axes.figure, out, stem)
     best = summary["best"]
-    print(f"{ran} trials run here in {time.perf_counter() - start:.1f} s; best validation "
-          f"accuracy {best['value']:.3f} (trial {best['number']}) with "
-          + ", ".join(f"{k}={v:.3g}" for k, v in best["params"].items()) + f"; results in {out}")
+    print(_say("output.search_done", args.lang, ran=ran, seconds=time.perf_counter() - start,
+               value=best["value"], number=best["number"], out=out,
+               params=", ".join(f"{k}={v:.3g}" for k, v in best["params"].items())))
     return 0
 
 
 # -- argument parsing -----------------------------------------------------------------------
 
 
-def _positive_int(value: str) -> int:
+def _positive_int(value: str, lang: str = "en") -> int:
     try:
         number = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+        raise argparse.ArgumentTypeError(_say("errors.whole_number", lang, value=value)) from None
     if number < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+        raise argparse.ArgumentTypeError(_say("errors.not_negative", lang, value=value))
     return number
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dlfs", description="Deep Learning from Scratch, chapters 4-6: the experiment lab.")
-    parser.add_argument("--version", action="version", version=f"dlfs {__version__}")
-    parser.add_argument("--traceback", action="store_true",
-                        help="show the full traceback of an unexpected error")
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The command's parser, its help in ``lang`` (argparse's own words too, inside
+    ``cli_text.argparse_in(lang)``); every --lang defaults to ``lang``."""
+    def say(key: str, **fields) -> str:
+        return catalogue.text(f"help.{key}", lang, **fields).replace("%", "%%")
+
+    # Each --lang defaults to the command line's language: `dlfs --lang ko run` is Korean.
+    def lang_option(command, key: str = "lang") -> None:
+        command.add_argument("--lang", choices=LANGS, default=lang,
+                             help=say(key, default=locale_lang()))
+
+    count = functools.partial(_positive_int, lang=lang)
+    parser = argparse.ArgumentParser(prog="dlfs", description=say("description"))
+    parser.add_argument("--version", action="version", version=f"dlfs {__version__}",
+                        help=say("version"))
+    parser.add_argument("--traceback", action="store_true", help=say("traceback"))
+    lang_option(parser)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    listing = commands.add_parser("list", help="list the experiments")
-    listing.add_argument("--lang", choices=LANGS, default="en")
-    listing.set_defaults(func=cmd_list)
+    def command(name: str, func):
+        sub = commands.add_parser(name, help=say(name), description=say(name))
+        sub.set_defaults(func=func)
+        return sub
 
-    run = commands.add_parser("run", help="run experiments: names, or all")
-    run.add_argument("names", nargs="*", metavar="NAME")
+    listing = command("list", cmd_list)
+    lang_option(listing)
+
+    run = command("run", cmd_run)
+    run.add_argument("names", nargs="*", metavar="NAME", help=say("names"))
     run.add_argument("--dataset", default="auto", metavar="NAME|DIR|FILE.npz",
-                     help="auto: MNIST where available, else Fashion-MNIST (default); mnist; "
-                          "fashion-mnist; or your own: a folder of MNIST-layout IDX files, or "
-                          "an .npz with x_train, t_train, x_test, t_test")
-    run.add_argument("--data-root", default=None, help="a folder holding the data set's files")
-    run.add_argument("--seed", type=_positive_int, default=0)
-    run.add_argument("--out", default="results", help="result folder (default: results)")
-    run.add_argument("--quick", action="store_true", help="small settings, for a fast check")
-    run.add_argument("--lang", choices=LANGS, default="en", help="language of the messages")
-    run.add_argument("--workers", type=_positive_int, default=0,
-                     help="processes for independent runs (default: one per core)")
+                     help=say("run_dataset"))
+    run.add_argument("--data-root", default=None, help=say("data_root"))
+    run.add_argument("--seed", type=count, default=0, help=say("seed"))
+    run.add_argument("--out", default=None, help=say("run_out"))
+    run.add_argument("--quick", action="store_true", help=say("quick"))
+    run.add_argument("--force", action="store_true", help=say("force"))
+    lang_option(run)
+    run.add_argument("--workers", type=count, default=0, help=say("workers"))
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="change a parameter, e.g. --set lr=0.5 --set hidden_sizes=[50,50] "
-                          "(TOML values; a wrong KEY lists the valid ones)")
-    run.add_argument("--config", default=None, metavar="FILE.toml",
-                     help="a TOML file of KEY = VALUE settings; --set wins")
-    run.set_defaults(func=cmd_run)
+                     help=say("set"))
+    run.add_argument("--config", default=None, metavar="FILE.toml", help=say("run_config"))
 
-    report = commands.add_parser("report", help="write report.html from the results in --out")
-    report.add_argument("--out", default="results")
-    report.add_argument("--lang", choices=LANGS, default="en", help="the page's first language")
-    report.set_defaults(func=cmd_report)
+    show = command("show", cmd_show)
+    show.add_argument("name", metavar="NAME", help=say("show_name"))
+    show.add_argument("--out", default=None, help=say("read_out"))
+    lang_option(show)
 
-    find = commands.add_parser("search", help="hyperparameter search (book 6.5) on Optuna")
-    find.add_argument("--config", default=None, help="a TOML file of search settings")
-    find.add_argument("--study", default="dlfs-search", help="study name (rerun to resume)")
-    find.add_argument("--storage", default=None,
-                      help="Optuna RDB URL, e.g. postgresql://user@host/db (default: "
-                           "sqlite in --out)")
-    find.add_argument("--workers", type=_positive_int, default=1,
-                      help="worker processes on this machine")
-    find.add_argument("--n-trials", type=_positive_int, default=None)
-    find.add_argument("--sampler", choices=("random", "tpe", "qmc"), default=None)
-    find.add_argument("--pruner", choices=("none", "median", "sha", "hyperband"), default=None)
-    find.add_argument("--epochs", type=_positive_int, default=None)
-    find.add_argument("--seed", type=_positive_int, default=None)
-    find.add_argument("--dataset", choices=DATASET_CHOICES, default=None)
-    find.add_argument("--data-root", default=None)
-    find.add_argument("--out", default="search")
-    find.add_argument("--quick", action="store_true", help="8 trials of 5 epochs on 784-50-50-10")
-    find.set_defaults(func=cmd_search)
+    report = command("report", cmd_report)
+    report.add_argument("--out", default=None, help=say("read_out"))
+    lang_option(report, "report_lang")
 
-    data = commands.add_parser("data", help="where each data set is, or would be downloaded")
-    data.add_argument("names", nargs="*", metavar="NAME")
-    data.add_argument("--root", default=None)
-    data.add_argument("--fetch", action="store_true", help="download what is missing")
-    data.set_defaults(func=cmd_data)
+    browse = command("open", cmd_open)
+    browse.add_argument("--out", default=None, help=say("read_out"))
+    lang_option(browse)
+
+    find = command("search", cmd_search)
+    find.add_argument("--config", default=None, help=say("search_config"))
+    find.add_argument("--study", default="dlfs-search", help=say("study"))
+    find.add_argument("--storage", default=None, help=say("storage"))
+    find.add_argument("--workers", type=count, default=1, help=say("search_workers"))
+    find.add_argument("--n-trials", type=count, default=None, help=say("n_trials"))
+    find.add_argument("--sampler", choices=("random", "tpe", "qmc"), default=None,
+                      help=say("sampler"))
+    find.add_argument("--pruner", choices=("none", "median", "sha", "hyperband"), default=None,
+                      help=say("pruner"))
+    find.add_argument("--epochs", type=count, default=None, help=say("epochs"))
+    find.add_argument("--seed", type=count, default=None, help=say("search_seed"))
+    find.add_argument("--dataset", choices=DATASET_CHOICES, default=None,
+                      help=say("search_dataset"))
+    find.add_argument("--data-root", default=None, help=say("data_root"))
+    find.add_argument("--out", default="search", help=say("search_out"))
+    find.add_argument("--quick", action="store_true", help=say("search_quick"))
+    lang_option(find)
+
+    data = command("data", cmd_data)
+    data.add_argument("names", nargs="*", metavar="NAME", help=say("data_names"))
+    data.add_argument("--root", default=None, help=say("data_folder"))
+    data.add_argument("--fetch", action="store_true", help=say("fetch"))
+    lang_option(data)
     return parser
 
 
@@ -392,21 +425,23 @@ def main(argv=None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # files only, never a window
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    lang = wanted_lang(argv)
+    with argparse_in(lang):
+        args = build_parser(lang).parse_args(argv)
     try:
         return args.func(args)
     except CliError as error:
-        print(f"dlfs: error: {error}", file=sys.stderr)
+        print(_say("errors.line", args.lang, message=error), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("dlfs: interrupted", file=sys.stderr)
+        print(_say("errors.interrupted", args.lang), file=sys.stderr)
         return 130
     except Exception as error:  # an unexpected failure: one line unless --traceback
         if args.traceback:
             raise
-        print(f"dlfs: error: {type(error).__name__}: {error} (rerun with --traceback for "
-              "details)", file=sys.stderr)
+        print(_say("errors.unexpected", args.lang, kind=type(error).__name__, message=error),
+              file=sys.stderr)
         return 1
 
 

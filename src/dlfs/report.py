@@ -6,17 +6,23 @@ catalogue's ``report`` and ``words`` entries; an experiment's come from its resu
 with ``#selftest`` the page checks itself (every figure decoded, the switch shows one language
 and hides the others, no script error) and writes the result into
 ``<pre id="selftest-result">``: the tests read it from a headless browser.
-"""
+
+A claim is held (green), not held (red) or, for a quick run whose settings are too small to
+judge it, not judged (grey: never a red ✘ for a claim that may hold at full size). A result run
+with quick settings wears a "quick settings" badge, and the page then has a banner saying what
+that means."""
 
 from __future__ import annotations
 
 import base64
 import html
 import json
+import re
 from pathlib import Path
 
 from dlfs import catalogue
 from dlfs.catalogue import LANGS
+from dlfs.experiments import quick_settings, verdict_state
 
 STYLE = """
 body { font-family: "Noto Sans CJK KR", "NanumGothic", "Apple SD Gothic Neo", "Malgun Gothic",
@@ -31,6 +37,9 @@ section { border: 1px solid #d0d7de; border-radius: 8px; padding: .5rem 1.2rem 1
 .badge { display: inline-block; border-radius: 1em; padding: 0 .7em; font-size: .85rem;
          color: white; }
 .held { background: #1a7f37; } .not-held { background: #cf222e; }
+.not-judged { background: #6e7781; } .quick { background: #9a6700; }
+.banner { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px;
+          padding: .5rem .8rem; }
 figure { margin: .5rem 0; } figure img { max-width: 100%; height: auto; }
 table { border-collapse: collapse; font-size: .85rem; }
 td { border-top: 1px solid #eaeef2; padding: .15rem .6rem; vertical-align: top; }
@@ -102,6 +111,33 @@ def _ui(key: str, **fields) -> str:
     return _both(catalogue.both(key, **fields))
 
 
+# -- where a data set came from ------------------------------------------------------------------
+
+# dlfs.data.describe_location's 'FOLDER (place)' and ' (Debian package NAME)'
+_SOURCE = re.compile(r"(?P<folder>.*) \((?P<place>root|\$DLFS_DATA|user cache|system)\)"
+                     r"(?: \(Debian package (?P<package>[^)]+)\))?")
+_PLACES = {"root": "place_root", "$DLFS_DATA": "place_env", "user cache": "place_cache",
+           "system": "place_system"}
+
+
+def source_in(source: str, lang: str) -> str:
+    """Where a data set came from, as dlfs.data.describe_location says it (and results.json
+    records it), in ``lang``; a text of another form as it is."""
+    found = _SOURCE.fullmatch(source)
+    if found is None:
+        return source
+    place = catalogue.text(f"output.{_PLACES[found['place']]}", lang)
+    fields = {"folder": found["folder"], "place": place}
+    if found["package"]:
+        return catalogue.text("output.where_package", lang, package=found["package"], **fields)
+    return catalogue.text("output.where", lang, **fields)
+
+
+def _dataset(dataset: dict) -> dict[str, str]:
+    """'TITLE — SOURCE' of a recorded data set, in every language."""
+    return {lang: f"{dataset['title']} — {source_in(dataset['source'], lang)}" for lang in LANGS}
+
+
 def _image(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
@@ -112,26 +148,37 @@ def _parameters(params: dict) -> str:
     return f"<table>{rows}</table>"
 
 
+MARKS = {"held": "✔", "not_held": "✘", "not_judged": "–"}  # the contents' mark of each state
+
+
+def _badges(record: dict) -> str:
+    """The verdict's badge (held, not held, not judged), and "quick settings" on a quick run."""
+    state = verdict_state(record["verdict"])
+    badges = f'<span class="badge {state.replace("_", "-")}">{_ui("words." + state)}</span>'
+    if quick_settings(record):
+        badges += f' <span class="badge quick">{_ui("words.quick")}</span>'
+    return badges
+
+
 def _section(record: dict, folder: Path) -> str:
     verdict = record["verdict"]
-    badge_class = "held" if verdict["held"] else "not-held"
-    badge = _ui("words.held" if verdict["held"] else "words.not_held")
+    why = (f"<br>{_ui('report.not_judged_why')}" if verdict_state(verdict) == "not_judged"
+           else "")
     images = "".join(
         f'<img lang="{lang}" alt="{html.escape(record["title"][lang])}" '
         f'src="{_image(folder / files["png"])}">'
         for lang, files in record["figures"].items())
     dataset = record.get("dataset")
-    dataset_text = (html.escape(f"{dataset['title']} — {dataset['source']}") if dataset
-                    else _ui("report.none"))
+    dataset_text = _both(_dataset(dataset)) if dataset else _ui("report.none")
     return f"""
 <section id="{html.escape(record['name'])}">
-  <h2>{_both(record['title'])} <span class="badge {badge_class}">{badge}</span></h2>
+  <h2>{_both(record['title'])} {_badges(record)}</h2>
   <p class="meta">{_ui('report.chapter', chapter=record['chapter'])},
     §{html.escape(record['section'])}
     · <code>{html.escape(record['name'])}</code> · {_ui('report.time')}:
-    {record['wall_time_s']:.1f} s{' · ' + _ui('report.quick') if record.get('quick') else ''}</p>
+    {record['wall_time_s']:.1f} s{' · ' + _ui('report.quick') if quick_settings(record) else ''}</p>
   <p><strong>{_ui('report.claim')}:</strong> {_both(record['claim'])}</p>
-  <p><strong>{_ui('report.verdict')}:</strong> {_both(verdict['detail'])}</p>
+  <p><strong>{_ui('report.verdict')}:</strong> {_both(verdict['detail'])}{why}</p>
   <figure>{images}</figure>
   <p><strong>{_ui('report.about')}:</strong> {_both(record['about'])}</p>
   <p><strong>{_ui('report.dataset')}:</strong> {dataset_text}</p>
@@ -158,15 +205,22 @@ def load_records(out: Path) -> list[tuple[dict, Path]]:
 def build_report(out: Path, default_lang: str = "en") -> tuple[str, int]:
     """The report's HTML and the number of experiments in it."""
     records = load_records(out)
-    held = sum(record["verdict"]["held"] for record, _ in records)
-    datasets = sorted({f"{r['dataset']['title']} — {r['dataset']['source']}"
-                       for r, _ in records if r.get("dataset")})
+    states = [verdict_state(record["verdict"]) for record, _ in records]
+    judged = len(states) - states.count("not_judged")
+    summary = f"{states.count('held')} / {judged}" + (
+        f" · {_ui('report.not_judged_count', count=len(states) - judged)}"
+        if judged < len(states) else "")
+    banner = (f'<p class="banner">{_ui("report.quick_banner")}</p>'
+              if any(quick_settings(record) for record, _ in records) else "")
+    datasets = {json.dumps(r["dataset"], sort_keys=True): r["dataset"]
+                for r, _ in records if r.get("dataset")}
     seeds = sorted({r["seed"] for r, _ in records})
     nav = "".join(
         f'<li><a href="#{html.escape(r["name"])}">{_both(r["title"])}</a> '
-        f'{"✔" if r["verdict"]["held"] else "✘"}</li>' for r, _ in records)
+        f'{MARKS[state]}</li>' for (r, _), state in zip(records, states))
     sections = "".join(_section(record, folder) for record, folder in records)
-    dataset_line = "; ".join(html.escape(d) for d in datasets) or _ui("report.none")
+    dataset_line = "; ".join(_both(_dataset(datasets[key])) for key in sorted(datasets)) \
+        or _ui("report.none")
     switch = "".join(f'<button type="button" data-set-lang="{lang}">'
                      f'{html.escape(catalogue.text("language", lang))}</button>'
                      for lang in LANGS)
@@ -180,7 +234,8 @@ def build_report(out: Path, default_lang: str = "en") -> tuple[str, int]:
   <h1>{_ui('report.title')}</h1>
   <p class="switch">{switch}</p>
   <p><strong>{_ui('report.dataset')}:</strong> {dataset_line} · {_ui('report.seed')}
-    {', '.join(map(str, seeds))} · {_ui('report.summary')}: {held} / {len(records)}</p>
+    {', '.join(map(str, seeds))} · {_ui('report.summary')}: {summary}</p>
+  {banner}
 </header>
 <nav><ul>{nav}</ul></nav>
 {sections}

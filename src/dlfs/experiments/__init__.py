@@ -15,7 +15,15 @@ from dlfs.experiments import (
     two_layer_net,
     weight_init_compare,
 )
-from dlfs.experiments.base import Context, Data, Experiment, Verdict
+from dlfs.experiments.base import (
+    VERDICT_STATES,
+    Context,
+    Data,
+    Experiment,
+    Verdict,
+    quick_settings,
+    verdict_state,
+)
 from dlfs.experiments.runner import ExperimentResult, run_experiment
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -36,5 +44,5 @@ EXPERIMENTS: dict[str, Experiment] = {
     )
 }
 
-__all__ = ["EXPERIMENTS", "Context", "Data", "Experiment", "ExperimentResult", "Verdict",
-           "run_experiment"]
+__all__ = ["EXPERIMENTS", "VERDICT_STATES", "Context", "Data", "Experiment", "ExperimentResult",
+           "Verdict", "quick_settings", "run_experiment", "verdict_state"]

@@ -30,17 +30,44 @@ from dlfs.experiments.settings import (  # noqa: F401  (settings_for: importable
     unknown_setting,
 )
 
+VERDICT_STATES = ("held", "not_held", "not_judged")
+
 
 @dataclass
 class Verdict:
-    """Whether the book's claim held on this run's numbers, and the numbers behind it."""
+    """Whether the book's claim held on this run's numbers, and the numbers behind it.
+
+    ``judged`` is False for a quick run whose claim did not hold where quick settings are too
+    small to tell (see Experiment.judge): its ``held`` is kept as computed, but it is neither a
+    success nor a failure of the claim. ``state`` is one of VERDICT_STATES.
+    """
 
     held: bool
     detail: dict[str, str]  # lang -> sentence quoting the numbers
     numbers: dict[str, Any] = field(default_factory=dict)
+    judged: bool = True
+
+    @property
+    def state(self) -> str:
+        return verdict_state({"held": self.held, "judged": self.judged})
 
     def as_dict(self) -> dict:
-        return {"held": bool(self.held), "detail": self.detail, "numbers": plain(self.numbers)}
+        return {"held": bool(self.held), "judged": bool(self.judged), "detail": self.detail,
+                "numbers": plain(self.numbers)}
+
+
+def verdict_state(verdict: dict) -> str:
+    """'held', 'not_held' or 'not_judged' for a verdict as results.json holds it (one written
+    before verdicts had ``judged`` was judged)."""
+    if not verdict.get("judged", True):
+        return "not_judged"
+    return "held" if verdict["held"] else "not_held"
+
+
+def quick_settings(record: dict) -> bool:
+    """Whether a result (results.json's record) ran with quick settings that differ from the
+    book's; for a record older than that field, whether it ran with --quick."""
+    return bool(record.get("quick_settings", record.get("quick")))
 
 
 @dataclass
@@ -88,6 +115,11 @@ class Experiment:
     params: dict[str, Any] = field(default_factory=dict)  # the book's parameters, full mode
     quick_params: dict[str, Any] = field(default_factory=dict)
     fixed: tuple[str, ...] = ()  # parameters the claim is stated for, which no setting changes
+    # Whether a quick run's claim that does not hold counts as "not held". False: quick settings
+    # are too small to judge the claim, so such a run is "not judged". True where the shrunken
+    # settings test the claim as well as the full ones (a gradient check on a smaller net). An
+    # experiment without quick_params runs the same in both modes and is always judged.
+    judged_when_quick: bool = False
 
     def parameters(self, quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The book's parameters, shrunk by ``quick_params`` in quick mode, then changed by
@@ -102,6 +134,14 @@ class Experiment:
                                    f"{key} = {as_toml(self.params[key])}")
             params[key] = check_setting(f"{key} of {self.name}", value, self.params[key])
         return params
+
+    def judge(self, results: dict, quick: bool) -> Verdict:
+        """check(results), not judged when ``quick`` settings are too small to judge a claim
+        that did not hold (a claim that held in quick mode still held)."""
+        verdict = self.check(results)
+        if quick and self.quick_params and not self.judged_when_quick and not verdict.held:
+            verdict.judged = False
+        return verdict
 
     def texts(self, params: dict[str, Any]) -> dict[str, dict[str, str]]:
         """Title, claim and about, in every language, for a run with ``params``: the

@@ -61,8 +61,10 @@ def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS,
     beside the "parameters" actually used.
 
     The results pass through JSON before they are judged and plotted, so the verdict and the
-    figures are exactly what results.json will let anyone recompute. The data set is recorded
-    after the run, from ``ctx.data``, for every experiment that needs data.
+    figures are exactly what results.json will let anyone recompute. A quick run whose claim
+    did not hold is "not judged" where the quick settings are too small to judge it
+    (Experiment.judge). The data set is recorded after the run, from ``ctx.data``, for every
+    experiment that needs data.
     """
     unknown = [lang for lang in langs if lang not in LANGS]
     if unknown:
@@ -71,7 +73,7 @@ def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS,
     start = time.perf_counter()
     results = json.loads(json.dumps(plain(experiment.run(ctx, params))))
     wall = time.perf_counter() - start
-    verdict = experiment.check(results)
+    verdict = experiment.judge(results, ctx.quick)
     drawn = {}
     for lang in langs:
         with warnings.catch_warnings():
@@ -88,6 +90,8 @@ def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS,
         "overrides": plain(dict(overrides or {})),
         "seed": ctx.seed,
         "quick": ctx.quick,
+        # Quick mode shrank the settings (an experiment without quick_params runs the book's).
+        "quick_settings": ctx.quick and bool(experiment.quick_params),
         "workers": ctx.workers,
         "dataset": ctx.data.info() if experiment.needs_data else None,
         "versions": versions(),
