@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dlfs.cli import main
-from dlfs.cli_text import argparse_words, wanted_lang
+from dlfs.cli.text import argparse_words, wanted_lang
 from dlfs.data import Data
 from dlfs.experiments import EXPERIMENTS
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dlfs.cli import main
-from dlfs.cli_results import show_text
+from dlfs.cli.results import show_text
 from dlfs.data import Data
 from dlfs.experiments import EXPERIMENTS
 

@@ -17,7 +17,7 @@ import unicodedata
 from pathlib import Path
 
 from dlfs import catalogue
-from dlfs.cli_text import CliError, say
+from dlfs.cli.text import CliError, say
 from dlfs.io import write_text
 
 FULL_OUT, QUICK_OUT = "results", "results-quick"  # dlfs run's folders, without and with --quick

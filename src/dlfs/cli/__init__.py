@@ -1,0 +1,156 @@
+"""The ``dlfs`` command: the only place that parses arguments, prints or writes files.
+
+    dlfs list                              the experiments
+    dlfs run NAME… | all [options]         run, plot and judge experiments into --out
+    dlfs show NAME [--out DIR]             one result's claim, verdict and numbers
+    dlfs report [--out DIR]                one self-contained HTML page of every result
+    dlfs open [--out DIR]                  that page in the web browser
+    dlfs search [options]                  hyperparameter search (book 6.5) into --out
+    dlfs data [NAME…] [--root DIR] [--fetch]   where each data set is, or would be put
+
+The work happens below: ``dlfs.experiments.run_experiment`` runs an experiment and returns its
+record and figures, ``dlfs.search`` runs a study. This module prints what they did and writes
+it through ``dlfs.io``, whose atomic writers keep a reader from ever seeing half a file.
+
+Results go to ``results``, and to ``results-quick`` with ``--quick``, so a quick check never
+replaces the book's numbers; show, report and open read ``results``, else ``results-quick``.
+Every line printed comes from ``dlfs.catalogue`` in ``--lang`` (default: the locale's language,
+see ``dlfs.cli.text``), the help included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+
+from dlfs import __version__, catalogue
+from dlfs.catalogue import LANGS
+from dlfs.cli.results import cmd_open, cmd_report, cmd_show
+from dlfs.cli.run import cmd_data, cmd_list, cmd_run, load_lab_data, write_result
+from dlfs.cli.search import cmd_search
+from dlfs.cli.text import CliError, argparse_in, locale_lang, wanted_lang
+from dlfs.cli.text import say as _say
+from dlfs.data.lab import DATASET_CHOICES
+
+__all__ = ["CliError", "build_parser", "load_lab_data", "main", "write_result"]
+
+
+def _positive_int(value: str, lang: str = "en") -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_say("errors.whole_number", lang, value=value)) from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(_say("errors.not_negative", lang, value=value))
+    return number
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The command's parser, its help in ``lang`` (argparse's own words too, inside
+    ``dlfs.cli.text.argparse_in(lang)``); every --lang defaults to ``lang``."""
+    def say(key: str, **fields) -> str:
+        return catalogue.text(f"help.{key}", lang, **fields).replace("%", "%%")
+
+    # Each --lang defaults to the command line's language: `dlfs --lang ko run` is Korean.
+    def lang_option(command, key: str = "lang") -> None:
+        command.add_argument("--lang", choices=LANGS, default=lang,
+                             help=say(key, default=locale_lang()))
+
+    count = functools.partial(_positive_int, lang=lang)
+    parser = argparse.ArgumentParser(prog="dlfs", description=say("description"))
+    parser.add_argument("--version", action="version", version=f"dlfs {__version__}",
+                        help=say("version"))
+    parser.add_argument("--traceback", action="store_true", help=say("traceback"))
+    lang_option(parser)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, func):
+        sub = commands.add_parser(name, help=say(name), description=say(name))
+        sub.set_defaults(func=func)
+        return sub
+
+    listing = command("list", cmd_list)
+    lang_option(listing)
+
+    run = command("run", cmd_run)
+    run.add_argument("names", nargs="*", metavar="NAME", help=say("names"))
+    run.add_argument("--dataset", default="auto", metavar="NAME|DIR|FILE.npz",
+                     help=say("run_dataset"))
+    run.add_argument("--data-root", default=None, help=say("data_root"))
+    run.add_argument("--seed", type=count, default=0, help=say("seed"))
+    run.add_argument("--out", default=None, help=say("run_out"))
+    run.add_argument("--quick", action="store_true", help=say("quick"))
+    run.add_argument("--force", action="store_true", help=say("force"))
+    lang_option(run)
+    run.add_argument("--workers", type=count, default=0, help=say("workers"))
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help=say("set"))
+    run.add_argument("--config", default=None, metavar="FILE.toml", help=say("run_config"))
+
+    show = command("show", cmd_show)
+    show.add_argument("name", metavar="NAME", help=say("show_name"))
+    show.add_argument("--out", default=None, help=say("read_out"))
+    lang_option(show)
+
+    report = command("report", cmd_report)
+    report.add_argument("--out", default=None, help=say("read_out"))
+    lang_option(report, "report_lang")
+
+    browse = command("open", cmd_open)
+    browse.add_argument("--out", default=None, help=say("read_out"))
+    lang_option(browse)
+
+    find = command("search", cmd_search)
+    find.add_argument("--config", default=None, help=say("search_config"))
+    find.add_argument("--study", default="dlfs-search", help=say("study"))
+    find.add_argument("--storage", default=None, help=say("storage"))
+    find.add_argument("--workers", type=count, default=1, help=say("search_workers"))
+    find.add_argument("--n-trials", type=count, default=None, help=say("n_trials"))
+    find.add_argument("--sampler", choices=("random", "tpe", "qmc"), default=None,
+                      help=say("sampler"))
+    find.add_argument("--pruner", choices=("none", "median", "sha", "hyperband"), default=None,
+                      help=say("pruner"))
+    find.add_argument("--epochs", type=count, default=None, help=say("epochs"))
+    find.add_argument("--seed", type=count, default=None, help=say("search_seed"))
+    find.add_argument("--dataset", choices=DATASET_CHOICES, default=None,
+                      help=say("search_dataset"))
+    find.add_argument("--data-root", default=None, help=say("data_root"))
+    find.add_argument("--out", default="search", help=say("search_out"))
+    find.add_argument("--quick", action="store_true", help=say("search_quick"))
+    lang_option(find)
+
+    data = command("data", cmd_data)
+    data.add_argument("names", nargs="*", metavar="NAME", help=say("data_names"))
+    data.add_argument("--root", default=None, help=say("data_folder"))
+    data.add_argument("--fetch", action="store_true", help=say("fetch"))
+    lang_option(data)
+    return parser
+
+
+def main(argv=None) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a window
+    argv = sys.argv[1:] if argv is None else list(argv)
+    lang = wanted_lang(argv)
+    with argparse_in(lang):
+        args = build_parser(lang).parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as error:
+        print(_say("errors.line", args.lang, message=error), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(_say("errors.interrupted", args.lang), file=sys.stderr)
+        return 130
+    except Exception as error:  # an unexpected failure: one line unless --traceback
+        if args.traceback:
+            raise
+        print(_say("errors.unexpected", args.lang, kind=type(error).__name__, message=error),
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""dlfs run, list and data: settings and data for a run, and its results written to --out."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from pathlib import Path
+
+from dlfs import catalogue
+from dlfs.cli.results import FULL_OUT, QUICK_OUT, refuse_quick_over_full, verdict_words
+from dlfs.cli.text import CliError, os_reason
+from dlfs.cli.text import say as _say
+from dlfs.data.lab import DATASET_CHOICES
+from dlfs.io import atomic_dir, atomic_file, writable_folder, write_text
+
+# -- data -----------------------------------------------------------------------------------
+
+
+def load_lab_data(dataset: str, root, lang: str = "en", quiet: bool = False):
+    """dlfs.data.load_lab_data, a substitute data set said in ``lang`` and a failure turned
+    into a CliError."""
+    from dlfs.data import DatasetError
+    from dlfs.data import load_lab_data as load
+    from dlfs.report import source_in
+
+    try:
+        data = load(dataset, root, progress=not quiet)
+    except DatasetError as error:
+        raise CliError(str(error)) from None
+    if data.substitute_for and not quiet:
+        print("dlfs: " + catalogue.text("cli.data_note", lang, wanted=data.substitute_for,
+                                        used=data.title, source=source_in(data.source, lang)),
+              file=sys.stderr)
+    return data
+
+
+# -- what a run changes: settings (--set, --config) and the data set (--dataset) ---------------
+
+
+def run_overrides(args, experiments: list) -> dict[str, dict]:
+    """The --config file's settings, then --set's (which win), checked against the named
+    experiments' parameters before anything runs: {experiment name: its overrides}. Prints
+    which experiments each setting applies to."""
+    from dlfs.experiments import settings
+
+    try:
+        given = settings.read_settings(args.config) if args.config else {}
+    except settings.SettingError as error:
+        raise CliError(f"--config {error}") from None
+    try:
+        given.update(settings.parse_setting(item) for item in args.set)
+        chosen = settings.settings_for(experiments, given, args.quick)
+    except settings.SettingError as error:
+        raise CliError(str(error)) from None
+    for key in given:
+        names = [name for name, changed in chosen.items() if key in changed]
+        value = json.dumps(chosen[names[0]][key], ensure_ascii=False)
+        print(catalogue.text("settings.applies", args.lang, setting=key, value=value,
+                             names=", ".join(names)), flush=True)
+    return chosen
+
+
+def run_data(args, experiments: list):
+    """ctx.load_data for --dataset: a named data set loads on first use; the learner's own
+    (a folder or an .npz) is read now, so a bad file stops the run before anything ran."""
+    load = functools.partial(load_lab_data, args.dataset, args.data_root, args.lang)
+    if args.dataset in DATASET_CHOICES:
+        return load
+    if not Path(args.dataset).exists():
+        raise CliError(f"--dataset {args.dataset!r}: choose {', '.join(DATASET_CHOICES)}, or "
+                       "give a folder of MNIST-layout IDX files or an .npz file that exists")
+    if args.data_root is not None:
+        raise CliError(f"--data-root is where the named data sets are looked for; --dataset "
+                       f"{args.dataset} is read where it is, so leave --data-root out")
+    if not any(experiment.needs_data for experiment in experiments):
+        return load
+    data = load()
+    return lambda: data
+
+
+# -- writing results --------------------------------------------------------------------------
+
+
+def _writable(out: Path, lang: str = "en") -> Path:
+    try:
+        return writable_folder(out)
+    except OSError as error:
+        raise CliError(_say("errors.not_writable", lang, out=out,
+                            reason=os_reason(error, lang))) from None
+
+
+def _save_figure(fig, folder: Path, stem: str) -> dict[str, str]:
+    """Writes ``fig`` as STEM.png and STEM.svg in ``folder`` and closes it; returns the names."""
+    from dlfs.experiments import figures
+
+    names = {"png": f"{stem}.png", "svg": f"{stem}.svg"}
+    for fmt, name in names.items():
+        with atomic_file(folder / name) as handle:
+            fig.savefig(handle, format=fmt, **({"dpi": 110} if fmt == "png" else {}))
+    figures.close(fig)
+    return names
+
+
+def write_result(result, out: Path) -> dict:
+    """Writes one experiment's result into out/NAME/ (results.json, figure.{en,ko}.{png,svg})
+    in one swap, so no half-written result is ever seen; returns the record as saved."""
+    record = result.record
+    with atomic_dir(out / record["name"]) as folder:
+        saved = {**record, "figures": {
+            lang: {**_save_figure(fig, folder, f"figure.{lang}"), **record["figures"][lang]}
+            for lang, fig in result.figures.items()}}
+        write_text(folder / "results.json", json.dumps(saved, ensure_ascii=False, indent=1))
+    return saved
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def _resolve_names(names: list[str], lang: str = "en") -> list:
+    from dlfs.experiments import EXPERIMENTS
+
+    if not names:
+        raise CliError(_say("errors.no_names", lang))
+    if "all" in names:
+        return list(EXPERIMENTS.values())
+    unknown = [name for name in names if name not in EXPERIMENTS]
+    if unknown:
+        raise CliError(_say("errors.unknown_experiment", lang, name=unknown[0],
+                            names=", ".join(EXPERIMENTS)))
+    return [EXPERIMENTS[name] for name in dict.fromkeys(names)]
+
+
+def cmd_run(args) -> int:
+    from dlfs.experiments import VERDICT_STATES, Context, figures, run_experiment, verdict_state
+    from dlfs.experiments.base import default_workers
+
+    experiments = _resolve_names(args.names, args.lang)
+    overrides = run_overrides(args, experiments)
+    load_data = run_data(args, experiments)
+    out = Path(args.out or (QUICK_OUT if args.quick else FULL_OUT))
+    if args.quick and not args.force:
+        refuse_quick_over_full(experiments, out, args.lang)
+    out = _writable(out, args.lang)
+    if figures.korean_font() is None:
+        print("dlfs: " + catalogue.text("cli.no_font", args.lang), file=sys.stderr)
+    workers = args.workers or default_workers()
+    ctx = Context(seed=args.seed, quick=args.quick, workers=workers,
+                  load_data=load_data, progress=sys.stderr.isatty())
+    total_start = time.perf_counter()
+    records = []
+    for i, experiment in enumerate(experiments, start=1):
+        params = experiment.parameters(ctx.quick, overrides[experiment.name])
+        title = experiment.texts(params)["title"][args.lang]
+        print(catalogue.text("cli.run_line", args.lang, index=i, count=len(experiments),
+                             name=experiment.name, title=title), flush=True)
+        record = write_result(run_experiment(experiment, ctx,
+                                             overrides=overrides[experiment.name]), out)
+        print(catalogue.text("cli.result_line", args.lang, seconds=record["wall_time_s"],
+                             verdict=verdict_words(record, args.lang),
+                             detail=record["verdict"]["detail"][args.lang]), flush=True)
+        if verdict_state(record["verdict"]) == "not_judged":
+            print(_say("output.not_judged_line", args.lang), flush=True)
+        records.append(record)
+    total = time.perf_counter() - total_start
+    states = [verdict_state(r["verdict"]) for r in records]
+    counts = {state: states.count(state) for state in VERDICT_STATES}
+    write_text(out / "run.json", json.dumps({
+        "experiments": [{"name": r["name"], "verdict": state, "held": r["verdict"]["held"],
+                         "judged": r["verdict"]["judged"], "wall_time_s": r["wall_time_s"]}
+                        for r, state in zip(records, states)],
+        "verdicts": counts,
+        "total_wall_time_s": round(total, 3), "quick": args.quick, "seed": args.seed,
+        "workers": workers,
+        "dataset": next((r["dataset"] for r in records if r["dataset"]), None)}, indent=1))
+    summary = "output.summary_not_judged" if counts["not_judged"] else "cli.summary"
+    print(_say(summary, args.lang, count=len(records), seconds=total, held=counts["held"],
+               not_held=counts["not_held"], not_judged=counts["not_judged"], out=out))
+    return 0
+
+
+def cmd_list(args) -> int:
+    from dlfs.experiments import EXPERIMENTS
+
+    for experiment in EXPERIMENTS.values():
+        data = catalogue.text("cli.needs_data", args.lang) if experiment.needs_data else ""
+        print(catalogue.text("cli.list_line", args.lang, name=experiment.name,
+                             chapter=experiment.chapter, section=experiment.section,
+                             title=experiment.texts(experiment.params)["title"][args.lang],
+                             data=data))
+    return 0
+
+
+def cmd_data(args) -> int:
+    from dlfs.data import DATASETS, DatasetError, describe_location, download, find_dataset
+    from dlfs.data.datasets import download_dir, get_spec
+    from dlfs.report import source_in
+
+    names = args.names or list(DATASETS)
+    for name in names:
+        try:
+            spec = get_spec(name)
+        except ValueError:
+            raise CliError(_say("errors.unknown_dataset", args.lang, name=name,
+                                names=", ".join(DATASETS))) from None
+        location = find_dataset(spec.name, args.root)
+        if location is None and args.fetch:
+            try:
+                download(spec.name, args.root)
+            except DatasetError as error:
+                raise CliError(str(error)) from None
+            location = find_dataset(spec.name, args.root)
+        if location is None:
+            print(_say("output.data_missing", args.lang, title=spec.title, name=spec.name,
+                       folder=download_dir(spec, args.root)))
+        else:
+            print(_say("output.data_found", args.lang, title=spec.title,
+                       where=source_in(describe_location(spec.name, location), args.lang)))
+    return 0

@@ -1,0 +1,94 @@
+"""dlfs search: a study run by dlfs.search, its results and figures written to --out."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from dlfs.cli.run import _save_figure, _writable, load_lab_data
+from dlfs.cli.text import CliError
+from dlfs.cli.text import say as _say
+from dlfs.io import write_text
+
+
+def _require(module: str, extra: str, purpose: str, lang: str = "en") -> None:
+    """A CliError with the pip command that adds ``module``, when it is not installed."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise CliError(_say("errors.missing_package", lang, purpose=purpose, module=module,
+                            extra=extra)) from None
+
+
+def cmd_search(args) -> int:
+    import optuna
+
+    from dlfs import search
+    from dlfs.experiments import hyperparameter_search as lab
+
+    overrides = {"n_trials": args.n_trials, "sampler": args.sampler, "pruner": args.pruner,
+                 "epochs": args.epochs, "seed": args.seed, "dataset": args.dataset,
+                 "data_root": args.data_root}
+    if args.quick:
+        overrides = {"n_trials": 8, "epochs": 5, "hidden_sizes": [50] * 2} | {
+            k: v for k, v in overrides.items() if v is not None}
+    try:
+        config = search.load_config(args.config, **overrides)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    out = _writable(Path(args.out), args.lang)
+    default = search.default_storage(out)
+    storage = args.storage or default
+    if not storage.startswith(("sqlite:///", "postgresql")):
+        raise CliError(_say("errors.bad_storage", args.lang, storage=storage))
+    if storage.startswith("postgresql"):
+        _require("psycopg", "postgres", _say("errors.postgres_storage", args.lang), args.lang)
+    data = load_lab_data(config.dataset, config.data_root, args.lang)
+    start = time.perf_counter()
+    print(_say("output.search_start", args.lang, study=args.study, storage=storage,
+               n_trials=config.n_trials, sampler=config.sampler, pruner=config.pruner,
+               workers=args.workers), flush=True)
+    try:
+        ran = search.search(config, args.study, storage, args.workers, data=data,
+                            progress=sys.stderr.isatty())
+    except optuna.exceptions.StorageInternalError as error:
+        raise CliError(_say("errors.storage_failed", args.lang, storage=storage,
+                            error=error)) from None
+    study = search.open_study(config, args.study, storage)
+    summary = search.summarize(study)
+    write_text(out / "trials.json", json.dumps(
+        {"config": config.as_dict(), "study": args.study, "dataset": data.info(), **summary},
+        indent=1, default=str))
+    if summary["best"] is None:
+        raise CliError(_say("errors.no_trial", args.lang))
+    write_text(out / "best.json", json.dumps(
+        {"value": summary["best"]["value"], "params": summary["best"]["params"],
+         "trial": summary["best"]["number"]}, indent=1))
+    write_text(out / "top_trials.md", search.top_trials_markdown(summary))
+    _save_figure(lab.plot_best(summary, "en"), out, "best")
+    _save_figure(lab.plot_space(summary, "en"), out, "space")
+    for stem, plot in (("history", optuna.visualization.matplotlib.plot_optimization_history),
+                       ("importance", optuna.visualization.matplotlib.plot_param_importances)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                axes = plot(study)
+        except (ValueError, RuntimeError) as error:  # e.g. too few completed trials
+            print("dlfs: " + _say("output.search_no_plot", args.lang, stem=stem, error=error),
+                  file=sys.stderr)
+            continue
+        axes.figure.tight_layout()
+        _save_figure(axes.figure, out, stem)
+    best = summary["best"]
+    print(_say("output.search_done", args.lang, ran=ran, seconds=time.perf_counter() - start,
+               value=best["value"], number=best["number"], out=out,
+               params=", ".join(f"{k}={v:.3g}" for k, v in best["params"].items())))
+    return 0
+
+
+# -- argument parsing -----------------------------------------------------------------------
