@@ -181,3 +181,15 @@ def test_the_report_names_the_data_source_in_each_language(tmp_path):
     both = f'<span lang="en">{english}</span><span lang="ko">{korean}</span>'
     assert page.count(both) == 2  # the header and the section
     assert "badge held" in page  # a verdict saved without "judged" was judged
+
+
+def test_the_report_names_the_settings_a_run_changed(tmp_path):
+    from dlfs.cli import main
+
+    out = tmp_path / "results"
+    assert main(["run", "numerical-diff", "--set", "h=0.001", "--out", str(out),
+                 "--lang", "en"]) == 0
+    assert main(["report", "--out", str(out), "--lang", "en"]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "changed from the book&#x27;s settings: h = 0.001" in page
+    assert "<strong>0.001</strong>" in page

@@ -142,8 +142,13 @@ def _image(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _parameters(params: dict) -> str:
-    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(json.dumps(v))}</td></tr>"
+def _parameters(params: dict, overrides: dict) -> str:
+    """The parameters a run used; those changed by --set/--config in bold."""
+    def cell(key, value):
+        text = html.escape(json.dumps(value))
+        return f"<strong>{text}</strong>" if key in overrides else text
+
+    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{cell(k, v)}</td></tr>"
                    for k, v in params.items())
     return f"<table>{rows}</table>"
 
@@ -170,20 +175,25 @@ def _section(record: dict, folder: Path) -> str:
         for lang, files in record["figures"].items())
     dataset = record.get("dataset")
     dataset_text = _both(_dataset(dataset)) if dataset else _ui("report.none")
+    overrides = record.get("overrides") or {}
+    quick = " · " + _ui("report.quick") if quick_settings(record) else ""
+    changed = (" · " + _ui("settings.changed", settings=", ".join(
+        f"{k} = {json.dumps(v)}" for k, v in overrides.items()))
+        if overrides else "")
     return f"""
 <section id="{html.escape(record['name'])}">
   <h2>{_both(record['title'])} {_badges(record)}</h2>
   <p class="meta">{_ui('report.chapter', chapter=record['chapter'])},
     §{html.escape(record['section'])}
     · <code>{html.escape(record['name'])}</code> · {_ui('report.time')}:
-    {record['wall_time_s']:.1f} s{' · ' + _ui('report.quick') if quick_settings(record) else ''}</p>
+    {record['wall_time_s']:.1f} s{quick}{changed}</p>
   <p><strong>{_ui('report.claim')}:</strong> {_both(record['claim'])}</p>
   <p><strong>{_ui('report.verdict')}:</strong> {_both(verdict['detail'])}{why}</p>
   <figure>{images}</figure>
   <p><strong>{_ui('report.about')}:</strong> {_both(record['about'])}</p>
   <p><strong>{_ui('report.dataset')}:</strong> {dataset_text}</p>
-  <details><summary>{_ui('report.parameters')}</summary>{_parameters(record['parameters'])}
-  </details>
+  <details><summary>{_ui('report.parameters')}</summary>
+    {_parameters(record['parameters'], overrides)}</details>
 </section>"""
 
 
