@@ -74,7 +74,8 @@ class Nesterov(Momentum):
 
     η: lr > 0 (0.01), μ: momentum in [0, 1] (0.9), λ: weight_decay ≥ 0 (0), coupled L2 on
     every key. Equals torch.optim.SGD(momentum=μ, nesterov=True), and, while η is constant,
-    the book's form θ ← θ + μ²·v − (1 + μ)·η·g, v ← μ·v − η·g (BookNesterov, v = −η·b).
+    the book's form θ ← θ + μ²·v − (1 + μ)·η·g, v ← μ·v − η·g (BookNesterov, v = −η·b), but
+    not the Korean repository's older order (BookNesterov says how that differs).
     """
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9, weight_decay: float = 0.0):
