@@ -1,185 +1,205 @@
-"""Every optimizer against torch.optim, the book variants against the book's code, transcribed."""
+"""Every optimizer from one table: its reference, its cases, its toy learning rate, its state.
+
+Each row names a torch.optim class or the book's code transcribed (tests/test_optim_book.py),
+the dlfs keyword arguments to run (defaults first), the chapter-6 toy problem's learning rate
+and how dlfs's state arrays are called in the reference. Every generic test below iterates the
+table, as torch's ``optim_db`` (torch/testing/_internal/common_optimizers.py); adding an
+optimizer is its class, one OPTIMIZERS entry and one row here.
+"""
 
 import tracemalloc
+import zlib
+from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+import test_optim_book as book
 import torch
 
 from dlfs import optim
+from dlfs.optim.base import ema_
 
-# name -> [(dlfs kwargs, torch class, torch kwargs)]: defaults first, then non-defaults.
-PARITY = {
-    "sgd": [({}, torch.optim.SGD, dict(lr=0.01)),
-            (dict(lr=0.1, weight_decay=0.01), torch.optim.SGD, dict(lr=0.1, weight_decay=0.01))],
-    "momentum": [
-        ({}, torch.optim.SGD, dict(lr=0.01, momentum=0.9)),
-        (dict(lr=0.05, momentum=0.5, dampening=0.1, weight_decay=1e-3), torch.optim.SGD,
-         dict(lr=0.05, momentum=0.5, dampening=0.1, weight_decay=1e-3)),
-    ],
-    "nesterov": [
-        ({}, torch.optim.SGD, dict(lr=0.01, momentum=0.9, nesterov=True)),
-        (dict(lr=0.03, momentum=0.7, weight_decay=0.01), torch.optim.SGD,
-         dict(lr=0.03, momentum=0.7, nesterov=True, weight_decay=0.01)),
-    ],
-    "adagrad": [
-        ({}, torch.optim.Adagrad, dict(lr=0.01)),
-        (dict(lr=0.1, eps=1e-7, lr_decay=0.01, initial_accumulator_value=0.1, weight_decay=0.01),
-         torch.optim.Adagrad,
-         dict(lr=0.1, eps=1e-7, lr_decay=0.01, initial_accumulator_value=0.1, weight_decay=0.01)),
-    ],
-    "rmsprop": [
-        ({}, torch.optim.RMSprop, dict(lr=0.01)),
-        (dict(lr=1e-3, alpha=0.9, eps=1e-6, momentum=0.5, centered=True, weight_decay=0.01),
-         torch.optim.RMSprop,
-         dict(lr=1e-3, alpha=0.9, eps=1e-6, momentum=0.5, centered=True, weight_decay=0.01)),
-    ],
-    "adadelta": [
-        ({}, torch.optim.Adadelta, dict(lr=1.0, rho=0.95, eps=1e-6)),
-        (dict(lr=0.5, rho=0.9, eps=1e-5, weight_decay=0.01), torch.optim.Adadelta,
-         dict(lr=0.5, rho=0.9, eps=1e-5, weight_decay=0.01)),
-    ],
-    "adam": [
-        ({}, torch.optim.Adam, {}),
-        (dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, amsgrad=True, weight_decay=0.01),
-         torch.optim.Adam,
-         dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, amsgrad=True, weight_decay=0.01)),
-    ],
-    "adamw": [
-        ({}, torch.optim.AdamW, {}),
-        (dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, amsgrad=True, weight_decay=0.1),
-         torch.optim.AdamW,
-         dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, amsgrad=True, weight_decay=0.1)),
-    ],
-}
-PARITY_CASES = [(name, i) for name, cases in PARITY.items() for i in range(len(cases))]
+
+@dataclass(frozen=True)
+class OptimizerCase:
+    """One optimizer: what it must equal, on which hyperparameters, and how its state is named."""
+
+    name: str  # its key in optim.OPTIMIZERS
+    reference: type  # a torch.optim class, or the book's code
+    cases: tuple[dict, ...]  # dlfs keyword arguments, the reference gets the same
+    toy_lr: float  # the chapter-6 toy problem's learning rate
+    state_map: dict[str, str]  # dlfs state name -> the reference's
+    reference_defaults: dict = field(default_factory=dict)  # reference kwargs for dlfs defaults
+    invalid: tuple[tuple[dict, str], ...] = ()  # (kwargs, the error's message) for create()
+
+
+SGD_STATE = {"b": "momentum_buffer"}
+ADAM_STATE = {"m": "exp_avg", "v": "exp_avg_sq", "v_max": "max_exp_avg_sq", "step": "step"}
+ADAM_CASES = ({}, dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, amsgrad=True, weight_decay=0.01))
+
+OPTIMIZER_DB = [
+    OptimizerCase("sgd", torch.optim.SGD, ({}, dict(lr=0.1, weight_decay=0.01)), 0.95, {},
+                  dict(lr=0.01),
+                  invalid=((dict(weight_decay=-1), "weight_decay must be a number >= 0"),
+                           (dict(momentum=0.9),
+                            "sgd takes no argument 'momentum'; it takes lr, weight_decay"))),
+    OptimizerCase("momentum", torch.optim.SGD,
+                  ({}, dict(lr=0.05, momentum=0.5, dampening=0.1, weight_decay=1e-3),
+                   # torch keeps no buffer without momentum, so dampening changes nothing
+                   dict(lr=0.1, momentum=0.0, dampening=0.5)),
+                  0.1, SGD_STATE, dict(lr=0.01, momentum=0.9),
+                  invalid=((dict(momentum=-0.1), r"momentum must be in \[0.0, 1.0\]"),
+                           (dict(dampening=1.5), r"dampening must be in \[0.0, 1.0\]"))),
+    OptimizerCase("nesterov", torch.optim.SGD,
+                  ({}, dict(lr=0.03, momentum=0.7, weight_decay=0.01)), 0.1, SGD_STATE,
+                  dict(lr=0.01, momentum=0.9, nesterov=True),
+                  invalid=((dict(momentum=1.5), r"momentum must be in \[0.0, 1.0\]"),
+                           (dict(dampening=0.1), "nesterov takes no argument 'dampening'"))),
+    OptimizerCase("adagrad", torch.optim.Adagrad,
+                  ({}, dict(lr=0.1, eps=1e-7, lr_decay=0.01, initial_accumulator_value=0.1,
+                            weight_decay=0.01)),
+                  1.5, {"h": "sum", "step": "step"}, dict(lr=0.01),
+                  invalid=((dict(eps=0), "eps must be > 0"),
+                           (dict(lr_decay=-1), "lr_decay must be a number >= 0"),
+                           (dict(initial_accumulator_value=-0.1),
+                            "initial_accumulator_value must be a number >= 0"))),
+    OptimizerCase("rmsprop", torch.optim.RMSprop,
+                  ({}, dict(lr=1e-3, alpha=0.9, eps=1e-6, momentum=0.5, centered=True,
+                            weight_decay=0.01)),
+                  0.1, {"v": "square_avg", "g_avg": "grad_avg", "b": "momentum_buffer",
+                        "step": "step"},
+                  dict(lr=0.01),
+                  invalid=((dict(alpha=1.1), r"alpha must be in \[0.0, 1.0\]"),
+                           (dict(momentum=-1), r"momentum must be in \[0.0, 1.0\]"))),
+    OptimizerCase("adadelta", torch.optim.Adadelta,
+                  ({}, dict(lr=0.5, rho=0.9, eps=1e-5, weight_decay=0.01)), 1.0,
+                  {"v": "square_avg", "u": "acc_delta", "step": "step"},
+                  dict(lr=1.0, rho=0.95, eps=1e-6),
+                  invalid=((dict(rho=1.5), r"rho must be in \[0.0, 1.0\]"),
+                           (dict(eps=0), "eps must be > 0"))),
+    OptimizerCase("adam", torch.optim.Adam, ADAM_CASES, 0.3, ADAM_STATE,
+                  invalid=((dict(betas=(0.9, 1.0)), r"betas\[1\] must be in \[0.0, 1.0\)"),
+                           (dict(betas=0.9), "betas must be a pair"),
+                           (dict(eps=0), "eps must be > 0"))),
+    OptimizerCase("adamw", torch.optim.AdamW, ADAM_CASES[:1] + ({**ADAM_CASES[1],
+                                                                "weight_decay": 0.1},),
+                  0.3, ADAM_STATE,
+                  invalid=((dict(weight_decay=-0.01), "weight_decay must be a number >= 0"),
+                           (dict(betas=(1.0, 0.999)), r"betas\[0\] must be in \[0.0, 1.0\)"))),
+    OptimizerCase("book-momentum", book.Momentum, ({}, dict(lr=0.005, momentum=0.5)), 0.1,
+                  {"v": "v"},
+                  invalid=((dict(momentum=2), r"momentum must be in \[0.0, 1.0\]"),
+                           (dict(weight_decay=0.1),
+                            "book-momentum takes no argument 'weight_decay'; it takes lr, "
+                            "momentum"))),
+    OptimizerCase("book-nesterov", book.Nesterov, ({}, dict(lr=0.005, momentum=0.5)), 0.1,
+                  {"v": "v"},
+                  invalid=((dict(momentum=-0.5), r"momentum must be in \[0.0, 1.0\]"),)),
+    OptimizerCase("book-adagrad", book.AdaGrad, ({}, dict(lr=0.005)), 1.5, {"h": "h"},
+                  invalid=((dict(eps=1e-8), "book-adagrad takes no argument 'eps'; it takes lr"),)),
+    OptimizerCase("book-rmsprop", book.RMSprop, ({}, dict(lr=0.005, decay_rate=0.9)), 0.1,
+                  {"h": "h"},
+                  invalid=((dict(decay_rate=1.5), r"decay_rate must be in \[0.0, 1.0\]"),)),
+    OptimizerCase("book-adam", book.Adam, ({}, dict(lr=0.0005, beta1=0.8, beta2=0.99)), 0.3,
+                  {"m": "m", "v": "v"},
+                  invalid=((dict(beta1=1.0), r"beta1 must be in \[0.0, 1.0\)"),
+                           (dict(betas=(0.9, 0.99)), "book-adam takes no argument 'betas'"))),
+]
+ROWS = {row.name: row for row in OPTIMIZER_DB}
+CASES = [pytest.param(row, i, id=f"{row.name}-{i}") for row in OPTIMIZER_DB
+         for i in range(len(row.cases))]
+EACH_ROW = [pytest.param(row, id=row.name) for row in OPTIMIZER_DB]
 SHAPES = {"matrix": (5, 4), "vector": (7,), "scalar": ()}
 
 
-def test_every_torch_form_optimizer_has_a_parity_case():
-    torch_forms = {name for name in optim.OPTIMIZERS if not name.startswith("book-")}
-    assert torch_forms == set(PARITY)
+class TorchReference:
+    def __init__(self, cls, params, kwargs):
+        self.tensors = {key: torch.tensor(value.copy(), requires_grad=True)
+                        for key, value in params.items()}
+        self.optimizer = cls(list(self.tensors.values()), **kwargs)
 
-
-@pytest.mark.parametrize(("name", "case"), PARITY_CASES)
-def test_optimizer_matches_torch_over_100_steps(name, case):
-    kwargs, torch_cls, torch_kwargs = PARITY[name][case]
-    rng = np.random.default_rng(hash((name, case)) % 2**32)
-    params = {key: np.asarray(rng.standard_normal(shape)) for key, shape in SHAPES.items()}
-    tensors = {key: torch.tensor(value.copy(), requires_grad=True) for key, value in params.items()}
-    ours = optim.create(name, **kwargs)
-    theirs = torch_cls(list(tensors.values()), **torch_kwargs)
-    for step in range(100):
-        grads = {key: np.asarray(rng.standard_normal(shape)) for key, shape in SHAPES.items()}
-        ours.update(params, grads)
-        for key, tensor in tensors.items():
+    def step(self, grads):
+        for key, tensor in self.tensors.items():
             tensor.grad = torch.tensor(grads[key])
-        theirs.step()
+        self.optimizer.step()
+
+    def param(self, key):
+        return self.tensors[key].detach().numpy()
+
+    def state(self, key, name):
+        value = self.optimizer.state[self.tensors[key]].get(name)
+        return None if value is None else value.detach().numpy()
+
+
+class BookReference:
+    def __init__(self, cls, params, kwargs):
+        self.params = {key: value.copy() for key, value in params.items()}
+        self.optimizer = cls(**kwargs)
+
+    def step(self, grads):
+        self.optimizer.update(self.params, grads)
+
+    def param(self, key):
+        return self.params[key]
+
+    def state(self, key, name):
+        arrays = getattr(self.optimizer, name)
+        return None if arrays is None else arrays[key]
+
+
+def _reference(row, case, params):
+    wrapper = TorchReference if row.reference.__module__.startswith("torch") else BookReference
+    return wrapper(row.reference, params, {**row.reference_defaults, **row.cases[case]})
+
+
+def _draw(rng, shapes=SHAPES):
+    return {key: np.asarray(rng.standard_normal(shape)) for key, shape in shapes.items()}
+
+
+def test_every_optimizer_has_exactly_one_row():
+    assert sorted(ROWS) == sorted(optim.OPTIMIZERS)
+    assert len(ROWS) == len(OPTIMIZER_DB)
+
+
+@pytest.mark.parametrize(("row", "case"), CASES)
+def test_optimizer_and_its_state_match_the_reference_over_100_steps(row, case):
+    rng = np.random.default_rng(zlib.crc32(f"{row.name} {case}".encode()))
+    params = _draw(rng)
+    arrays = dict(params)
+    ours, theirs = optim.create(row.name, **row.cases[case]), _reference(row, case, params)
+    for step in range(1, 101):
+        grads = _draw(rng)
+        saved = {key: grad.copy() for key, grad in grads.items()}
+        ours.update(params, grads)
+        theirs.step(grads)
         for key in SHAPES:
-            np.testing.assert_allclose(params[key], tensors[key].detach().numpy(), rtol=1e-10,
-                                       atol=1e-12, err_msg=f"{name} {key} at step {step + 1}")
+            where = f"{row.name} (case {case}) {{}} of {key} at step {step}"
+            assert params[key] is arrays[key], where.format("θ replaced, not updated in place,")
+            np.testing.assert_array_equal(grads[key], saved[key], err_msg=where.format("grad"))
+            for name, their_name in row.state_map.items():  # the state first: it says why
+                expected = theirs.state(key, their_name)
+                assert (name in ours.state[key]) == (expected is not None), \
+                    where.format(f"{name} kept by one side only,")
+                if expected is not None:
+                    np.testing.assert_allclose(ours.state[key][name], expected, rtol=1e-10,
+                                               atol=1e-12, err_msg=where.format(name))
+            np.testing.assert_allclose(params[key], theirs.param(key), rtol=1e-10, atol=1e-12,
+                                       err_msg=where.format("θ"))
 
 
-# -- the book's code, transcribed literally (common/optimizer.py, oreilly-japan order) -----------
-
-
-class LiteralBook:
-    def __init__(self, rule, lr, **hyper):
-        self.rule, self.lr, self.hyper, self.state, self.iter = rule, lr, hyper, None, 0
-
-    def update(self, params, grads):
-        if self.state is None:
-            self.state = {k: {"v": np.zeros_like(p), "h": np.zeros_like(p),
-                              "m": np.zeros_like(p)} for k, p in params.items()}
-        self.iter += 1
-        if self.rule == "adam":
-            b1, b2 = self.hyper["beta1"], self.hyper["beta2"]
-            lr_t = self.lr * np.sqrt(1.0 - b2**self.iter) / (1.0 - b1**self.iter)
-        for key in params.keys():
-            s, g = self.state[key], grads[key]
-            if self.rule == "momentum":
-                s["v"] = self.hyper["momentum"] * s["v"] - self.lr * g
-                params[key] += s["v"]
-            elif self.rule == "nesterov":
-                mu = self.hyper["momentum"]
-                params[key] += mu * mu * s["v"]
-                params[key] -= (1 + mu) * self.lr * g
-                s["v"] *= mu
-                s["v"] -= self.lr * g
-            elif self.rule == "adagrad":
-                s["h"] += g * g
-                params[key] -= self.lr * g / (np.sqrt(s["h"]) + 1e-7)
-            elif self.rule == "rmsprop":
-                s["h"] *= self.hyper["decay_rate"]
-                s["h"] += (1 - self.hyper["decay_rate"]) * g * g
-                params[key] -= self.lr * g / (np.sqrt(s["h"]) + 1e-7)
-            elif self.rule == "adam":
-                s["m"] += (1 - b1) * (g - s["m"])
-                s["v"] += (1 - b2) * (g**2 - s["v"])
-                params[key] -= lr_t * s["m"] / (np.sqrt(s["v"]) + 1e-7)
-
-
-BOOK = {
-    "book-momentum": (dict(lr=0.01, momentum=0.9), "momentum"),
-    "book-nesterov": (dict(lr=0.01, momentum=0.9), "nesterov"),
-    "book-adagrad": (dict(lr=0.01), "adagrad"),
-    "book-rmsprop": (dict(lr=0.01, decay_rate=0.99), "rmsprop"),
-    "book-adam": (dict(lr=0.001, beta1=0.9, beta2=0.999), "adam"),
-}
-
-
-def test_every_book_variant_has_a_literal_transcription():
-    assert {name for name in optim.OPTIMIZERS if name.startswith("book-")} == set(BOOK)
-
-
-@pytest.mark.parametrize("name", sorted(BOOK))
-@pytest.mark.parametrize("scaled", [False, True])
-def test_book_variant_matches_the_books_code_over_100_steps(name, scaled):
-    kwargs, rule = BOOK[name]
-    if scaled:  # non-default hyperparameters
-        kwargs = {k: (v * 0.5 if k == "lr" else v) for k, v in kwargs.items()}
-    rng = np.random.default_rng(5)
-    ours_params = {key: np.asarray(rng.standard_normal(shape)) for key, shape in SHAPES.items()}
-    book_params = {key: value.copy() for key, value in ours_params.items()}
-    ours, book = optim.create(name, **kwargs), LiteralBook(rule, **kwargs)
-    for _ in range(100):
-        grads = {key: np.asarray(rng.standard_normal(shape)) for key, shape in SHAPES.items()}
-        ours.update(ours_params, grads)
-        book.update(book_params, grads)
-    for key in SHAPES:
-        np.testing.assert_allclose(ours_params[key], book_params[key], rtol=1e-10, atol=1e-12)
-
-
-def test_book_and_torch_forms_agree_at_constant_learning_rate():
-    rng = np.random.default_rng(0)
-    for torch_form, book_form in [("momentum", "book-momentum"), ("nesterov", "book-nesterov")]:
-        a, b = {"w": rng.standard_normal(5)}, None
-        b = {"w": a["w"].copy()}
-        opt_a, opt_b = optim.create(torch_form), optim.create(book_form)
-        for _ in range(50):
-            g = {"w": rng.standard_normal(5)}
-            opt_a.update(a, g)
-            opt_b.update(b, g)
-        np.testing.assert_allclose(a["w"], b["w"], rtol=1e-12)
-
-
-def test_book_adam_differs_from_torch_adam_through_epsilon_placement():
-    params_book, params_torch = {"w": np.array([1.0])}, {"w": np.array([1.0])}
-    book, torch_form = optim.BookAdam(lr=0.1), optim.Adam(lr=0.1, eps=1e-7)
-    g = {"w": np.array([1e-6])}
-    book.update(params_book, g)
-    torch_form.update(params_torch, g)
-    # At t=1 the book's ε acts as 1e-7/√(1−β₂) = 3.2e-6 on √v̂ = 1e-6: step 0.1·1/(1+3.16).
-    assert 1 - params_book["w"][0] == pytest.approx(0.1 / (1 + 1e-7 / np.sqrt(1e-3) / 1e-6),
-                                                    rel=1e-9)
-    assert 1 - params_torch["w"][0] == pytest.approx(0.1 / (1 + 1e-7 / 1e-6), rel=1e-9)
-
-
-def test_default_learning_rates_follow_the_book():
-    assert optim.SGD().lr == 0.01
-    assert (optim.Momentum().lr, optim.Momentum().momentum) == (0.01, 0.9)
-    assert optim.AdaGrad().lr == 0.01 and optim.RMSprop().lr == 0.01
-    assert (optim.Adam().lr, optim.Adam().betas) == (0.001, (0.9, 0.999))
+@pytest.mark.parametrize("row", EACH_ROW)
+def test_every_state_array_is_mapped_and_compared_in_one_of_the_rows_cases(row):
+    compared = set()
+    for case, kwargs in enumerate(row.cases):
+        params = {"w": np.ones(3)}
+        ours, theirs = optim.create(row.name, **kwargs), _reference(row, case, params)
+        grads = {"w": np.full(3, 0.5)}
+        ours.update(params, grads)
+        theirs.step(grads)
+        assert set(ours.state_names) <= set(row.state_map), kwargs
+        compared |= {name for name, their_name in row.state_map.items()
+                     if name in ours.state["w"] and theirs.state("w", their_name) is not None}
+    assert compared == set(row.state_map)
 
 
 # -- the chapter-6 toy problem ------------------------------------------------------------------
@@ -189,16 +209,11 @@ def _toy_gradient(params):
     return {"x": params["x"] / 10.0, "y": 2.0 * params["y"]}
 
 
-TOY_LR = {"sgd": 0.95, "momentum": 0.1, "nesterov": 0.1, "adagrad": 1.5, "rmsprop": 0.1,
-          "adadelta": 1.0, "adam": 0.3, "adamw": 0.3, "book-momentum": 0.1,
-          "book-nesterov": 0.1, "book-adagrad": 1.5, "book-rmsprop": 0.1, "book-adam": 0.3}
-
-
-@pytest.mark.parametrize("name", sorted(optim.OPTIMIZERS))
-def test_toy_problem_path_is_finite_and_ends_nearer_the_minimum(name):
+@pytest.mark.parametrize("row", EACH_ROW)
+def test_toy_problem_path_is_finite_and_ends_nearer_the_minimum(row):
     params = {"x": np.array(-7.0), "y": np.array(2.0)}
     x_obj, y_obj = params["x"], params["y"]
-    opt = optim.create(name, lr=TOY_LR[name])
+    opt = optim.create(row.name, lr=row.toy_lr)
     for _ in range(30):
         opt.update(params, _toy_gradient(params))
         assert np.isfinite(params["x"]) and np.isfinite(params["y"])
@@ -209,13 +224,13 @@ def test_toy_problem_path_is_finite_and_ends_nearer_the_minimum(name):
 # -- in place, no per-step allocation -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(optim.OPTIMIZERS))
-def test_updates_are_in_place_and_allocate_no_parameter_sized_arrays(name):
-    kwargs = {} if name.startswith("book-") else {"weight_decay": 0.01}
-    opt = optim.create(name, **kwargs)
-    rng = np.random.default_rng(0)
-    params = {"W": rng.standard_normal((500, 400))}
-    grads = {"W": rng.standard_normal((500, 400))}
+@pytest.mark.parametrize(("row", "case"), CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_updates_are_in_place_and_allocate_no_parameter_sized_arrays(row, case, dtype):
+    opt = optim.create(row.name, **row.cases[case])
+    rng = np.random.default_rng(zlib.crc32(f"{row.name} {case} allocation".encode()))
+    params = {"W": rng.standard_normal((500, 400)).astype(dtype)}
+    grads = {"W": rng.standard_normal((500, 400)).astype(dtype)}
     W = params["W"]
     opt.update(params, grads)  # creates the state
     tracemalloc.start()
@@ -237,25 +252,74 @@ def test_views_into_a_shared_buffer_stay_shared():
     np.testing.assert_allclose(buffer, -0.1)
 
 
+# -- single rules --------------------------------------------------------------------------------
+
+
+def test_momentum_without_momentum_ignores_dampening_and_is_sgd():
+    damped, plain = optim.Momentum(lr=0.1, momentum=0.0, dampening=0.5), optim.SGD(lr=0.1)
+    a, b = {"w": np.array([1.0, -2.0])}, {"w": np.array([1.0, -2.0])}
+    for g in ([0.5, 0.5], [1.0, -1.0], [0.2, 0.3]):
+        damped.update(a, {"w": np.array(g)})
+        plain.update(b, {"w": np.array(g)})
+        np.testing.assert_array_equal(a["w"], b["w"])
+    assert "b" not in damped.state["w"]
+
+
+@pytest.mark.parametrize("g", [1e-3, 1.0, -50.0])
+def test_adadelta_first_step_is_sqrt_eps_over_one_minus_rho_whatever_the_gradient(g):
+    opt, params = optim.AdaDelta(), {"w": np.array([0.0])}
+    opt.update(params, {"w": np.array([g])})
+    eps, rho = opt.eps, opt.rho
+    step = -params["w"][0]
+    assert step == pytest.approx(np.sqrt(eps) * g / np.sqrt((1 - rho) * g * g + eps), rel=1e-12)
+    if abs(g) >= 1:  # ≈ √(ε/(1 − ρ))·sign(g) = 4.5e-3, more than four times √ε
+        assert step == pytest.approx(np.sign(g) * np.sqrt(eps / (1 - rho)), rel=1e-4)
+        assert abs(step) == pytest.approx(4.47e-3, rel=1e-3)
+
+
+def test_the_in_place_average_keeps_float32_precision_when_the_new_term_dominates():
+    # v's first step: 0.999·0 + 0.001·g². Written β·(v − g²) + g², float32 would lose 3 digits.
+    g2 = (np.random.default_rng(3).standard_normal(10_000) ** 2).astype(np.float32)
+    average, scratch = np.zeros_like(g2), np.empty_like(g2)
+    ema_(average, g2, 0.999, scratch)
+    exact = 0.001 * g2.astype(np.float64)
+    assert np.max(np.abs(average - exact) / exact) < 2e-7
+
+
 # -- bad input -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("name", "kwargs", "message"),
-    [("rmsprop2", {}, "unknown optimizer 'rmsprop2'; choose one of sgd, momentum"),
-     ("sgd", dict(lr=0), "lr must be > 0, got 0"),
-     ("adam", dict(lr=-1e-3), "lr must be > 0"),
-     ("adam", dict(betas=(0.9, 1.0)), r"betas\[1\] must be in \[0.0, 1.0\)"),
-     ("adam", dict(betas=0.9), "betas must be a pair"),
-     ("adam", dict(eps=0), "eps must be > 0"),
-     ("adadelta", dict(rho=1.5), r"rho must be in \[0.0, 1.0\]"),
-     ("momentum", dict(momentum=-0.1), r"momentum must be in \[0.0, 1.0\]"),
-     ("sgd", dict(weight_decay=-1), "weight_decay must be a number >= 0"),
-     ("sgd", dict(momentum=0.9), "sgd takes no argument 'momentum'; it takes lr, weight_decay")],
-)
-def test_invalid_optimizer_arguments_name_the_argument_and_valid_range(name, kwargs, message):
+@pytest.mark.parametrize("row", EACH_ROW)
+def test_every_optimizer_rejects_a_learning_rate_that_is_not_positive(row):
+    for lr in (0, -1e-3):
+        with pytest.raises(ValueError, match=f"lr must be > 0, got {lr}"):
+            optim.create(row.name, lr=lr)
+
+
+@pytest.mark.parametrize("row", EACH_ROW)
+def test_every_optimizer_names_what_it_takes_when_given_an_unknown_argument(row):
+    accepted = ", ".join(optim.arguments(row.name))
+    with pytest.raises(ValueError, match=f"takes no argument 'bogus'; it takes {accepted}$"):
+        optim.create(row.name, bogus=1)
+
+
+@pytest.mark.parametrize(("row", "kwargs", "message"),
+                         [pytest.param(row, kwargs, message, id=f"{row.name}-{i}")
+                          for row in OPTIMIZER_DB for i, (kwargs, message) in
+                          enumerate(row.invalid)])
+def test_invalid_optimizer_arguments_name_the_argument_and_valid_range(row, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        optim.create(name, **kwargs)
+        optim.create(row.name, **kwargs)
+
+
+def test_every_row_lists_at_least_one_invalid_argument():
+    assert [row.name for row in OPTIMIZER_DB if not row.invalid] == []
+
+
+def test_an_unknown_optimizer_name_lists_the_known_ones():
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop2'; choose one of sgd, "
+                                         "momentum"):
+        optim.create("rmsprop2")
 
 
 def test_missing_or_misshapen_grads_name_the_key():
@@ -268,3 +332,11 @@ def test_missing_or_misshapen_grads_name_the_key():
     with pytest.raises(ValueError, match=r"params\['x'\] must be a floating-point numpy array"):
         opt.update({"x": 1.0}, {"x": 1.0})
     np.testing.assert_array_equal(params["W1"], 0)
+
+
+def test_a_parameter_that_changes_shape_asks_for_a_new_optimizer():
+    opt = optim.Adam()
+    opt.update({"W": np.zeros((2, 2))}, {"W": np.ones((2, 2))})
+    with pytest.raises(ValueError, match=r"params\['W'\] changed shape from \(2, 2\) to \(3,\)"
+                                         ".*use a new optimizer"):
+        opt.update({"W": np.zeros(3)}, {"W": np.ones(3)})
