@@ -1,5 +1,8 @@
 """One training step (gradient + update), dlfs against PyTorch on the CPU, side by side.
 
+The dlfs step is the book's ``grads = net.gradient(x, t)``, ``opt.update(net.params, grads)``,
+on data checked once beforehand with ``net.check_data``, as the Trainer does.
+
     python -m benchmarks.step [--threads N] [--repeats R] [--steps K]
 
 For each case the two implementations alternate, R rounds of K steps each, in one process with
@@ -63,8 +66,13 @@ def _dlfs_step(sizes, activation, batch, optimizer, kwargs, batchnorm, weight_in
     net = MultiLayerNet(sizes[0], sizes[1:-1], sizes[-1], activation=activation,
                         weight_init=weight_init, use_batchnorm=batchnorm, dtype=dtype, seed=0)
     opt = optim.create(optimizer, **kwargs)
-    x, t = data[0].astype(dtype), data[1]
-    return lambda i: net.train_step(x[i], t[i], opt)
+    x, t = net.check_data(*data)
+
+    def step(i):  # the book's two lines
+        grads = net.gradient(x[i], t[i])
+        opt.update(net.params, grads)
+
+    return step
 
 
 def _torch_step(sizes, activation, batch, optimizer, kwargs, batchnorm, weight_init, data):

@@ -200,3 +200,23 @@ def test_batchnorm_default_running_statistics_follow_the_documented_convention(r
     layer.forward(x, train_flg=True)
     np.testing.assert_allclose(layer.running_mean, 0.1 * x.mean(axis=0))
     np.testing.assert_allclose(layer.running_var, 0.9 + 0.1 * x.var(axis=0))
+
+
+def test_the_books_zero_start_of_running_var_fades_as_the_docstring_says(rng):
+    x = rng.standard_normal((20, 3)) * 2.0
+    variance = x.var(axis=0)
+    ours = layers.BatchNormalization(np.ones(3), np.zeros(3))
+    book = layers.BatchNormalization(np.ones(3), np.zeros(3), running_var=np.zeros(3))
+    for n in range(1, 51):
+        ours.forward(x, train_flg=True)
+        book.forward(x, train_flg=True)
+        np.testing.assert_allclose(ours.running_var - variance, 0.9**n * (1 - variance))
+        np.testing.assert_allclose(book.running_var, (1 - 0.9**n) * variance)
+        if n in (1, 10, 30, 50):
+            inflation = np.sqrt(variance / book.running_var)
+            np.testing.assert_allclose(inflation, 1 / np.sqrt(1 - 0.9**n))
+    assert 0.005 < 1 - book.running_var[0] / variance[0] < 0.0052  # 0.9⁵⁰ ≈ 0.5 %
+    exact = layers.BatchNormalization(np.ones(3), np.zeros(3), running_mean=book.running_mean,
+                                      running_var=variance)
+    scaled = book.forward(x, train_flg=False) / exact.forward(x, train_flg=False)
+    np.testing.assert_allclose(scaled, 1.0026, atol=1e-4)  # x̂ 0.26 % too large after 50

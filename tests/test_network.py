@@ -149,32 +149,69 @@ def test_two_layer_net_learns_separable_blobs():
     assert net.accuracy(x, t) >= 0.98
 
 
-@pytest.mark.parametrize("name", ["sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam",
-                                  "adamw", "book-nesterov", "book-adam"])
-def test_train_step_on_the_flat_buffer_equals_updating_key_by_key(name, rng):
-    from dlfs import optim
-
-    kwargs = {"use_batchnorm": True, "weight_decay_lambda": 0.01}
-    flat = MultiLayerNet(6, [5, 4], 3, seed=4, **kwargs)
-    keyed = MultiLayerNet(6, [5, 4], 3, seed=4, **kwargs)
-    flat_opt, keyed_opt = optim.create(name), optim.create(name)
-    for _ in range(5):
-        x, t = rng.standard_normal((8, 6)), rng.integers(0, 3, 8)
-        loss = flat.train_step(x, t, flat_opt)
-        keyed_loss, grads = keyed.loss_and_gradient(x, t)
-        keyed_opt.update(keyed.params, grads)
-        assert loss == keyed_loss
-    for key in flat.params:
-        np.testing.assert_array_equal(flat.params[key], keyed.params[key])
+def test_gradient_fills_the_same_arrays_the_layers_write_and_params_share(rng):
+    net = MultiLayerNet(6, [5], 3, use_batchnorm=True)
+    first = net.gradient(rng.standard_normal((4, 6)), [0, 1, 2, 0])
+    kept = {key: value.copy() for key, value in first.items()}
+    second = net.gradient(rng.standard_normal((4, 6)), [2, 2, 1, 0])
+    assert all(second[key] is first[key] for key in first)
+    assert second["W1"] is net.layers[0].dW and second["gamma1"] is net.layers[1].dgamma
+    assert not np.array_equal(second["W1"], kept["W1"])
+    assert net.params["W1"] is net.layers[0].W and net.params["beta1"] is net.layers[1].beta
+    assert not np.shares_memory(net.params["W1"], net.params["b1"])
 
 
-def test_a_foreign_optimizer_gets_the_params_dict_by_key(rng):
-    seen = []
+def test_check_data_flattens_images_casts_and_turns_one_hot_rows_into_indices():
+    net = MultiLayerNet(4, [3], 2)
+    images = np.arange(8, dtype=np.uint8).reshape(2, 1, 2, 2)
+    x, t = net.check_data(images, [[0, 1], [1, 0]])
+    assert x.shape == (2, 4) and x.dtype == np.float32
+    np.testing.assert_array_equal(x[1], [4, 5, 6, 7])
+    np.testing.assert_array_equal(t, [1, 0])
 
-    class Recorder:
-        def update(self, params, grads):
-            seen.append(sorted(params))
 
-    net = MultiLayerNet(6, [5], 3)
-    net.train_step(rng.standard_normal((4, 6)), [0, 1, 2, 0], Recorder())
-    assert seen == [["W1", "W2", "b1", "b2"]]
+@pytest.mark.parametrize(
+    ("x", "t", "message"),
+    [(np.zeros((3, 5)), [0, 1, 1], r"x must have 4 features .* got shape \(3, 5\)"),
+     (np.array([[0, 0, 0, 0], [0, 0, np.nan, 0]]), [0, 1], "x contains NaN or inf"),
+     (np.zeros((2, 4)), [0, 2], "t has label 2, outside the valid range 0..1"),
+     (np.zeros((2, 4)), [0.5, 1], "t must hold integer class indices"),
+     (np.zeros((2, 4)), [0, 1, 1], "t must hold 2 labels")],
+)
+def test_check_data_rejects_bad_data_with_a_sentence_naming_it(x, t, message):
+    with pytest.raises(ValueError, match=message):
+        MultiLayerNet(4, [3], 2).check_data(x, t)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [(0, 0), (1, 2), (2, 3)])
+def test_a_non_finite_input_is_named_by_every_per_call_method(activation, bad, where):
+    # Sigmoid and tanh squash ±inf to finite values, so only a check before them catches it.
+    net = MultiLayerNet(4, [3], 2, activation=activation, use_batchnorm=True)
+    x = np.zeros((3, 4))
+    x[where] = bad
+    running_mean = net.buffers["running_mean1"].copy()
+    for call in (lambda: net.predict(x), lambda: net.loss(x, [0, 1, 1]),
+                 lambda: net.gradient(x, [0, 1, 1]), lambda: net.accuracy(x, [0, 1, 1])):
+        with pytest.raises(ValueError, match="x contains NaN or inf"):
+            call()
+    np.testing.assert_array_equal(net.buffers["running_mean1"], running_mean)
+
+
+def test_a_bad_label_is_rejected_before_the_running_statistics_move():
+    net = MultiLayerNet(4, [3], 2, use_batchnorm=True)
+    running_var = net.buffers["running_var1"].copy()
+    with pytest.raises(ValueError, match="t has label 5"):
+        net.gradient(np.ones((3, 4)), [0, 5, 1])
+    np.testing.assert_array_equal(net.buffers["running_var1"], running_var)
+
+
+def test_gradient_and_loss_and_gradient_agree_and_leave_the_loss_in_last_loss(rng):
+    net = MultiLayerNet(6, [5, 4], 3, dtype=np.float64, weight_decay_lambda=0.01)
+    x, t = rng.standard_normal((8, 6)), rng.integers(0, 3, 8)
+    grads = {key: value.copy() for key, value in net.gradient(x, t).items()}
+    loss, again = net.loss_and_gradient(x, t)
+    assert loss == net.last_loss == net.loss(x, t, train_flg=True)
+    for key in grads:
+        np.testing.assert_array_equal(again[key], grads[key])

@@ -101,7 +101,8 @@ def test_steady_state_training_allocates_nothing_that_grows():
     def steps(n):
         for i in range(n):
             index = batches[i % len(batches)]
-            net.train_step(x[index], t[index], opt)
+            grads = net.gradient(x[index], t[index])
+            opt.update(net.params, grads)
 
     tracemalloc.start()
     try:
@@ -128,3 +129,124 @@ def test_on_epoch_sees_every_evaluation_and_can_stop_training():
     with pytest.raises(Stop):
         _train(0, epochs=5, on_epoch=on_epoch)
     assert seen == [(0, 1), (1, 2), (2, 3)]
+
+
+class GradientAndLossOnly:
+    """A foreign network, by composition: only the book's params, gradient, loss, accuracy."""
+
+    def __init__(self, net):
+        self.net = net
+        self.params = net.params
+
+    def gradient(self, x, t):
+        return self.net.gradient(x, t)
+
+    def loss(self, x, t):  # the book's MultiLayerNet.loss takes no train_flg
+        return self.net.loss(x, t)
+
+    def accuracy(self, x, t):
+        return self.net.accuracy(x, t)
+
+
+class LossAndGradientOnly:
+    """A foreign network exposing params, loss_and_gradient and accuracy, nothing else."""
+
+    def __init__(self, net):
+        self.net = net
+        self.params = net.params
+
+    def loss_and_gradient(self, x, t):
+        return self.net.loss_and_gradient(x, t)
+
+    def accuracy(self, x, t):
+        return self.net.accuracy(x, t)
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "kwargs"),
+    [(GradientAndLossOnly, dict(weight_decay_lambda=0.01)),
+     (LossAndGradientOnly, dict(use_batchnorm=True, dropout_ratio=0.1))],
+)
+def test_a_foreign_network_trains_exactly_like_the_network_it_wraps(wrapper, kwargs):
+    from dlfs.optim import Adam
+
+    x, t, xt, tt = _data()
+    histories, nets = [], []
+    for wrap in (lambda net: net, wrapper):
+        net = MultiLayerNet(4, [8, 8], 3, seed=5, **kwargs)
+        trainer = Trainer(wrap(net), Adam(lr=0.01), x, t, xt, tt, epochs=3, batch_size=32,
+                          seed=5)
+        histories.append(trainer.train().as_dict())
+        nets.append(net)
+    assert histories[0] == histories[1]
+    assert histories[0]["test_acc"][-1] > histories[0]["test_acc"][0]
+    for key in nets[0].params:
+        np.testing.assert_array_equal(nets[0].params[key], nets[1].params[key])
+
+
+def test_a_network_missing_a_method_is_named_before_training():
+    class NoGradient:
+        params = {}
+
+        def loss(self, x, t):
+            return 0.0
+
+    x, t, xt, tt = _data()
+    with pytest.raises(ValueError, match="NoGradient.* lacks accuracy, gradient; the Trainer"):
+        Trainer(NoGradient(), SGD(), x, t, xt, tt)
+
+
+def test_the_trainer_checks_each_data_set_once_and_not_per_batch():
+    x, t, xt, tt = _data()
+    net = MultiLayerNet(4, [8], 3)
+    checked = []
+
+    def check_data(x, t):
+        checked.append(len(x))
+        return MultiLayerNet.check_data(net, x, t)
+
+    net.check_data = check_data
+    Trainer(net, SGD(lr=0.1), x, t, xt, tt, epochs=3, batch_size=32).train()
+    assert checked == [120, 30]
+
+
+def test_mismatched_sample_counts_are_rejected_for_a_foreign_network():
+    x, t, xt, tt = _data()
+    with pytest.raises(ValueError, match=r"x_train and t_train must hold the same number of "
+                                         r"samples, got shapes \(120, 4\) and \(119,\)"):
+        Trainer(GradientAndLossOnly(MultiLayerNet(4, [8], 3)), SGD(), x, t[:119], xt, tt)
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam",
+                                  "adamw", "book-nesterov", "book-adam"])
+def test_the_trainers_step_is_the_books_two_lines(name):
+    from dlfs import optim
+
+    x, t, xt, tt = _data()
+    kwargs = dict(use_batchnorm=True, weight_decay_lambda=0.01, seed=4)
+    trained, by_hand = MultiLayerNet(4, [5, 4], 3, **kwargs), MultiLayerNet(4, [5, 4], 3, **kwargs)
+    history = Trainer(trained, optim.create(name), x, t, xt, tt, epochs=2, batch_size=50,
+                      seed=9).train()
+    optimizer, order_rng, losses = optim.create(name), np.random.default_rng(9), []
+    for _epoch in range(2):
+        order = order_rng.permutation(len(t))
+        for start in range(0, len(t), 50):
+            batch = order[start:start + 50]
+            grads = by_hand.gradient(x[batch], t[batch])
+            optimizer.update(by_hand.params, grads)
+            losses.append(by_hand.last_loss)
+    assert history.train_loss == losses
+    for key in trained.params:
+        np.testing.assert_array_equal(trained.params[key], by_hand.params[key])
+
+
+def test_a_foreign_optimizer_gets_the_params_dict_key_by_key():
+    seen = []
+
+    class Recorder:
+        def update(self, params, grads):
+            seen.append((sorted(params), sorted(grads)))
+
+    x, t, xt, tt = _data()
+    Trainer(MultiLayerNet(4, [5], 3), Recorder(), x, t, xt, tt, epochs=1, batch_size=60).train()
+    assert seen == [(["W1", "W2", "b1", "b2"], ["W1", "W2", "b1", "b2"])] * 2

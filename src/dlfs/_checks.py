@@ -75,7 +75,11 @@ def finite(name: str, x: np.ndarray) -> None:
 
 
 def features(name: str, x, width: int, dtype: np.dtype) -> np.ndarray:
-    """``x`` as a (N, width) array of ``dtype``; (N, 1, 28, 28) images are flattened."""
+    """``x`` as a (N, width) array of ``dtype``; (N, 1, 28, 28) images are flattened.
+
+    Checks only what costs O(1) (kind, shape), so a network can run it on every batch; the
+    O(N) check that every value is finite is ``finite``, done once per data set.
+    """
     x = np.asarray(x)
     if x.dtype.kind not in "fiub":
         raise ValueError(f"{name} must hold numbers, got dtype {x.dtype}")
@@ -88,9 +92,7 @@ def features(name: str, x, width: int, dtype: np.dtype) -> np.ndarray:
             f"{name} must have {width} features per sample (shape (N, {width})), "
             f"got shape {np.shape(x)}"
         )
-    x = np.asarray(x, dtype=dtype)
-    finite(name, x)
-    return x
+    return np.asarray(x, dtype=dtype)
 
 
 def labels(name: str, t, n_samples: int, n_classes: int) -> np.ndarray:

@@ -9,6 +9,10 @@ Differences from the book's ``common/trainer.py``, each deliberate:
   - the logged loss is the training-mode loss of the very forward pass used for the gradient
     (the book logs a second, test-mode forward pass);
   - a NaN or inf loss stops training with ``TrainingDiverged`` naming the iteration.
+
+Each step is the book's two lines, ``grads = network.gradient(x_batch, t_batch)`` and
+``optimizer.update(network.params, grads)``, with the loss taken from the same forward pass
+through ``network.loss_and_gradient`` where the network has it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from dlfs import _checks
 from dlfs._progress import progress_bar
@@ -50,12 +56,36 @@ class History:
 SAMPLING = ("epoch", "replacement")
 
 
+def _check_network(network) -> None:
+    """A network needs params, accuracy, and loss_and_gradient or both gradient and loss."""
+    missing = []
+    if not isinstance(getattr(network, "params", None), dict):
+        missing.append("params (a dict of arrays)")
+    if not callable(getattr(network, "accuracy", None)):
+        missing.append("accuracy")
+    if not callable(getattr(network, "loss_and_gradient", None)):
+        missing += [name for name in ("gradient", "loss")
+                    if not callable(getattr(network, name, None))]
+    if missing:
+        raise ValueError(
+            f"network ({type(network).__name__}) lacks {', '.join(missing)}; the Trainer needs "
+            "params, accuracy(x, t), and loss_and_gradient(x, t) or gradient(x, t) with "
+            "loss(x, t)"
+        )
+
+
 class Trainer:
     """Trains ``network`` with ``optimizer`` on mini-batches and records a History.
 
     Args:
-        network: a MultiLayerNet (anything with ``loss_and_gradient``/``gradient``, ``params``,
-            ``accuracy``).
+        network: a MultiLayerNet, or any object with ``params`` (a dict of arrays),
+            ``accuracy(x, t)`` and either ``loss_and_gradient(x, t)`` or the book's
+            ``gradient(x, t)`` with ``loss(x, t)``. With ``loss_and_gradient`` the logged loss
+            is the training-mode loss of the forward pass behind the gradient; without it, it is
+            a second forward pass, ``loss(x, t)`` as the book's networks take it (test mode for
+            ours: no second dropout mask, no second move of the batch-norm statistics), before
+            the update. A network with ``check_data(x, t) -> (x, t)`` has each data set checked
+            and converted by it once, here; any other gets the arrays as given.
         optimizer: any object with ``update(params, grads)`` (dlfs.optim).
         x_train: training inputs (N, D).
         t_train: training labels, as indices or one-hot rows.
@@ -99,11 +129,12 @@ class Trainer:
                 "optimizer must have an update(params, grads) method, "
                 f"got {type(optimizer).__name__}"
             )
+        _check_network(network)
         if sampling not in SAMPLING:
             raise ValueError(f"sampling must be one of {', '.join(SAMPLING)}, got {sampling!r}")
         self.network, self.optimizer = network, optimizer
-        self.x_train, self.t_train = network._inputs(x_train, t_train)
-        self.x_test, self.t_test = network._inputs(x_test, t_test)
+        self.x_train, self.t_train = self._data("train", x_train, t_train)
+        self.x_test, self.t_test = self._data("test", x_test, t_test)
         if self.x_train.shape[0] == 0:
             raise ValueError("x_train must hold at least one sample")
         self.epochs = _checks.positive_int("epochs", epochs)
@@ -129,6 +160,16 @@ class Trainer:
         self.on_epoch = on_epoch
         self.history = History()
 
+    def _data(self, name: str, x, t):
+        """The data set checked once (by the network's check_data, where it has one), so that
+        no step repeats the O(N) checks."""
+        check_data = getattr(self.network, "check_data", None)
+        x, t = check_data(x, t) if callable(check_data) else (np.asarray(x), np.asarray(t))
+        if x.ndim == 0 or t.ndim == 0 or x.shape[0] != t.shape[0]:
+            raise ValueError(f"x_{name} and t_{name} must hold the same number of samples, got "
+                             f"shapes {x.shape} and {t.shape}")
+        return x, t
+
     def _batches(self):
         n = self.x_train.shape[0]
         for _ in range(self.epochs):
@@ -153,12 +194,13 @@ class Trainer:
 
     def _step(self, x_batch, t_batch) -> float:
         network = self.network
-        if hasattr(network, "_train_step"):  # data checked once, in __init__
-            return network._train_step(x_batch, t_batch, self.optimizer)
-        grads = network.gradient(x_batch, t_batch)
-        loss = network.loss(x_batch, t_batch, train_flg=True)
+        if hasattr(network, "loss_and_gradient"):
+            loss, grads = network.loss_and_gradient(x_batch, t_batch)
+        else:
+            grads = network.gradient(x_batch, t_batch)
+            loss = network.loss(x_batch, t_batch)
         self.optimizer.update(network.params, grads)
-        return loss
+        return float(loss)
 
     def train(self) -> History:
         """Runs every epoch and returns the history (also kept in ``self.history``)."""
