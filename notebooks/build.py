@@ -367,16 +367,17 @@ plt.show()''', none=both("notebook.none"), decay=both("words.weight_decay"),
     code('''import tempfile
 
 from dlfs import search
-from dlfs.data import train_val_split
+from dlfs.data import Data, train_val_split
 
 (x_tr, t_tr), (x_val, t_val) = train_val_split(x_train[:500], t_train[:500], 0.2, seed=0)
 print("train", x_tr.shape, "validation", x_val.shape)
 
-config = search.load_config(n_trials=6 if QUICK else 30, epochs=5 if QUICK else 50,
-                            dataset="fashion-mnist" if dataset == "Fashion-MNIST" else "mnist")
+# The search is handed its data: the arrays loaded at the top of this notebook.
+data = Data(dataset.lower(), dataset, "loaded above", x_train, t_train, x_test, t_test)
+config = search.load_config(n_trials=6 if QUICK else 30, epochs=5 if QUICK else 50)
 with tempfile.TemporaryDirectory() as folder:
     storage = search.default_storage(folder)
-    search.search(config, "notebook", storage)
+    search.search(config, "notebook", storage, data=data)
     summary = search.summarize(search.open_study(config, "notebook", storage))
 print(search.top_trials_markdown(summary, top=5))'''),
     md("**Exercise.** Narrow the space with `space={\"lr\": {\"low\": 1e-3, \"high\": 1e-1}}` in "
