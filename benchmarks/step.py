@@ -101,7 +101,8 @@ def _torch_step(sizes, activation, batch, optimizer, kwargs, batchnorm, weight_i
     return step
 
 
-def _time(step, batches) -> float:
+def time_steps(step, batches) -> float:
+    """Seconds per step of ``step(i)`` over the batch indices ``batches``."""
     start = time.perf_counter()
     for i in batches:
         step(i)
@@ -134,10 +135,10 @@ def main(argv=None) -> None:
             batches = [rng.choice(6000, batch) for _ in range(args.steps)]
             times = {"dlfs": [], "torch": [], "f64": []}
             for key in steps:  # warm-up
-                _time(steps[key], batches[:10])
+                time_steps(steps[key], batches[:10])
             for _ in range(args.repeats):
                 for key in steps:
-                    times[key].append(_time(steps[key], batches))
+                    times[key].append(time_steps(steps[key], batches))
             ours, theirs = (statistics.median(times[k]) for k in ("dlfs", "torch"))
             flops = _step_flops(sizes, batch, batchnorm)
             print(f"{name:42} {ours * 1e3:8.3f} {theirs * 1e3:9.3f} {ours / theirs:6.2f} "

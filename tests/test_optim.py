@@ -1,6 +1,6 @@
 """Every optimizer from one table: its reference, its cases, its toy learning rate, its state.
 
-Each row names a torch.optim class or the book's code transcribed (tests/test_optim_book.py),
+Each row names a torch.optim class or the book's code transcribed (benchmarks/book_code.py),
 the dlfs keyword arguments to run (defaults first), the chapter-6 toy problem's learning rate
 and how dlfs's state arrays are called in the reference. Every generic test below iterates the
 table, as torch's ``optim_db`` (torch/testing/_internal/common_optimizers.py); adding an
