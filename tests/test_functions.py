@@ -118,3 +118,31 @@ def test_cross_entropy_rejects_labels_out_of_range():
 def test_mean_squared_error_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match="same shape"):
         mean_squared_error(np.zeros(3), np.zeros(4))
+
+
+BAD_TARGET_ROWS = {
+    "an all-zero row": [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+    "a row with two ones": [[1.0, 1.0, 0.0], [0.0, 1.0, 0.0]],
+    "a NaN": [[1.0, 0.0, 0.0], [0.0, np.nan, 1.0]],
+    "a negative entry": [[1.5, -0.5, 0.0], [0.0, 1.0, 0.0]],
+}
+
+
+@pytest.mark.parametrize("rows", BAD_TARGET_ROWS.values(), ids=BAD_TARGET_ROWS.keys())
+def test_cross_entropy_refuses_target_rows_that_are_no_distribution_and_names_the_row(rows):
+    y = softmax(np.array([[1.0, 2.0, 3.0], [0.5, 0.1, 0.2]]))
+    bad_row = next(i for i, row in enumerate(rows) if not (
+        np.isfinite(row).all() and min(row) >= 0 and sum(row) == 1))
+    with pytest.raises(ValueError, match=rf"t row {bad_row} is .*sum to 1"):
+        cross_entropy_error(y, np.array(rows))
+
+
+def test_cross_entropy_takes_soft_targets_by_the_books_formula():
+    y = softmax(np.array([[1.0, 2.0, 3.0], [0.5, 0.1, 0.2]]))
+    soft = np.array([[0.2, 0.3, 0.5], [0.0, 0.25, 0.75]])
+    expected = -(soft * np.log(y)).sum() / 2
+    np.testing.assert_allclose(cross_entropy_error(y, soft), expected, rtol=1e-12)
+    # A soft row equals the mix of the one-hot losses it weighs.
+    by_class = [cross_entropy_error(y[:1], np.eye(3)[k:k + 1]) for k in range(3)]
+    np.testing.assert_allclose(cross_entropy_error(y[:1], soft[:1]),
+                               np.dot(soft[0], by_class), rtol=1e-12)

@@ -220,3 +220,25 @@ def test_the_books_zero_start_of_running_var_fades_as_the_docstring_says(rng):
                                       running_var=variance)
     scaled = book.forward(x, train_flg=False) / exact.forward(x, train_flg=False)
     np.testing.assert_allclose(scaled, 1.0026, atol=1e-4)  # x̂ 0.26 % too large after 50
+
+
+@pytest.mark.parametrize("rows", [[[0, 0, 0], [0, 1, 0]], [[1, 1, 0], [0, 1, 0]],
+                                  [[1, 0, 0], [np.nan, 0, 1]]],
+                         ids=["an all-zero row", "a row with two ones", "a NaN"])
+def test_softmax_with_loss_refuses_target_rows_that_are_not_one_hot_or_soft(rows):
+    layer = layers.SoftmaxWithLoss()
+    with pytest.raises(ValueError, match=r"t row \d is .*sum to 1"):
+        layer.forward(np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]]), np.array(rows, dtype=float))
+
+
+def test_softmax_with_loss_soft_targets_give_the_cross_entropy_and_its_gradient():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 3))
+    soft = rng.dirichlet(np.ones(3), size=4)
+    layer = layers.SoftmaxWithLoss()
+    loss = layer.forward(x, soft)
+    x_torch = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.cross_entropy(x_torch, torch.tensor(soft))
+    expected.backward()
+    np.testing.assert_allclose(loss, expected.item(), rtol=1e-12)
+    np.testing.assert_allclose(layer.backward(), x_torch.grad.numpy(), rtol=1e-10, atol=1e-14)

@@ -215,3 +215,14 @@ def test_gradient_and_loss_and_gradient_agree_and_leave_the_loss_in_last_loss(rn
     assert loss == net.last_loss == net.loss(x, t, train_flg=True)
     for key in grads:
         np.testing.assert_array_equal(again[key], grads[key])
+
+
+@pytest.mark.parametrize(("rows", "row"), [([[0, 1], [0, 0]], 1), ([[1, 1], [0, 1]], 0),
+                                           ([[0.5, 0.5], [0, 1]], 0), ([[1, 0], [np.nan, 1]], 1)],
+                         ids=["an all-zero row", "a row with two ones", "a soft row", "a NaN"])
+def test_one_hot_labels_that_are_not_one_hot_are_refused_naming_the_row(rows, row):
+    net = MultiLayerNet(4, [3], 2)
+    x = np.zeros((2, 4))
+    for use in (net.check_data, net.accuracy, net.loss):
+        with pytest.raises(ValueError, match=rf"t row {row} is .*a single 1"):
+            use(x, np.array(rows))

@@ -3,7 +3,8 @@ import pytest
 from conftest import make_blobs
 
 from dlfs import MultiLayerNet, Trainer, TrainingDiverged
-from dlfs.optim import SGD
+from dlfs.optim import SGD, Adam
+from dlfs.train import TrainingCollapsed
 
 
 def _data(seed=0):
@@ -250,3 +251,35 @@ def test_a_foreign_optimizer_gets_the_params_dict_key_by_key():
     x, t, xt, tt = _data()
     Trainer(MultiLayerNet(4, [5], 3), Recorder(), x, t, xt, tt, epochs=1, batch_size=60).train()
     assert seen == [(["W1", "W2", "b1", "b2"], ["W1", "W2", "b1", "b2"])] * 2
+
+
+def _teacher_data(rng):
+    """Four classes set by a random linear teacher: learnable, but not at any learning rate."""
+    teacher = rng.normal(size=(10, 4))
+    x = rng.normal(size=(800, 10))
+    t = (x @ teacher).argmax(axis=1)
+    return x[:600], t[:600], x[600:], t[600:]
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+@pytest.mark.parametrize("optimizer", [SGD(lr=10.0), Adam(lr=1000.0)],
+                         ids=["SGD lr 10", "Adam lr 1000"])
+def test_accuracy_fallen_to_chance_after_a_finite_blow_up_ends_with_a_warning(optimizer):
+    x, t, xt, tt = _teacher_data(np.random.default_rng(5))
+    net = MultiLayerNet(10, [32, 32], 4, seed=0)
+    trainer = Trainer(net, optimizer, x, t, xt, tt, epochs=6, batch_size=50, seed=0)
+    with pytest.warns(TrainingCollapsed, match=r"learning rate \(\w+ lr [\d.e+]+\) is likely "
+                                               r"too high") as caught:
+        history = trainer.train()
+    assert all(np.isfinite(history.train_loss))
+    chance = np.bincount(t).max() / len(t)
+    assert history.train_acc[-1] <= chance + 0.05
+    assert history.warnings == [str(caught[0].message)]
+    assert f"{chance:.3f} for always guessing the most common class" in history.warnings[0]
+
+
+def test_a_run_that_learns_records_no_warning():
+    x, t, xt, tt = _teacher_data(np.random.default_rng(5))
+    net = MultiLayerNet(10, [32, 32], 4, seed=0)
+    history = Trainer(net, SGD(lr=0.1), x, t, xt, tt, epochs=6, batch_size=50, seed=0).train()
+    assert history.train_acc[-1] > 0.8 and history.warnings == []

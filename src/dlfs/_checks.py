@@ -96,7 +96,7 @@ def features(name: str, x, width: int, dtype: np.dtype) -> np.ndarray:
 
 
 def labels(name: str, t, n_samples: int, n_classes: int) -> np.ndarray:
-    """Integer class indices of shape (N,), from indices or one-hot rows."""
+    """Integer class indices of shape (N,), from indices or one-hot rows (see ``one_hot``)."""
     t = np.asarray(t)
     if t.ndim == 0 and n_samples == 1:
         t = t.reshape(1)
@@ -105,6 +105,7 @@ def labels(name: str, t, n_samples: int, n_classes: int) -> np.ndarray:
             raise ValueError(
                 f"{name} as one-hot rows must have shape ({n_samples}, {n_classes}), got {t.shape}"
             )
+        one_hot(name, t)
         t = t.argmax(axis=1)
     elif t.ndim != 1 or t.shape[0] != n_samples:
         raise ValueError(
@@ -119,4 +120,39 @@ def labels(name: str, t, n_samples: int, n_classes: int) -> np.ndarray:
     if t.size and (t.min() < 0 or t.max() >= n_classes):
         bad = t[(t < 0) | (t >= n_classes)][0]
         raise ValueError(f"{name} has label {bad}, outside the valid range 0..{n_classes - 1}")
+    return t
+
+
+def _first_bad_row(name: str, t: np.ndarray, bad: np.ndarray, needs: str) -> None:
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name} row {row} is {np.array2string(t[row], threshold=12)}; {needs}")
+
+
+def one_hot(name: str, t: np.ndarray) -> None:
+    """Each row of ``t`` (N, C) is one-hot: a single 1, every other entry 0. An all-zero row,
+    a row with two ones, or NaN names no class, and argmax would silently pick one."""
+    t = np.asarray(t)
+    if t.dtype.kind not in "biuf":
+        raise ValueError(f"{name} as one-hot rows must hold numbers, got dtype {t.dtype}")
+    is_one, is_zero = t == 1, t == 0
+    bad = ~(is_one | is_zero).all(axis=1) | (is_one.sum(axis=1) != 1)
+    _first_bad_row(name, t, bad, "one-hot rows hold a single 1 and zeros elsewhere "
+                                 "(or give class indices, shape (N,))")
+
+
+def target_rows(name: str, t, dtype: np.dtype) -> np.ndarray:
+    """``t`` (N, C) as target distributions in ``dtype``: finite, non-negative, each row summing
+    to 1 (within 100 ulp of the dtype), so one-hot rows and soft targets both qualify and the
+    cross-entropy −Σₖ tₖ log yₖ stays a cross-entropy. An all-zero row (loss 0 whatever y), a
+    row with two ones (twice the loss) and NaN are refused with the row named."""
+    t = np.asarray(t)
+    if t.dtype.kind not in "biuf":
+        raise ValueError(f"{name} as target rows must hold numbers, got dtype {t.dtype}")
+    t = t.astype(dtype, copy=False)
+    tolerance = 100 * np.finfo(dtype).eps
+    bad = ~np.isfinite(t).all(axis=1) | (t < 0).any(axis=1)
+    bad |= ~(np.abs(t.sum(axis=1) - 1) <= tolerance)
+    _first_bad_row(name, t, bad, "target rows must be finite, non-negative and sum to 1 "
+                                 "(one-hot, or soft targets), or give class indices, shape (N,)")
     return t

@@ -84,7 +84,10 @@ def cross_entropy_error(y, t):
     """Cross-entropy error E = −(1/N) Σₙ Σₖ tₙₖ log yₙₖ (book 4.2.2, 4.2.4).
 
     y: (C,) or (N, C) probabilities (a softmax output).
-    t: one-hot labels of y's shape, or class indices of shape () or (N,).
+    t: target rows of y's shape, or class indices of shape () or (N,). A row is one-hot or,
+       as the formula allows, a soft target: finite, non-negative, summing to 1. An all-zero
+       row (whose loss would be 0 whatever y), a row with two ones (twice the loss) or NaN is
+       refused with a ValueError naming the row.
     Returns the mean over the N samples.
 
     The book adds δ = 1e-7 inside the log; we clip y at the dtype's smallest normal number
@@ -96,6 +99,7 @@ def cross_entropy_error(y, t):
     t = np.asarray(t)
     if t.shape == y.shape and t.shape[1] > 1:
         # Target distributions (one-hot or soft): the book's formula, term by term.
+        t = _checks.target_rows("t", t, y.dtype)
         return -np.sum(t * np.log(np.maximum(y, tiny))) / y.shape[0]
     labels = _checks.labels("t", t, y.shape[0], y.shape[1])
     picked = y[np.arange(y.shape[0]), labels]

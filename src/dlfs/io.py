@@ -11,7 +11,9 @@ statistics), saved with ``allow_pickle=False`` semantics and read back with it.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
 import secrets
 import shutil
 import zipfile
@@ -103,6 +105,58 @@ def writable_folder(path) -> Path:
     os.close(fd)
     probe.unlink()
     return path
+
+
+class FolderBusy(OSError):
+    """Another process holds ``folder_lock`` on the folder."""
+
+
+@contextlib.contextmanager
+def folder_lock(path) -> Iterator[Path]:
+    """Holds an exclusive lock on the existing folder ``path`` for the block; raises FolderBusy
+    at once if another process holds it.
+
+    The lock is flock(2) on the folder itself, so no lock file is left behind, and the kernel
+    lets it go when its holder dies, even by SIGKILL. Where flock is missing (Windows) the block
+    runs unlocked.
+    """
+    path = Path(path)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield path
+        return
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FolderBusy(f"another process holds the lock on {path}") from None
+        yield path
+    finally:
+        os.close(fd)
+
+
+def remove_leftovers(folder, names) -> list[Path]:
+    """Removes what an interrupted atomic_dir or atomic_file left in ``folder`` for each of
+    ``names``: ``.NAME.XXXXXXXX`` folders and ``.NAME.XXXXXXXX.tmp`` files (XXXXXXXX hex), and
+    ``.NAME.old``. Returns what it removed.
+
+    Only safe while nothing else writes those names: call it holding ``folder_lock``.
+    """
+    folder = Path(folder)
+    removed = []
+    for name in names:
+        pattern = re.compile(rf"\.{re.escape(name)}\.([0-9a-f]{{8}}(\.tmp)?|old)")
+        for entry in folder.glob(f".{glob.escape(name)}.*"):
+            if not pattern.fullmatch(entry.name):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
 
 
 def _arrays_of(network) -> dict[str, np.ndarray]:

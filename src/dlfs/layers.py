@@ -230,6 +230,9 @@ class SoftmaxWithLoss:
     """Softmax followed by the cross-entropy loss (book 5.6.3).
 
     forward(x, t): x (N, C) scores, t class indices (N,) or target rows (N, C) -> mean loss.
+    A target row is one-hot or a soft target (finite, non-negative, summing to 1), for which
+    both the loss −Σₖ tₖ log yₖ and the gradient y − t hold; any other row (all zeros, two
+    ones, NaN) is refused with a ValueError naming it.
     backward(dout=1): dx = dout·(y − t)/N, with y = softmax(x) and t as one-hot rows.
     The loss is computed from log-softmax, so it is exact and never takes log(0).
     """
@@ -244,8 +247,10 @@ class SoftmaxWithLoss:
         e = np.exp(shifted)
         total = e.sum(axis=1, keepdims=True)
         self.y = e / total
-        self.t = t
         n = x.shape[0]
+        if t.ndim == 2:
+            t = _checks.target_rows("t", t, x.dtype)
+        self.t = t
         if t.ndim == 2:
             return float(-np.sum(t * (shifted - np.log(total))) / n)
         picked = shifted[np.arange(n), t]

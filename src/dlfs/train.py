@@ -8,7 +8,10 @@ Differences from the book's ``common/trainer.py``, each deliberate:
     has epochs + 1 points;
   - the logged loss is the training-mode loss of the very forward pass used for the gradient
     (the book logs a second, test-mode forward pass);
-  - a NaN or inf loss stops training with ``TrainingDiverged`` naming the iteration.
+  - a NaN or inf loss stops training with ``TrainingDiverged`` naming the iteration;
+  - a run whose loss stayed finite but blew up on the way (a learning rate far too high: SGD
+    lr 10, Adam lr 1000) and whose training accuracy ends at chance ends with a
+    ``TrainingCollapsed`` warning, also kept in ``history.warnings``.
 
 Each step is the book's two lines, ``grads = network.gradient(x_batch, t_batch)`` and
 ``optimizer.update(network.params, grads)``, with the loss taken from the same forward pass
@@ -18,6 +21,7 @@ through ``network.loss_and_gradient`` where the network has it.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,6 +29,15 @@ import numpy as np
 
 from dlfs import _checks
 from dlfs._progress import progress_bar
+
+# A loss this many times its first value counts as blown up, and an accuracy at most this far
+# above always guessing the most common class counts as chance.
+BLOW_UP_FACTOR = 10
+CHANCE_MARGIN = 0.05
+
+
+class TrainingCollapsed(RuntimeWarning):
+    """Training ended at chance accuracy after the loss blew up, though it stayed finite."""
 
 
 class TrainingDiverged(FloatingPointError):
@@ -48,6 +61,7 @@ class History:
     eval_epochs: list[int] = field(default_factory=list)  # 0, 1, …, epochs
     eval_iterations: list[int] = field(default_factory=list)  # updates done before each eval
     learning_rates: list[float] = field(default_factory=list)  # per iteration, with a schedule
+    warnings: list[str] = field(default_factory=list)  # what went wrong without stopping it
 
     def as_dict(self) -> dict[str, list]:
         return {name: list(value) for name, value in self.__dict__.items()}
@@ -226,7 +240,35 @@ class Trainer:
         finally:
             if bar is not None:
                 bar.close()
+        collapse = self._collapse()
+        if collapse is not None:
+            self.history.warnings.append(collapse)
+            warnings.warn(collapse, TrainingCollapsed, stacklevel=2)
         return self.history
+
+    def _collapse(self) -> str | None:
+        """Why training failed though no loss was NaN, or None: a loss that rose to
+        BLOW_UP_FACTOR times its first value, and a final training accuracy within CHANCE_MARGIN
+        of the share of the most common class (what always guessing it scores)."""
+        history = self.history
+        if not history.train_loss or len(history.train_acc) < 2:
+            return None
+        first, (peak_at, peak) = history.train_loss[0], max(
+            enumerate(history.train_loss), key=lambda item: item[1])
+        n = self.evaluate_sample_num_per_epoch
+        t = np.asarray(self.t_train if n is None else self.t_train[:n])
+        t = t.argmax(axis=1) if t.ndim == 2 else t
+        chance = np.unique(t, return_counts=True)[1].max() / len(t)
+        if peak <= BLOW_UP_FACTOR * first or history.train_acc[-1] > chance + CHANCE_MARGIN:
+            return None
+        lr = getattr(self.optimizer, "lr", None)
+        rate = f" ({type(self.optimizer).__name__} lr {lr:g})" if lr is not None else ""
+        return (f"training ended at chance: train accuracy {history.train_acc[-1]:.3f} against "
+                f"{chance:.3f} for always guessing the most common class (best "
+                f"{max(history.train_acc):.3f}, epoch "
+                f"{history.eval_epochs[int(np.argmax(history.train_acc))]}), though the loss "
+                f"stayed finite; the loss rose from {first:.3g} to {peak:.3g} at iteration "
+                f"{peak_at}, so the learning rate{rate} is likely too high: lower it tenfold")
 
     @property
     def final_test_accuracy(self) -> float:

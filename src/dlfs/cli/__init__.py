@@ -21,8 +21,12 @@ see ``dlfs.cli.text``), the help included.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import os
+import signal
 import sys
+import threading
 
 from dlfs import __version__, catalogue
 from dlfs.catalogue import LANGS
@@ -128,6 +132,37 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _interrupt_in_this_process_only():
+    """Ctrl-C interrupts this process only: worker processes forked meanwhile (--workers)
+    inherit a SIGINT handler that does nothing, so they print no traceback, and this process,
+    interrupted, ends them as it leaves the pool. Only here, in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pid = os.getpid()
+
+    def interrupt(signum, frame):
+        if os.getpid() == pid:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _reader_gone() -> int:
+    """The reader of stdout left (``dlfs list | head -1``): end quietly with the status a
+    process killed by SIGPIPE has, as other commands in a pipe do. What Python still holds for
+    stdout goes to /dev/null, so it cannot complain at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + getattr(signal, "SIGPIPE", 13)
+
+
 def main(argv=None) -> int:
     import matplotlib
 
@@ -137,7 +172,12 @@ def main(argv=None) -> int:
     with argparse_in(lang):
         args = build_parser(lang).parse_args(argv)
     try:
-        return args.func(args)
+        with _interrupt_in_this_process_only():
+            status = args.func(args)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:
+        return _reader_gone()
     except CliError as error:
         print(_say("errors.line", args.lang, message=error), file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -13,7 +14,15 @@ from dlfs.cli.results import FULL_OUT, QUICK_OUT, refuse_quick_over_full, verdic
 from dlfs.cli.text import CliError, os_reason
 from dlfs.cli.text import say as _say
 from dlfs.data.lab import DATASET_CHOICES
-from dlfs.io import atomic_dir, atomic_file, writable_folder, write_text
+from dlfs.io import (
+    FolderBusy,
+    atomic_dir,
+    atomic_file,
+    folder_lock,
+    remove_leftovers,
+    writable_folder,
+    write_text,
+)
 
 # -- data -----------------------------------------------------------------------------------
 
@@ -132,17 +141,46 @@ def _resolve_names(names: list[str], lang: str = "en") -> list:
     return [EXPERIMENTS[name] for name in dict.fromkeys(names)]
 
 
-def cmd_run(args) -> int:
-    from dlfs.experiments import VERDICT_STATES, Context, figures, run_experiment, verdict_state
-    from dlfs.experiments.base import default_workers
+@contextlib.contextmanager
+def _only_writer(out: Path, lang: str = "en"):
+    """Holds the lock on ``out`` for one run (a second run into it is refused at once), and
+    first removes what a killed run left there: its hidden half-written result folders and
+    temporary files, and a ``.NAME.old`` it had not yet removed."""
+    from dlfs.experiments import EXPERIMENTS
 
+    try:
+        with folder_lock(out):
+            remove_leftovers(out, [*EXPERIMENTS, "run.json"])
+            yield out
+    except FolderBusy:
+        raise CliError(_say("outputs.busy", lang, out=out)) from None
+
+
+def _out_folder(args) -> Path:
+    default = QUICK_OUT if args.quick else FULL_OUT
+    if args.out is None:
+        return Path(default)
+    if not args.out.strip():
+        raise CliError(_say("outputs.empty_out", args.lang, default=default))
+    return Path(args.out)
+
+
+def cmd_run(args) -> int:
     experiments = _resolve_names(args.names, args.lang)
+    out = _out_folder(args)
     overrides = run_overrides(args, experiments)
     load_data = run_data(args, experiments)
-    out = Path(args.out or (QUICK_OUT if args.quick else FULL_OUT))
     if args.quick and not args.force:
         refuse_quick_over_full(experiments, out, args.lang)
     out = _writable(out, args.lang)
+    with _only_writer(out, args.lang):
+        return _run_into(out, args, experiments, overrides, load_data)
+
+
+def _run_into(out: Path, args, experiments: list, overrides: dict, load_data) -> int:
+    from dlfs.experiments import VERDICT_STATES, Context, figures, run_experiment, verdict_state
+    from dlfs.experiments.base import default_workers
+
     if figures.korean_font() is None:
         print("dlfs: " + catalogue.text("cli.no_font", args.lang), file=sys.stderr)
     workers = args.workers or default_workers()
