@@ -6,7 +6,7 @@ layers, init, optim, schedules, network, train, io, data.
 
 from dlfs.network import MultiLayerNet, TwoLayerNet
 from dlfs.optim import create as create_optimizer
-from dlfs.train import History, Trainer, TrainingDiverged
+from dlfs.train import History, Trainer, TrainingCollapsed, TrainingDiverged
 
 __version__ = "0.1.0"
 
@@ -14,6 +14,7 @@ __all__ = [
     "History",
     "MultiLayerNet",
     "Trainer",
+    "TrainingCollapsed",
     "TrainingDiverged",
     "TwoLayerNet",
     "create_optimizer",
