@@ -21,7 +21,7 @@ import numpy as np
 
 from dlfs import _checks
 from dlfs.data.fetch import download
-from dlfs.data.idx import DatasetError, decompress, parse_idx
+from dlfs.data.idx import DatasetError, decompress, parse_idx, read_bounded
 from dlfs.data.locations import (
     Location,
     Place,
@@ -120,10 +120,7 @@ def _read_file(spec: DatasetSpec, file: FileSpec, path: Path, verify: bool) -> n
     cached = _read_cached(path, cache, file.key) if verify else None
     if cached is not None:
         return cached
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise DatasetError(f"{path}: cannot be read ({error.strerror or error})") from error
+    raw = read_bounded(path)
     content = decompress(raw, str(path))
     if verify:
         check_digest(file, raw, content, str(path))
