@@ -187,6 +187,85 @@ def test_a_changed_source_file_invalidates_the_cache(tmp_path, tiny):
     np.testing.assert_array_equal(x.reshape(-1, 28, 28), other_arrays["train_images"])
 
 
+def _bad_tiny(tmp_path, tiny, key, array):
+    arrays, blobs, register = tiny
+    register()
+    _write(tmp_path / "tiny", dict(blobs, **{key: gzip.compress(encode_idx(array))}))
+
+
+@pytest.mark.parametrize("labels, problem", [
+    (np.arange(N_TRAIN, dtype=np.int16) % 10, r"unsigned integer.*got int16"),
+    (np.arange(N_TRAIN, dtype=np.float32) % 10, r"unsigned integer.*got float32"),
+    (np.arange(N_TRAIN, dtype=np.uint8) % 11, r"label 10 is outside the valid range 0..9"),
+])
+def test_labels_must_be_unsigned_class_indices_within_the_range(tmp_path, tiny, labels, problem):
+    _bad_tiny(tmp_path, tiny, "train_labels", labels)
+    with pytest.raises(DatasetError, match=rf"train-labels-idx1-ubyte.gz: .*{problem}"):
+        datasets.load_dataset("tiny", root=tmp_path, download=False, verify=False)
+
+
+@pytest.mark.parametrize("images, problem", [
+    (np.zeros((N_TRAIN, 28, 28), np.float32), r"got float32 of shape \(30, 28, 28\)"),
+    (np.zeros((N_TRAIN, 14, 14), np.uint8), r"got uint8 of shape \(30, 14, 14\)"),
+    (np.zeros((N_TRAIN, 784), np.uint8), r"got uint8 of shape \(30, 784\)"),
+])
+def test_images_must_be_uint8_28_by_28_as_the_spec_says(tmp_path, tiny, images, problem):
+    _bad_tiny(tmp_path, tiny, "train_images", images)
+    with pytest.raises(DatasetError, match=rf"train-images-idx3-ubyte.gz: Tiny images are uint8 "
+                                           rf"\(N, 28, 28\); {problem}"):
+        datasets.load_dataset("tiny", root=tmp_path, download=False, verify=False)
+
+
+def _unpacked(directory: Path, blobs, keys):
+    """The files of ``keys`` gunzipped under their names without .gz, as a user unpacks them."""
+    for key in keys:
+        (directory / FILENAMES[key]).unlink()
+        (directory / FILENAMES[key].removesuffix(".gz")).write_bytes(gzip.decompress(blobs[key]))
+
+
+def test_unpacked_files_known_only_by_their_gzip_checksum_are_checked_by_shape(tmp_path, tiny):
+    arrays, blobs, register = tiny
+    register()  # an MD5 of the .gz only, as MNIST's training files have
+    directory = _write(tmp_path / "tiny", blobs)
+    _unpacked(directory, blobs, FILENAMES)
+    with pytest.warns(UserWarning, match=r"train-images-idx3-ubyte: .*no checksum .*uncompressed"
+                                         r".*shape, type and range match Tiny"):
+        (x, t), _ = datasets.load_dataset("tiny", root=tmp_path, download=False,
+                                          normalize=False)
+    np.testing.assert_array_equal(x.reshape(-1, 28, 28), arrays["train_images"])
+
+
+def test_an_unpacked_file_that_cannot_be_checksummed_must_have_the_published_count(tmp_path,
+                                                                                     tiny):
+    arrays, blobs, register = tiny
+    register()
+    directory = _write(tmp_path / "tiny", blobs)
+    (directory / FILENAMES["train_labels"]).unlink()
+    (directory / "train-labels-idx1-ubyte").write_bytes(encode_idx(arrays["train_labels"][:-1]))
+    with pytest.raises(DatasetError, match=r"train-labels-idx1-ubyte: no checksum .*uncompressed"
+                                           r".*Tiny's train_labels are uint8 \(30,\); got uint8 "
+                                           r"of shape \(29,\)"):
+        datasets.load_dataset("tiny", root=tmp_path, download=False)
+
+
+def test_genuine_mnist_test_files_unpacked_match_their_known_sha256(tmp_path, tiny, recwarn):
+    arrays, blobs, register = tiny
+    real = Path("/work/shared/data/mnist-t10k")
+    spec = specs.DatasetSpec(
+        name="tiny", title="Tiny", mirrors=(), n_train=N_TRAIN, n_test=10_000,
+        classes=tuple("0123456789"),
+        files=(*_spec(blobs).files[:2], *specs.MNIST.files[2:]))
+    datasets.DATASETS["tiny"] = spec
+    directory = _write(tmp_path / "tiny", blobs, skip=("test_images", "test_labels"))
+    for key in ("test_images", "test_labels"):
+        unpacked = gzip.decompress((real / FILENAMES[key]).read_bytes())
+        (directory / FILENAMES[key].removesuffix(".gz")).write_bytes(unpacked)
+    _, (xt, tt) = datasets.load_dataset("tiny", root=tmp_path, download=False)
+    assert xt.shape == (10_000, 784)
+    assert np.bincount(tt).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert not [w for w in recwarn if "checksum" in str(w.message)]
+
+
 # -- downloading ------------------------------------------------------------------------------
 
 

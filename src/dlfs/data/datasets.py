@@ -15,13 +15,14 @@ import io
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from dlfs import _checks
 from dlfs.data.fetch import download
-from dlfs.data.idx import DatasetError, decompress, parse_idx, read_bounded
+from dlfs.data.idx import GZIP_MAGIC, DatasetError, decompress, parse_idx, read_bounded
 from dlfs.data.locations import (
     Location,
     Place,
@@ -49,6 +50,7 @@ __all__ = [  # the names this module held before it was split, kept importable f
 ]
 
 _download = download  # load_raw's argument is called download, as in the book
+IMAGE_SHAPE = (28, 28)  # rows, cols of every MNIST and Fashion-MNIST image
 
 
 def _not_found(spec: DatasetSpec, root, download_error: str | None) -> DatasetError:
@@ -122,12 +124,55 @@ def _read_file(spec: DatasetSpec, file: FileSpec, path: Path, verify: bool) -> n
         return cached
     raw = read_bounded(path)
     content = decompress(raw, str(path))
-    if verify:
+    # A user may gunzip the published files; without the SHA-256 of the uncompressed file
+    # (unknown for MNIST's training files) only its shape, type and range can be checked.
+    uncheckable = verify and file.md5 and not file.sha256 and not raw.startswith(GZIP_MAGIC)
+    if verify and not uncheckable:
         check_digest(file, raw, content, str(path))
     array = parse_idx(content, str(path))
+    if uncheckable:
+        _check_published(spec, file.key, array, path)
     if verify:
         _write_cached(array, path, cache, file.key)
     return array
+
+
+def _check_published(spec: DatasetSpec, key: str, array: np.ndarray, path: Path) -> None:
+    """Raises DatasetError unless ``array`` has the published shape, dtype and label range of
+    ``spec``'s ``key``; warns that no checksum could be checked when it has."""
+    count = spec.n_train if key.startswith("train") else spec.n_test
+    shape = (count, *IMAGE_SHAPE) if key.endswith("images") else (count,)
+    what = (f"{path}: no checksum is known for the uncompressed file (only the MD5 of the "
+            "published .gz)")
+    if array.dtype != np.uint8 or array.shape != shape:
+        raise DatasetError(f"{what}, and {spec.title}'s {key} are uint8 {shape}; got "
+                           f"{array.dtype} of shape {array.shape}")
+    if key.endswith("labels") and array.size and array.max() >= len(spec.classes):
+        raise DatasetError(f"{what}, and its label {array.max()} is outside the valid range "
+                           f"0..{len(spec.classes) - 1}")
+    warnings.warn(f"{what}; its shape, type and range match {spec.title}'s {key}, so it is "
+                  "used unchecked", UserWarning, stacklevel=4)
+
+
+def _check_split(spec: DatasetSpec, arrays: dict, location: Location, split: str) -> None:
+    """The images are uint8 (N, 28, 28), the labels unsigned class indices (N,), both N."""
+    images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+    image_path = location.paths[f"{split}_images"]
+    label_path = location.paths[f"{split}_labels"]
+    if images.dtype != np.uint8 or images.shape[1:] != IMAGE_SHAPE or images.ndim != 3:
+        raise DatasetError(f"{image_path}: {spec.title} images are uint8 (N, 28, 28); got "
+                           f"{images.dtype} of shape {images.shape}")
+    if labels.dtype.kind != "u" or labels.ndim != 1:
+        raise DatasetError(f"{label_path}: {spec.title} labels are unsigned integer class "
+                           f"indices (N,); got {labels.dtype} of shape {labels.shape}")
+    if images.shape[0] != labels.shape[0]:
+        raise DatasetError(
+            f"{image_path} holds {images.shape[0]} images but {label_path} holds "
+            f"{labels.shape[0]} labels"
+        )
+    if labels.size and labels.max() >= len(spec.classes):
+        raise DatasetError(f"{label_path}: label {labels.max()} is outside the valid range "
+                           f"0..{len(spec.classes) - 1}")
 
 
 def load_raw(name: str, root=None, download: bool = True, verify: bool = True,
@@ -149,22 +194,7 @@ def load_raw(name: str, root=None, download: bool = True, verify: bool = True,
     arrays = {key: _read_file(spec, files[key], path, verify)
               for key, path in location.paths.items()}
     for split in ("train", "test"):
-        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        image_path = location.paths[f"{split}_images"]
-        label_path = location.paths[f"{split}_labels"]
-        if images.ndim != 3:
-            raise DatasetError(f"{image_path}: images must be 3-D (N, rows, cols), "
-                               f"got shape {images.shape}")
-        if labels.ndim != 1:
-            raise DatasetError(f"{label_path}: labels must be 1-D, got shape {labels.shape}")
-        if images.shape[0] != labels.shape[0]:
-            raise DatasetError(
-                f"{image_path} holds {images.shape[0]} images but {label_path} holds "
-                f"{labels.shape[0]} labels"
-            )
-        if labels.size and labels.max() >= len(spec.classes):
-            raise DatasetError(f"{label_path}: label {labels.max()} is outside the valid range "
-                               f"0..{len(spec.classes) - 1}")
+        _check_split(spec, arrays, location, split)
     return arrays, location
 
 
