@@ -5,6 +5,7 @@ import functools
 import gzip
 import hashlib
 import http.server
+import json
 import socket
 import threading
 from pathlib import Path
@@ -264,6 +265,47 @@ def test_genuine_mnist_test_files_unpacked_match_their_known_sha256(tmp_path, ti
     assert xt.shape == (10_000, 784)
     assert np.bincount(tt).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert not [w for w in recwarn if "checksum" in str(w.message)]
+
+
+def _cache_of_tiny(tmp_path, tiny):
+    arrays, blobs, register = tiny
+    register()
+    _write(tmp_path / "tiny", blobs)
+    datasets.load_dataset("tiny", root=tmp_path, download=False)
+    return arrays, tmp_path / "cache" / "dlfs" / "parsed" / "tiny"
+
+
+@pytest.mark.parametrize("record", ["[1, 2, 3]", "null", '"text"', '{"source": 5}', "{not json"])
+def test_a_cache_record_that_is_not_the_expected_object_is_rebuilt_with_a_warning(tmp_path,
+                                                                                 tiny, record):
+    arrays, cache = _cache_of_tiny(tmp_path, tiny)
+    (cache / "train_labels.json").write_text(record)
+    with pytest.warns(UserWarning, match=r"train_labels.json.* ignored; rebuilt from"):
+        (_, t), _ = datasets.load_dataset("tiny", root=tmp_path, download=False)
+    assert t.tolist() == arrays["train_labels"].tolist()
+    assert json.loads((cache / "train_labels.json").read_text())["source"].endswith(".gz")
+
+
+def test_a_cache_file_linked_to_dev_zero_is_never_read_and_is_rebuilt(tmp_path, tiny):
+    arrays, cache = _cache_of_tiny(tmp_path, tiny)
+    (cache / "train_images.npy").unlink()
+    (cache / "train_images.npy").symlink_to("/dev/zero")
+    with pytest.warns(UserWarning, match=r"train_images.npy.* not a regular file: ignored; "
+                                         r"rebuilt from"):
+        (x, _), _ = datasets.load_dataset("tiny", root=tmp_path, download=False,
+                                          normalize=False)
+    np.testing.assert_array_equal(x.reshape(-1, 28, 28), arrays["train_images"])
+    assert not (cache / "train_images.npy").is_symlink()
+
+
+def test_a_cache_file_of_another_size_than_recorded_is_rebuilt(tmp_path, tiny):
+    arrays, cache = _cache_of_tiny(tmp_path, tiny)
+    with open(cache / "train_images.npy", "ab") as handle:
+        handle.write(bytes(1 << 16))
+    with pytest.warns(UserWarning, match=r"train_images.npy.* size"):
+        (x, _), _ = datasets.load_dataset("tiny", root=tmp_path, download=False,
+                                          normalize=False)
+    np.testing.assert_array_equal(x.reshape(-1, 28, 28), arrays["train_images"])
 
 
 # -- downloading ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ source file and the ``.npy``'s SHA-256, so a second load skips gunzip and parsin
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -17,12 +18,13 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from stat import S_ISREG
 
 import numpy as np
 
 from dlfs import _checks
 from dlfs.data.fetch import download
-from dlfs.data.idx import GZIP_MAGIC, DatasetError, decompress, parse_idx, read_bounded
+from dlfs.data.idx import GZIP_MAGIC, MAX_BYTES, DatasetError, decompress, parse_idx, read_bounded
 from dlfs.data.locations import (
     Location,
     Place,
@@ -84,19 +86,67 @@ def _parsed_cache(spec: DatasetSpec) -> Path:
     return cache_dir() / "parsed" / spec.name
 
 
-def _read_cached(path: Path, cache: Path, key: str) -> np.ndarray | None:
-    record_path, npy_path = cache / f"{key}.json", cache / f"{key}.npy"
+_RECORD_TYPES = {"source": str, "size": int, "mtime_ns": int, "npy_size": int,
+                 "npy_sha256": str}
+_RECORD_LIMIT = 1 << 16  # a record is about 200 bytes
+
+
+class _BadCache(Exception):
+    """A cache file that is not what dlfs writes: ignored, with a warning."""
+
+
+def _cache_bytes(path: Path, size: int | None, limit: int) -> bytes:
+    """The bytes of the regular file ``path`` (not a link), of exactly ``size`` bytes when
+    given, else at most ``limit``; never reads more."""
     try:
-        record = json.loads(record_path.read_text())
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _BadCache("is a symbolic link, not a regular file") from None
+        raise _BadCache(f"cannot be read ({error.strerror or error})") from None
+    with os.fdopen(fd, "rb") as handle:
+        stat = os.fstat(fd)
+        if not S_ISREG(stat.st_mode):
+            raise _BadCache("is not a regular file")
+        if (size is not None and stat.st_size != size) or stat.st_size > limit:
+            raise _BadCache(f"has size {stat.st_size}, not the {size or limit} bytes recorded")
+        return handle.read(stat.st_size)
+
+
+def _read_cached(path: Path, cache: Path, key: str) -> np.ndarray | None:
+    """The cached array of ``path``, or None when there is none or it is stale. A cache file
+    that is not what dlfs writes is ignored with a warning (the caller rebuilds it)."""
+    record_path, npy_path = cache / f"{key}.json", cache / f"{key}.npy"
+    if not os.path.lexists(record_path):
+        return None
+    culprit = record_path
+    try:
+        try:
+            record = json.loads(_cache_bytes(record_path, None, _RECORD_LIMIT))
+        except ValueError:
+            raise _BadCache("is not JSON") from None
+        if isinstance(record, dict) and set(record) == set(_RECORD_TYPES) - {"npy_size"}:
+            return None  # written by an older dlfs: rebuilt quietly
+        if not (isinstance(record, dict) and set(record) == set(_RECORD_TYPES) and all(
+                type(record[name]) is kind for name, kind in _RECORD_TYPES.items())):
+            raise _BadCache(f"is not the expected JSON object with {', '.join(_RECORD_TYPES)}")
         stat = path.stat()
         if (record["source"], record["size"], record["mtime_ns"]) != (
                 str(path.resolve()), stat.st_size, stat.st_mtime_ns):
-            return None
-        raw = npy_path.read_bytes()
+            return None  # the source changed
+        culprit = npy_path
+        raw = _cache_bytes(npy_path, record["npy_size"], MAX_BYTES)
         if hashlib.sha256(raw).hexdigest() != record["npy_sha256"]:
-            return None
-        return np.load(io.BytesIO(raw), allow_pickle=False)
-    except (OSError, ValueError, KeyError):
+            raise _BadCache("does not match its recorded SHA-256")
+        try:
+            return np.load(io.BytesIO(raw), allow_pickle=False)
+        except (OSError, ValueError, EOFError) as error:
+            raise _BadCache(f"is not a plain .npy array ({error})") from None
+    except _BadCache as problem:
+        warnings.warn(f"the cache file {culprit} {problem}: ignored; rebuilt from {path}",
+                      UserWarning, stacklevel=4)
+        return None
+    except OSError:
         return None
 
 
@@ -109,7 +159,8 @@ def _write_cached(array: np.ndarray, path: Path, cache: Path, key: str) -> None:
         raw = buffer.getvalue()
         stat = path.stat()
         record = {"source": str(path.resolve()), "size": stat.st_size,
-                  "mtime_ns": stat.st_mtime_ns, "npy_sha256": hashlib.sha256(raw).hexdigest()}
+                  "mtime_ns": stat.st_mtime_ns, "npy_size": len(raw),
+                  "npy_sha256": hashlib.sha256(raw).hexdigest()}
         for name, data in ((f"{key}.npy", raw), (f"{key}.json", json.dumps(record).encode())):
             with atomic_file(cache / name) as handle:
                 handle.write(data)
