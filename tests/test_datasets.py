@@ -1,6 +1,7 @@
 """Finding, downloading and loading data sets: tiny IDX files made here, a real HTTP server on
 127.0.0.1, and the real Fashion-MNIST from Debian's package."""
 
+import dataclasses
 import functools
 import gzip
 import hashlib
@@ -8,6 +9,7 @@ import http.server
 import json
 import socket
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -342,6 +344,60 @@ def test_a_download_with_a_wrong_checksum_is_not_kept(tmp_path, tiny, server):
     leftovers = [p.name for p in (tmp_path / "tiny").iterdir()]
     assert "train-images-idx3-ubyte.gz" not in leftovers
     assert not [name for name in leftovers if name.endswith(".part")]
+
+
+@pytest.fixture
+def slow_server():
+    """A real HTTP server on 127.0.0.1 that announces 1000 bytes and sends one every 0.2 s."""
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            for _ in range(1000):
+                try:
+                    self.wfile.write(b"\x00")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.2)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_server_sending_a_byte_at_a_time_is_dropped_at_the_deadline(tmp_path, tiny,
+                                                                       slow_server):
+    _, _, register = tiny
+    register(mirrors=[slow_server])
+    start = time.monotonic()
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte.gz: not complete after the "
+                                           r"deadline of 1 s"):
+        fetch.download("tiny", tmp_path, timeout=5, progress=False, deadline=1)
+    assert time.monotonic() - start < 4
+    assert list((tmp_path / "tiny").iterdir()) == []  # no .part file left behind
+
+
+def test_a_download_larger_than_the_published_size_is_refused(tmp_path, tiny, server):
+    _, blobs, register = tiny
+    url, www = server
+    _write(www / "a", blobs)
+    spec = register(mirrors=[url + "a/"])
+    files = tuple(dataclasses.replace(f, size=len(blobs[f.key]) - 1) for f in spec.files)
+    datasets.DATASETS["tiny"] = dataclasses.replace(spec, files=files)
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte.gz: \d+ bytes announced, "
+                                           r"more than the \d+ bytes of the published file"):
+        fetch.download("tiny", tmp_path, progress=False)
+    assert list((tmp_path / "tiny").iterdir()) == []
 
 
 def test_connection_refused_everywhere_gives_the_offline_error(tmp_path, tiny):
