@@ -1,12 +1,15 @@
 """Finding, downloading and loading data sets: tiny IDX files made here, a real HTTP server on
 127.0.0.1, and the real Fashion-MNIST from Debian's package."""
 
+import dataclasses
 import functools
 import gzip
 import hashlib
 import http.server
+import json
 import socket
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -187,6 +190,126 @@ def test_a_changed_source_file_invalidates_the_cache(tmp_path, tiny):
     np.testing.assert_array_equal(x.reshape(-1, 28, 28), other_arrays["train_images"])
 
 
+def _bad_tiny(tmp_path, tiny, key, array):
+    arrays, blobs, register = tiny
+    register()
+    _write(tmp_path / "tiny", dict(blobs, **{key: gzip.compress(encode_idx(array))}))
+
+
+@pytest.mark.parametrize("labels, problem", [
+    (np.arange(N_TRAIN, dtype=np.int16) % 10, r"unsigned integer.*got int16"),
+    (np.arange(N_TRAIN, dtype=np.float32) % 10, r"unsigned integer.*got float32"),
+    (np.arange(N_TRAIN, dtype=np.uint8) % 11, r"label 10 is outside the valid range 0..9"),
+])
+def test_labels_must_be_unsigned_class_indices_within_the_range(tmp_path, tiny, labels, problem):
+    _bad_tiny(tmp_path, tiny, "train_labels", labels)
+    with pytest.raises(DatasetError, match=rf"train-labels-idx1-ubyte.gz: .*{problem}"):
+        datasets.load_dataset("tiny", root=tmp_path, download=False, verify=False)
+
+
+@pytest.mark.parametrize("images, problem", [
+    (np.zeros((N_TRAIN, 28, 28), np.float32), r"got float32 of shape \(30, 28, 28\)"),
+    (np.zeros((N_TRAIN, 14, 14), np.uint8), r"got uint8 of shape \(30, 14, 14\)"),
+    (np.zeros((N_TRAIN, 784), np.uint8), r"got uint8 of shape \(30, 784\)"),
+])
+def test_images_must_be_uint8_28_by_28_as_the_spec_says(tmp_path, tiny, images, problem):
+    _bad_tiny(tmp_path, tiny, "train_images", images)
+    with pytest.raises(DatasetError, match=rf"train-images-idx3-ubyte.gz: Tiny images are uint8 "
+                                           rf"\(N, 28, 28\); {problem}"):
+        datasets.load_dataset("tiny", root=tmp_path, download=False, verify=False)
+
+
+def _unpacked(directory: Path, blobs, keys):
+    """The files of ``keys`` gunzipped under their names without .gz, as a user unpacks them."""
+    for key in keys:
+        (directory / FILENAMES[key]).unlink()
+        (directory / FILENAMES[key].removesuffix(".gz")).write_bytes(gzip.decompress(blobs[key]))
+
+
+def test_unpacked_files_known_only_by_their_gzip_checksum_are_checked_by_shape(tmp_path, tiny):
+    arrays, blobs, register = tiny
+    register()  # an MD5 of the .gz only, as MNIST's training files have
+    directory = _write(tmp_path / "tiny", blobs)
+    _unpacked(directory, blobs, FILENAMES)
+    with pytest.warns(UserWarning, match=r"train-images-idx3-ubyte: .*no checksum .*uncompressed"
+                                         r".*shape, type and range match Tiny"):
+        (x, t), _ = datasets.load_dataset("tiny", root=tmp_path, download=False,
+                                          normalize=False)
+    np.testing.assert_array_equal(x.reshape(-1, 28, 28), arrays["train_images"])
+
+
+def test_an_unpacked_file_that_cannot_be_checksummed_must_have_the_published_count(tmp_path,
+                                                                                     tiny):
+    arrays, blobs, register = tiny
+    register()
+    directory = _write(tmp_path / "tiny", blobs)
+    (directory / FILENAMES["train_labels"]).unlink()
+    (directory / "train-labels-idx1-ubyte").write_bytes(encode_idx(arrays["train_labels"][:-1]))
+    with pytest.raises(DatasetError, match=r"train-labels-idx1-ubyte: no checksum .*uncompressed"
+                                           r".*Tiny's train_labels are uint8 \(30,\); got uint8 "
+                                           r"of shape \(29,\)"):
+        datasets.load_dataset("tiny", root=tmp_path, download=False)
+
+
+def test_genuine_mnist_test_files_unpacked_match_their_known_sha256(tmp_path, tiny, recwarn):
+    arrays, blobs, register = tiny
+    real = Path("/work/shared/data/mnist-t10k")
+    spec = specs.DatasetSpec(
+        name="tiny", title="Tiny", mirrors=(), n_train=N_TRAIN, n_test=10_000,
+        classes=tuple("0123456789"),
+        files=(*_spec(blobs).files[:2], *specs.MNIST.files[2:]))
+    datasets.DATASETS["tiny"] = spec
+    directory = _write(tmp_path / "tiny", blobs, skip=("test_images", "test_labels"))
+    for key in ("test_images", "test_labels"):
+        unpacked = gzip.decompress((real / FILENAMES[key]).read_bytes())
+        (directory / FILENAMES[key].removesuffix(".gz")).write_bytes(unpacked)
+    _, (xt, tt) = datasets.load_dataset("tiny", root=tmp_path, download=False)
+    assert xt.shape == (10_000, 784)
+    assert np.bincount(tt).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert not [w for w in recwarn if "checksum" in str(w.message)]
+
+
+def _cache_of_tiny(tmp_path, tiny):
+    arrays, blobs, register = tiny
+    register()
+    _write(tmp_path / "tiny", blobs)
+    datasets.load_dataset("tiny", root=tmp_path, download=False)
+    return arrays, tmp_path / "cache" / "dlfs" / "parsed" / "tiny"
+
+
+@pytest.mark.parametrize("record", ["[1, 2, 3]", "null", '"text"', '{"source": 5}', "{not json"])
+def test_a_cache_record_that_is_not_the_expected_object_is_rebuilt_with_a_warning(tmp_path,
+                                                                                 tiny, record):
+    arrays, cache = _cache_of_tiny(tmp_path, tiny)
+    (cache / "train_labels.json").write_text(record)
+    with pytest.warns(UserWarning, match=r"train_labels.json.* ignored; rebuilt from"):
+        (_, t), _ = datasets.load_dataset("tiny", root=tmp_path, download=False)
+    assert t.tolist() == arrays["train_labels"].tolist()
+    assert json.loads((cache / "train_labels.json").read_text())["source"].endswith(".gz")
+
+
+def test_a_cache_file_linked_to_dev_zero_is_never_read_and_is_rebuilt(tmp_path, tiny):
+    arrays, cache = _cache_of_tiny(tmp_path, tiny)
+    (cache / "train_images.npy").unlink()
+    (cache / "train_images.npy").symlink_to("/dev/zero")
+    with pytest.warns(UserWarning, match=r"train_images.npy.* not a regular file: ignored; "
+                                         r"rebuilt from"):
+        (x, _), _ = datasets.load_dataset("tiny", root=tmp_path, download=False,
+                                          normalize=False)
+    np.testing.assert_array_equal(x.reshape(-1, 28, 28), arrays["train_images"])
+    assert not (cache / "train_images.npy").is_symlink()
+
+
+def test_a_cache_file_of_another_size_than_recorded_is_rebuilt(tmp_path, tiny):
+    arrays, cache = _cache_of_tiny(tmp_path, tiny)
+    with open(cache / "train_images.npy", "ab") as handle:
+        handle.write(bytes(1 << 16))
+    with pytest.warns(UserWarning, match=r"train_images.npy.* size"):
+        (x, _), _ = datasets.load_dataset("tiny", root=tmp_path, download=False,
+                                          normalize=False)
+    np.testing.assert_array_equal(x.reshape(-1, 28, 28), arrays["train_images"])
+
+
 # -- downloading ------------------------------------------------------------------------------
 
 
@@ -221,6 +344,60 @@ def test_a_download_with_a_wrong_checksum_is_not_kept(tmp_path, tiny, server):
     leftovers = [p.name for p in (tmp_path / "tiny").iterdir()]
     assert "train-images-idx3-ubyte.gz" not in leftovers
     assert not [name for name in leftovers if name.endswith(".part")]
+
+
+@pytest.fixture
+def slow_server():
+    """A real HTTP server on 127.0.0.1 that announces 1000 bytes and sends one every 0.2 s."""
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            for _ in range(1000):
+                try:
+                    self.wfile.write(b"\x00")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.2)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_server_sending_a_byte_at_a_time_is_dropped_at_the_deadline(tmp_path, tiny,
+                                                                       slow_server):
+    _, _, register = tiny
+    register(mirrors=[slow_server])
+    start = time.monotonic()
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte.gz: not complete after the "
+                                           r"deadline of 1 s"):
+        fetch.download("tiny", tmp_path, timeout=5, progress=False, deadline=1)
+    assert time.monotonic() - start < 4
+    assert list((tmp_path / "tiny").iterdir()) == []  # no .part file left behind
+
+
+def test_a_download_larger_than_the_published_size_is_refused(tmp_path, tiny, server):
+    _, blobs, register = tiny
+    url, www = server
+    _write(www / "a", blobs)
+    spec = register(mirrors=[url + "a/"])
+    files = tuple(dataclasses.replace(f, size=len(blobs[f.key]) - 1) for f in spec.files)
+    datasets.DATASETS["tiny"] = dataclasses.replace(spec, files=files)
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte.gz: \d+ bytes announced, "
+                                           r"more than the \d+ bytes of the published file"):
+        fetch.download("tiny", tmp_path, progress=False)
+    assert list((tmp_path / "tiny").iterdir()) == []
 
 
 def test_connection_refused_everywhere_gives_the_offline_error(tmp_path, tiny):

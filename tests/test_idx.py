@@ -1,6 +1,8 @@
 import gzip
 import hashlib
 import struct
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -114,3 +116,48 @@ def test_genuine_mnist_test_files_parse_to_the_published_digits(images_path, lab
     assert images.min() == 0 and images.max() == 255
     assert hashlib.sha256(images[0].tobytes()).hexdigest() == FIRST_DIGIT_SHA256
     assert hashlib.sha256(images[:100].tobytes()).hexdigest() == FIRST_100_SHA256
+
+
+# -- headers and gzip data that would make numpy allocate without bound -----------------------
+
+
+def test_dimensions_whose_product_overflows_get_the_librarys_error():
+    header = bytes([0, 0, 0x08, 4]) + struct.pack(">4I", *[2**31] * 4)
+    with pytest.raises(DatasetError, match=r"f: header declares 2126\d+ bytes, more than"):
+        parse_idx(header, "f")
+
+
+def _gzip_bomb(header: bytes, zero_mib: int) -> bytes:
+    """A gzip file: ``header`` and then ``zero_mib`` MiB of zeros, built without ever holding
+    the zeros: after a full flush deflate starts afresh, so every MiB compresses to the same
+    bytes. The CRC is not computed (a bounded reader stops long before it)."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = deflate.compress(header) + deflate.flush(zlib.Z_FULL_FLUSH)
+    block = deflate.compress(bytes(1 << 20)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    end = deflate.flush()
+    size = len(header) + (zero_mib << 20)
+    return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + start + block * zero_mib + end
+            + struct.pack("<2I", 0, size % 2**32))
+
+
+def test_a_small_gzip_inflating_to_gigabytes_is_refused_without_allocating_it(tmp_path):
+    path = tmp_path / "bomb-images-idx3-ubyte.gz"
+    path.write_bytes(_gzip_bomb(encode_idx(np.zeros((2, 28, 28), dtype=np.uint8)), 2048))
+    assert path.stat().st_size < 3 << 20  # 2 GiB of zeros in about 2 MiB
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match=r"bomb-images-idx3-ubyte.gz: .*inflates to more "
+                                               r"than the 1584 bytes its header declares"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
+
+
+def test_a_header_declaring_more_than_the_size_limit_is_refused_before_inflating(tmp_path):
+    path = tmp_path / "big.idx.gz"
+    path.write_bytes(gzip.compress(bytes([0, 0, 0x08, 1]) + struct.pack(">I", 2**31)))
+    with pytest.raises(DatasetError, match=r"big.idx.gz: header declares 2147483656 bytes, "
+                                           r"more than the limit of 1024 bytes"):
+        read_idx(path, max_bytes=1024)

@@ -1,5 +1,7 @@
+import io
 import os
 import stat
+import zipfile
 
 import numpy as np
 import pytest
@@ -116,3 +118,94 @@ def test_writable_folder_raises_oserror_below_a_file(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(OSError):
         writable_folder(tmp_path / "file" / "sub")
+
+
+# -- load_params refuses every bad file before copying anything -------------------------------
+
+
+def _saved_arrays(net):
+    return {key: value.copy() for key, value in {**net.params, **net.buffers}.items()}
+
+
+def test_a_bad_second_array_leaves_the_first_untouched(tmp_path):
+    source = MultiLayerNet(6, [5], 3, seed=1)
+    arrays = _saved_arrays(source)
+    arrays["W2"] = np.full_like(arrays["W2"], np.nan)
+    path = tmp_path / "net.npz"
+    np.savez(path, **arrays)
+    target = MultiLayerNet(6, [5], 3, seed=2)
+    before = _saved_arrays(target)
+    with pytest.raises(ValueError, match="W2"):
+        load_params(target, path)
+    for key, value in before.items():
+        np.testing.assert_array_equal({**target.params, **target.buffers}[key], value)
+
+
+@pytest.mark.parametrize("bad, what", [
+    (lambda a: a.astype(np.int64), "int64"),
+    (lambda a: a > 0, "bool"),
+    (lambda a: a.astype(np.complex128), "complex128"),
+    (lambda a: np.where(a > 0, np.inf, a), "infinite"),
+    (lambda a: np.where(a > 0, np.nan, a), "NaN"),
+    (lambda a: a.astype(str), "<U"),
+    (lambda a: np.full(a.shape, 1e300), "float32"),  # overflows the network's float32
+])
+def test_non_float_or_non_finite_arrays_are_refused_naming_the_key(tmp_path, bad, what):
+    source = MultiLayerNet(6, [5], 3, seed=1)
+    arrays = _saved_arrays(source)
+    arrays["b1"] = bad(arrays["b1"] + 0.5)
+    path = tmp_path / "net.npz"
+    np.savez(path, **arrays)
+    target = MultiLayerNet(6, [5], 3, seed=2, dtype=np.float32)
+    before = _saved_arrays(target)
+    with pytest.raises(ValueError, match=rf"b1.*{what}"):
+        load_params(target, path)
+    for key, value in before.items():
+        np.testing.assert_array_equal({**target.params, **target.buffers}[key], value)
+
+
+def _npz_member_claiming(shape, key="W1") -> bytes:
+    """The bytes of a .npy member whose header declares ``shape`` but holds 8 bytes of data."""
+    header = {"descr": "<f8", "fortran_order": False, "shape": shape}
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + bytes(8)
+
+
+def test_a_member_declaring_more_than_the_network_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "huge.npz"
+    net = MultiLayerNet(6, [5], 3, seed=1)
+    with zipfile.ZipFile(path, "w") as archive:
+        for key, value in _saved_arrays(net).items():
+            if key == "W1":
+                continue
+            buffer = io.BytesIO()
+            np.save(buffer, value)
+            archive.writestr(f"{key}.npy", buffer.getvalue())
+        # 2**40 float64 values: 8 TiB that numpy would try to allocate if it read this member
+        archive.writestr("W1.npy", _npz_member_claiming((2**20, 2**20)))
+    with pytest.raises(ValueError, match=r"W1 .*shape \(1048576, 1048576\).*\(6, 5\)"):
+        load_params(net, path)
+
+
+def test_an_empty_file_is_named_as_empty(tmp_path):
+    path = tmp_path / "net.npz"
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match="is empty"):
+        load_params(MultiLayerNet(6, [5], 3), path)
+
+
+@pytest.mark.parametrize("content", [b"W1,b1\n1,2\n", b"PK\x03\x04 not really a zip"])
+def test_a_file_that_is_not_an_npz_gets_a_clear_error(tmp_path, content):
+    path = tmp_path / "net.npz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        load_params(MultiLayerNet(6, [5], 3), path)
+
+
+def test_a_single_npy_file_is_not_taken_for_an_npz(tmp_path):
+    path = tmp_path / "net.npz"
+    with open(path, "wb") as handle:
+        np.save(handle, np.zeros((6, 5)))
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        load_params(MultiLayerNet(6, [5], 3), path)

@@ -182,34 +182,96 @@ def save_params(network, path) -> Path:
     return path
 
 
+def _npy_header(member, key: str, path: Path):
+    """(shape, dtype) from the header of an ``.npy`` zip member, reading no array data."""
+    try:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise ValueError(f"unsupported .npy format version {version}")
+    except ValueError as error:
+        raise ValueError(f"{str(path)!r} is not a readable .npz parameter file: the entry {key} "
+                         f"is not a plain .npy array ({error})") from None
+    if dtype.hasobject:
+        raise ValueError(f"{str(path)!r} is not a readable .npz parameter file: the entry {key} "
+                         "holds Python objects (a pickle), which are never loaded")
+    return shape, dtype
+
+
+def _check_header(key: str, shape, dtype: np.dtype, target: np.ndarray, path: Path) -> None:
+    if shape != target.shape:
+        raise ValueError(f"parameter {key} in {str(path)!r} has shape {shape}, "
+                         f"but the network's {key} has shape {target.shape}")
+    if dtype.kind != "f":
+        raise ValueError(f"parameter {key} in {str(path)!r} has dtype {dtype.str} ({dtype}); "
+                         "a parameter file holds real floating-point arrays "
+                         "(float16, float32 or float64)")
+
+
+def _read_checked(archive: zipfile.ZipFile, key: str, target: np.ndarray, path: Path):
+    """The entry ``key`` as the network's dtype, after its header and values are checked."""
+    with archive.open(f"{key}.npy") as member:
+        shape, dtype = _npy_header(member, key, path)
+        _check_header(key, shape, dtype, target, path)  # before numpy allocates the data
+    with archive.open(f"{key}.npy") as member:
+        try:
+            stored = np.lib.format.read_array(member, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as error:
+            raise ValueError(f"parameter {key} in {str(path)!r} cannot be read ({error})"
+                             ) from None
+    with np.errstate(over="ignore"):
+        value = stored.astype(target.dtype)
+    if not np.isfinite(value).all():
+        problem = ("NaN" if np.isnan(stored).any() else "infinite" if np.isinf(stored).any()
+                   else f"values too large for the network's {target.dtype}")
+        raise ValueError(f"parameter {key} in {str(path)!r} holds {problem} values; "
+                         "a network's parameters are finite numbers")
+    return value
+
+
 def load_params(network, path) -> None:
     """Copies the arrays saved in ``path`` into ``network`` in place.
 
-    Every key must be present with the network's shape; nothing is copied unless all match, so
-    a failed load leaves the network as it was.
+    Every key must be present, with the network's shape, a real floating dtype and finite
+    values (after conversion to the network's dtype). Every array is checked before any is
+    copied, so a failed load leaves the network as it was. Each entry's shape is read from its
+    header before its data, so a file declaring a huge array is refused without allocating it.
     """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no parameter file at {str(path)!r}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            stored = {key: data[key] for key in data.files}
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise ValueError(f"{str(path)!r} is not a readable .npz parameter file: {error}") from error
+    if path.stat().st_size == 0:
+        raise ValueError(f"{str(path)!r} is empty; expected a .npz written by save_params")
     targets = _arrays_of(network)
-    missing = sorted(set(targets) - set(stored))
-    if missing:
-        raise ValueError(f"{str(path)!r} lacks parameter(s) {', '.join(missing)}")
-    unexpected = sorted(set(stored) - set(targets))
-    if unexpected:
-        raise ValueError(
-            f"{str(path)!r} holds parameter(s) {', '.join(unexpected)} the network does not have"
-        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            stored_keys = {name.removesuffix(".npy") for name in names}
+            odd = sorted(name for name in names if not name.endswith(".npy"))
+            if odd or len(names) != len(stored_keys):
+                raise ValueError(f"{str(path)!r} is not a readable .npz parameter file: it "
+                                 f"holds {', '.join(odd) or 'a repeated entry'}")
+            headers = {}
+            for name in names:  # every header first, no data read yet
+                with archive.open(name) as member:
+                    headers[name.removesuffix(".npy")] = _npy_header(
+                        member, name.removesuffix(".npy"), path)
+            missing = sorted(set(targets) - stored_keys)
+            if missing:
+                raise ValueError(f"{str(path)!r} lacks parameter(s) {', '.join(missing)}")
+            unexpected = sorted(stored_keys - set(targets))
+            if unexpected:
+                raise ValueError(f"{str(path)!r} holds parameter(s) {', '.join(unexpected)} "
+                                 "the network does not have")
+            for key, target in targets.items():
+                _check_header(key, *headers[key], target, path)
+            values = {key: _read_checked(archive, key, target, path)
+                      for key, target in targets.items()}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as error:
+        raise ValueError(f"{str(path)!r} is not a readable .npz parameter file ({error}); "
+                         "expected a file written by save_params") from None
     for key, target in targets.items():
-        if stored[key].shape != target.shape:
-            raise ValueError(
-                f"parameter {key} in {str(path)!r} has shape {stored[key].shape}, "
-                f"but the network's {key} has shape {target.shape}"
-            )
-    for key, target in targets.items():
-        target[...] = stored[key]
+        target[...] = values[key]

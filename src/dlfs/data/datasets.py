@@ -10,18 +10,21 @@ source file and the ``.npy``'s SHA-256, so a second load skips gunzip and parsin
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
+from stat import S_ISREG
 
 import numpy as np
 
 from dlfs import _checks
 from dlfs.data.fetch import download
-from dlfs.data.idx import DatasetError, decompress, parse_idx
+from dlfs.data.idx import GZIP_MAGIC, MAX_BYTES, DatasetError, decompress, parse_idx, read_bounded
 from dlfs.data.locations import (
     Location,
     Place,
@@ -49,6 +52,7 @@ __all__ = [  # the names this module held before it was split, kept importable f
 ]
 
 _download = download  # load_raw's argument is called download, as in the book
+IMAGE_SHAPE = (28, 28)  # rows, cols of every MNIST and Fashion-MNIST image
 
 
 def _not_found(spec: DatasetSpec, root, download_error: str | None) -> DatasetError:
@@ -82,19 +86,67 @@ def _parsed_cache(spec: DatasetSpec) -> Path:
     return cache_dir() / "parsed" / spec.name
 
 
-def _read_cached(path: Path, cache: Path, key: str) -> np.ndarray | None:
-    record_path, npy_path = cache / f"{key}.json", cache / f"{key}.npy"
+_RECORD_TYPES = {"source": str, "size": int, "mtime_ns": int, "npy_size": int,
+                 "npy_sha256": str}
+_RECORD_LIMIT = 1 << 16  # a record is about 200 bytes
+
+
+class _BadCache(Exception):
+    """A cache file that is not what dlfs writes: ignored, with a warning."""
+
+
+def _cache_bytes(path: Path, size: int | None, limit: int) -> bytes:
+    """The bytes of the regular file ``path`` (not a link), of exactly ``size`` bytes when
+    given, else at most ``limit``; never reads more."""
     try:
-        record = json.loads(record_path.read_text())
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _BadCache("is a symbolic link, not a regular file") from None
+        raise _BadCache(f"cannot be read ({error.strerror or error})") from None
+    with os.fdopen(fd, "rb") as handle:
+        stat = os.fstat(fd)
+        if not S_ISREG(stat.st_mode):
+            raise _BadCache("is not a regular file")
+        if (size is not None and stat.st_size != size) or stat.st_size > limit:
+            raise _BadCache(f"has size {stat.st_size}, not the {size or limit} bytes recorded")
+        return handle.read(stat.st_size)
+
+
+def _read_cached(path: Path, cache: Path, key: str) -> np.ndarray | None:
+    """The cached array of ``path``, or None when there is none or it is stale. A cache file
+    that is not what dlfs writes is ignored with a warning (the caller rebuilds it)."""
+    record_path, npy_path = cache / f"{key}.json", cache / f"{key}.npy"
+    if not os.path.lexists(record_path):
+        return None
+    culprit = record_path
+    try:
+        try:
+            record = json.loads(_cache_bytes(record_path, None, _RECORD_LIMIT))
+        except ValueError:
+            raise _BadCache("is not JSON") from None
+        if isinstance(record, dict) and set(record) == set(_RECORD_TYPES) - {"npy_size"}:
+            return None  # written by an older dlfs: rebuilt quietly
+        if not (isinstance(record, dict) and set(record) == set(_RECORD_TYPES) and all(
+                type(record[name]) is kind for name, kind in _RECORD_TYPES.items())):
+            raise _BadCache(f"is not the expected JSON object with {', '.join(_RECORD_TYPES)}")
         stat = path.stat()
         if (record["source"], record["size"], record["mtime_ns"]) != (
                 str(path.resolve()), stat.st_size, stat.st_mtime_ns):
-            return None
-        raw = npy_path.read_bytes()
+            return None  # the source changed
+        culprit = npy_path
+        raw = _cache_bytes(npy_path, record["npy_size"], MAX_BYTES)
         if hashlib.sha256(raw).hexdigest() != record["npy_sha256"]:
-            return None
-        return np.load(io.BytesIO(raw), allow_pickle=False)
-    except (OSError, ValueError, KeyError):
+            raise _BadCache("does not match its recorded SHA-256")
+        try:
+            return np.load(io.BytesIO(raw), allow_pickle=False)
+        except (OSError, ValueError, EOFError) as error:
+            raise _BadCache(f"is not a plain .npy array ({error})") from None
+    except _BadCache as problem:
+        warnings.warn(f"the cache file {culprit} {problem}: ignored; rebuilt from {path}",
+                      UserWarning, stacklevel=4)
+        return None
+    except OSError:
         return None
 
 
@@ -107,7 +159,8 @@ def _write_cached(array: np.ndarray, path: Path, cache: Path, key: str) -> None:
         raw = buffer.getvalue()
         stat = path.stat()
         record = {"source": str(path.resolve()), "size": stat.st_size,
-                  "mtime_ns": stat.st_mtime_ns, "npy_sha256": hashlib.sha256(raw).hexdigest()}
+                  "mtime_ns": stat.st_mtime_ns, "npy_size": len(raw),
+                  "npy_sha256": hashlib.sha256(raw).hexdigest()}
         for name, data in ((f"{key}.npy", raw), (f"{key}.json", json.dumps(record).encode())):
             with atomic_file(cache / name) as handle:
                 handle.write(data)
@@ -120,17 +173,57 @@ def _read_file(spec: DatasetSpec, file: FileSpec, path: Path, verify: bool) -> n
     cached = _read_cached(path, cache, file.key) if verify else None
     if cached is not None:
         return cached
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise DatasetError(f"{path}: cannot be read ({error.strerror or error})") from error
+    raw = read_bounded(path)
     content = decompress(raw, str(path))
-    if verify:
+    # A user may gunzip the published files; without the SHA-256 of the uncompressed file
+    # (unknown for MNIST's training files) only its shape, type and range can be checked.
+    uncheckable = verify and file.md5 and not file.sha256 and not raw.startswith(GZIP_MAGIC)
+    if verify and not uncheckable:
         check_digest(file, raw, content, str(path))
     array = parse_idx(content, str(path))
+    if uncheckable:
+        _check_published(spec, file.key, array, path)
     if verify:
         _write_cached(array, path, cache, file.key)
     return array
+
+
+def _check_published(spec: DatasetSpec, key: str, array: np.ndarray, path: Path) -> None:
+    """Raises DatasetError unless ``array`` has the published shape, dtype and label range of
+    ``spec``'s ``key``; warns that no checksum could be checked when it has."""
+    count = spec.n_train if key.startswith("train") else spec.n_test
+    shape = (count, *IMAGE_SHAPE) if key.endswith("images") else (count,)
+    what = (f"{path}: no checksum is known for the uncompressed file (only the MD5 of the "
+            "published .gz)")
+    if array.dtype != np.uint8 or array.shape != shape:
+        raise DatasetError(f"{what}, and {spec.title}'s {key} are uint8 {shape}; got "
+                           f"{array.dtype} of shape {array.shape}")
+    if key.endswith("labels") and array.size and array.max() >= len(spec.classes):
+        raise DatasetError(f"{what}, and its label {array.max()} is outside the valid range "
+                           f"0..{len(spec.classes) - 1}")
+    warnings.warn(f"{what}; its shape, type and range match {spec.title}'s {key}, so it is "
+                  "used unchecked", UserWarning, stacklevel=4)
+
+
+def _check_split(spec: DatasetSpec, arrays: dict, location: Location, split: str) -> None:
+    """The images are uint8 (N, 28, 28), the labels unsigned class indices (N,), both N."""
+    images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+    image_path = location.paths[f"{split}_images"]
+    label_path = location.paths[f"{split}_labels"]
+    if images.dtype != np.uint8 or images.shape[1:] != IMAGE_SHAPE or images.ndim != 3:
+        raise DatasetError(f"{image_path}: {spec.title} images are uint8 (N, 28, 28); got "
+                           f"{images.dtype} of shape {images.shape}")
+    if labels.dtype.kind != "u" or labels.ndim != 1:
+        raise DatasetError(f"{label_path}: {spec.title} labels are unsigned integer class "
+                           f"indices (N,); got {labels.dtype} of shape {labels.shape}")
+    if images.shape[0] != labels.shape[0]:
+        raise DatasetError(
+            f"{image_path} holds {images.shape[0]} images but {label_path} holds "
+            f"{labels.shape[0]} labels"
+        )
+    if labels.size and labels.max() >= len(spec.classes):
+        raise DatasetError(f"{label_path}: label {labels.max()} is outside the valid range "
+                           f"0..{len(spec.classes) - 1}")
 
 
 def load_raw(name: str, root=None, download: bool = True, verify: bool = True,
@@ -152,22 +245,7 @@ def load_raw(name: str, root=None, download: bool = True, verify: bool = True,
     arrays = {key: _read_file(spec, files[key], path, verify)
               for key, path in location.paths.items()}
     for split in ("train", "test"):
-        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        image_path = location.paths[f"{split}_images"]
-        label_path = location.paths[f"{split}_labels"]
-        if images.ndim != 3:
-            raise DatasetError(f"{image_path}: images must be 3-D (N, rows, cols), "
-                               f"got shape {images.shape}")
-        if labels.ndim != 1:
-            raise DatasetError(f"{label_path}: labels must be 1-D, got shape {labels.shape}")
-        if images.shape[0] != labels.shape[0]:
-            raise DatasetError(
-                f"{image_path} holds {images.shape[0]} images but {label_path} holds "
-                f"{labels.shape[0]} labels"
-            )
-        if labels.size and labels.max() >= len(spec.classes):
-            raise DatasetError(f"{label_path}: label {labels.max()} is outside the valid range "
-                               f"0..{len(spec.classes) - 1}")
+        _check_split(spec, arrays, location, split)
     return arrays, location
 
 

@@ -8,14 +8,19 @@
     then       prod(dims) elements
 
 Files may be gzip-compressed (the usual ``.gz``); compression is detected from the content.
-Every inconsistency raises ``DatasetError`` naming the file.
+Every inconsistency raises ``DatasetError`` naming the file. Nothing is read or inflated beyond
+what the header declares (at most ``max_bytes``, 1 GiB by default): a small gzip that would
+inflate to gigabytes is refused without allocating them.
 """
 
 from __future__ import annotations
 
 import gzip
+import math
+import os
 import zlib
 from pathlib import Path
+from stat import S_ISREG
 
 import numpy as np
 
@@ -30,24 +35,16 @@ TYPE_CODES = {
     0x0E: np.dtype(">f8"),
 }
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_BYTES = 1 << 30  # MNIST's largest file is 47 MB; a learner's own data 20 times that
+_LONGEST_HEADER = 4 + 4 * 255
 
 
 class DatasetError(Exception):
     """A data file is missing, corrupt or inconsistent; the message names the file."""
 
 
-def decompress(raw: bytes, name: str) -> bytes:
-    """The file's content, gunzipped when it starts with the gzip magic."""
-    if not raw.startswith(GZIP_MAGIC):
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as error:
-        raise DatasetError(f"{name}: corrupt or truncated gzip data ({error})") from error
-
-
-def parse_idx(content: bytes, name: str = "<bytes>") -> np.ndarray:
-    """The array an uncompressed IDX byte string holds, in native byte order."""
+def _header(content: bytes, name: str, max_bytes: int = MAX_BYTES):
+    """(dims, dtype, header length, total length) from the start of an IDX byte string."""
     if len(content) < 4:
         raise DatasetError(f"{name}: {len(content)} bytes is too short for an IDX header")
     if content[0] != 0 or content[1] != 0:
@@ -64,7 +61,52 @@ def parse_idx(content: bytes, name: str = "<bytes>") -> np.ndarray:
         raise DatasetError(f"{name}: truncated header ({len(content)} bytes, {header} needed)")
     dims = tuple(int(d) for d in np.frombuffer(content, dtype=">u4", count=ndim, offset=4))
     dtype = TYPE_CODES[code]
-    expected = header + int(np.prod(dims)) * dtype.itemsize
+    total = header + math.prod(dims) * dtype.itemsize  # Python ints: 4 × 2³¹ cannot overflow
+    if total > max_bytes:
+        raise DatasetError(f"{name}: header declares {total} bytes, more than the limit of "
+                           f"{max_bytes} bytes (pass max_bytes to read a larger file)")
+    return dims, dtype, header, total
+
+
+def decompress(raw: bytes, name: str, max_bytes: int = MAX_BYTES) -> bytes:
+    """The file's content, gunzipped when it starts with the gzip magic.
+
+    Inflates in steps: first the header, then at most one byte more than the header declares,
+    so a gzip that inflates beyond its header is refused without allocating the excess.
+    """
+    if not raw.startswith(GZIP_MAGIC):
+        return raw
+    out = bytearray()
+    total = None
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    pending = raw
+    try:
+        while True:
+            room = (total if total is not None else _LONGEST_HEADER) + 1 - len(out)
+            chunk = inflater.decompress(pending, room)
+            out += chunk
+            pending = inflater.unconsumed_tail
+            if total is None and len(out) >= 4 and len(out) >= 4 + 4 * out[3]:
+                total = _header(bytes(out[:4 + 4 * out[3]]), name, max_bytes)[3]
+            if total is not None and len(out) > total:
+                raise DatasetError(f"{name}: the gzip data inflates to more than the {total} "
+                                   "bytes its header declares")
+            if inflater.eof:
+                pending = inflater.unused_data
+                if not pending.strip(b"\x00"):  # gzip allows trailing zeros
+                    return bytes(out)
+                if not pending.startswith(GZIP_MAGIC):
+                    raise DatasetError(f"{name}: corrupt gzip data (bytes after its end)")
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # a further gzip member
+            elif not pending and len(chunk) < room:  # all input used, no end of stream
+                raise DatasetError(f"{name}: corrupt or truncated gzip data (it ends early)")
+    except zlib.error as error:
+        raise DatasetError(f"{name}: corrupt or truncated gzip data ({error})") from error
+
+
+def parse_idx(content: bytes, name: str = "<bytes>", max_bytes: int = MAX_BYTES) -> np.ndarray:
+    """The array an uncompressed IDX byte string holds, in native byte order."""
+    dims, dtype, header, expected = _header(content, name, max_bytes)
     if len(content) != expected:
         raise DatasetError(
             f"{name}: header says dimensions {dims} ({expected} bytes with the header), "
@@ -74,14 +116,26 @@ def parse_idx(content: bytes, name: str = "<bytes>") -> np.ndarray:
     return data.astype(dtype.newbyteorder("="), copy=True)
 
 
-def read_idx(path) -> np.ndarray:
-    """Reads an IDX file, gzip-compressed or not."""
-    path = Path(path)
+def read_bounded(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of the regular file ``path``, refused when larger than ``max_bytes``."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            if not S_ISREG(stat.st_mode):
+                raise DatasetError(f"{path}: not a regular file")
+            if stat.st_size > max_bytes:
+                raise DatasetError(f"{path}: {stat.st_size} bytes, more than the limit of "
+                                   f"{max_bytes} bytes (pass max_bytes to read a larger file)")
+            return handle.read(stat.st_size + 1)  # read(n) would allocate n bytes at once
     except OSError as error:
         raise DatasetError(f"{path}: cannot be read ({error.strerror or error})") from error
-    return parse_idx(decompress(raw, str(path)), str(path))
+
+
+def read_idx(path, max_bytes: int = MAX_BYTES) -> np.ndarray:
+    """Reads an IDX file, gzip-compressed or not, of at most ``max_bytes`` (1 GiB) inflated."""
+    path = Path(path)
+    raw = read_bounded(path, max_bytes)
+    return parse_idx(decompress(raw, str(path), max_bytes), str(path), max_bytes)
 
 
 def encode_idx(array: np.ndarray) -> bytes:

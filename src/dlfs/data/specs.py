@@ -18,12 +18,13 @@ FILE_KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 
 @dataclass(frozen=True)
 class FileSpec:
-    """One IDX file: its published name and the digests that identify its content."""
+    """One IDX file: its published name, the digests that identify its content, its size."""
 
     key: str
     filename: str
     md5: str | None = None
     sha256: str | None = None
+    size: int | None = None  # bytes of the published .gz: a download never reads more
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,14 @@ MNIST = DatasetSpec(
     name="mnist",
     title="MNIST",
     files=(
-        FileSpec("train_images", "train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-        FileSpec("train_labels", "train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+        FileSpec("train_images", "train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                 size=9912422),
+        FileSpec("train_labels", "train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432",
+                 size=28881),
         FileSpec("test_images", "t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3",
-                 "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+                 "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", size=1648877),
         FileSpec("test_labels", "t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c",
-                 "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+                 "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", size=4542),
     ),
     mirrors=(
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -70,13 +73,13 @@ FASHION_MNIST = DatasetSpec(
     title="Fashion-MNIST",
     files=(
         FileSpec("train_images", "train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-                 "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+                 "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", size=26421880),
         FileSpec("train_labels", "train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe",
-                 "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+                 "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", size=29515),
         FileSpec("test_images", "t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79",
-                 "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+                 "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", size=4422102),
         FileSpec("test_labels", "t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310",
-                 "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+                 "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", size=5148),
     ),
     mirrors=(
         "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
