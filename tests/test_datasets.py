@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import http.server
 import json
+import re
 import socket
 import threading
 import time
@@ -231,11 +232,17 @@ def test_unpacked_files_known_only_by_their_gzip_checksum_are_checked_by_shape(t
     register()  # an MD5 of the .gz only, as MNIST's training files have
     directory = _write(tmp_path / "tiny", blobs)
     _unpacked(directory, blobs, FILENAMES)
-    with pytest.warns(UserWarning, match=r"train-images-idx3-ubyte: .*no checksum .*uncompressed"
-                                         r".*shape, type and range match Tiny"):
+    with pytest.warns(UserWarning) as caught:
         (x, t), _ = datasets.load_dataset("tiny", root=tmp_path, download=False,
                                           normalize=False)
     np.testing.assert_array_equal(x.reshape(-1, 28, 28), arrays["train_images"])
+    # One warning per unpacked file, each naming it.
+    messages = [str(warning.message) for warning in caught]
+    assert len(messages) == len(FILENAMES)
+    for filename in FILENAMES.values():
+        pattern = (rf"{filename.removesuffix('.gz')}: .*no checksum .*uncompressed"
+                   r".*shape, type and range match Tiny")
+        assert sum(bool(re.search(pattern, message)) for message in messages) == 1, filename
 
 
 def test_an_unpacked_file_that_cannot_be_checksummed_must_have_the_published_count(tmp_path,
