@@ -10,14 +10,26 @@ and hides the others, no script error) and writes the result into
 A claim is held (green), not held (red) or, for a quick run whose settings are too small to
 judge it, not judged (grey: never a red ✘ for a claim that may hold at full size). A result run
 with quick settings wears a "quick settings" badge, and the page then has a banner saying what
-that means."""
+that means.
+
+A results.json may come from someone else, so nothing in it is trusted: ``load_record`` (which
+``dlfs show`` reads through too) reads only a regular file of at most MAX_RECORD_BYTES and checks
+the type of every field the page and the terminal show; every value and key reaches the page
+escaped; a figure is embedded only when it resolves inside its experiment's folder and is a
+regular PNG file of at most MAX_FIGURE_BYTES. A bad results.json or figure is handed to
+``on_skip`` and left out; the rest of the report stands."""
 
 from __future__ import annotations
 
 import base64
+import errno
 import html
 import json
+import os
 import re
+import stat
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from dlfs import catalogue
@@ -138,8 +150,162 @@ def _dataset(dataset: dict) -> dict[str, str]:
     return {lang: f"{dataset['title']} — {source_in(dataset['source'], lang)}" for lang in LANGS}
 
 
-def _image(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+# -- reading what someone else may have written ---------------------------------------------------
+
+MAX_RECORD_BYTES = 20 * 2**20  # a results.json: the lab's largest is well under 1 MB
+MAX_FIGURE_BYTES = 20 * 2**20  # a figure: the lab's PNGs are about 100 kB
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class RecordError(ValueError):
+    """A results.json (``what`` = "record") or a figure it names ("figure") that the lab will
+    not read. ``key`` is its text in the catalogue's [report_files] table and ``fields`` that
+    text's fields, so the command can say it in any language; str() is the English."""
+
+    def __init__(self, key: str, what: str = "record", **fields):
+        self.key, self.what, self.fields = key, what, fields
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        fields = dict(self.fields)
+        if "expected" in fields:  # a kind of value: text, whole number, …, in ``lang``
+            fields["expected"] = catalogue.text(f"report_files.{fields['expected']}", lang,
+                                                langs=", ".join(LANGS))
+        if "errno" in fields:  # the system's reason, in ``lang`` where the catalogue has it
+            key = f"errors.os_{errno.errorcode.get(fields['errno'], '')}"
+            if key in catalogue.CATALOGUE.keys("en"):
+                fields["reason"] = catalogue.text(key, lang)
+        return catalogue.text(f"report_files.{self.key}", lang, **fields)
+
+
+def _read_regular(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``limit`` bytes; else a RecordError.
+
+    Checked on the open file itself, not the name before opening it: the name may change in
+    between. O_NONBLOCK lets a FIFO be opened (and refused) without waiting for a writer;
+    O_NOFOLLOW refuses a symbolic link (to /dev/zero, say); at most limit + 1 bytes are read,
+    so a file that grows after the check cannot exhaust memory either."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        if path.is_symlink():
+            raise RecordError("not_regular", what, path=path)
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise RecordError("not_regular", what, path=path) from None
+        raise RecordError("unreadable", what, path=path, errno=error.errno,
+                          reason=error.strerror or str(error)) from None
+    except ValueError:  # a NUL in the name
+        raise RecordError("not_regular", what, path=path) from None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        os.close(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise RecordError("not_regular", what, path=path)
+        raise RecordError("too_large", what, path=path, size=info.st_size, limit=limit)
+    with os.fdopen(descriptor, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise RecordError("too_large", what, path=path, size=len(data), limit=limit)
+    return data
+
+
+def _is(value, kind: str) -> bool:
+    if kind == "type_text":
+        return isinstance(value, str)
+    if kind == "type_whole":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "type_number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "type_bool":
+        return isinstance(value, bool)
+    if kind == "type_languages":  # a text in every language of the catalogue, texts only
+        return (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+                and all(lang in value for lang in LANGS))
+    return isinstance(value, dict)  # type_table
+
+
+# field: kind; a field of a table is "table.field"; those in OPTIONAL may be absent or null
+_FIELDS = {"name": "type_text", "chapter": "type_whole", "section": "type_text",
+           "seed": "type_whole", "wall_time_s": "type_number", "title": "type_languages",
+           "claim": "type_languages", "about": "type_languages", "parameters": "type_table",
+           "overrides": "type_table", "quick": "type_bool", "quick_settings": "type_bool",
+           "figures": "type_table", "verdict": "type_table", "verdict.held": "type_bool",
+           "verdict.judged": "type_bool", "verdict.detail": "type_languages",
+           "dataset": "type_table", "dataset.title": "type_text", "dataset.source": "type_text"}
+_OPTIONAL = {"overrides", "quick", "quick_settings", "verdict.judged", "dataset"}
+
+
+def _check(record, path: Path) -> None:
+    """A RecordError naming the first field of ``record`` that the report or show cannot use."""
+    if not isinstance(record, dict):
+        raise RecordError("not_object", path=path)
+    for field, kind in _FIELDS.items():
+        table, _, name = field.rpartition(".")
+        holder = record.get(table) if table else record
+        if not isinstance(holder, dict):
+            continue  # an optional table that is absent
+        value = holder.get(name)
+        if value is None:
+            if field in _OPTIONAL:
+                continue
+            raise RecordError("missing", path=path, field=field)
+        if kind == "type_languages" and isinstance(value, dict):
+            for lang in LANGS:
+                if lang not in value:
+                    raise RecordError("missing", path=path, field=f"{field}.{lang}")
+        if not _is(value, kind):
+            raise RecordError("wrong_type", path=path, field=field, expected=kind)
+    for lang, files in record["figures"].items():
+        if not isinstance(files, dict) or not isinstance(files.get("png"), str):
+            raise RecordError("wrong_type", path=path, field=f"figures.{lang}.png",
+                              expected="type_text")
+
+
+def load_record(path: str | Path) -> dict:
+    """The record of one results.json, checked: a regular file of at most MAX_RECORD_BYTES,
+    UTF-8 JSON, an object whose fields the report and ``dlfs show`` use have their types.
+    Anything else raises a RecordError naming the file and what is wrong."""
+    path = Path(path)
+    data = _read_regular(path, MAX_RECORD_BYTES, "record")
+    try:
+        record = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RecordError("not_utf8", path=path) from None
+    except json.JSONDecodeError as error:
+        raise RecordError("not_json", path=path, line=error.lineno,
+                          column=error.colno) from None
+    except RecursionError:  # nested deeper than the parser's stack
+        raise RecordError("too_deep", path=path) from None
+    _check(record, path)
+    return record
+
+
+def _figure(record: dict, folder: Path, lang: str, name: str, on_skip: Callable) -> str:
+    """``<img>`` of the figure ``name`` (the record's figures[lang].png) when it resolves inside
+    ``folder`` and is a regular PNG file of sane size; else a note in its place, and the
+    RecordError to ``on_skip``."""
+    try:
+        base = folder.resolve()
+        target = (folder / name).resolve()
+        if not target.is_relative_to(base) or target == base:
+            raise RecordError("figure_outside", "figure", path=folder / "results.json",
+                              name=name)
+        data = _read_regular(target, MAX_FIGURE_BYTES, "figure")
+        if not data.startswith(PNG_SIGNATURE):
+            raise RecordError("not_png", "figure", path=target)
+    except (OSError, ValueError) as error:
+        if not isinstance(error, RecordError):  # resolve(): a loop of links, a NUL in the name
+            error = RecordError("figure_outside", "figure", path=folder / "results.json",
+                                name=name)
+        on_skip(error)
+        note = catalogue.text("report_files.no_figure", lang if lang in LANGS else "en")
+        return f'<p lang="{html.escape(lang)}">{html.escape(note)}</p>'
+    source = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    alt = html.escape(record["title"].get(lang, record["name"]))
+    return f'<img lang="{html.escape(lang)}" alt="{alt}" src="{source}">'
 
 
 def _parameters(params: dict, overrides: dict) -> str:
@@ -165,14 +331,12 @@ def _badges(record: dict) -> str:
     return badges
 
 
-def _section(record: dict, folder: Path) -> str:
+def _section(record: dict, folder: Path, on_skip: Callable) -> str:
     verdict = record["verdict"]
     why = (f"<br>{_ui('report.not_judged_why')}" if verdict_state(verdict) == "not_judged"
            else "")
-    images = "".join(
-        f'<img lang="{lang}" alt="{html.escape(record["title"][lang])}" '
-        f'src="{_image(folder / files["png"])}">'
-        for lang, files in record["figures"].items())
+    images = "".join(_figure(record, folder, lang, files["png"], on_skip)
+                     for lang, files in record["figures"].items())
     dataset = record.get("dataset")
     dataset_text = _both(_dataset(dataset)) if dataset else _ui("report.none")
     overrides = record.get("overrides") or {}
@@ -197,9 +361,15 @@ def _section(record: dict, folder: Path) -> str:
 </section>"""
 
 
-def load_records(out: Path) -> list[tuple[dict, Path]]:
+def _warn(error: RecordError) -> None:
+    """What build_report does with a file it leaves out unless told: a Python warning."""
+    warnings.warn(str(error), stacklevel=3)
+
+
+def load_records(out: Path, on_skip: Callable[[RecordError], None] = _warn
+                 ) -> list[tuple[dict, Path]]:
     """(results.json record, its folder) for every experiment folder in ``out``, in the
-    registry's order."""
+    registry's order; a results.json that load_record refuses goes to ``on_skip``."""
     from dlfs.experiments import EXPERIMENTS
 
     order = {name: i for i, name in enumerate(EXPERIMENTS)}
@@ -207,14 +377,19 @@ def load_records(out: Path) -> list[tuple[dict, Path]]:
     for path in sorted(Path(out).glob("*/results.json")):
         if path.parent.name.startswith("."):
             continue
-        records.append((json.loads(path.read_text(encoding="utf-8")), path.parent))
+        try:
+            records.append((load_record(path), path.parent))
+        except RecordError as error:
+            on_skip(error)
     records.sort(key=lambda item: order.get(item[0]["name"], len(order)))
     return records
 
 
-def build_report(out: Path, default_lang: str = "en") -> tuple[str, int]:
-    """The report's HTML and the number of experiments in it."""
-    records = load_records(out)
+def build_report(out: Path, default_lang: str = "en",
+                 on_skip: Callable[[RecordError], None] = _warn) -> tuple[str, int]:
+    """The report's HTML and the number of experiments in it. Every results.json or figure
+    left out goes to ``on_skip`` (a RecordError whose ``what`` says which)."""
+    records = load_records(out, on_skip)
     states = [verdict_state(record["verdict"]) for record, _ in records]
     judged = len(states) - states.count("not_judged")
     summary = f"{states.count('held')} / {judged}" + (
@@ -228,7 +403,7 @@ def build_report(out: Path, default_lang: str = "en") -> tuple[str, int]:
     nav = "".join(
         f'<li><a href="#{html.escape(r["name"])}">{_both(r["title"])}</a> '
         f'{MARKS[state]}</li>' for (r, _), state in zip(records, states))
-    sections = "".join(_section(record, folder) for record, folder in records)
+    sections = "".join(_section(record, folder, on_skip) for record, folder in records)
     dataset_line = "; ".join(_both(_dataset(datasets[key])) for key in sorted(datasets)) \
         or _ui("report.none")
     switch = "".join(f'<button type="button" data-set-lang="{lang}">'
@@ -244,7 +419,7 @@ def build_report(out: Path, default_lang: str = "en") -> tuple[str, int]:
   <h1>{_ui('report.title')}</h1>
   <p class="switch">{switch}</p>
   <p><strong>{_ui('report.dataset')}:</strong> {dataset_line} · {_ui('report.seed')}
-    {', '.join(map(str, seeds))} · {_ui('report.summary')}: {summary}</p>
+    {html.escape(', '.join(map(str, seeds)))} · {_ui('report.summary')}: {summary}</p>
   {banner}
 </header>
 <nav><ul>{nav}</ul></nav>
