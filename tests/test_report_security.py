@@ -16,7 +16,8 @@ import pytest
 from dlfs.catalogue import LANGS
 from dlfs.cli import main
 from dlfs.cli.results import show_text
-from dlfs.report import MAX_FIGURE_BYTES, MAX_RECORD_BYTES, RecordError, build_report, load_record
+from dlfs.records import MAX_FIGURE_BYTES, MAX_RECORD_BYTES, RecordError, load_record, read_png
+from dlfs.report import build_report
 
 HANGUL = re.compile("[\uac00-\ud7a3]")
 PAYLOAD = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
@@ -308,3 +309,29 @@ def test_load_record_names_the_path_and_the_field_in_its_error(tmp_path):
     folder = _write(tmp_path, record)
     with pytest.raises(RecordError, match=r"results\.json: wall_time_s should be a number"):
         load_record(folder / "results.json")
+
+
+# -- passwords -----------------------------------------------------------------------------------
+
+STORAGE = "postgresql://lab:s3cr&t@pw@127.0.0.1:5432/dlfs"
+
+
+def test_a_storage_password_in_a_record_is_masked_on_the_page_and_in_show(tmp_path):
+    record = _record(GOOD, text=f"study stored in {STORAGE}")
+    record["parameters"] = {"storage": STORAGE}
+    _write(tmp_path, record)
+    page, _ = _within(10, build_report, tmp_path)
+    for shown in (page, *(show_text(record, lang) for lang in LANGS)):
+        assert "s3cr" not in shown and "@pw@" not in shown
+        assert "postgresql://lab:***@127.0.0.1:5432/dlfs" in shown
+
+
+def test_read_png_reads_a_png_inside_the_folder_and_refuses_one_beside_it(tmp_path):
+    folder = tmp_path / GOOD
+    folder.mkdir()
+    (folder / "figure.png").write_bytes(_png())
+    (tmp_path / "beside.png").write_bytes(_png())
+    assert read_png(folder, "figure.png") == _png()
+    with pytest.raises(RecordError, match="outside its experiment's folder") as refused:
+        read_png(folder, "../beside.png")
+    assert refused.value.what == "figure"

@@ -12,22 +12,18 @@ judge it, not judged (grey: never a red ✘ for a claim that may hold at full si
 with quick settings wears a "quick settings" badge, and the page then has a banner saying what
 that means.
 
-A results.json may come from someone else, so nothing in it is trusted: ``load_record`` (which
-``dlfs show`` reads through too) reads only a regular file of at most MAX_RECORD_BYTES and checks
-the type of every field the page and the terminal show; every value and key reaches the page
-escaped; a figure is embedded only when it resolves inside its experiment's folder and is a
-regular PNG file of at most MAX_FIGURE_BYTES. A bad results.json or figure is handed to
-``on_skip`` and left out; the rest of the report stands."""
+A results.json may come from someone else, so nothing in it is trusted: it is read through
+dlfs.records (a bounded, checked reader that ``dlfs show`` uses too); every value and key reaches
+the page escaped, and a password in a URL (a PostgreSQL storage) masked; a figure is embedded only
+when dlfs.records.read_png accepts it. A bad results.json or figure is handed to ``on_skip`` and
+left out; the rest of the report stands."""
 
 from __future__ import annotations
 
 import base64
-import errno
 import html
 import json
-import os
 import re
-import stat
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +31,7 @@ from pathlib import Path
 from dlfs import catalogue
 from dlfs.catalogue import LANGS
 from dlfs.experiments import quick_settings, verdict_state
+from dlfs.records import RecordError, load_record, mask_passwords, read_png
 
 STYLE = """
 body { font-family: "Noto Sans CJK KR", "NanumGothic", "Apple SD Gothic Neo", "Malgun Gothic",
@@ -152,154 +149,12 @@ def _dataset(dataset: dict) -> dict[str, str]:
 
 
 
-# -- reading what someone else may have written ---------------------------------------------------
-
-MAX_RECORD_BYTES = 20 * 2**20  # a results.json: the lab's largest is well under 1 MB
-MAX_FIGURE_BYTES = 20 * 2**20  # a figure: the lab's PNGs are about 100 kB
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-class RecordError(ValueError):
-    """A results.json (``what`` = "record") or a figure it names ("figure") that the lab will
-    not read. ``key`` is its text in the catalogue's [report_files] table and ``fields`` that
-    text's fields, so the command can say it in any language; str() is the English."""
-
-    def __init__(self, key: str, what: str = "record", **fields):
-        self.key, self.what, self.fields = key, what, fields
-        super().__init__(self.message("en"))
-
-    def message(self, lang: str) -> str:
-        fields = dict(self.fields)
-        if "expected" in fields:  # a kind of value: text, whole number, …, in ``lang``
-            fields["expected"] = catalogue.text(f"report_files.{fields['expected']}", lang,
-                                                langs=", ".join(LANGS))
-        if "errno" in fields:  # the system's reason, in ``lang`` where the catalogue has it
-            key = f"errors.os_{errno.errorcode.get(fields['errno'], '')}"
-            if key in catalogue.CATALOGUE.keys("en"):
-                fields["reason"] = catalogue.text(key, lang)
-        return catalogue.text(f"report_files.{self.key}", lang, **fields)
-
-
-def _read_regular(path: Path, limit: int, what: str) -> bytes:
-    """The bytes of ``path``, a regular file of at most ``limit`` bytes; else a RecordError.
-
-    Checked on the open file itself, not the name before opening it: the name may change in
-    between. O_NONBLOCK lets a FIFO be opened (and refused) without waiting for a writer;
-    O_NOFOLLOW refuses a symbolic link (to /dev/zero, say); at most limit + 1 bytes are read,
-    so a file that grows after the check cannot exhaust memory either."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        if path.is_symlink():
-            raise RecordError("not_regular", what, path=path)
-        descriptor = os.open(path, flags)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise RecordError("not_regular", what, path=path) from None
-        raise RecordError("unreadable", what, path=path, errno=error.errno,
-                          reason=error.strerror or str(error)) from None
-    except ValueError:  # a NUL in the name
-        raise RecordError("not_regular", what, path=path) from None
-    info = os.fstat(descriptor)
-    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-        os.close(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise RecordError("not_regular", what, path=path)
-        raise RecordError("too_large", what, path=path, size=info.st_size, limit=limit)
-    with os.fdopen(descriptor, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise RecordError("too_large", what, path=path, size=len(data), limit=limit)
-    return data
-
-
-def _is(value, kind: str) -> bool:
-    if kind == "type_text":
-        return isinstance(value, str)
-    if kind == "type_whole":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "type_number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "type_bool":
-        return isinstance(value, bool)
-    if kind == "type_languages":  # a text in every language of the catalogue, texts only
-        return (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
-                and all(lang in value for lang in LANGS))
-    return isinstance(value, dict)  # type_table
-
-
-# field: kind; a field of a table is "table.field"; those in OPTIONAL may be absent or null
-_FIELDS = {"name": "type_text", "chapter": "type_whole", "section": "type_text",
-           "seed": "type_whole", "wall_time_s": "type_number", "title": "type_languages",
-           "claim": "type_languages", "about": "type_languages", "parameters": "type_table",
-           "overrides": "type_table", "quick": "type_bool", "quick_settings": "type_bool",
-           "figures": "type_table", "verdict": "type_table", "verdict.held": "type_bool",
-           "verdict.judged": "type_bool", "verdict.detail": "type_languages",
-           "dataset": "type_table", "dataset.title": "type_text", "dataset.source": "type_text"}
-_OPTIONAL = {"overrides", "quick", "quick_settings", "verdict.judged", "dataset"}
-
-
-def _check(record, path: Path) -> None:
-    """A RecordError naming the first field of ``record`` that the report or show cannot use."""
-    if not isinstance(record, dict):
-        raise RecordError("not_object", path=path)
-    for field, kind in _FIELDS.items():
-        table, _, name = field.rpartition(".")
-        holder = record.get(table) if table else record
-        if not isinstance(holder, dict):
-            continue  # an optional table that is absent
-        value = holder.get(name)
-        if value is None:
-            if field in _OPTIONAL:
-                continue
-            raise RecordError("missing", path=path, field=field)
-        if kind == "type_languages" and isinstance(value, dict):
-            for lang in LANGS:
-                if lang not in value:
-                    raise RecordError("missing", path=path, field=f"{field}.{lang}")
-        if not _is(value, kind):
-            raise RecordError("wrong_type", path=path, field=field, expected=kind)
-    for lang, files in record["figures"].items():
-        if not isinstance(files, dict) or not isinstance(files.get("png"), str):
-            raise RecordError("wrong_type", path=path, field=f"figures.{lang}.png",
-                              expected="type_text")
-
-
-def load_record(path: str | Path) -> dict:
-    """The record of one results.json, checked: a regular file of at most MAX_RECORD_BYTES,
-    UTF-8 JSON, an object whose fields the report and ``dlfs show`` use have their types.
-    Anything else raises a RecordError naming the file and what is wrong."""
-    path = Path(path)
-    data = _read_regular(path, MAX_RECORD_BYTES, "record")
-    try:
-        record = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise RecordError("not_utf8", path=path) from None
-    except json.JSONDecodeError as error:
-        raise RecordError("not_json", path=path, line=error.lineno,
-                          column=error.colno) from None
-    except RecursionError:  # nested deeper than the parser's stack
-        raise RecordError("too_deep", path=path) from None
-    _check(record, path)
-    return record
-
-
 def _figure(record: dict, folder: Path, lang: str, name: str, on_skip: Callable) -> str:
-    """``<img>`` of the figure ``name`` (the record's figures[lang].png) when it resolves inside
-    ``folder`` and is a regular PNG file of sane size; else a note in its place, and the
-    RecordError to ``on_skip``."""
+    """``<img>`` of the figure ``name`` (the record's figures[lang].png) when read_png accepts
+    it; else a note in its place, and the RecordError to ``on_skip``."""
     try:
-        base = folder.resolve()
-        target = (folder / name).resolve()
-        if not target.is_relative_to(base) or target == base:
-            raise RecordError("figure_outside", "figure", path=folder / "results.json",
-                              name=name)
-        data = _read_regular(target, MAX_FIGURE_BYTES, "figure")
-        if not data.startswith(PNG_SIGNATURE):
-            raise RecordError("not_png", "figure", path=target)
-    except (OSError, ValueError) as error:
-        if not isinstance(error, RecordError):  # resolve(): a loop of links, a NUL in the name
-            error = RecordError("figure_outside", "figure", path=folder / "results.json",
-                                name=name)
+        data = read_png(folder, name)
+    except RecordError as error:
         on_skip(error)
         note = catalogue.text("report_files.no_figure", lang if lang in LANGS else "en")
         return f'<p lang="{html.escape(lang)}">{html.escape(note)}</p>'
@@ -427,4 +282,4 @@ def build_report(out: Path, default_lang: str = "en",
 <script>{SCRIPT}</script>
 </body></html>
 """
-    return page, len(records)
+    return mask_passwords(page), len(records)

@@ -21,7 +21,7 @@ from pathlib import Path
 from dlfs import catalogue
 from dlfs.cli.text import CliError, say
 from dlfs.io import write_text
-from dlfs.report import RecordError, load_record
+from dlfs.records import RecordError, load_record, mask_passwords
 
 FULL_OUT, QUICK_OUT = "results", "results-quick"  # dlfs run's folders, without and with --quick
 
@@ -124,7 +124,7 @@ def show_text(record: dict, lang: str, width: int = 80) -> str:
     for name, value in record["parameters"].items():
         lines += _wrap(json.dumps(value, ensure_ascii=False), width,
                        indent=" " * (name_width + 4), first=f"  {name:{name_width}}  ")
-    return _visible("\n".join(lines))
+    return _visible(mask_passwords("\n".join(lines)))
 
 
 def _visible(text: str) -> str:
