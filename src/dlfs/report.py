@@ -10,7 +10,13 @@ and hides the others, no script error) and writes the result into
 A claim is held (green), not held (red) or, for a quick run whose settings are too small to
 judge it, not judged (grey: never a red ✘ for a claim that may hold at full size). A result run
 with quick settings wears a "quick settings" badge, and the page then has a banner saying what
-that means."""
+that means.
+
+A results.json may come from someone else, so nothing in it is trusted: it is read through
+dlfs.records (a bounded, checked reader that ``dlfs show`` uses too); every value and key reaches
+the page escaped, and a password in a URL (a PostgreSQL storage) masked; a figure is embedded only
+when dlfs.records.read_png accepts it. A bad results.json or figure is handed to ``on_skip`` and
+left out; the rest of the report stands."""
 
 from __future__ import annotations
 
@@ -18,11 +24,14 @@ import base64
 import html
 import json
 import re
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from dlfs import catalogue
 from dlfs.catalogue import LANGS
 from dlfs.experiments import quick_settings, verdict_state
+from dlfs.records import RecordError, load_record, mask_passwords, read_png
 
 STYLE = """
 body { font-family: "Noto Sans CJK KR", "NanumGothic", "Apple SD Gothic Neo", "Malgun Gothic",
@@ -138,8 +147,20 @@ def _dataset(dataset: dict) -> dict[str, str]:
     return {lang: f"{dataset['title']} — {source_in(dataset['source'], lang)}" for lang in LANGS}
 
 
-def _image(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _figure(record: dict, folder: Path, lang: str, name: str, on_skip: Callable) -> str:
+    """``<img>`` of the figure ``name`` (the record's figures[lang].png) when read_png accepts
+    it; else a note in its place, and the RecordError to ``on_skip``."""
+    try:
+        data = read_png(folder, name)
+    except RecordError as error:
+        on_skip(error)
+        note = catalogue.text("report_files.no_figure", lang if lang in LANGS else "en")
+        return f'<p lang="{html.escape(lang)}">{html.escape(note)}</p>'
+    source = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    alt = html.escape(record["title"].get(lang, record["name"]))
+    return f'<img lang="{html.escape(lang)}" alt="{alt}" src="{source}">'
 
 
 def _parameters(params: dict, overrides: dict) -> str:
@@ -165,14 +186,12 @@ def _badges(record: dict) -> str:
     return badges
 
 
-def _section(record: dict, folder: Path) -> str:
+def _section(record: dict, folder: Path, on_skip: Callable) -> str:
     verdict = record["verdict"]
     why = (f"<br>{_ui('report.not_judged_why')}" if verdict_state(verdict) == "not_judged"
            else "")
-    images = "".join(
-        f'<img lang="{lang}" alt="{html.escape(record["title"][lang])}" '
-        f'src="{_image(folder / files["png"])}">'
-        for lang, files in record["figures"].items())
+    images = "".join(_figure(record, folder, lang, files["png"], on_skip)
+                     for lang, files in record["figures"].items())
     dataset = record.get("dataset")
     dataset_text = _both(_dataset(dataset)) if dataset else _ui("report.none")
     overrides = record.get("overrides") or {}
@@ -197,9 +216,15 @@ def _section(record: dict, folder: Path) -> str:
 </section>"""
 
 
-def load_records(out: Path) -> list[tuple[dict, Path]]:
+def _warn(error: RecordError) -> None:
+    """What build_report does with a file it leaves out unless told: a Python warning."""
+    warnings.warn(str(error), stacklevel=3)
+
+
+def load_records(out: Path, on_skip: Callable[[RecordError], None] = _warn
+                 ) -> list[tuple[dict, Path]]:
     """(results.json record, its folder) for every experiment folder in ``out``, in the
-    registry's order."""
+    registry's order; a results.json that load_record refuses goes to ``on_skip``."""
     from dlfs.experiments import EXPERIMENTS
 
     order = {name: i for i, name in enumerate(EXPERIMENTS)}
@@ -207,14 +232,19 @@ def load_records(out: Path) -> list[tuple[dict, Path]]:
     for path in sorted(Path(out).glob("*/results.json")):
         if path.parent.name.startswith("."):
             continue
-        records.append((json.loads(path.read_text(encoding="utf-8")), path.parent))
+        try:
+            records.append((load_record(path), path.parent))
+        except RecordError as error:
+            on_skip(error)
     records.sort(key=lambda item: order.get(item[0]["name"], len(order)))
     return records
 
 
-def build_report(out: Path, default_lang: str = "en") -> tuple[str, int]:
-    """The report's HTML and the number of experiments in it."""
-    records = load_records(out)
+def build_report(out: Path, default_lang: str = "en",
+                 on_skip: Callable[[RecordError], None] = _warn) -> tuple[str, int]:
+    """The report's HTML and the number of experiments in it. Every results.json or figure
+    left out goes to ``on_skip`` (a RecordError whose ``what`` says which)."""
+    records = load_records(out, on_skip)
     states = [verdict_state(record["verdict"]) for record, _ in records]
     judged = len(states) - states.count("not_judged")
     summary = f"{states.count('held')} / {judged}" + (
@@ -228,7 +258,7 @@ def build_report(out: Path, default_lang: str = "en") -> tuple[str, int]:
     nav = "".join(
         f'<li><a href="#{html.escape(r["name"])}">{_both(r["title"])}</a> '
         f'{MARKS[state]}</li>' for (r, _), state in zip(records, states))
-    sections = "".join(_section(record, folder) for record, folder in records)
+    sections = "".join(_section(record, folder, on_skip) for record, folder in records)
     dataset_line = "; ".join(_both(_dataset(datasets[key])) for key in sorted(datasets)) \
         or _ui("report.none")
     switch = "".join(f'<button type="button" data-set-lang="{lang}">'
@@ -244,7 +274,7 @@ def build_report(out: Path, default_lang: str = "en") -> tuple[str, int]:
   <h1>{_ui('report.title')}</h1>
   <p class="switch">{switch}</p>
   <p><strong>{_ui('report.dataset')}:</strong> {dataset_line} · {_ui('report.seed')}
-    {', '.join(map(str, seeds))} · {_ui('report.summary')}: {summary}</p>
+    {html.escape(', '.join(map(str, seeds)))} · {_ui('report.summary')}: {summary}</p>
   {banner}
 </header>
 <nav><ul>{nav}</ul></nav>
@@ -252,4 +282,4 @@ def build_report(out: Path, default_lang: str = "en") -> tuple[str, int]:
 <script>{SCRIPT}</script>
 </body></html>
 """
-    return page, len(records)
+    return mask_passwords(page), len(records)

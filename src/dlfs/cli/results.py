@@ -6,6 +6,8 @@ the rule that a quick run never replaces a full-size result unasked.
     dlfs open [--out DIR]        that page in the web browser, written first when out of date
 
 Without --out they read ``results``, else ``results-quick`` (where ``dlfs run --quick`` writes).
+Every results.json is read through dlfs.report.load_record: a bad one (someone else's, a FIFO, a
+link to /dev/zero, 20 MB of JSON) is one line from show and one warning from report.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from dlfs import catalogue
 from dlfs.cli.text import CliError, say
 from dlfs.io import write_text
+from dlfs.records import RecordError, load_record, mask_passwords
 
 FULL_OUT, QUICK_OUT = "results", "results-quick"  # dlfs run's folders, without and with --quick
 
@@ -47,10 +50,10 @@ def refuse_quick_over_full(experiments, out: Path, lang: str) -> None:
     full = []
     for experiment in (e for e in experiments if e.quick_params):  # others run the same
         try:
-            record = json.loads((out / experiment.name / "results.json").read_text("utf-8"))
-        except (OSError, ValueError):
+            record = load_record(out / experiment.name / "results.json")
+        except RecordError:
             continue  # no result, or none worth keeping
-        if isinstance(record, dict) and record.get("quick") is False:
+        if record.get("quick") is False:
             full.append(experiment.name)
     if full:
         raise CliError(say("errors.quick_over_full", lang, out=out, names=", ".join(full)))
@@ -121,7 +124,14 @@ def show_text(record: dict, lang: str, width: int = 80) -> str:
     for name, value in record["parameters"].items():
         lines += _wrap(json.dumps(value, ensure_ascii=False), width,
                        indent=" " * (name_width + 4), first=f"  {name:{name_width}}  ")
-    return "\n".join(lines)
+    return _visible(mask_passwords("\n".join(lines)))
+
+
+def _visible(text: str) -> str:
+    """``text`` with every control character but the newline written as \\xNN: a
+    results.json from someone else must not send the terminal escape sequences."""
+    return "".join(char if char == "\n" or unicodedata.category(char) != "Cc"
+                   else f"\\x{ord(char):02x}" for char in text)
 
 
 def cmd_show(args) -> int:
@@ -131,7 +141,10 @@ def cmd_show(args) -> int:
         raise CliError(say("errors.unknown_to_show", args.lang, name=args.name,
                            names=", ".join(EXPERIMENTS)))
     path = results_folder(args.out, args.lang, args.name) / args.name / "results.json"
-    record = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        record = load_record(path)
+    except RecordError as error:
+        raise CliError(error.message(args.lang)) from None
     print(show_text(record, args.lang, min(shutil.get_terminal_size().columns, 100)))
     print(say("output.show_result", args.lang, path=path))
     return 0
@@ -144,7 +157,11 @@ def write_report(out: Path, lang: str) -> Path:
     """Writes out/report.html, the page first in ``lang``; returns its path."""
     from dlfs.report import build_report
 
-    html, count = build_report(out, default_lang=lang)
+    def warn(error: RecordError) -> None:
+        key = "report_files.skipped" if error.what == "record" else "report_files.figure_skipped"
+        print(say(key, lang, message=error.message(lang)), file=sys.stderr)
+
+    html, count = build_report(out, default_lang=lang, on_skip=warn)
     target = out / "report.html"
     write_text(target, html)
     print(say("output.report_written", lang, count=count, path=target))
@@ -161,7 +178,7 @@ def cmd_open(args) -> int:
 
     out = results_folder(args.out, args.lang)
     target = out / "report.html"
-    newest = max(path.stat().st_mtime for path in out.glob("*/results.json"))
+    newest = max(path.lstat().st_mtime for path in out.glob("*/results.json"))
     if not target.is_file() or target.stat().st_mtime < newest:
         write_report(out, args.lang)
     url = f"{target.resolve().as_uri()}?lang={args.lang}"
