@@ -289,10 +289,11 @@ import sys
 import numpy as np
 from dlfs import search
 from dlfs.data import Data
-config, study, url, arrays = sys.argv[1:]
+config, study, url, arrays, *force = sys.argv[1:]
 with np.load(arrays, allow_pickle=False) as a:
     data = Data("tiny", "Tiny", arrays, a["x"], a["t"], a["x"][:50], a["t"][:50])
-print(search.search(search.load_config(config), study, url, data=data), "trials run")
+print(search.search(search.load_config(config), study, url, data=data,
+                    force_resume=force == ["force"]), "trials run")
 """
 
 
@@ -303,9 +304,9 @@ def data_file(tmp_path, tiny_data):
     return path
 
 
-def _worker(config, study, url, data_file):
+def _worker(config, study, url, data_file, *force):
     return subprocess.Popen([sys.executable, "-c", WORKER, str(config), study, url,
-                             str(data_file)],
+                             str(data_file), *force],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -361,7 +362,8 @@ def _kill_mid_trial(url, out, data_file):
     first.send_signal(signal.SIGKILL)
     first.wait()
     assert first.returncode == -signal.SIGKILL and _running(url) == 1
-    second = _worker(out / "short.toml", "k", url, data_file)
+    # The same study with fewer epochs: a resume with other settings, forced.
+    second = _worker(out / "short.toml", "k", url, data_file, "force")
     output = second.communicate(timeout=120)[0]
     assert second.returncode == 0, output
     trials = _check_exact(url, 1, "k")

