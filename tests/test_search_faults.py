@@ -3,6 +3,7 @@ SIGINT, dying inside ``--workers N``, paused past the grace period; waits with d
 studies resumed with other settings; storage URLs and passwords. Every fault is real: a real
 signal to a real worker process, on SQLite (and PostgreSQL in tests/test_search.py)."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -115,3 +116,121 @@ def test_a_worker_killed_before_its_first_heartbeat_has_its_trial_failed_and_rer
     second = _worker(tmp_path / "short.toml", "k", url, data_file, "force")
     _finish(second, timeout=60)
     _retried_once(url, "k")
+
+
+def _running_with_heartbeat(url, n=1):
+    return lambda: _count(url, "SELECT count(*) FROM trials t JOIN trial_heartbeats h ON "
+                               "h.trial_id = t.trial_id WHERE t.state = 'RUNNING'") >= n
+
+
+def test_stale_trials_are_looked_for_while_every_worker_is_busy(tmp_path, data_file):
+    # Two endless trials: the survivor never claims another, yet re-queues the dead one's.
+    settings = "n_trials = 2\nhidden_sizes = [8]\nheartbeat_interval = 1\ngrace_period = 2\n"
+    (tmp_path / "endless.toml").write_text(settings + "epochs = 1000000000\n")
+    url = search.default_storage(tmp_path)
+    doomed = _worker(tmp_path / "endless.toml", "k", url, data_file)
+    _wait_for(_running_with_heartbeat(url), doomed, "its trial started")
+    survivor = _worker(tmp_path / "endless.toml", "k", url, data_file)
+    try:
+        _wait_for(_running_with_heartbeat(url, 2), survivor, "its trial started")
+        doomed.kill()
+        doomed.wait()
+        _wait_for(lambda: _count(url, "SELECT count(*) FROM trials WHERE state = 'WAITING'")
+                  == 1, survivor, "the killed worker's trial was re-queued", timeout=10)
+    finally:
+        survivor.kill()
+        survivor.wait()
+
+
+# -- stopped by a signal -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_worker_requeues_its_trial_at_once_and_a_rerun_finishes_the_study(
+        tmp_path, data_file, signum):
+    # A grace period of 60 s: the trial must be re-queued by the stopped worker itself.
+    settings = SETTINGS + "heartbeat_interval = 1\ngrace_period = 60\n"
+    (tmp_path / "endless.toml").write_text(settings + "epochs = 1000000000\n")
+    (tmp_path / "short.toml").write_text(settings + "epochs = 1\n")
+    url = search.default_storage(tmp_path)
+    first = _worker(tmp_path / "endless.toml", "k", url, data_file)
+    _wait_for(_running_with_heartbeat(url), first, "its trial started")
+    first.send_signal(signum)
+    output = first.communicate(timeout=30)[0]
+    assert first.returncode != 0 and "SearchStopped" in output, output
+    assert _count(url, "SELECT count(*) FROM trials WHERE state = 'WAITING'") == 1
+    second = _worker(tmp_path / "short.toml", "k", url, data_file, "force")
+    _finish(second, timeout=30)  # far less than the grace period
+    _retried_once(url, "k")
+
+
+# -- waits with a deadline --------------------------------------------------------------------
+
+
+def test_a_worker_waiting_for_others_gives_up_at_its_deadline_naming_what_it_waited_for(
+        tmp_path, data_file):
+    settings = SETTINGS + "heartbeat_interval = 1\ngrace_period = 2\nepochs = 1000000000\n"
+    (tmp_path / "endless.toml").write_text(settings)
+    (tmp_path / "impatient.toml").write_text(settings + "wait_timeout = 2\n")
+    url = search.default_storage(tmp_path)
+    busy = _worker(tmp_path / "endless.toml", "k", url, data_file)
+    try:
+        _wait_for(_running_with_heartbeat(url), busy, "its trial started")
+        waiter = _worker(tmp_path / "impatient.toml", "k", url, data_file)
+        try:
+            output = waiter.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:
+            waiter.kill()
+            pytest.fail("the waiting worker never gave up")
+    finally:
+        busy.kill()
+        busy.wait()
+    assert waiter.returncode != 0
+    assert "SearchError: waited 2 s (wait_timeout) for trial(s) 0 of study 'k'" in output
+
+
+# -- worker processes of one search ------------------------------------------------------------
+
+PARENT = """
+import sys
+import numpy as np
+from dlfs import search
+from dlfs.data import Data
+url, arrays = sys.argv[1:]
+with np.load(arrays, allow_pickle=False) as a:
+    data = Data("tiny", "Tiny", arrays, a["x"], a["t"], a["x"][:50], a["t"][:50])
+config = search.load_config(n_trials=4, epochs=3000, hidden_sizes=[8], train_samples=120,
+                            heartbeat_interval=1, grace_period=60)
+print(search.search(config, "p", url, workers=2, data=data), "trials run")
+"""
+
+
+def _children(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as handle:
+        return [int(child) for child in handle.read().split()]
+
+
+def test_a_worker_process_that_dies_has_its_trial_requeued_by_the_parent_which_carries_on(
+        tmp_path, data_file):
+    url = search.default_storage(tmp_path)
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, url, str(data_file)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _wait_for(_running_with_heartbeat(url), parent, "a trial started")
+    # spawn's resource tracker is a child too; the workers are those running a trial's code
+    workers = [c for c in _children(parent.pid)
+               if b"multiprocessing.spawn" in open(f"/proc/{c}/cmdline", "rb").read()
+               and b"resource_tracker" not in open(f"/proc/{c}/cmdline", "rb").read()]
+    assert len(workers) == 2
+    os.kill(workers[0], signal.SIGKILL)
+    _finish(parent, timeout=120)  # far less than the grace period: the parent re-queued it
+    trials = _trials(url, "p")
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    assert len(complete) == 4 and len({t.number for t in complete}) == 4
+    assert len({tuple(sorted(t.params.items())) for t in complete}) == 4
+
+
+def test_more_workers_than_the_machine_can_run_are_refused(tmp_path):
+    with pytest.raises(ValueError, match=rf"workers must be at most {search.max_workers()} "
+                                         r"\(the cores this machine gives the search\), got"):
+        search.search(search.load_config(n_trials=1), "s", search.default_storage(tmp_path),
+                      workers=search.max_workers() + 1, data=lambda: pytest.fail("loaded"))

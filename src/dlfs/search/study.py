@@ -23,7 +23,14 @@ import warnings
 import numpy as np
 
 from dlfs.search.config import STUDY_SETTINGS, SearchConfig
-from dlfs.search.objective import DIVERGED, Split, make_split, resolve_data, run_trial
+from dlfs.search.objective import (
+    DIVERGED,
+    Split,
+    make_split,
+    resolve_data,
+    run_trial,
+    suggest,
+)
 from dlfs.search.storage import SearchError, claim_lock, default_storage, mask, rdb_storage
 
 __all__ = ["SearchError", "SearchStopped", "default_storage", "open_study", "trial_seed", "work"]
@@ -235,6 +242,11 @@ def _claim(config: SearchConfig, study, storage_url: str):
             # Optuna expects heartbeats from Study.optimize; _Heartbeat sends them here.
             warnings.filterwarnings("ignore", message="Heartbeat of storage")
             trial = study.ask()
+        if config.sampler != "qmc":  # QMC indexes its sequence by trial number already
+            study.sampler = _sampler(config, trial_seed(config.seed, trial.number))
+        # Every value drawn now, so that a trial re-queued after its worker died carries them
+        # all (run_trial's suggest then reads them back).
+        suggest(trial, config)
         study._storage.record_heartbeat(trial._trial_id)
         return trial, pending
 
@@ -265,8 +277,6 @@ def _work(config: SearchConfig, study, storage_url: str, split: Split, poll: flo
             time.sleep(poll)
             continue
         waited_since = None
-        if config.sampler != "qmc":  # QMC indexes its sequence by trial number already
-            study.sampler = _sampler(config, trial_seed(config.seed, trial.number))
         if current is not None:
             current.value = trial._trial_id
         ran += 1
