@@ -234,3 +234,73 @@ def test_more_workers_than_the_machine_can_run_are_refused(tmp_path):
                                          r"\(the cores this machine gives the search\), got"):
         search.search(search.load_config(n_trials=1), "s", search.default_storage(tmp_path),
                       workers=search.max_workers() + 1, data=lambda: pytest.fail("loaded"))
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+
+def _tiny(data_file):
+    from dlfs.data import Data
+
+    with np.load(data_file, allow_pickle=False) as arrays:
+        x, t = arrays["x"], arrays["t"]
+    return Data("tiny", "Tiny", "test", x, t, x[:50], t[:50])
+
+
+def test_resuming_a_study_with_other_settings_is_refused_naming_the_differences(tmp_path,
+                                                                               data_file):
+    url = search.default_storage(tmp_path)
+    tiny = dict(n_trials=1, hidden_sizes=[8], train_samples=120)
+    search.work(search.load_config(**tiny, epochs=3), "s", url, _tiny(data_file))
+    with pytest.raises(ValueError, match=r"study 's' on sqlite:///.* was run with other settings "
+                                         r"\(epochs 3 then, 2 now\): .* Give a new study name "
+                                         r"\(--study\), or force the resume \(--force-resume\)"):
+        search.work(search.load_config(**tiny, epochs=2), "s", url, _tiny(data_file))
+    # More trials of the same search is a resume, and a forced one goes on.
+    assert search.work(search.load_config(**{**tiny, "n_trials": 2}, epochs=3), "s", url,
+                       _tiny(data_file)) == 1
+    assert search.work(search.load_config(**{**tiny, "n_trials": 3}, epochs=2), "s", url,
+                       _tiny(data_file), force_resume=True) == 1
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ('[space.lr]\nlow = 1e-4\nhigh = 1e-1\nlog = "no"\n',
+     "a search range's log must be true or false, got 'no'"),
+    ('n_trials = "3"\n', "n_trials must be an integer, got '3'"),
+    ("epochs = 2.5\n", "epochs must be an integer, got 2.5"),
+    ("val_ratio = true\n", "val_ratio must be a number, got True"),
+    ('hidden_sizes = "100"\n', "hidden_sizes must be a list of positive integers, got '100'"),
+    ("space = 3\n", "space must be a table of"),
+    ("heartbeat_interval = 30\n", "grace_period must exceed heartbeat_interval"),
+], ids=["log-string", "count-string", "count-float", "ratio-bool", "sizes-string",
+        "space-number", "grace-below-heartbeat"])
+def test_toml_values_of_the_wrong_type_are_errors(tmp_path, toml, message):
+    path = tmp_path / "search.toml"
+    path.write_text(toml)
+    with pytest.raises(ValueError, match=message):
+        search.load_config(path)
+
+
+@pytest.mark.parametrize("name", ["what?", "100%", "two words", "%3F and ?x=1#y"])
+def test_out_folders_with_url_characters_hold_their_own_sqlite_storage(tmp_path, data_file,
+                                                                      name):
+    folder = tmp_path / name
+    folder.mkdir()
+    url = search.default_storage(folder)
+    assert search.work(search.load_config(n_trials=1, epochs=1, hidden_sizes=[8]), "s", url,
+                       _tiny(data_file)) == 1
+    assert (folder / "search.db").is_file() and sorted(p.name for p in tmp_path.iterdir()) == \
+        sorted(["tiny.npz", name])
+
+
+def test_dlfs_search_refuses_bad_settings_before_loading_any_data(tmp_path):
+    (tmp_path / "bad.toml").write_text('log = "no"\n')
+    for args, message in ((["--config", str(tmp_path / "bad.toml")], "unknown search setting"),
+                          (["--workers", "100000"], "workers must be at most"),
+                          (["--storage", "mysql://u:hunter2@h/db"], "use sqlite:///PATH")):
+        done = subprocess.run([sys.executable, "-m", "dlfs.cli", "search", "--out",
+                               str(tmp_path / "out"), "--data-root", str(tmp_path / "none"),
+                               *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert "hunter2" not in done.stderr + done.stdout
+        assert not (tmp_path / "none").exists()
