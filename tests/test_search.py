@@ -448,3 +448,28 @@ def test_postgres_three_workers_complete_exactly_the_requested_trials(postgres_u
 def test_postgres_a_killed_worker_is_replaced_and_the_study_completes(postgres_url, tmp_path,
                                                                       data_file):
     _kill_mid_trial(_fresh_database(postgres_url, "killed"), tmp_path, data_file)
+
+
+def test_a_postgres_password_is_never_shown(postgres_url, tmp_path):
+    # The test server trusts every login, so any password connects; it must appear nowhere.
+    secret = "s3cr3t-pa55"
+    database = _fresh_database(postgres_url, "secret")
+    url = database.replace("dlfs@", f"dlfs:{secret}@")
+    process = _cli("--study", "s", "--out", str(tmp_path / "out"), "--quick", "--n-trials", "2",
+                   "--epochs", "1", "--storage", url)
+    output = process.communicate(timeout=300)[0]
+    assert process.returncode == 0, output
+    assert "dlfs:***@127.0.0.1" in output and secret not in output
+    for path in (tmp_path / "out").iterdir():
+        if path.suffix in (".json", ".md"):
+            assert secret not in path.read_text(encoding="utf-8"), path.name
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    unreachable = url.replace(f":{port}/", ":1/")
+    process = _cli("--study", "s", "--out", str(tmp_path / "gone"), "--quick", "--storage",
+                   unreachable)
+    output = process.communicate(timeout=120)[0]
+    assert process.returncode == 2, output
+    assert "the storage postgresql://dlfs:***@127.0.0.1:1/" in output and secret not in output
+    assert "Traceback" not in output  # one error line, after the data and start-up lines
+    assert [line for line in output.splitlines() if "the storage" in line] == \
+        output.splitlines()[-1:]
