@@ -289,10 +289,11 @@ import sys
 import numpy as np
 from dlfs import search
 from dlfs.data import Data
-config, study, url, arrays = sys.argv[1:]
+config, study, url, arrays, *force = sys.argv[1:]
 with np.load(arrays, allow_pickle=False) as a:
     data = Data("tiny", "Tiny", arrays, a["x"], a["t"], a["x"][:50], a["t"][:50])
-print(search.search(search.load_config(config), study, url, data=data), "trials run")
+print(search.search(search.load_config(config), study, url, data=data,
+                    force_resume=force == ["force"]), "trials run")
 """
 
 
@@ -303,9 +304,9 @@ def data_file(tmp_path, tiny_data):
     return path
 
 
-def _worker(config, study, url, data_file):
+def _worker(config, study, url, data_file, *force):
     return subprocess.Popen([sys.executable, "-c", WORKER, str(config), study, url,
-                             str(data_file)],
+                             str(data_file), *force],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -361,7 +362,8 @@ def _kill_mid_trial(url, out, data_file):
     first.send_signal(signal.SIGKILL)
     first.wait()
     assert first.returncode == -signal.SIGKILL and _running(url) == 1
-    second = _worker(out / "short.toml", "k", url, data_file)
+    # The same study with fewer epochs: a resume with other settings, forced.
+    second = _worker(out / "short.toml", "k", url, data_file, "force")
     output = second.communicate(timeout=120)[0]
     assert second.returncode == 0, output
     trials = _check_exact(url, 1, "k")
@@ -446,3 +448,28 @@ def test_postgres_three_workers_complete_exactly_the_requested_trials(postgres_u
 def test_postgres_a_killed_worker_is_replaced_and_the_study_completes(postgres_url, tmp_path,
                                                                       data_file):
     _kill_mid_trial(_fresh_database(postgres_url, "killed"), tmp_path, data_file)
+
+
+def test_a_postgres_password_is_never_shown(postgres_url, tmp_path):
+    # The test server trusts every login, so any password connects; it must appear nowhere.
+    secret = "s3cr3t-pa55"
+    database = _fresh_database(postgres_url, "secret")
+    url = database.replace("dlfs@", f"dlfs:{secret}@")
+    process = _cli("--study", "s", "--out", str(tmp_path / "out"), "--quick", "--n-trials", "2",
+                   "--epochs", "1", "--storage", url)
+    output = process.communicate(timeout=300)[0]
+    assert process.returncode == 0, output
+    assert "dlfs:***@127.0.0.1" in output and secret not in output
+    for path in (tmp_path / "out").iterdir():
+        if path.suffix in (".json", ".md"):
+            assert secret not in path.read_text(encoding="utf-8"), path.name
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    unreachable = url.replace(f":{port}/", ":1/")
+    process = _cli("--study", "s", "--out", str(tmp_path / "gone"), "--quick", "--storage",
+                   unreachable)
+    output = process.communicate(timeout=120)[0]
+    assert process.returncode == 2, output
+    assert "the storage postgresql://dlfs:***@127.0.0.1:1/" in output and secret not in output
+    assert "Traceback" not in output  # one error line, after the data and start-up lines
+    assert [line for line in output.splitlines() if "the storage" in line] == \
+        output.splitlines()[-1:]

@@ -122,6 +122,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     find.add_argument("--data-root", default=None, help=say("data_root"))
     find.add_argument("--out", default="search", help=say("search_out"))
     find.add_argument("--quick", action="store_true", help=say("search_quick"))
+    find.add_argument("--force-resume", action="store_true",
+                      help=catalogue.text("search.force_resume", lang).replace("%", "%%"))
     lang_option(find)
 
     data = command("data", cmd_data)

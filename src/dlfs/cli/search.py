@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 import warnings
@@ -27,6 +28,7 @@ def _require(module: str, extra: str, purpose: str, lang: str = "en") -> None:
 
 def cmd_search(args) -> int:
     import optuna
+    import sqlalchemy
 
     from dlfs import search
     from dlfs.experiments import hyperparameter_search as lab
@@ -37,32 +39,48 @@ def cmd_search(args) -> int:
     if args.quick:
         overrides = {"n_trials": 8, "epochs": 5, "hidden_sizes": [50] * 2} | {
             k: v for k, v in overrides.items() if v is not None}
+    # Every setting is checked before the data set is loaded or the storage created.
     try:
         config = search.load_config(args.config, **overrides)
+        search.workers.check_workers(args.workers)
     except ValueError as error:
         raise CliError(str(error)) from None
     out = _writable(Path(args.out), args.lang)
-    default = search.default_storage(out)
-    storage = args.storage or default
-    if not storage.startswith(("sqlite:///", "postgresql")):
-        raise CliError(_say("errors.bad_storage", args.lang, storage=storage))
+    storage = args.storage or search.default_storage(out)
+    shown = search.mask(storage)  # a PostgreSQL password is never printed
+    try:
+        search.storage.parse(storage)
+    except ValueError:
+        raise CliError(_say("errors.bad_storage", args.lang, storage=shown)) from None
     if storage.startswith("postgresql"):
         _require("psycopg", "postgres", _say("errors.postgres_storage", args.lang), args.lang)
     data = load_lab_data(config.dataset, config.data_root, args.lang)
     start = time.perf_counter()
-    print(_say("output.search_start", args.lang, study=args.study, storage=storage,
+    print(_say("output.search_start", args.lang, study=args.study, storage=shown,
                n_trials=config.n_trials, sampler=config.sampler, pruner=config.pruner,
                workers=args.workers), flush=True)
+    force = getattr(args, "force_resume", False)
     try:
         ran = search.search(config, args.study, storage, args.workers, data=data,
-                            progress=sys.stderr.isatty())
-    except optuna.exceptions.StorageInternalError as error:
-        raise CliError(_say("errors.storage_failed", args.lang, storage=storage,
-                            error=error)) from None
-    study = search.open_study(config, args.study, storage)
+                            progress=sys.stderr.isatty(), force_resume=force)
+        study = search.open_study(config, args.study, storage, force_resume=True)
+    except search.SearchStopped as stopped:
+        print(_say("errors.line", args.lang, message=_say(
+            "search.stopped", args.lang, signal=signal.Signals(stopped.signum).name,
+            study=args.study)),
+            file=sys.stderr)
+        return 128 + stopped.signum
+    except ValueError as error:  # the study was run with other settings
+        raise CliError(search.storage.scrub(error, storage)) from None
+    except (search.SearchError, optuna.exceptions.OptunaError,
+            sqlalchemy.exc.SQLAlchemyError) as error:
+        message = " ".join(search.storage.scrub(error, storage).split())  # one line
+        raise CliError(_say("errors.storage_failed", args.lang, storage=shown,
+                            error=message)) from None
     summary = search.summarize(study)
     write_text(out / "trials.json", json.dumps(
-        {"config": config.as_dict(), "study": args.study, "dataset": data.info(), **summary},
+        {"config": config.as_dict(), "study": args.study, "storage": shown,
+         "dataset": data.info(), **summary},
         indent=1, default=str))
     if summary["best"] is None:
         raise CliError(_say("errors.no_trial", args.lang))

@@ -22,7 +22,9 @@ share; see ``dlfs.search.study``.
 from dlfs.search.config import NETWORK_PARAMS, PRUNERS, SAMPLERS, SearchConfig, Space, load_config
 from dlfs.search.objective import DIVERGED, Split, make_split, run_trial, suggest
 from dlfs.search.results import summarize, top_trials_markdown
-from dlfs.search.study import default_storage, open_study, search, trial_seed, work
+from dlfs.search.storage import SearchError, default_storage, mask
+from dlfs.search.study import SearchStopped, open_study, trial_seed, work
+from dlfs.search.workers import max_workers, search
 
 __all__ = [
     "DIVERGED",
@@ -30,11 +32,15 @@ __all__ = [
     "PRUNERS",
     "SAMPLERS",
     "SearchConfig",
+    "SearchError",
+    "SearchStopped",
     "Space",
     "Split",
     "default_storage",
     "load_config",
     "make_split",
+    "mask",
+    "max_workers",
     "open_study",
     "run_trial",
     "search",

@@ -17,6 +17,41 @@ PRUNERS = ("none", "median", "sha", "hyperband")
 NETWORK_PARAMS = ("weight_decay_lambda", "dropout_ratio")
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_str(value) -> bool:
+    return isinstance(value, str)
+
+
+# The type of every setting, checked before its value: TOML gives "no" for log and "3" for a
+# number as readily as false and 3.
+_TYPES = {
+    "n_trials": (_is_int, "an integer"), "seed": (_is_int, "an integer"),
+    "train_samples": (_is_int, "an integer"), "epochs": (_is_int, "an integer"),
+    "batch_size": (_is_int, "an integer"), "heartbeat_interval": (_is_int, "an integer"),
+    "grace_period": (_is_int, "an integer"), "wait_timeout": (_is_int, "an integer"),
+    "val_ratio": (_is_number, "a number"), "sampler": (_is_str, "a string"),
+    "pruner": (_is_str, "a string"), "dataset": (_is_str, "a string"),
+    "activation": (_is_str, "a string"), "optimizer": (_is_str, "a string"),
+    "data_root": (lambda v: v is None or _is_str(v), "a string (a folder)"),
+    "hidden_sizes": (lambda v: isinstance(v, (list, tuple))
+                     and all(_is_int(n) and n > 0 for n in v), "a list of positive integers"),
+    "weight_init": (lambda v: _is_str(v) or _is_number(v), "a name (he, xavier) or a number"),
+    "space": (lambda v: isinstance(v, dict), "a table of [space.NAME] ranges"),
+}
+# What a study is: a rerun that changes one of these would mix trials of two searches. The others
+# (how many trials, how workers watch each other, where the data lies) may change on a resume.
+STUDY_SETTINGS = ("sampler", "pruner", "seed", "dataset", "train_samples", "val_ratio",
+                  "hidden_sizes", "activation", "weight_init", "optimizer", "epochs",
+                  "batch_size", "space")
+
+
 @dataclass
 class Space:
     """One searched value: uniform in [low, high], or log-uniform when ``log``."""
@@ -26,9 +61,11 @@ class Space:
     log: bool = True
 
     def __post_init__(self):
-        if not (isinstance(self.low, (int, float)) and isinstance(self.high, (int, float))):
+        if not (_is_number(self.low) and _is_number(self.high)):
             raise ValueError(f"a search range needs numbers low < high, got {self.low!r}, "
                              f"{self.high!r}")
+        if not isinstance(self.log, bool):
+            raise ValueError(f"a search range's log must be true or false, got {self.log!r}")
         if not self.low < self.high:
             raise ValueError(f"a search range needs low < high, got [{self.low}, {self.high}]")
         if self.log and self.low <= 0:
@@ -65,8 +102,21 @@ class SearchConfig:
     space: dict[str, Space] = field(default_factory=_default_space)
     heartbeat_interval: int = 5
     grace_period: int = 20
+    wait_timeout: int = 600
 
     def validate(self) -> SearchConfig:
+        """Every setting checked, types first: a TOML string is never a truthy number."""
+        for name, kind in _TYPES.items():
+            value = getattr(self, name)
+            if not kind[0](value):
+                raise ValueError(f"{name} must be {kind[1]}, got {value!r}")
+        if self.grace_period <= self.heartbeat_interval:
+            raise ValueError(f"grace_period must exceed heartbeat_interval "
+                             f"({self.heartbeat_interval} s), got {self.grace_period}: a live "
+                             f"worker's trial would be failed between two heartbeats")
+        return self._validate_values()
+
+    def _validate_values(self) -> SearchConfig:
         from dlfs import optim
         from dlfs.data.lab import DATASET_CHOICES
         from dlfs.layers import ACTIVATION_LAYERS
@@ -77,6 +127,7 @@ class SearchConfig:
         _checks.positive_int("batch_size", self.batch_size)
         _checks.positive_int("heartbeat_interval", self.heartbeat_interval)
         _checks.positive_int("grace_period", self.grace_period)
+        _checks.positive_int("wait_timeout", self.wait_timeout)
         _checks.in_range("val_ratio", self.val_ratio, 0.0, 1.0, high_open=True)
         for name, choices in (("sampler", SAMPLERS), ("pruner", PRUNERS),
                               ("dataset", DATASET_CHOICES),
@@ -122,6 +173,9 @@ def load_config(path=None, **overrides) -> SearchConfig:
                          f"{', '.join(sorted(known))}")
     if "space" in values:
         space = {}
+        if not isinstance(values["space"], dict):
+            raise ValueError(f"space must be a table of [space.NAME] ranges, got "
+                             f"{values['space']!r}")
         for name, spec in values["space"].items():
             if isinstance(spec, Space):
                 space[name] = spec

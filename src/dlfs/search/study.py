@@ -1,77 +1,65 @@
-"""Studies shared by worker processes: storage, the claim lock, heartbeats, the worker loop.
+"""Studies shared by worker processes: settings, heartbeats, stale trials, the worker loop.
 
 Trials live in an Optuna storage: an SQLite file by default, or any RDB URL such as
 ``postgresql://user@host/db``, so that worker processes on one machine (``workers``) or on many
 (each started with the same ``study`` and ``storage``) share one study. Workers claim trials
 under a lock (a file lock for SQLite, a PostgreSQL advisory lock), so the study ends with
-exactly ``n_trials`` finished trials; a killed worker's trial stops sending heartbeats, is
-failed after ``grace_period`` seconds and re-queued with the same parameters for the next
-worker. A trial whose loss diverges is recorded as failed with its reason, and counts.
+exactly ``n_trials`` finished trials. A trial's heartbeat is recorded from the moment it is
+claimed; a killed worker's trial stops sending them, is failed after ``grace_period`` seconds
+(every worker looks for such trials on a timer) and re-queued with the same parameters for
+the next worker. SIGTERM or SIGINT fails and re-queues a worker's trial at once. A worker
+paused past the grace period drops its trial, which another has taken over. A trial whose
+loss diverges is recorded as failed with its reason, and counts. Every wait has a deadline,
+``wait_timeout``, and a SearchError says what it waited for.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
-import multiprocessing
+import signal
 import threading
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-from dlfs import _checks
-from dlfs.search.config import SearchConfig
-from dlfs.search.objective import DIVERGED, Split, make_split, resolve_data, run_trial
+from dlfs.search.config import STUDY_SETTINGS, SearchConfig
+from dlfs.search.objective import (
+    DIVERGED,
+    Split,
+    make_split,
+    resolve_data,
+    run_trial,
+    suggest,
+)
+from dlfs.search.storage import SearchError, claim_lock, default_storage, mask, rdb_storage
+
+__all__ = ["SearchError", "SearchStopped", "default_storage", "open_study", "trial_seed", "work"]
 
 
-def default_storage(out) -> str:
-    """The SQLite storage URL of a search whose output folder is ``out``: out/search.db."""
-    return f"sqlite:///{Path(out).resolve() / 'search.db'}"
+class SearchStopped(BaseException):
+    """SIGTERM or SIGINT reached a worker: its trial was failed and re-queued, and it stops.
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
 
 
-def _storage(url: str, config: SearchConfig):
-    import optuna
-
-    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    return optuna.storages.RDBStorage(
-        url, engine_kwargs=engine_kwargs, heartbeat_interval=config.heartbeat_interval,
-        grace_period=config.grace_period,
-        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-            max_retry=3))
+def _stop(signum, frame):
+    raise SearchStopped(signum)
 
 
-@contextlib.contextmanager
-def _claim_lock(url: str, study_name: str):
-    """Serialises 'count the trials, then claim one' across every worker of the study."""
-    if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///") + ".lock")
-        with open(path, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-    elif url.startswith("postgresql"):
-        import sqlalchemy
+def stopping_on_signals():
+    """Installs handlers that turn SIGTERM and SIGINT into SearchStopped (in the main thread
+    only, where Python runs handlers); returns the previous handlers for ``restore``."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGINT)}
 
-        key = int.from_bytes(hashlib.sha256(study_name.encode()).digest()[:8], "big", signed=True)
-        engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
-        try:
-            with engine.connect() as connection:
-                connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:k)"), {"k": key})
-                try:
-                    yield
-                finally:
-                    connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:k)"),
-                                       {"k": key})
-        finally:
-            engine.dispose()
-    else:
-        raise ValueError(f"storage {url!r}: use sqlite:///PATH or postgresql://…, whose "
-                         "locks keep the trial count exact across workers")
+
+def restore(handlers) -> None:
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
 
 
 def _sampler(config: SearchConfig, worker_seed: int):
@@ -101,10 +89,12 @@ def trial_seed(seed: int, number: int) -> int:
     return int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
 
 
-def _counts(study) -> tuple[int, int, bool]:
+def _counts(study) -> tuple[int, list[int], bool]:
+    """Finished trials, the numbers of those running or queued, and whether any is queued."""
     from optuna.trial import TrialState
 
-    done = pending = 0
+    done = 0
+    pending = []
     waiting = False
     for trial in study.get_trials(deepcopy=False):
         if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
@@ -113,22 +103,32 @@ def _counts(study) -> tuple[int, int, bool]:
                 trial.user_attrs.get("fail_reason", "")):
             done += 1
         elif trial.state in (TrialState.RUNNING, TrialState.WAITING):
-            pending += 1
+            pending.append(trial.number)
             waiting = waiting or trial.state == TrialState.WAITING
     return done, pending, waiting
 
 
 class _Heartbeat:
-    """Records the trial's heartbeat every interval while the trial runs."""
+    """While a trial runs: its heartbeat every interval, and a look for other workers' stale
+    trials every grace period (so a dead worker's trial is re-queued within about one grace
+    period, not only when some worker next claims a trial)."""
 
-    def __init__(self, storage, trial_id: int, interval: int):
+    def __init__(self, study, storage_url: str, trial_id: int, config: SearchConfig):
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, args=(storage, trial_id, interval),
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._beat, daemon=True,
+                                        args=(study, storage_url, trial_id, config))
 
-    def _beat(self, storage, trial_id, interval):
-        while not self._stop.wait(interval):
-            storage.record_heartbeat(trial_id)
+    def _beat(self, study, storage_url, trial_id, config):
+        last_look = time.monotonic()
+        while not self._stop.wait(config.heartbeat_interval):
+            try:
+                study._storage.record_heartbeat(trial_id)
+                if time.monotonic() - last_look >= config.grace_period:
+                    last_look = time.monotonic()
+                    with claim_lock(storage_url, study.study_name, config.wait_timeout):
+                        fail_stale_trials(study)
+            except Exception:  # noqa: BLE001  a busy or absent database: the next beat tries
+                continue
 
     def __enter__(self):
         self._thread.start()
@@ -139,134 +139,163 @@ class _Heartbeat:
         self._thread.join()
 
 
-def open_study(config: SearchConfig, study_name: str, storage_url: str):
+def fail_stale_trials(study) -> None:
+    """Optuna's: trials whose heartbeat is older than the grace period are failed and queued
+    again with the same values. And ours: a running trial with no heartbeat at all, seen under
+    the claim lock, is one whose worker died between claiming it and recording its first
+    heartbeat (both happen under the lock); it is failed and queued again now. Call under the
+    claim lock."""
+    import optuna
+    import sqlalchemy
+
+    optuna.storages.fail_stale_trials(study)
+    unclaimed = sqlalchemy.text(
+        "SELECT t.trial_id FROM trials t LEFT JOIN trial_heartbeats h ON h.trial_id = t.trial_id"
+        " WHERE t.study_id = :study AND t.state = 'RUNNING' AND h.trial_id IS NULL")
+    engine = getattr(study._storage, "_backend", study._storage).engine  # under the cache
+    with engine.connect() as connection:
+        orphans = [row[0] for row in connection.execute(unclaimed, {"study": study._study_id})]
+    for trial_id in orphans:
+        fail_and_requeue(study, trial_id)
+
+
+def fail_and_requeue(study, trial_id: int) -> bool:
+    """Fails the running trial ``trial_id`` now and queues its values again, as a stale trial
+    is; False when it had finished already. Call under the claim lock."""
+    import copy
+
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    storage = study._storage
+    try:
+        if not storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
+            return False
+    except UpdateFinishedTrialError:
+        return False
+    storage.get_heartbeat_stale_trial_callback()(study, copy.deepcopy(storage.get_trial(trial_id)))
+    return True
+
+
+def open_study(config: SearchConfig, study_name: str, storage_url: str, *,
+               force_resume: bool = False):
     """Creates or loads the study. Under the claim lock: workers starting together on a new
-    storage would otherwise race to create its tables."""
+    storage would otherwise race to create its tables.
+
+    A new study records its settings; loading one whose settings differ (in STUDY_SETTINGS) is
+    refused with a ValueError naming the differences, unless ``force_resume``.
+    """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # Heartbeats and fail_stale_trials are marked experimental; they are what we rely on.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    with _claim_lock(storage_url, study_name):
-        return optuna.create_study(
-            study_name=study_name, storage=_storage(storage_url, config),
+    settings = {name: config.as_dict()[name] for name in STUDY_SETTINGS}
+    with claim_lock(storage_url, study_name, config.wait_timeout):
+        study = optuna.create_study(
+            study_name=study_name, storage=rdb_storage(storage_url, config),
             direction="maximize", sampler=_sampler(config, config.seed),
             pruner=_pruner(config), load_if_exists=True)
+        recorded = study.user_attrs.get("settings")
+        if recorded is None:
+            study.set_user_attr("settings", settings)
+        elif recorded != settings and not force_resume:
+            differences = "; ".join(
+                f"{name} {recorded.get(name)!r} then, {settings[name]!r} now"
+                for name in STUDY_SETTINGS if recorded.get(name) != settings[name])
+            raise ValueError(
+                f"study {study_name!r} on {mask(storage_url)} was run with other settings "
+                f"({differences}): resuming would mix the trials of two searches. Give a new "
+                f"study name (--study), or force the resume (--force-resume)")
+    return study
 
 
 def work(config: SearchConfig, study_name: str, storage_url: str, data,
-         poll: float = 1.0) -> int:
+         poll: float = 1.0, *, force_resume: bool = False) -> int:
     """One worker: claims and runs trials until the study has ``n_trials`` finished ones.
 
     ``data``: a dlfs.data.Data, or a zero-argument callable returning one. Returns the number
-    of trials this worker ran.
+    of trials this worker ran. SIGTERM or SIGINT fails and re-queues its trial at once, then
+    raises SearchStopped.
     """
     split = make_split(config, resolve_data(data))
-    return _work(config, open_study(config, study_name, storage_url), storage_url, split, poll)
+    study = open_study(config, study_name, storage_url, force_resume=force_resume)
+    handlers = stopping_on_signals()
+    try:
+        return _work(config, study, storage_url, split, poll)
+    finally:
+        restore(handlers)
 
 
-def _work(config: SearchConfig, study, storage_url: str, split: Split, poll: float) -> int:
+def _claim(config: SearchConfig, study, storage_url: str):
+    """Under the claim lock: the next trial (its heartbeat recorded at once, so that it is
+    failed and re-queued however early its worker dies), None while the study's last trials
+    run elsewhere, or "done"; and the pending trial numbers."""
+    with claim_lock(storage_url, study.study_name, config.wait_timeout):
+        fail_stale_trials(study)
+        done, pending, waiting = _counts(study)
+        if done >= config.n_trials:
+            return "done", pending
+        if not (done + len(pending) < config.n_trials or waiting):
+            return None, pending
+        with warnings.catch_warnings():
+            # Optuna expects heartbeats from Study.optimize; _Heartbeat sends them here.
+            warnings.filterwarnings("ignore", message="Heartbeat of storage")
+            trial = study.ask()
+        if config.sampler != "qmc":  # QMC indexes its sequence by trial number already
+            study.sampler = _sampler(config, trial_seed(config.seed, trial.number))
+        # Every value drawn now, so that a trial re-queued after its worker died carries them
+        # all (run_trial's suggest then reads them back).
+        suggest(trial, config)
+        study._storage.record_heartbeat(trial._trial_id)
+        return trial, pending
+
+
+def _work(config: SearchConfig, study, storage_url: str, split: Split, poll: float,
+          current=None) -> int:
+    """The worker loop. ``current``, when given, is a shared value set to the id of the trial
+    being run (-1 between trials), for a parent process that watches this one."""
     import optuna
+    from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
     from dlfs.train import TrainingDiverged
 
     ran = 0
+    waited_since = None
     while True:
-        with _claim_lock(storage_url, study.study_name):
-            optuna.storages.fail_stale_trials(study)
-            done, pending, waiting = _counts(study)
-            if done >= config.n_trials:
-                return ran
-            with warnings.catch_warnings():
-                # Optuna expects heartbeats from Study.optimize; _Heartbeat sends them here.
-                warnings.filterwarnings("ignore", message="Heartbeat of storage")
-                trial = study.ask() if done + pending < config.n_trials or waiting else None
+        trial, pending = _claim(config, study, storage_url)
+        if trial == "done":
+            return ran
         if trial is None:  # others are running the last trials; one may yet be re-queued
+            waited_since = waited_since or time.monotonic()
+            if time.monotonic() - waited_since > config.wait_timeout:
+                raise SearchError(
+                    f"waited {config.wait_timeout} s (wait_timeout) for trial(s) "
+                    f"{', '.join(map(str, pending))} of study {study.study_name!r}, running in "
+                    f"other workers, to finish or be re-queued; rerun to resume the study")
             time.sleep(poll)
             continue
-        if config.sampler != "qmc":  # QMC indexes its sequence by trial number already
-            study.sampler = _sampler(config, trial_seed(config.seed, trial.number))
+        waited_since = None
+        if current is not None:
+            current.value = trial._trial_id
         ran += 1
-        with _Heartbeat(study._storage, trial._trial_id, config.heartbeat_interval):
+        with _Heartbeat(study, storage_url, trial._trial_id, config):
             try:
                 value = run_trial(trial, config, split)
+                study.tell(trial, value, skip_if_finished=True)
             except optuna.TrialPruned:
-                study.tell(trial, state=TrialState.PRUNED)
+                study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
             except TrainingDiverged:
-                study.tell(trial, state=TrialState.FAIL)
+                study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+            except UpdateFinishedTrialError:
+                # Paused past the grace period (SIGSTOP, a closed laptop): the trial was failed
+                # and re-queued meanwhile; another worker runs it, this one drops it.
+                ran -= 1
             except BaseException:
-                study.tell(trial, state=TrialState.FAIL)
+                with claim_lock(storage_url, study.study_name, config.wait_timeout):
+                    fail_and_requeue(study, trial._trial_id)
                 raise
-            else:
-                study.tell(trial, value)
-
-
-def _work_in_process(args) -> int:
-    from threadpoolctl import threadpool_limits
-
-    config, study_name, storage_url, split = args
-    with threadpool_limits(1):  # the workers share the cores
-        return _work(config, open_study(config, study_name, storage_url), storage_url, split,
-                     poll=1.0)
-
-
-@contextlib.contextmanager
-def _finished_trials_bar(study, total: int, enabled: bool, poll: float = 0.5):
-    """While the block runs, a bar of the study's finished trials (those of every worker, on
-    any machine), counted by a thread of this process every ``poll`` seconds."""
-    import optuna
-
-    from dlfs._progress import progress_bar
-
-    bar = progress_bar(total, enabled, unit="trial", desc="search")
-    if bar is None:
-        yield
-        return
-    stop = threading.Event()
-
-    def show():
-        try:
-            bar.n = min(_counts(study)[0], total)
-        except optuna.exceptions.StorageInternalError:
-            return  # a busy database: the next poll counts again
-        bar.refresh()
-
-    def keep_showing():
-        while not stop.wait(poll):
-            show()
-
-    show()  # at once, with the trials a resumed study already has
-    thread = threading.Thread(target=keep_showing, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-        show()
-        bar.close()
-
-
-def search(config: SearchConfig, study_name: str, storage_url: str, workers: int = 1, *,
-           data, progress: bool = False) -> int:
-    """Runs ``workers`` worker processes (or this one, for 1) until the study is complete.
-
-    ``data`` is what every trial trains on: a dlfs.data.Data, or a zero-argument callable
-    returning one, called once, here. The search never chooses a data set itself; the
-    network's input width and class count are the data's. Only the study's split (the first
-    ``train_samples`` samples) travels to the worker processes. Rerunning with the same study
-    and storage resumes it. ``progress`` shows a bar of finished trials on stderr; without it
-    the search prints nothing. Returns the number of trials run by this call.
-    """
-    _checks.positive_int("workers", workers)
-    split = make_split(config, resolve_data(data))
-    # Creating the tables and the study here, once, keeps workers from racing to do it.
-    study = open_study(config, study_name, storage_url)
-    with _finished_trials_bar(study, config.n_trials, progress):
-        if workers == 1:
-            return _work(config, study, storage_url, split, poll=1.0)
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(workers) as pool:
-            return sum(pool.map(_work_in_process,
-                                [(config, study_name, storage_url, split)] * workers))
+            finally:
+                if current is not None:
+                    current.value = -1
