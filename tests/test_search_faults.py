@@ -304,3 +304,65 @@ def test_dlfs_search_refuses_bad_settings_before_loading_any_data(tmp_path):
         assert done.returncode == 2 and message in done.stderr, done.stderr
         assert "hunter2" not in done.stderr + done.stdout
         assert not (tmp_path / "none").exists()
+
+
+# -- the fault test: three workers, one killed, one stopped ---------------------------------------
+
+from test_search import _fresh_database, postgres_url  # noqa: E402, F401  the private server
+
+
+def _storage(kind, tmp_path, request):
+    if kind == "sqlite":
+        return search.default_storage(tmp_path)
+    name = "faults_" + request.node.callspec.id.replace("-", "_")
+    return _fresh_database(request.getfixturevalue("postgres_url"), name)
+
+
+@pytest.mark.parametrize("moment", ["before-first-heartbeat", "mid-trial"])
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_three_workers_one_killed_one_stopped_finish_exactly_the_requested_trials(
+        tmp_path, data_file, request, kind, moment):
+    n = 3
+    url = _storage(kind, tmp_path, request)
+    (tmp_path / "s.toml").write_text(
+        f"n_trials = {n}\nepochs = 8000\nhidden_sizes = [8]\ntrain_samples = 120\n"
+        "heartbeat_interval = 1\ngrace_period = 2\nwait_timeout = 60\n")
+    rng = np.random.default_rng([15, len(kind), len(moment)])
+    victim = _worker(tmp_path / "s.toml", "f", url, data_file)
+    others = []
+    try:
+        # Alone at first, so the first running trial is the victim's.
+        _wait_for(lambda: _count(url, "SELECT count(*) FROM trials WHERE state = 'RUNNING'")
+                  == 1, victim, "its trial started")
+        others = [_worker(tmp_path / "s.toml", "f", url, data_file) for _ in range(2)]
+        # The heartbeat thread beats after 1 s: killed before it, or after a beat or two.
+        time.sleep(rng.uniform(0.0, 0.3) if moment == "before-first-heartbeat"
+                   else rng.uniform(1.2, 1.6))
+        victim.kill()
+        victim.wait()
+        assert _count(url, "SELECT count(*) FROM trials WHERE number = 0 AND state = 'RUNNING'")
+        stopped, survivor = others
+        _wait_for(lambda: _count(url, "SELECT count(*) FROM trials WHERE number > 0 AND "
+                                      "state = 'RUNNING'") == 2, stopped, "both held a trial")
+        time.sleep(rng.uniform(0.0, 0.5))
+        stopped.send_signal(signal.SIGTERM)
+        output = stopped.communicate(timeout=30)[0]
+        assert stopped.returncode != 0 and "SearchStopped" in output, output
+        _finish(survivor, timeout=60)
+    finally:
+        for process in (victim, *others):
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    # A rerun finds the study ended.
+    assert "0 trials run" in _finish(_worker(tmp_path / "s.toml", "f", url, data_file), 60)
+    trials = _trials(url, "f")
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    assert len(complete) == n and len({t.number for t in complete}) == n
+    assert len({tuple(sorted(t.params.items())) for t in complete}) == n
+    assert len(failed) >= 2 and not [t for t in trials if t.state.name not in
+                                     ("COMPLETE", "FAIL")]
+    for trial in failed:  # each failed trial ran again exactly once, with its values
+        again = [t for t in trials if t.system_attrs.get("failed_trial") == trial.number]
+        assert len(again) == 1 and again[0].params == trial.params, trial.number
