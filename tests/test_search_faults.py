@@ -366,3 +366,38 @@ def test_three_workers_one_killed_one_stopped_finish_exactly_the_requested_trial
     for trial in failed:  # each failed trial ran again exactly once, with its values
         again = [t for t in trials if t.system_attrs.get("failed_trial") == trial.number]
         assert len(again) == 1 and again[0].params == trial.params, trial.number
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_worker_paused_past_the_grace_period_drops_its_failed_trial_and_carries_on(
+        tmp_path, data_file, request, kind):
+    n = 2
+    url = _storage(kind, tmp_path, request)
+    (tmp_path / "s.toml").write_text(
+        f"n_trials = {n}\nepochs = 8000\nhidden_sizes = [8]\ntrain_samples = 120\n"
+        "heartbeat_interval = 1\ngrace_period = 2\nwait_timeout = 60\n")
+    paused = _worker(tmp_path / "s.toml", "p", url, data_file)
+    other = None
+    try:
+        _wait_for(_running_with_heartbeat(url), paused, "its trial started")
+        paused.send_signal(signal.SIGSTOP)  # a closed laptop lid
+        other = _worker(tmp_path / "s.toml", "p", url, data_file)
+        _wait_for(lambda: _count(url, "SELECT count(*) FROM trials WHERE number = 0 AND "
+                                      "state = 'FAIL'") == 1, other,
+                  "the paused worker's trial was failed", timeout=30)
+        paused.send_signal(signal.SIGCONT)
+        outputs = [_finish(process, timeout=60) for process in (paused, other)]
+    finally:
+        for process in (paused, other):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.kill()
+                process.communicate()
+    assert not [o for o in outputs if "Traceback" in o or "Cannot tell" in o], outputs
+    trials = _trials(url, "p")
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    assert len(complete) == n and len({tuple(sorted(t.params.items())) for t in complete}) == n
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    assert [t.number for t in failed] == [0]  # the paused worker did not overwrite it
+    again = [t for t in complete if t.system_attrs.get("failed_trial") == 0]
+    assert len(again) == 1 and again[0].params == failed[0].params
