@@ -401,3 +401,43 @@ def test_a_worker_paused_past_the_grace_period_drops_its_failed_trial_and_carrie
     assert [t.number for t in failed] == [0]  # the paused worker did not overwrite it
     again = [t for t in complete if t.system_attrs.get("failed_trial") == 0]
     assert len(again) == 1 and again[0].params == failed[0].params
+
+
+def test_workers_retry_a_vanished_database_for_a_bounded_time_and_a_rerun_completes(
+        tmp_path, data_file):
+    from test_search import private_postgres
+
+    n = 3
+    secret = "s3cr3t-pa55"  # the server trusts every login; the password must appear nowhere
+    (tmp_path / "s.toml").write_text(
+        f"n_trials = {n}\nepochs = 8000\nhidden_sizes = [8]\ntrain_samples = 120\n"
+        "heartbeat_interval = 1\ngrace_period = 2\nwait_timeout = 60\nstorage_retry = 3\n")
+    with private_postgres() as (server, ctl):
+        url = _fresh_database(server, "vanishing").replace("dlfs@", f"dlfs:{secret}@")
+        workers = [_worker(tmp_path / "s.toml", "v", url, data_file) for _ in range(2)]
+        try:
+            _wait_for(_running_with_heartbeat(url, 2), workers[0], "both trials started")
+            ctl("stop")
+            stopped_at = time.monotonic()
+            outputs = [w.communicate(timeout=60)[0] for w in workers]
+            # about a trial (2 s) and the 3 s of retries, not the 60 s of wait_timeout
+            assert time.monotonic() - stopped_at < 30
+        finally:
+            for process in workers:
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate()
+        for worker, output in zip(workers, outputs, strict=True):
+            assert worker.returncode != 0, output
+            assert secret not in output, output
+            assert "SearchError: the storage postgresql://dlfs:***@127.0.0.1:" in output, output
+            assert "did not answer for 3 s (storage_retry)" in output, output
+        ctl("start")
+        _finish(_worker(tmp_path / "s.toml", "v", url, data_file), timeout=90)
+        trials = _trials(url, "v")
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    assert len(complete) == n and len({t.number for t in complete}) == n
+    assert len({tuple(sorted(t.params.items())) for t in complete}) == n
+    for trial in (t for t in trials if t.state.name == "FAIL"):
+        again = [t for t in complete if t.system_attrs.get("failed_trial") == trial.number]
+        assert len(again) == 1 and again[0].params == trial.params, trial.number
