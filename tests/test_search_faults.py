@@ -108,8 +108,10 @@ def test_a_worker_killed_before_its_first_heartbeat_has_its_trial_failed_and_rer
     (tmp_path / "short.toml").write_text(settings + "epochs = 1\n")
     url = search.default_storage(tmp_path)
     first = _worker(tmp_path / "endless.toml", "k", url, data_file)
-    _wait_for(lambda: _count(url, "SELECT count(*) FROM trials WHERE state = 'RUNNING'") == 1,
-              first, "its trial started")
+    # Claimed: RUNNING with its values drawn (both searched values recorded).
+    _wait_for(lambda: _count(url, "SELECT count(*) FROM trials t JOIN trial_params p ON "
+                                  "p.trial_id = t.trial_id WHERE t.state = 'RUNNING'") == 2,
+              first, "its trial claimed")
     first.send_signal(signal.SIGKILL)
     first.wait()
     # The same study with fewer epochs: a resume with other settings, forced.
@@ -441,3 +443,29 @@ def test_workers_retry_a_vanished_database_for_a_bounded_time_and_a_rerun_comple
     for trial in (t for t in trials if t.state.name == "FAIL"):
         again = [t for t in complete if t.system_attrs.get("failed_trial") == trial.number]
         assert len(again) == 1 and again[0].params == trial.params, trial.number
+
+
+def test_a_trial_whose_worker_died_before_drawing_its_values_is_rerun_with_those_it_would_draw(
+        tmp_path):
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+    from optuna.trial import TrialState
+
+    from dlfs.search.study import _claim
+
+    config = search.load_config(n_trials=2)
+    fresh_url = search.default_storage(tmp_path / "fresh")
+    (tmp_path / "fresh").mkdir()
+    fresh = search.open_study(config, "s", fresh_url)
+    expected, _ = _claim(config, fresh, fresh_url)  # trial 0, claimed without a fault
+
+    url = search.default_storage(tmp_path)
+    study = search.open_study(config, "s", url)
+    with pytest.warns(UserWarning, match="Heartbeat of storage"):
+        dead = study.ask()  # claimed, then its worker died before any value was drawn
+    study.tell(dead, state=TrialState.FAIL)
+    # What fail_stale_trials does with a stale trial: re-queue its (here: no) values.
+    RetryHeartbeatStaleTrialCallback(max_retry=3)(study,
+                                                  study._storage.get_trial(dead._trial_id))
+    retried, _ = _claim(config, study, url)
+    assert retried.number == 1
+    assert retried.params == expected.params and len(expected.params) == 2

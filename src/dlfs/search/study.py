@@ -286,7 +286,11 @@ def _claim(config: SearchConfig, study, storage_url: str):
             warnings.filterwarnings("ignore", message="Heartbeat of storage")
             trial = study.ask()
         if config.sampler != "qmc":  # QMC indexes its sequence by trial number already
-            study.sampler = _sampler(config, trial_seed(config.seed, trial.number))
+            # A re-queued trial is seeded by the number of the trial it repeats: one whose
+            # worker died before its values were drawn then draws the values it would have.
+            original = study._storage.get_trial_system_attrs(trial._trial_id).get(
+                "failed_trial", trial.number)
+            study.sampler = _sampler(config, trial_seed(config.seed, original))
         # Every value drawn now, so that a trial re-queued after its worker died carries them
         # all (run_trial's suggest then reads them back).
         suggest(trial, config)
