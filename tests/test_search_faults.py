@@ -326,17 +326,21 @@ def test_three_workers_one_killed_one_stopped_finish_exactly_the_requested_trial
         tmp_path, data_file, request, kind, moment):
     n = 3
     url = _storage(kind, tmp_path, request)
-    (tmp_path / "s.toml").write_text(
-        f"n_trials = {n}\nepochs = 8000\nhidden_sizes = [8]\ntrain_samples = 120\n"
-        "heartbeat_interval = 1\ngrace_period = 2\nwait_timeout = 60\n")
+    settings = (f"n_trials = {n}\nhidden_sizes = [8]\ntrain_samples = 120\n"
+                "heartbeat_interval = 1\ngrace_period = 2\nwait_timeout = 60\n")
+    (tmp_path / "s.toml").write_text(settings + "epochs = 8000\n")
+    # The victim's trial never ends on its own, so the kill always lands inside it however
+    # fast this machine is; the others resume its study with finite trials (forced).
+    (tmp_path / "endless.toml").write_text(settings + "epochs = 1000000000\n")
     rng = np.random.default_rng([15, len(kind), len(moment)])
-    victim = _worker(tmp_path / "s.toml", "f", url, data_file)
+    victim = _worker(tmp_path / "endless.toml", "f", url, data_file)
     others = []
     try:
         # Alone at first, so the first running trial is the victim's.
         _wait_for(lambda: _count(url, "SELECT count(*) FROM trials WHERE state = 'RUNNING'")
                   == 1, victim, "its trial started")
-        others = [_worker(tmp_path / "s.toml", "f", url, data_file) for _ in range(2)]
+        others = [_worker(tmp_path / "s.toml", "f", url, data_file, "force")
+                  for _ in range(2)]
         # The heartbeat thread beats after 1 s: killed before it, or after a beat or two.
         time.sleep(rng.uniform(0.0, 0.3) if moment == "before-first-heartbeat"
                    else rng.uniform(1.2, 1.6))
@@ -357,7 +361,8 @@ def test_three_workers_one_killed_one_stopped_finish_exactly_the_requested_trial
                 process.kill()
                 process.communicate()
     # A rerun finds the study ended.
-    assert "0 trials run" in _finish(_worker(tmp_path / "s.toml", "f", url, data_file), 60)
+    assert "0 trials run" in _finish(_worker(tmp_path / "s.toml", "f", url, data_file, "force"),
+                                     60)
     trials = _trials(url, "f")
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     failed = [t for t in trials if t.state.name == "FAIL"]
