@@ -2,6 +2,7 @@
 names it passes on, and worker processes sharing one study in SQLite and in a real PostgreSQL
 server on 127.0.0.1, a worker killed mid-trial."""
 
+import contextlib
 import glob
 import json
 import os
@@ -398,9 +399,10 @@ def test_dlfs_search_runs_worker_processes_on_the_data_set_it_records(tmp_path):
 # -- PostgreSQL ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    """A private PostgreSQL server on 127.0.0.1, started here and stopped at the end."""
+@contextlib.contextmanager
+def private_postgres():
+    """A private PostgreSQL server on 127.0.0.1, started here and stopped at the end: its URL,
+    and a function running pg_ctl on it (``ctl("stop")``, ``ctl("start")``)."""
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
     if not bins:
         pytest.fail("PostgreSQL is missing: `make test` installs Debian's postgresql")
@@ -417,17 +419,32 @@ def postgres_url():
     data = folder / "data"
 
     def run(*command):
-        subprocess.run([*as_user, *command], check=True, capture_output=True, cwd=folder)
+        subprocess.run([*as_user, *command], check=True, capture_output=True, cwd=folder,
+                       timeout=60)
+
+    def ctl(action):
+        if action == "start":
+            run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
+                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start")
+        else:
+            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", action)
 
     run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "dlfs")
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
-        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start")
+    ctl("start")
     try:
         run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "dlfs", "dlfs")
-        yield f"postgresql://dlfs@127.0.0.1:{port}/dlfs"
+        yield f"postgresql://dlfs@127.0.0.1:{port}/dlfs", ctl
     finally:
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
+                        "stop"], capture_output=True, cwd=folder, timeout=60)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A private PostgreSQL server on 127.0.0.1 for this module's tests."""
+    with private_postgres() as (url, _):
+        yield url
 
 
 def _fresh_database(url, name):

@@ -108,8 +108,10 @@ def test_a_worker_killed_before_its_first_heartbeat_has_its_trial_failed_and_rer
     (tmp_path / "short.toml").write_text(settings + "epochs = 1\n")
     url = search.default_storage(tmp_path)
     first = _worker(tmp_path / "endless.toml", "k", url, data_file)
-    _wait_for(lambda: _count(url, "SELECT count(*) FROM trials WHERE state = 'RUNNING'") == 1,
-              first, "its trial started")
+    # Claimed: RUNNING with its values drawn (both searched values recorded).
+    _wait_for(lambda: _count(url, "SELECT count(*) FROM trials t JOIN trial_params p ON "
+                                  "p.trial_id = t.trial_id WHERE t.state = 'RUNNING'") == 2,
+              first, "its trial claimed")
     first.send_signal(signal.SIGKILL)
     first.wait()
     # The same study with fewer epochs: a resume with other settings, forced.
@@ -304,3 +306,171 @@ def test_dlfs_search_refuses_bad_settings_before_loading_any_data(tmp_path):
         assert done.returncode == 2 and message in done.stderr, done.stderr
         assert "hunter2" not in done.stderr + done.stdout
         assert not (tmp_path / "none").exists()
+
+
+# -- the fault test: three workers, one killed, one stopped ---------------------------------------
+
+from test_search import _fresh_database, postgres_url  # noqa: E402, F401  the private server
+
+
+def _storage(kind, tmp_path, request):
+    if kind == "sqlite":
+        return search.default_storage(tmp_path)
+    name = "faults_" + request.node.callspec.id.replace("-", "_")
+    return _fresh_database(request.getfixturevalue("postgres_url"), name)
+
+
+@pytest.mark.parametrize("moment", ["before-first-heartbeat", "mid-trial"])
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_three_workers_one_killed_one_stopped_finish_exactly_the_requested_trials(
+        tmp_path, data_file, request, kind, moment):
+    n = 3
+    url = _storage(kind, tmp_path, request)
+    settings = (f"n_trials = {n}\nhidden_sizes = [8]\ntrain_samples = 120\n"
+                "heartbeat_interval = 1\ngrace_period = 2\nwait_timeout = 60\n")
+    (tmp_path / "s.toml").write_text(settings + "epochs = 8000\n")
+    # The victim's trial never ends on its own, so the kill always lands inside it however
+    # fast this machine is; the others resume its study with finite trials (forced).
+    (tmp_path / "endless.toml").write_text(settings + "epochs = 1000000000\n")
+    rng = np.random.default_rng([15, len(kind), len(moment)])
+    victim = _worker(tmp_path / "endless.toml", "f", url, data_file)
+    others = []
+    try:
+        # Alone at first, so the first running trial is the victim's.
+        _wait_for(lambda: _count(url, "SELECT count(*) FROM trials WHERE state = 'RUNNING'")
+                  == 1, victim, "its trial started")
+        others = [_worker(tmp_path / "s.toml", "f", url, data_file, "force")
+                  for _ in range(2)]
+        # The heartbeat thread beats after 1 s: killed before it, or after a beat or two.
+        time.sleep(rng.uniform(0.0, 0.3) if moment == "before-first-heartbeat"
+                   else rng.uniform(1.2, 1.6))
+        victim.kill()
+        victim.wait()
+        assert _count(url, "SELECT count(*) FROM trials WHERE number = 0 AND state = 'RUNNING'")
+        stopped, survivor = others
+        _wait_for(lambda: _count(url, "SELECT count(*) FROM trials WHERE number > 0 AND "
+                                      "state = 'RUNNING'") == 2, stopped, "both held a trial")
+        time.sleep(rng.uniform(0.0, 0.5))
+        stopped.send_signal(signal.SIGTERM)
+        output = stopped.communicate(timeout=30)[0]
+        assert stopped.returncode != 0 and "SearchStopped" in output, output
+        _finish(survivor, timeout=60)
+    finally:
+        for process in (victim, *others):
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    # A rerun finds the study ended.
+    assert "0 trials run" in _finish(_worker(tmp_path / "s.toml", "f", url, data_file, "force"),
+                                     60)
+    trials = _trials(url, "f")
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    assert len(complete) == n and len({t.number for t in complete}) == n
+    assert len({tuple(sorted(t.params.items())) for t in complete}) == n
+    assert len(failed) >= 2 and not [t for t in trials if t.state.name not in
+                                     ("COMPLETE", "FAIL")]
+    for trial in failed:  # each failed trial ran again exactly once, with its values
+        again = [t for t in trials if t.system_attrs.get("failed_trial") == trial.number]
+        assert len(again) == 1 and again[0].params == trial.params, trial.number
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_worker_paused_past_the_grace_period_drops_its_failed_trial_and_carries_on(
+        tmp_path, data_file, request, kind):
+    n = 2
+    url = _storage(kind, tmp_path, request)
+    (tmp_path / "s.toml").write_text(
+        f"n_trials = {n}\nepochs = 8000\nhidden_sizes = [8]\ntrain_samples = 120\n"
+        "heartbeat_interval = 1\ngrace_period = 2\nwait_timeout = 60\n")
+    paused = _worker(tmp_path / "s.toml", "p", url, data_file)
+    other = None
+    try:
+        _wait_for(_running_with_heartbeat(url), paused, "its trial started")
+        paused.send_signal(signal.SIGSTOP)  # a closed laptop lid
+        other = _worker(tmp_path / "s.toml", "p", url, data_file)
+        _wait_for(lambda: _count(url, "SELECT count(*) FROM trials WHERE number = 0 AND "
+                                      "state = 'FAIL'") == 1, other,
+                  "the paused worker's trial was failed", timeout=30)
+        paused.send_signal(signal.SIGCONT)
+        outputs = [_finish(process, timeout=60) for process in (paused, other)]
+    finally:
+        for process in (paused, other):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.kill()
+                process.communicate()
+    assert not [o for o in outputs if "Traceback" in o or "Cannot tell" in o], outputs
+    trials = _trials(url, "p")
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    assert len(complete) == n and len({tuple(sorted(t.params.items())) for t in complete}) == n
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    assert [t.number for t in failed] == [0]  # the paused worker did not overwrite it
+    again = [t for t in complete if t.system_attrs.get("failed_trial") == 0]
+    assert len(again) == 1 and again[0].params == failed[0].params
+
+
+def test_workers_retry_a_vanished_database_for_a_bounded_time_and_a_rerun_completes(
+        tmp_path, data_file):
+    from test_search import private_postgres
+
+    n = 3
+    secret = "s3cr3t-pa55"  # the server trusts every login; the password must appear nowhere
+    (tmp_path / "s.toml").write_text(
+        f"n_trials = {n}\nepochs = 8000\nhidden_sizes = [8]\ntrain_samples = 120\n"
+        "heartbeat_interval = 1\ngrace_period = 2\nwait_timeout = 60\nstorage_retry = 3\n")
+    with private_postgres() as (server, ctl):
+        url = _fresh_database(server, "vanishing").replace("dlfs@", f"dlfs:{secret}@")
+        workers = [_worker(tmp_path / "s.toml", "v", url, data_file) for _ in range(2)]
+        try:
+            _wait_for(_running_with_heartbeat(url, 2), workers[0], "both trials started")
+            ctl("stop")
+            stopped_at = time.monotonic()
+            outputs = [w.communicate(timeout=60)[0] for w in workers]
+            # about a trial (2 s) and the 3 s of retries, not the 60 s of wait_timeout
+            assert time.monotonic() - stopped_at < 30
+        finally:
+            for process in workers:
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate()
+        for worker, output in zip(workers, outputs, strict=True):
+            assert worker.returncode != 0, output
+            assert secret not in output, output
+            assert "SearchError: the storage postgresql://dlfs:***@127.0.0.1:" in output, output
+            assert "did not answer for 3 s (storage_retry)" in output, output
+        ctl("start")
+        _finish(_worker(tmp_path / "s.toml", "v", url, data_file), timeout=90)
+        trials = _trials(url, "v")
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    assert len(complete) == n and len({t.number for t in complete}) == n
+    assert len({tuple(sorted(t.params.items())) for t in complete}) == n
+    for trial in (t for t in trials if t.state.name == "FAIL"):
+        again = [t for t in complete if t.system_attrs.get("failed_trial") == trial.number]
+        assert len(again) == 1 and again[0].params == trial.params, trial.number
+
+
+def test_a_trial_whose_worker_died_before_drawing_its_values_is_rerun_with_those_it_would_draw(
+        tmp_path):
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+    from optuna.trial import TrialState
+
+    from dlfs.search.study import _claim
+
+    config = search.load_config(n_trials=2)
+    fresh_url = search.default_storage(tmp_path / "fresh")
+    (tmp_path / "fresh").mkdir()
+    fresh = search.open_study(config, "s", fresh_url)
+    expected, _ = _claim(config, fresh, fresh_url)  # trial 0, claimed without a fault
+
+    url = search.default_storage(tmp_path)
+    study = search.open_study(config, "s", url)
+    with pytest.warns(UserWarning, match="Heartbeat of storage"):
+        dead = study.ask()  # claimed, then its worker died before any value was drawn
+    study.tell(dead, state=TrialState.FAIL)
+    # What fail_stale_trials does with a stale trial: re-queue its (here: no) values.
+    RetryHeartbeatStaleTrialCallback(max_retry=3)(study,
+                                                  study._storage.get_trial(dead._trial_id))
+    retried, _ = _claim(config, study, url)
+    assert retried.number == 1
+    assert retried.params == expected.params and len(expected.params) == 2

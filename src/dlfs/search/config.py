@@ -36,6 +36,7 @@ _TYPES = {
     "train_samples": (_is_int, "an integer"), "epochs": (_is_int, "an integer"),
     "batch_size": (_is_int, "an integer"), "heartbeat_interval": (_is_int, "an integer"),
     "grace_period": (_is_int, "an integer"), "wait_timeout": (_is_int, "an integer"),
+    "storage_retry": (_is_int, "an integer"),
     "val_ratio": (_is_number, "a number"), "sampler": (_is_str, "a string"),
     "pruner": (_is_str, "a string"), "dataset": (_is_str, "a string"),
     "activation": (_is_str, "a string"), "optimizer": (_is_str, "a string"),
@@ -103,6 +104,7 @@ class SearchConfig:
     heartbeat_interval: int = 5
     grace_period: int = 20
     wait_timeout: int = 600
+    storage_retry: int = 60  # seconds a worker retries an unreachable storage before it stops
 
     def validate(self) -> SearchConfig:
         """Every setting checked, types first: a TOML string is never a truthy number."""
@@ -128,6 +130,7 @@ class SearchConfig:
         _checks.positive_int("heartbeat_interval", self.heartbeat_interval)
         _checks.positive_int("grace_period", self.grace_period)
         _checks.positive_int("wait_timeout", self.wait_timeout)
+        _checks.positive_int("storage_retry", self.storage_retry)
         _checks.in_range("val_ratio", self.val_ratio, 0.0, 1.0, high_open=True)
         for name, choices in (("sampler", SAMPLERS), ("pruner", PRUNERS),
                               ("dataset", DATASET_CHOICES),

@@ -10,7 +10,9 @@ claimed; a killed worker's trial stops sending them, is failed after ``grace_per
 the next worker. SIGTERM or SIGINT fails and re-queues a worker's trial at once. A worker
 paused past the grace period drops its trial, which another has taken over. A trial whose
 loss diverges is recorded as failed with its reason, and counts. Every wait has a deadline,
-``wait_timeout``, and a SearchError says what it waited for.
+``wait_timeout``, and a SearchError says what it waited for. A storage that stops answering
+(a database server gone) is retried with backoff for ``storage_retry`` seconds, then a
+SearchError names it (password masked); a trial it cut short is re-queued once it is back.
 """
 
 from __future__ import annotations
@@ -31,7 +33,14 @@ from dlfs.search.objective import (
     run_trial,
     suggest,
 )
-from dlfs.search.storage import SearchError, claim_lock, default_storage, mask, rdb_storage
+from dlfs.search.storage import (
+    SearchError,
+    claim_lock,
+    default_storage,
+    mask,
+    rdb_storage,
+    scrub,
+)
 
 __all__ = ["SearchError", "SearchStopped", "default_storage", "open_study", "trial_seed", "work"]
 
@@ -227,6 +236,40 @@ def work(config: SearchConfig, study_name: str, storage_url: str, data,
         restore(handlers)
 
 
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    """What an unreachable or failing database raises, through SQLAlchemy or Optuna."""
+    import optuna
+    import sqlalchemy
+
+    return sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError
+
+
+class _Outage:
+    """Backoff while the storage does not answer: waits of 0.25 s doubling up to 8 s, and a
+    SearchError naming the storage once it has not answered for ``storage_retry`` seconds."""
+
+    def __init__(self, config: SearchConfig, storage_url: str):
+        self._limit = config.storage_retry
+        self._url = storage_url
+        self.over()
+
+    def over(self) -> None:
+        self._since, self._delay = None, 0.25
+
+    def wait(self, error: BaseException) -> None:
+        now = time.monotonic()
+        self._since = self._since or now
+        left = self._since + self._limit - now
+        if left <= 0:
+            reason = scrub(str(error).strip().splitlines()[0] if str(error).strip() else
+                           type(error).__name__, self._url)
+            raise SearchError(
+                f"the storage {mask(self._url)} did not answer for {self._limit} s "
+                f"(storage_retry): {reason}; rerun the same command once it is back") from None
+        time.sleep(min(self._delay, left))
+        self._delay = min(2 * self._delay, 8.0)
+
+
 def _claim(config: SearchConfig, study, storage_url: str):
     """Under the claim lock: the next trial (its heartbeat recorded at once, so that it is
     failed and re-queued however early its worker dies), None while the study's last trials
@@ -243,7 +286,11 @@ def _claim(config: SearchConfig, study, storage_url: str):
             warnings.filterwarnings("ignore", message="Heartbeat of storage")
             trial = study.ask()
         if config.sampler != "qmc":  # QMC indexes its sequence by trial number already
-            study.sampler = _sampler(config, trial_seed(config.seed, trial.number))
+            # A re-queued trial is seeded by the number of the trial it repeats: one whose
+            # worker died before its values were drawn then draws the values it would have.
+            original = study._storage.get_trial_system_attrs(trial._trial_id).get(
+                "failed_trial", trial.number)
+            study.sampler = _sampler(config, trial_seed(config.seed, original))
         # Every value drawn now, so that a trial re-queued after its worker died carries them
         # all (run_trial's suggest then reads them back).
         suggest(trial, config)
@@ -255,16 +302,16 @@ def _work(config: SearchConfig, study, storage_url: str, split: Split, poll: flo
           current=None) -> int:
     """The worker loop. ``current``, when given, is a shared value set to the id of the trial
     being run (-1 between trials), for a parent process that watches this one."""
-    import optuna
-    from optuna.exceptions import UpdateFinishedTrialError
-    from optuna.trial import TrialState
-
-    from dlfs.train import TrainingDiverged
-
     ran = 0
     waited_since = None
+    outage = _Outage(config, storage_url)
     while True:
-        trial, pending = _claim(config, study, storage_url)
+        try:
+            trial, pending = _claim(config, study, storage_url)
+        except _storage_errors() as error:
+            outage.wait(error)
+            continue
+        outage.over()
         if trial == "done":
             return ran
         if trial is None:  # others are running the last trials; one may yet be re-queued
@@ -279,23 +326,42 @@ def _work(config: SearchConfig, study, storage_url: str, split: Split, poll: flo
         waited_since = None
         if current is not None:
             current.value = trial._trial_id
-        ran += 1
         with _Heartbeat(study, storage_url, trial._trial_id, config):
             try:
-                value = run_trial(trial, config, split)
-                study.tell(trial, value, skip_if_finished=True)
-            except optuna.TrialPruned:
-                study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
-            except TrainingDiverged:
-                study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
-            except UpdateFinishedTrialError:
-                # Paused past the grace period (SIGSTOP, a closed laptop): the trial was failed
-                # and re-queued meanwhile; another worker runs it, this one drops it.
-                ran -= 1
-            except BaseException:
-                with claim_lock(storage_url, study.study_name, config.wait_timeout):
-                    fail_and_requeue(study, trial._trial_id)
-                raise
+                ran += _run(config, study, storage_url, split, trial)
+            except _storage_errors() as error:
+                # The storage went away during the trial, which cannot be told: it stays
+                # running, goes stale and is re-queued once the storage is back.
+                outage.wait(error)
             finally:
                 if current is not None:
                     current.value = -1
+
+
+def _run(config: SearchConfig, study, storage_url: str, split: Split, trial) -> int:
+    """Runs and tells one claimed trial: 1, or 0 when it was dropped."""
+    import optuna
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    from dlfs.train import TrainingDiverged
+
+    try:
+        value = run_trial(trial, config, split)
+        study.tell(trial, value, skip_if_finished=True)
+    except optuna.TrialPruned:
+        study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
+    except TrainingDiverged:
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+    except UpdateFinishedTrialError:
+        # Paused past the grace period (SIGSTOP, a closed laptop): the trial was failed and
+        # re-queued meanwhile; another worker runs it, this one drops it.
+        return 0
+    except BaseException:
+        try:
+            with claim_lock(storage_url, study.study_name, config.wait_timeout):
+                fail_and_requeue(study, trial._trial_id)
+        except _storage_errors():  # the storage is gone: the trial goes stale instead
+            pass
+        raise
+    return 1
