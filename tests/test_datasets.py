@@ -510,3 +510,25 @@ def test_real_fashion_mnist_from_debians_package(fashion):
     assert np.bincount(tt).tolist() == [1000] * 10
     assert x.min() == 0.0 and x.max() == 1.0
     assert datasets.find_dataset("fashion-mnist").place.label == "system"
+
+
+def test_a_cache_write_that_fails_leaves_no_temporary_file(tmp_path):
+    import resource
+    import signal
+
+    source = tmp_path / "source-idx"
+    source.write_bytes(b"the verified source")
+    cache = tmp_path / "cache"
+    array = np.zeros(1_000_000, np.uint8)
+    # A real failed write: a file-size limit makes the kernel refuse the .npy past 100 kB (EFBIG).
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, hard))
+    try:
+        datasets._write_cached(array, source, cache, "train_images")  # best effort: no raise
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
+    assert cache.is_dir() and sorted(p.name for p in cache.iterdir()) == []
+    datasets._write_cached(array, source, cache, "train_images")  # without the limit it works
+    assert sorted(p.name for p in cache.iterdir()) == ["train_images.json", "train_images.npy"]
