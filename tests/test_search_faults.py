@@ -474,3 +474,22 @@ def test_a_trial_whose_worker_died_before_drawing_its_values_is_rerun_with_those
     retried, _ = _claim(config, study, url)
     assert retried.number == 1
     assert retried.params == expected.params and len(expected.params) == 2
+
+
+def test_a_worker_stopped_inside_its_claim_requeues_the_trial_it_had_just_created(
+        tmp_path, monkeypatch):
+    import dlfs.search.study as study_module
+    from dlfs.search.study import SearchStopped, _work
+
+    config = search.load_config(n_trials=1)
+    url = search.default_storage(tmp_path)
+    study = search.open_study(config, "s", url)
+
+    def signal_arrives(trial, config):  # SIGTERM lands after ask(), before the values exist
+        raise SearchStopped(signal.SIGTERM)
+
+    monkeypatch.setattr(study_module, "suggest", signal_arrives)
+    with pytest.raises(SearchStopped), pytest.warns(UserWarning, match="Heartbeat"):
+        _work(config, study, url, split=None, poll=0.1)
+    states = sorted(t.state.name for t in study.get_trials(deepcopy=False))
+    assert states == ["FAIL", "WAITING"]  # failed and queued again at once, not left running

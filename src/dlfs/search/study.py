@@ -270,10 +270,12 @@ class _Outage:
         self._delay = min(2 * self._delay, 8.0)
 
 
-def _claim(config: SearchConfig, study, storage_url: str):
+def _claim(config: SearchConfig, study, storage_url: str, claimed: dict | None = None):
     """Under the claim lock: the next trial (its heartbeat recorded at once, so that it is
     failed and re-queued however early its worker dies), None while the study's last trials
-    run elsewhere, or "done"; and the pending trial numbers."""
+    run elsewhere, or "done"; and the pending trial numbers. ``claimed["trial_id"]`` is set
+    the moment the trial exists, so a signal that stops the worker even inside the claim finds
+    the trial to re-queue."""
     with claim_lock(storage_url, study.study_name, config.wait_timeout):
         fail_stale_trials(study)
         done, pending, waiting = _counts(study)
@@ -285,6 +287,8 @@ def _claim(config: SearchConfig, study, storage_url: str):
             # Optuna expects heartbeats from Study.optimize; _Heartbeat sends them here.
             warnings.filterwarnings("ignore", message="Heartbeat of storage")
             trial = study.ask()
+        if claimed is not None:
+            claimed["trial_id"] = trial._trial_id
         if config.sampler != "qmc":  # QMC indexes its sequence by trial number already
             # A re-queued trial is seeded by the number of the trial it repeats: one whose
             # worker died before its values were drawn then draws the values it would have.
@@ -306,11 +310,15 @@ def _work(config: SearchConfig, study, storage_url: str, split: Split, poll: flo
     waited_since = None
     outage = _Outage(config, storage_url)
     while True:
+        claimed: dict = {}
         try:
-            trial, pending = _claim(config, study, storage_url)
+            trial, pending = _claim(config, study, storage_url, claimed)
         except _storage_errors() as error:
             outage.wait(error)
             continue
+        except BaseException:  # stopped (SIGTERM, SIGINT) inside the claim
+            _requeue_on_stop(config, study, storage_url, claimed)
+            raise
         outage.over()
         if trial == "done":
             return ran
@@ -323,19 +331,34 @@ def _work(config: SearchConfig, study, storage_url: str, split: Split, poll: flo
                     f"other workers, to finish or be re-queued; rerun to resume the study")
             time.sleep(poll)
             continue
-        waited_since = None
-        if current is not None:
-            current.value = trial._trial_id
-        with _Heartbeat(study, storage_url, trial._trial_id, config):
-            try:
+        try:
+            waited_since = None
+            if current is not None:
+                current.value = trial._trial_id
+            with _Heartbeat(study, storage_url, trial._trial_id, config):
                 ran += _run(config, study, storage_url, split, trial)
-            except _storage_errors() as error:
-                # The storage went away during the trial, which cannot be told: it stays
-                # running, goes stale and is re-queued once the storage is back.
-                outage.wait(error)
-            finally:
-                if current is not None:
-                    current.value = -1
+        except _storage_errors() as error:
+            # The storage went away during the trial, which cannot be told: it stays
+            # running, goes stale and is re-queued once the storage is back.
+            outage.wait(error)
+        except BaseException:  # stopped (SIGTERM, SIGINT) or failed: re-queued at once
+            _requeue_on_stop(config, study, storage_url, claimed)
+            raise
+        finally:
+            if current is not None:
+                current.value = -1
+
+
+def _requeue_on_stop(config: SearchConfig, study, storage_url: str, claimed: dict) -> None:
+    """Fails and re-queues the trial this worker claimed, if it has not finished; a storage
+    that is gone leaves it to go stale instead."""
+    if "trial_id" not in claimed:
+        return
+    try:
+        with claim_lock(storage_url, study.study_name, config.wait_timeout):
+            fail_and_requeue(study, claimed["trial_id"])
+    except _storage_errors():
+        pass
 
 
 def _run(config: SearchConfig, study, storage_url: str, split: Split, trial) -> int:
@@ -357,11 +380,4 @@ def _run(config: SearchConfig, study, storage_url: str, split: Split, trial) -> 
         # Paused past the grace period (SIGSTOP, a closed laptop): the trial was failed and
         # re-queued meanwhile; another worker runs it, this one drops it.
         return 0
-    except BaseException:
-        try:
-            with claim_lock(storage_url, study.study_name, config.wait_timeout):
-                fail_and_requeue(study, trial._trial_id)
-        except _storage_errors():  # the storage is gone: the trial goes stale instead
-            pass
-        raise
     return 1
