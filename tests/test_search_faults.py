@@ -12,23 +12,13 @@ import time
 import numpy as np
 import optuna
 import pytest
-import sqlalchemy
+
+# Shared with test_search: the worker process, the SQL count and the private PostgreSQL server
+# (postgres_url is a fixture, used by name).
+from test_search import _count, _fresh_database, _worker, postgres_url  # noqa: F401
 
 from dlfs import search
 
-# One worker process of a study: it loads the data the test saved (plain arrays, never pickle)
-# and runs search.search until the study is complete.
-WORKER = """
-import sys
-import numpy as np
-from dlfs import search
-from dlfs.data import Data
-config, study, url, arrays, *force = sys.argv[1:]
-with np.load(arrays, allow_pickle=False) as a:
-    data = Data("tiny", "Tiny", arrays, a["x"], a["t"], a["x"][:50], a["t"][:50])
-print(search.search(search.load_config(config), study, url, data=data,
-                    force_resume=force == ["force"]), "trials run")
-"""
 SETTINGS = "n_trials = 1\nhidden_sizes = [8]\ntrain_samples = 120\n"
 
 
@@ -41,23 +31,6 @@ def data_file(tmp_path):
     path = tmp_path / "tiny.npz"
     np.savez(path, x=x, t=t)
     return path
-
-
-def _worker(config, study, url, data_file, *force):
-    return subprocess.Popen([sys.executable, "-c", WORKER, str(config), study, url,
-                             str(data_file), *force],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def _count(url, query) -> int:
-    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(sqlalchemy.text(query)).scalar()
-    except sqlalchemy.exc.SQLAlchemyError:  # no tables yet
-        return 0
-    finally:
-        engine.dispose()
 
 
 def _wait_for(condition, process, what, timeout=60.0):
@@ -310,7 +283,6 @@ def test_dlfs_search_refuses_bad_settings_before_loading_any_data(tmp_path):
 
 # -- the fault test: three workers, one killed, one stopped ---------------------------------------
 
-from test_search import _fresh_database, postgres_url  # noqa: E402, F401  the private server
 
 
 def _storage(kind, tmp_path, request):
