@@ -147,13 +147,6 @@ class Learner:
         except (AttributeError, OSError, TypeError):
             return None
 
-    def where(self, method: str = "update", line: int | None = None) -> tuple[str, int | None]:
-        """The "file, line N: " prefix of a message, and the line."""
-        line = line or self.line_of(method)
-        if self.file and line:
-            return catalogue.text("check.where", "en", file=self.file, line=line), line
-        return "", line
-
 
 def _source_file(cls) -> str | None:
     try:
@@ -170,8 +163,10 @@ def _where_both(learner: Learner, method: str = "update", line: int | None = Non
     return {lang: "" for lang in catalogue.LANGS}, line
 
 
-def _diagnosis(code: str, learner: Learner, method="update", line=None, key=None, **fields):
-    where, line = _where_both(learner, method, line)
+def _diagnosis(code: str, learner: Learner, at="update", line=None, key=None, **fields):
+    """The diagnosis ``code`` (message: the catalogue's check.<key or code>) at ``line``, else
+    at the learner's method ``at``."""
+    where, line = _where_both(learner, at, line)
     message = {lang: catalogue.text(f"check.{key or code}", lang, where=where[lang],
                                     name=learner.name, **fields)
                for lang in catalogue.LANGS}
@@ -353,7 +348,8 @@ def mistakes(key: str, hp: dict, eps_list: list):
     lr = hp["lr"]
     if key == "nesterov":
         yield "nesterov-order", lambda: formulas.NesterovOldOrder(lr=lr, momentum=hp["momentum"])
-    for eps in eps_list:
+    # ε below 1e-8 added outside moves a parameter by less than the comparison's tolerance
+    for eps in [e for e in eps_list if e is not None and e >= 1e-8]:
         if key in ("adagrad", "rmsprop"):
             yield "eps-outside-denominator", lambda eps=eps: formulas.EpsOutside(
                 lr=lr, eps=eps, rho=hp.get("rho"))
@@ -378,6 +374,11 @@ def check_optimizer(obj, reference_name: str | None = None, name: str | None = N
     name, any case); by default read from ``name``, else from the class's name.
     """
     name = name or getattr(obj, "__name__", type(obj).__name__)
+    with np.errstate(all="ignore"):  # the learner's 0/0 is a finding, not a warning
+        return _check(obj, reference_name, name)
+
+
+def _check(obj, reference_name, name) -> Result:
     key = rule_key(reference_name or name)
     if key is None:
         raise CheckError("check.unknown_optimizer", name=reference_name or name,
@@ -493,11 +494,10 @@ def _explain(key, learner, hp, eps_list, mine, theta, grads) -> list[Diagnosis]:
 def _nan_on_zero_gradient(learner: Learner) -> bool:
     params = {"W": np.ones((2, 2)), "b": np.zeros(2)}
     zeros = [{"W": np.zeros((2, 2)), "b": np.zeros(2)}] * 2
-    with np.errstate(all="ignore"):
-        try:
-            out = run(learner.make(), params, zeros)
-        except (Exception, SystemExit):
-            return False
+    try:
+        out = run(learner.make(), params, zeros)
+    except (Exception, SystemExit):
+        return False
     return out.error is None and not all(np.all(np.isfinite(v)) for v in out.thetas[-1].values())
 
 

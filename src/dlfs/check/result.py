@@ -84,7 +84,13 @@ class Result:
             key = f"check.variant_{self.variant}"
             known = key in catalogue.CATALOGUE.keys(lang)
             fields["variant"] = catalogue.text(key, lang) if known else self.variant
-        if self.verdict == "fail" and self.first_bad_step is not None:
+        codes = self.codes()
+        if "unfinished" in codes:
+            return catalogue.text("check.head_unfinished", lang, **fields)
+        if "crash" in codes:
+            return catalogue.text("check.head_crash", lang, **fields)
+        if (self.verdict == "fail" and self.first_bad_step is not None
+                and self.max_rel_error is not None):
             error = self.max_rel_error
             fields.update(step=self.first_bad_step,
                           error="inf" if error is None or not math.isfinite(error)
