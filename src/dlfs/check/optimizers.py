@@ -142,17 +142,23 @@ class Learner:
         return made
 
     def line_of(self, method: str) -> int | None:
-        try:
-            return inspect.getsourcelines(getattr(self.cls, method))[1]
-        except (AttributeError, OSError, TypeError):
-            return None
+        code = _code(getattr(self.cls, method, None))
+        return code.co_firstlineno if code else None
+
+
+def _code(function):
+    """The code object of a function or method, else None."""
+    return getattr(getattr(function, "__func__", function), "__code__", None)
 
 
 def _source_file(cls) -> str | None:
-    try:
-        return inspect.getsourcefile(cls) or inspect.getfile(cls)
-    except (OSError, TypeError):
-        return None
+    """The file that defines ``cls``'s update (a notebook cell's own name, where the class
+    came from one), else its __init__'s."""
+    for method in ("update", "__init__"):
+        code = _code(vars(cls).get(method))
+        if code is not None:
+            return code.co_filename
+    return None
 
 
 def _where_both(learner: Learner, method: str = "update", line: int | None = None):
