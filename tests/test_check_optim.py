@@ -151,7 +151,8 @@ def test_a_crash_names_the_exception_and_the_learners_line():
 def test_a_stub_is_unfinished_at_the_line_that_raises():
     result = check(BUGGY.AdamStub, reference="adam")
     assert result.diagnoses[0].line == _line_of(BUGGY.AdamStub, "raise NotImplementedError")
-    assert "not written yet" in result.text("en") and "아직 작성되지 않았습니다" in result.text("ko")
+    assert "not written yet" in result.text("en")
+    assert "아직 작성되지 않았습니다" in result.text("ko")
 
 
 def test_numeric_diagnoses_point_at_the_update_method():

@@ -383,7 +383,6 @@ def _how(ended, lang: str) -> str:
 
 def _died(name: str, ended) -> Result:
     from dlfs.check import recognise
-
     from dlfs.check.optimizers import RULES
 
     kind, reference = recognise(name) or ("optimizer", name)

@@ -16,7 +16,6 @@ numbers; the result fails with the first step that departs and by how much.
 
 from __future__ import annotations
 
-import copy
 import inspect
 import numbers
 from dataclasses import dataclass, field

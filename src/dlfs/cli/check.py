@@ -21,7 +21,7 @@ DEFAULT_TIMEOUT = 60.0
 def cmd_check(args) -> int:
     lang = args.lang
     if not args.timeout > 0:
-        raise CliError(_say("errors.not_negative", lang, value=args.timeout))
+        raise CliError(_say("check.bad_timeout", lang, value=f"{args.timeout:g}"))
     try:
         outcome = check_file(args.file, args.names, timeout=args.timeout)
     except CheckError as error:
