@@ -14,11 +14,11 @@ PACKAGE = Path(dlfs.__file__).parent
 # The library below the lab: none of it may reach into the lab or the command line.
 LIBRARY = ("dlfs.search", "dlfs.network", "dlfs.optim", "dlfs.train", "dlfs.layers",
            "dlfs.functions", "dlfs.gradient", "dlfs.data", "dlfs.init", "dlfs.schedules",
-           "dlfs.io", "dlfs._checks", "dlfs._progress")
+           "dlfs.io", "dlfs._checks", "dlfs._progress", "dlfs.check")
 LAB = ("dlfs.experiments", "dlfs.report", "dlfs.records", "dlfs.cli")
 # What sits above the data sets.
 ABOVE_DATA = ("dlfs.layers", "dlfs.functions", "dlfs.gradient", "dlfs.init", "dlfs.network",
-              "dlfs.optim", "dlfs.schedules", "dlfs.train", "dlfs.search", *LAB)
+              "dlfs.optim", "dlfs.schedules", "dlfs.train", "dlfs.search", "dlfs.check", *LAB)
 
 
 def module_name(path: Path) -> str:
@@ -103,3 +103,10 @@ def test_import_dlfs_loads_neither_the_lab_nor_the_report():
 
 def test_the_data_sets_import_nothing_above_them():
     assert _offences(["dlfs.data"], ABOVE_DATA) == []
+
+
+def test_the_checker_reaches_neither_the_lab_nor_the_command_line():
+    # dlfs.check runs learners' code for notebooks and the CLI alike: library, below both
+    assert _offences(["dlfs.check"], ["dlfs.cli", "dlfs.experiments", "dlfs.report",
+                                      "dlfs.search", "dlfs.train"]) == []
+    assert "dlfs.check" in IMPORTS["dlfs.cli.check"]

@@ -6,9 +6,14 @@ writes ``as_dict()`` as JSON.
 
 from __future__ import annotations
 
+import html
+import math
+import os
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
+
+from dlfs import catalogue
 
 VERDICTS = ("pass", "variant", "warn", "fail")
 
@@ -48,6 +53,8 @@ class Result:
     first_bad_step: int | None = None
     max_rel_error: float | None = None
     diagnoses: list[Diagnosis] = field(default_factory=list)
+    # the language a notebook shows it in (dlfs.check.check(..., lang="ko")); else the locale's
+    lang: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -66,8 +73,75 @@ class Result:
                 "verdict": self.verdict, "variant": self.variant,
                 "first_bad_step": self.first_bad_step,
                 "max_rel_error": (None if self.max_rel_error is None
+                                  or not math.isfinite(self.max_rel_error)
                                   else float(self.max_rel_error)),
                 "diagnoses": [d.as_dict() for d in self.diagnoses]}
+
+    def headline(self, lang: str = "en") -> str:
+        """One line: the name, the verdict and where it departs ("AdaGrad: fail — …")."""
+        fields = {"name": self.name, "reference": self.reference, "kind": self.kind}
+        if self.verdict == "variant":
+            key = f"check.variant_{self.variant}"
+            known = key in catalogue.CATALOGUE.keys(lang)
+            fields["variant"] = catalogue.text(key, lang) if known else self.variant
+        codes = self.codes()
+        if "unfinished" in codes:
+            return catalogue.text("check.head_unfinished", lang, **fields)
+        if "crash" in codes:
+            return catalogue.text("check.head_crash", lang, **fields)
+        if (self.verdict == "fail" and self.first_bad_step is not None
+                and self.max_rel_error is not None):
+            error = self.max_rel_error
+            fields.update(step=self.first_bad_step,
+                          error="inf" if error is None or not math.isfinite(error)
+                          else f"{error:.2g}")
+            return catalogue.text("check.head_fail_at", lang, **fields)
+        return catalogue.text(f"check.head_{self.verdict}", lang, **fields)
+
+    def text(self, lang: str = "en") -> str:
+        """The headline, then one line per diagnosis: its code and message in ``lang``."""
+        lines = [self.headline(lang)]
+        lines += [f"  - {d.code}: {d.message.get(lang) or d.message.get('en', '')}"
+                  for d in self.diagnoses]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython
+        printer.text(self.text(self.lang or _locale_lang()))
+
+    def _repr_html_(self) -> str:  # Jupyter
+        lang = self.lang or _locale_lang()
+        colour = {"pass": "#1a7f37", "variant": "#0969da", "warn": "#9a6700",
+                  "fail": "#cf222e"}[self.verdict]
+        items = "".join(f"<li><code>{html.escape(d.code)}</code>: "
+                        f"{html.escape(d.message.get(lang) or d.message.get('en', ''))}</li>"
+                        for d in self.diagnoses)
+        return (f'<div><b style="color:{colour}">{html.escape(self.headline(lang))}</b>'
+                + (f"<ul>{items}</ul>" if items else "") + "</div>")
+
+
+def _locale_lang() -> str:
+    """The catalogue language of the locale (as the dlfs command reads it), else "en"."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable)
+        if value:
+            code = value.split(".")[0].split("_")[0].lower()
+            return code if code in catalogue.LANGS else "en"
+    return "en"
+
+
+class CheckError(ValueError):
+    """What cannot be checked (an unknown name, a class with another interface): one line,
+    the catalogue's ``key`` formatted with ``fields``; ``str()`` is the English line."""
+
+    def __init__(self, key: str, **fields):
+        self.key, self.fields = key, fields
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        return catalogue.text(self.key, lang, **self.fields)
 
 
 def learner_frame(error: BaseException, files: set[str] | None = None):

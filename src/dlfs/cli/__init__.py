@@ -7,6 +7,7 @@
     dlfs open [--out DIR]                  that page in the web browser
     dlfs search [options]                  hyperparameter search (book 6.5) into --out
     dlfs data [NAME…] [--root DIR] [--fetch]   where each data set is, or would be put
+    dlfs check FILE [NAME…] [--json]       a learner's own optimizers, layers, functions
 
 The work happens below: ``dlfs.experiments.run_experiment`` runs an experiment and returns its
 record and figures, ``dlfs.search`` runs a study. This module prints what they did and writes
@@ -30,6 +31,7 @@ import threading
 
 from dlfs import __version__, catalogue
 from dlfs.catalogue import LANGS
+from dlfs.cli.check import DEFAULT_TIMEOUT, cmd_check
 from dlfs.cli.results import cmd_open, cmd_report, cmd_show
 from dlfs.cli.run import cmd_data, cmd_list, cmd_run, load_lab_data, write_result
 from dlfs.cli.search import cmd_search
@@ -131,6 +133,18 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     data.add_argument("--root", default=None, help=say("data_folder"))
     data.add_argument("--fetch", action="store_true", help=say("fetch"))
     lang_option(data)
+
+    check = commands.add_parser("check", help=catalogue.text("check.help", lang),
+                                description=catalogue.text("check.help", lang))
+    check.set_defaults(func=cmd_check)
+    check.add_argument("file", metavar="FILE", help=catalogue.text("check.help_file", lang))
+    check.add_argument("names", nargs="*", metavar="NAME",
+                       help=catalogue.text("check.help_names", lang))
+    check.add_argument("--json", action="store_true", help=catalogue.text("check.help_json", lang))
+    check.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                       help=catalogue.text("check.help_timeout", lang,
+                                           default=f"{DEFAULT_TIMEOUT:g}").replace("%", "%%"))
+    lang_option(check)
     return parser
 
 

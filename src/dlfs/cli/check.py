@@ -1,0 +1,49 @@
+"""dlfs check FILE [NAME…]: a learner's optimizers, layers and functions against dlfs.
+
+The file runs in a child process with a time limit (``dlfs.check.load``); this prints what
+came back: which notebook cells ran, one line per object with its verdict and then its
+diagnoses, what was not checked. ``--json`` prints exactly ``{"results": [Result.as_dict(),
+…]}``. Exit status 0 when nothing failed, 1 when something failed, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+
+from dlfs.check import CheckError
+from dlfs.check.load import check_file
+from dlfs.cli.text import CliError
+from dlfs.cli.text import say as _say
+
+DEFAULT_TIMEOUT = 60.0
+
+
+def cmd_check(args) -> int:
+    lang = args.lang
+    if not args.timeout > 0:
+        raise CliError(_say("check.bad_timeout", lang, value=f"{args.timeout:g}"))
+    try:
+        outcome = check_file(args.file, args.names, timeout=args.timeout)
+    except CheckError as error:
+        raise CliError(error.text(lang)) from None
+    failed = any(result.failed for result in outcome.results)
+    if args.json:
+        print(json.dumps({"results": [r.as_dict() for r in outcome.results]},
+                         ensure_ascii=False, indent=2, allow_nan=False))
+        return 1 if failed else 0
+    if outcome.notebook:
+        ran = ", ".join(map(str, outcome.cells_ran)) or _say("check.none", lang)
+        print(_say("check.cells_ran", lang, cells=ran))
+        if outcome.cells_skipped:
+            cells = "; ".join(_say("check.cell_skip", lang, cell=number, line=line, code=code)
+                              for number, line, code in outcome.cells_skipped)
+            print(_say("check.cells_skipped", lang, cells=cells))
+    for result in outcome.results:
+        print(result.text(lang))
+    if outcome.skipped:
+        print(_say("check.skipped_names", lang, names=", ".join(outcome.skipped)))
+    verdicts = [r.verdict for r in outcome.results]
+    print(_say("check.summary", lang, count=len(verdicts),
+               passed=verdicts.count("pass") + verdicts.count("variant"),
+               warned=verdicts.count("warn"), failed=verdicts.count("fail")))
+    return 1 if failed else 0
