@@ -205,6 +205,42 @@ def first_writing_line(call, watched: dict[str, np.ndarray], files: set[str]):
     return (name, None, None) if name else (None, None, None)
 
 
+def line_that_sets(call, obj, attribute: str, files: set[str]):
+    """(file, line) of the learner's last line that bound ``obj.attribute`` to a new object
+    while ``call()`` ran; (None, None) when none did (it was written in place, or not at all)."""
+    found = [None, None]
+    state = {"held": getattr(obj, attribute, None), "last": (None, None)}
+
+    def check():
+        held = getattr(obj, attribute, None)
+        if held is not state["held"]:
+            state["held"] = held
+            found[:] = state["last"]
+
+    def local(frame, event, _arg):
+        if event in ("line", "return"):
+            check()
+            if event == "line":
+                state["last"] = (frame.f_code.co_filename, frame.f_lineno)
+        return local
+
+    def global_trace(frame, _event, _arg):
+        return local if frame.f_code.co_filename in files else None
+
+    previous = sys.gettrace()
+    sys.settrace(global_trace)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                call()
+            except Exception:  # only the line matters here
+                pass
+    finally:
+        sys.settrace(previous)
+    return found[0], found[1]
+
+
 # -- judging the cases -------------------------------------------------------------------------
 
 

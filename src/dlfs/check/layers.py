@@ -341,8 +341,19 @@ def _run_case(cls, reference, spec, hyper, case: Case, index, files, warnings_fo
     want_grads.update({name: getattr(reference_layer, name) for name in spec.grads})
     got_grads = {"dx": backward.value}
     got_grads.update({name: getattr(layer, name, None) for name in spec.grads})
+    def setter(grad):  # the line of backward that set this gradient, from a rerun
+        if grad == "dx":
+            return None
+        again = _probe.run(cls, *_copies(case.params).values(), files=files).value
+        if again is None:
+            return None
+        _probe.run(_forward, again, spec, case, case.x.copy(), t, files=files)
+        found = _probe.line_that_sets(lambda: again.backward(case.dout.copy()), again, grad,
+                                      files)
+        return found if found[0] is not None else None
+
     problem = _compare_grads(layer, spec, case, got_grads, want_grads, backward_file,
-                             backward_line, when, reference, forward_ok, t)
+                             backward_line, when, reference, forward_ok, t, setter)
     if not forward_ok:
         result.problem = diagnosis("wrong-output", "wrong-forward", forward_file, forward_line,
                                    when=when, error=error, reference=reference)
@@ -361,7 +372,8 @@ def _book_softmax_loss(x, t):
     return _book_cross_entropy(softmax(x), t)
 
 
-def _compare_grads(layer, spec, case, got, want, file, line, when, reference, forward_ok, t):
+def _compare_grads(layer, spec, case, got, want, file, line, when, reference, forward_ok, t,
+                   setter):
     """The first problem with dx and the parameter gradients: missing, wrong shape, or values
     that differ from dlfs's (with the central-difference error of the learner's own forward)."""
     mismatched = []
@@ -372,9 +384,13 @@ def _compare_grads(layer, spec, case, got, want, file, line, when, reference, fo
                              name=name)
         array = _probe.as_float_array(value)
         if array is None or array.shape != np.shape(expected):
-            return diagnosis("wrong-shape", "wrong-shape-layer", file, line, when=when,
+            at = setter(name) or (file, line)
+            return diagnosis("wrong-shape", "wrong-shape-layer", *at, when=when,
                              what=name, got=str(None if array is None else array.shape),
                              want=str(np.shape(expected)))
+        if not np.isfinite(array).all() and np.isfinite(expected).all():
+            return diagnosis("overflow", "overflow", *(setter(name) or (file, line)),
+                             when=when)
         error = _probe.rel_error(array, expected)
         if error > _probe.SAME:
             mismatched.append((name, error))
@@ -382,6 +398,7 @@ def _compare_grads(layer, spec, case, got, want, file, line, when, reference, fo
         return None
     numeric = _numeric_errors(layer, spec, case, got, t) if case.numeric else {}
     name, error = mismatched[0]
+    file, line = setter(name) or (file, line)
     own = numeric.get(name)
     if forward_ok or (own is not None and own > NUMERIC_TOL):
         key = "gradient-mismatch" if own is not None else "gradient-mismatch-dlfs"
@@ -424,6 +441,15 @@ def _check_shared_params(cls, layer, params, case, files, warnings_found):
         held = getattr(layer, name, None)
         if isinstance(held, np.ndarray) and held is not array and held.shape == array.shape:
             file, line = _probe.method_line(cls, "__init__")
+            try:  # the line of __init__ that stored the copy, from a rerun
+                again = cls.__new__(cls)
+                found = _probe.line_that_sets(
+                    lambda again=again: cls.__init__(again, *_copies(params).values()), again,
+                    name, files)
+            except Exception:  # __new__ of an odd class: keep the line of __init__
+                found = (None, None)
+            if found[0] is not None:
+                file, line = found
             warnings_found.append(diagnosis("copies-params", "copies-params", file, line,
                                             name=name))
             return
@@ -564,8 +590,11 @@ def _dropout_case(layer, ratio, x, dout, files, file, line, when, result, warnin
         return diagnosis("unfinished", "unfinished-none-method", file, line, when=when,
                          method="forward")
     if not np.array_equal(given, x):
-        warnings_found.append(diagnosis("mutates-input", "mutates-input", file, line,
-                                        when=when, argument="x"))
+        again, fresh = _make_dropout(cls, files)[0], x.copy()
+        _, at_file, at_line = _probe.first_writing_line(
+            lambda: again.forward(fresh, True), {"x": fresh}, files) if again else (0, 0, 0)
+        warnings_found.append(diagnosis("mutates-input", "mutates-input", at_file or file,
+                                        at_line or line, when=when, argument="x"))
     out = _probe.as_float_array(train.value)
     if out is None or out.shape != x.shape:
         return diagnosis("wrong-shape", "wrong-shape-layer", file, line, when=when,
