@@ -114,7 +114,7 @@ def crash_diagnosis(error: BaseException, files: set[str], when: dict[str, str])
         file, line = learner_frame(error)
     if isinstance(error, NotImplementedError):
         return diagnosis("unfinished", "unfinished-raises", file, line, when=when)
-    message = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+    message = " ".join(f"{type(error).__name__}: {error}".split())[:200].rstrip(".")
     return diagnosis("crash", "crash", file, line, error=message, when=when)
 
 
@@ -252,6 +252,7 @@ class CaseResult:
 
     index: int
     groups: frozenset = frozenset()
+    loose: bool = False  # judged loosely (any large finite loss for p = 0): not group evidence
     models: set = field(default_factory=set)
     error: float | None = None
     problems: list = field(default_factory=list)
@@ -321,12 +322,13 @@ def _limitations(bad, cases, optional) -> list[str] | None:
     with some input left that works); None where they do not."""
     if not bad:
         return []
-    if len(bad) == len(cases):
-        return None
     bad_ids = {case.index for case in bad}
+    if all(case.index in bad_ids for case in cases if not case.loose):
+        return None  # nothing that works is left: no limitation explains that
     whole = [group for group in optional
              if any(group in case.groups for case in cases)
-             and all(case.index in bad_ids for case in cases if group in case.groups)]
+             and all(case.index in bad_ids for case in cases
+                     if group in case.groups and not case.loose)]
     if all(any(group in case.groups for group in whole) for case in bad):
         return [group for group in whole if any(group in case.groups for case in bad)]
     return None

@@ -279,7 +279,7 @@ def _forward(layer, spec: Spec, case: Case, x, t=None, train=True):
 
 
 def _run_case(cls, reference, spec, hyper, case: Case, index, files, warnings_found):
-    result = CaseResult(index, case.groups)
+    result = CaseResult(index, case.groups, loose=case.zero_prob)
     when = _when(index, case.label, case.x.shape)
     params = _copies(case.params)
     made = _probe.run(cls, *params.values(), files=files)
