@@ -103,3 +103,12 @@ def test_import_dlfs_loads_neither_the_lab_nor_the_report():
 
 def test_the_data_sets_import_nothing_above_them():
     assert _offences(["dlfs.data"], ABOVE_DATA) == []
+
+
+@pytest.mark.parametrize("module", ["dlfs.check.layers", "dlfs.check.functions",
+                                    "dlfs.check._probe"])
+def test_the_layer_and_function_checks_import_neither_the_lab_nor_the_command_line(module):
+    # dlfs.check runs inside a notebook or the checker's child process: library and catalogue
+    # only (the CLI imports dlfs.check, never the other way round).
+    assert module in IMPORTS
+    assert _offences([module], [*LAB]) == []

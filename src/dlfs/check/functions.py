@@ -2,9 +2,10 @@
 
     >>> from dlfs.check.functions import check_function
     >>> def softmax(x):
-    ...     return np.exp(x) / np.sum(np.exp(x))
-    >>> check_function(softmax, "softmax", "softmax").codes()
-    ['overflow']
+    ...     return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
+    >>> result = check_function(softmax, "softmax", "softmax")
+    >>> result.verdict, result.codes(), result.first_bad_step
+    ('fail', ['overflow'], 3)
 
 Each function is called on fixed float64 inputs: 1-D, a batch of one, a batch of several,
 large values (±1000, where exp overflows), and for the losses one-hot targets, label indices
