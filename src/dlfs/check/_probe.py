@@ -259,6 +259,8 @@ class CaseResult:
 
     @property
     def problem(self) -> Diagnosis | None:
+        """The first problem; assigning one adds it to ``problems`` (a case can show two:
+        a wrong forward and a backward that does not fit it either)."""
         return self.problems[0] if self.problems else None
 
     @problem.setter
