@@ -110,3 +110,12 @@ def test_the_checker_reaches_neither_the_lab_nor_the_command_line():
     assert _offences(["dlfs.check"], ["dlfs.cli", "dlfs.experiments", "dlfs.report",
                                       "dlfs.search", "dlfs.train"]) == []
     assert "dlfs.check" in IMPORTS["dlfs.cli.check"]
+
+
+@pytest.mark.parametrize("module", ["dlfs.check.layers", "dlfs.check.functions",
+                                    "dlfs.check._probe"])
+def test_the_layer_and_function_checks_import_neither_the_lab_nor_the_command_line(module):
+    # dlfs.check runs inside a notebook or the checker's child process: library and catalogue
+    # only (the CLI imports dlfs.check, never the other way round).
+    assert module in IMPORTS
+    assert _offences([module], [*LAB]) == []

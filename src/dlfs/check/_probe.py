@@ -1,0 +1,336 @@
+"""Running a learner's layer or function under watch, and judging the cases it ran.
+
+Shared by ``dlfs.check.layers`` and ``dlfs.check.functions``: a call that records the
+exception, the floating-point events (overflow, division by zero, invalid) with the learner's
+line where they happened, a trace that finds the line that wrote into an argument, the
+relative error used for every comparison, and ``conclude``, which turns the per-input outcomes
+into one ``Result``.
+
+Every comparison is in float64. Two results are the same when
+‖a − b‖ / (‖a‖ + ‖b‖) ≤ SAME (1e-9): far below the 1e-7 of the book's cross-entropy δ, far
+above the rounding of two orders of summation.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlfs import catalogue
+from dlfs.check.result import Diagnosis, Result, learner_frame
+
+SAME = 1e-9
+TABLE = "check-layers"
+
+
+def text(key: str, **fields: Any) -> dict[str, str]:
+    """The ``[check-layers]`` entry ``key`` in every language."""
+    return catalogue.both(f"{TABLE}.{key}", **fields)
+
+
+def files_of(*objects) -> set[str]:
+    """The source files the learner's class or function (and its methods) were written in."""
+    found = set()
+    for obj in objects:
+        members = [obj]
+        if inspect.isclass(obj):
+            members = [value for value in vars(obj).values() if inspect.isfunction(value)]
+        for member in members:
+            code = getattr(member, "__code__", None)
+            if code is not None:
+                found.add(code.co_filename)
+    return found
+
+
+def method_line(obj, name: str | None = None) -> tuple[str | None, int | None]:
+    """(file, first line) of the learner's ``obj.name`` (or of ``obj`` itself)."""
+    target = obj if name is None else inspect.getattr_static(obj, name, None)
+    code = getattr(target, "__code__", None)
+    if code is None:
+        return None, None
+    return code.co_filename, code.co_firstlineno
+
+
+def where(file: str | None, line: int | None) -> str:
+    """'file.py:12' as shown in a message; '?' when nothing is known."""
+    if file is None:
+        return "?"
+    name = Path(file).name if not file.startswith("<") else file
+    return f"{name}:{line}" if line is not None else name
+
+
+@dataclass
+class Outcome:
+    """What one call of the learner's code gave."""
+
+    value: Any = None
+    error: BaseException | None = None
+    events: list[tuple[str, str | None, int | None]] = field(default_factory=list)
+
+    def event(self, kinds) -> tuple[str | None, int | None] | None:
+        """(file, line) of the first floating-point event of one of ``kinds``, or None."""
+        for kind, file, line in self.events:
+            if kind in kinds:
+                return file, line
+        return None
+
+
+def run(fn, *args, files: set[str] | None = None, **kwargs) -> Outcome:
+    """Calls ``fn``, catching its exception and recording NumPy's overflow, division-by-zero
+    and invalid events with the learner's line (the innermost frame in ``files``)."""
+    outcome = Outcome()
+
+    def on_event(kind, _flag):
+        frame = sys._getframe(1)
+        file = line = None
+        while frame is not None:
+            if files and frame.f_code.co_filename in files:
+                file, line = frame.f_code.co_filename, frame.f_lineno
+                break
+            frame = frame.f_back
+        outcome.events.append((kind.split()[0], file, line))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with np.errstate(over="call", divide="call", invalid="call", under="ignore",
+                             call=on_event):
+                outcome.value = fn(*args, **kwargs)
+        except Exception as error:  # the learner's code may raise anything
+            outcome.error = error
+    return outcome
+
+
+def crash_diagnosis(error: BaseException, files: set[str], when: dict[str, str]) -> Diagnosis:
+    """``crash`` (or ``unfinished`` for NotImplementedError) with the learner's file:line."""
+    file, line = learner_frame(error, files) if files else (None, None)
+    if file is None:
+        file, line = learner_frame(error)
+    if isinstance(error, NotImplementedError):
+        return diagnosis("unfinished", "unfinished-raises", file, line, when=when)
+    message = " ".join(f"{type(error).__name__}: {error}".split())[:200].rstrip(".")
+    return diagnosis("crash", "crash", file, line, error=message, when=when)
+
+
+def diagnosis(code: str, key: str, file: str | None = None, line: int | None = None,
+              **fields: Any) -> Diagnosis:
+    """A Diagnosis whose message is the catalogue's ``key``, with {where} filled in. A field
+    given as {lang: text} is taken in each message's own language."""
+    fields = {"where": where(file, line), **fields}
+    message = {}
+    for lang in catalogue.LANGS:
+        local = {name: (value[lang] if isinstance(value, dict) else value)
+                 for name, value in fields.items()}
+        message[lang] = catalogue.text(f"{TABLE}.{key}", lang, **local)
+    return Diagnosis(code, message, line, file)
+
+
+def rel_error(value, expected) -> float:
+    """‖value − expected‖ / (‖value‖ + ‖expected‖): 0 for equal arrays, inf where one has an inf
+    or NaN the other lacks."""
+    a = np.asarray(value, dtype=np.float64)
+    b = np.asarray(expected, dtype=np.float64)
+    if a.shape != b.shape:
+        return float("inf")
+    finite_a, finite_b = np.isfinite(a), np.isfinite(b)
+    if not np.array_equal(finite_a, finite_b):
+        return float("inf")
+    if not finite_a.all() and not np.array_equal(a[~finite_a], b[~finite_b], equal_nan=True):
+        return float("inf")
+    a, b = a[finite_a], b[finite_b]
+    scale = np.linalg.norm(a) + np.linalg.norm(b)
+    return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
+
+
+def as_float_array(value):
+    """The learner's result as a float64 array, or None where it is not numbers."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return array
+
+
+def first_writing_line(call, watched: dict[str, np.ndarray], files: set[str]):
+    """Runs ``call()`` under a line trace and returns (name, file, line): the first of the
+    ``watched`` arrays that changed and the learner's line that changed it. (None, None, None)
+    when none changes."""
+    before = {name: array.copy() for name, array in watched.items()}
+    found: list = []
+    last: list = [None, None]
+
+    def changed():
+        for name, array in watched.items():
+            if not np.array_equal(array, before[name], equal_nan=True):
+                return name
+        return None
+
+    def local(frame, event, _arg):
+        if found:
+            return None
+        if event in ("line", "return"):
+            name = changed()
+            if name is not None:
+                found.append((name, last[0], last[1]))
+                return None
+            if event == "line":
+                last[:] = [frame.f_code.co_filename, frame.f_lineno]
+        return local
+
+    def global_trace(frame, event, _arg):
+        if found or frame.f_code.co_filename not in files:
+            return None
+        return local
+
+    previous = sys.gettrace()
+    sys.settrace(global_trace)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                call()
+            except Exception:  # a crash is reported elsewhere; here only the write matters
+                pass
+    finally:
+        sys.settrace(previous)
+    if found:
+        return found[0]
+    name = changed()
+    return (name, None, None) if name else (None, None, None)
+
+
+def line_that_sets(call, obj, attribute: str, files: set[str]):
+    """(file, line) of the learner's last line that bound ``obj.attribute`` to a new object
+    while ``call()`` ran; (None, None) when none did (it was written in place, or not at all)."""
+    found = [None, None]
+    state = {"held": getattr(obj, attribute, None), "last": (None, None)}
+
+    def check():
+        held = getattr(obj, attribute, None)
+        if held is not state["held"]:
+            state["held"] = held
+            found[:] = state["last"]
+
+    def local(frame, event, _arg):
+        if event in ("line", "return"):
+            check()
+            if event == "line":
+                state["last"] = (frame.f_code.co_filename, frame.f_lineno)
+        return local
+
+    def global_trace(frame, _event, _arg):
+        return local if frame.f_code.co_filename in files else None
+
+    previous = sys.gettrace()
+    sys.settrace(global_trace)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                call()
+            except Exception:  # only the line matters here
+                pass
+    finally:
+        sys.settrace(previous)
+    return found[0], found[1]
+
+
+# -- judging the cases -------------------------------------------------------------------------
+
+
+@dataclass
+class CaseResult:
+    """One input's verdict: the models (the reference and the named variants) the learner's
+    numbers equal on it, the relative error from the reference, and, where it equals none, the
+    diagnosis that says why."""
+
+    index: int
+    groups: frozenset = frozenset()
+    loose: bool = False  # judged loosely (any large finite loss for p = 0): not group evidence
+    models: set = field(default_factory=set)
+    error: float | None = None
+    problems: list = field(default_factory=list)
+
+    @property
+    def problem(self) -> Diagnosis | None:
+        """The first problem; assigning one adds it to ``problems`` (a case can show two:
+        a wrong forward and a backward that does not fit it either)."""
+        return self.problems[0] if self.problems else None
+
+    @problem.setter
+    def problem(self, found: Diagnosis) -> None:
+        self.problems.append(found)
+
+
+def matches(value, expected: dict[str, Any], tolerance: float = SAME) -> tuple[set, float]:
+    """The models whose expected value equals ``value``, and the error from "reference"."""
+    errors = {model: rel_error(value, want) for model, want in expected.items()}
+    return ({model for model, err in errors.items() if err <= tolerance},
+            errors["reference"])
+
+
+def conclude(name: str, kind: str, reference: str, cases: list[CaseResult],
+             variants: tuple[str, ...], optional: dict[str, str],
+             warnings_found: list[Diagnosis]) -> Result:
+    """One Result from the cases.
+
+    The learner passes where every case equals the reference; is a variant where every case
+    equals one named variant (a case where that variant and the reference agree counts for
+    both); an input group listed in ``optional`` ({group: variant name}, e.g. the 4-D inputs
+    of an Affine written for matrices only) may fail as a whole, which names the limitation
+    as a variant too. Warnings (right numbers, a habit that will bite) turn pass or variant
+    into warn. Anything else fails: the first input that departs from the reference, the
+    largest relative error, and the diagnoses of the failing inputs, one per code.
+    """
+    errors = [case.error for case in cases if case.error is not None and np.isfinite(case.error)]
+    max_error = max(errors) if errors else None
+    for model in ("reference", *variants):
+        bad = [case for case in cases if model not in case.models]
+        limits = _limitations(bad, cases, optional)
+        if limits is None:
+            continue
+        parts = ([] if model == "reference" else [model]) + [optional[g] for g in limits]
+        diagnoses = [diagnosis("variant", f"variant-{part}") for part in parts]
+        codes = set()
+        for found in warnings_found:
+            if found.code not in codes:
+                codes.add(found.code)
+                diagnoses.append(found)
+        verdict = "warn" if warnings_found else ("variant" if parts else "pass")
+        return Result(name, kind, reference, verdict, "+".join(parts) or None, None,
+                      max_error, diagnoses)
+    first = next(case for case in cases if "reference" not in case.models)
+    diagnoses, codes = [], set()
+    for case in cases:
+        for found in case.problems if "reference" not in case.models else ():
+            if found.code not in codes:
+                codes.add(found.code)
+                diagnoses.append(found)
+    for found in warnings_found:
+        if found.code not in codes:
+            codes.add(found.code)
+            diagnoses.append(found)
+    return Result(name, kind, reference, "fail", None, first.index, max_error, diagnoses)
+
+
+def _limitations(bad, cases, optional) -> list[str] | None:
+    """The optional groups that explain every bad case (each such group failing as a whole,
+    with some input left that works); None where they do not."""
+    if not bad:
+        return []
+    bad_ids = {case.index for case in bad}
+    if all(case.index in bad_ids for case in cases if not case.loose):
+        return None  # nothing that works is left: no limitation explains that
+    whole = [group for group in optional
+             if any(group in case.groups for case in cases)
+             and all(case.index in bad_ids for case in cases
+                     if group in case.groups and not case.loose)]
+    if all(any(group in case.groups for group in whole) for case in bad):
+        return [group for group in whole if any(group in case.groups for case in bad)]
+    return None

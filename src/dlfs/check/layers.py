@@ -1,0 +1,660 @@
+"""Checks a learner's layer class against dlfs's (book 5.5, 5.6, 6.3 and 6.4).
+
+    >>> from dlfs.check.layers import check_layer
+    >>> class Relu:
+    ...     def forward(self, x):
+    ...         self.mask = x <= 0
+    ...         out = x.copy()
+    ...         out[self.mask] = 0
+    ...         return out
+    ...     def backward(self, dout):
+    ...         dout[self.mask] = 0      # the book's: writes into the caller's array
+    ...         return dout
+    >>> result = check_layer(Relu, "Relu", "Relu")
+    >>> result.verdict, result.codes()
+    ('warn', ['mutates-input'])
+
+The class is built as the book builds it (``Affine(W, b)``, ``BatchNormalization(gamma, beta)``,
+``Dropout(dropout_ratio)``, ``Relu()``), its hyperparameters read from its attributes or
+constructor defaults. On fixed float64 inputs (batches of 1 and several, 4-D inputs, large
+values) it must give dlfs's forward values, and from ``backward(dout)`` dlfs's dx and parameter
+gradients (``dW``/``db``, ``dgamma``/``dbeta``). Its backward is also checked by central
+differences of its own forward (``dlfs.gradient``), so a message can say whether the forward or
+the backward is wrong. Dropout's mask is read from what the learner's forward kept, whatever
+random numbers it drew.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dlfs import layers as ref
+from dlfs.check import _probe
+from dlfs.check._probe import CaseResult, diagnosis
+from dlfs.check.result import Result
+from dlfs.gradient import numerical_gradient, relative_error
+
+_ALIASES = {
+    "Affine": ("affine", "dense", "linear", "fullyconnected", "fully_connected", "fc"),
+    "Relu": ("relu",),
+    "Sigmoid": ("sigmoid",),
+    "Tanh": ("tanh",),
+    "BatchNormalization": ("batchnormalization", "batch_normalization", "batchnormalisation",
+                           "batchnorm", "batch_norm", "bn"),
+    "Dropout": ("dropout",),
+    "SoftmaxWithLoss": ("softmaxwithloss", "softmax_with_loss", "softmaxloss",
+                        "softmaxcrossentropy", "softmax_cross_entropy"),
+}
+LAYER_NAMES: dict[str, str] = {
+    spelling: reference
+    for reference, aliases in _ALIASES.items()
+    for alias in aliases
+    for spelling in (alias, alias.replace("_", ""))
+}
+
+LOG_ZERO_FLOOR = -np.log(1e-4)  # a loss for p = 0 must be at least −log(1e-4) ≈ 9.2
+NUMERIC_H = 1e-5
+NUMERIC_TOL = 1e-5  # central differences of the learner's forward vs its backward
+BN_EPS_CANDIDATES = (1e-6, 1e-5, 1e-7, 1e-8, 1e-3, 1e-4, 1e-9, 1e-10)
+RATIO_NAMES = ("dropout_ratio", "dropout_ration", "ratio", "dropout_rate", "drop_ratio",
+               "drop_rate", "rate", "p")
+VARIANTS = ("book-batchnorm-statistics", "torch-batchnorm-statistics",
+            "book-cross-entropy-delta", "book-dropout")
+
+
+@dataclass
+class Case:
+    x: np.ndarray
+    dout: np.ndarray | None
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+    t: np.ndarray | None = None
+    label: str = "case-plain"
+    groups: frozenset = frozenset()
+    numeric: bool = True
+    zero_prob: bool = False  # SoftmaxWithLoss: the correct class's probability underflows to 0
+
+
+@dataclass
+class Spec:
+    """How to build the learner's layer and dlfs's from the same arrays, and the inputs."""
+
+    cases: Callable[[np.random.Generator], list[Case]]
+    params: tuple[str, ...] = ()
+    grads: tuple[str, ...] = ()
+    train_flg: bool = False  # pass train_flg=True to forward (BN); the book's Affine has none
+    optional: dict[str, str] = field(default_factory=dict)
+
+
+def _activation_cases(rng, large: bool):
+    cases = []
+    for shape in ((1, 5), (4, 3), (2, 3, 2, 2)):
+        x = rng.standard_normal(shape) * 2
+        x = np.where(np.abs(x) < 0.1, 0.5, x)  # away from ReLU's kink, where h matters
+        cases.append(Case(x, rng.standard_normal(shape)))
+    if large:
+        x = np.array([[-1000.0, -800.0, -3.0, 3.0, 800.0, 1000.0]])
+        cases.append(Case(x, rng.standard_normal(x.shape), label="case-large", numeric=False))
+    return cases
+
+
+def _affine_cases(rng):
+    cases = []
+    for n, in_shape, out in ((1, (5,), 3), (4, (5,), 3), (3, (2, 3, 2), 4)):
+        x = rng.standard_normal((n, *in_shape))
+        size = int(np.prod(in_shape))
+        params = {"W": rng.standard_normal((size, out)), "b": rng.standard_normal(out)}
+        cases.append(Case(x, rng.standard_normal((n, out)), params,
+                          groups=frozenset({"4-d"}) if len(in_shape) > 1 else frozenset()))
+    return cases
+
+
+def _bn_cases(rng):
+    cases = []
+    for shape, numeric in (((4, 5), True), ((2, 3), True), ((3, 2, 2, 2), True),
+                           ((6, 4), False)):
+        x = rng.standard_normal(shape) * 2 + 1
+        if not numeric:  # one feature of variance ~1e-6: its output shows the ε used
+            x[:, 0] = 1e-3 * rng.standard_normal(shape[0])
+        size = int(np.prod(shape[1:]))
+        params = {"gamma": rng.random(size) + 0.5, "beta": rng.standard_normal(size) * 0.1}
+        cases.append(Case(x, rng.standard_normal(shape), params, numeric=numeric,
+                          label="case-plain" if numeric else "case-small-variance",
+                          groups=frozenset({"4-d"}) if len(shape) > 2 else frozenset()))
+    return cases
+
+
+def _softmax_loss_cases(rng):
+    cases = []
+    for n in (1, 4):
+        x = rng.standard_normal((n, 10)) * 2
+        labels = rng.integers(0, 10, n)
+        cases.append(Case(x, None, t=np.eye(10)[labels], label="case-one-hot",
+                          groups=frozenset({"one-hot"})))
+        cases.append(Case(x, None, t=labels, label="case-labels", groups=frozenset({"labels"})))
+    x = rng.standard_normal((3, 10)) + np.array([[1000.0], [-1000.0], [0.0]])
+    cases.append(Case(x, None, t=rng.integers(0, 10, 3), label="case-large",
+                      groups=frozenset({"labels"}), numeric=False))
+    x = rng.standard_normal((1, 10))
+    x[0, 4] = 1000.0  # softmax gives class 0 exactly 0: log(0) without a δ
+    cases.append(Case(x, None, t=np.array([0]), label="case-zero-prob",
+                      groups=frozenset({"labels"}), numeric=False, zero_prob=True))
+    return cases
+
+
+SPECS: dict[str, Spec] = {
+    "Affine": Spec(_affine_cases, ("W", "b"), ("dW", "db"), optional={"4-d": "two-d-only"}),
+    "Relu": Spec(lambda rng: _activation_cases(rng, large=True)),
+    "Sigmoid": Spec(lambda rng: _activation_cases(rng, large=True)),
+    "Tanh": Spec(lambda rng: _activation_cases(rng, large=True)),
+    "BatchNormalization": Spec(_bn_cases, ("gamma", "beta"), ("dgamma", "dbeta"),
+                               train_flg=True, optional={"4-d": "two-d-only"}),
+    "SoftmaxWithLoss": Spec(_softmax_loss_cases,
+                            optional={"one-hot": "labels-only", "labels": "one-hot-only"}),
+    "Dropout": Spec(lambda rng: []),
+}
+
+
+def reference_name(reference: str) -> str:
+    """The reference for a name or alias ("dense" -> "Affine")."""
+    if reference in SPECS:
+        return reference
+    key = str(reference).lower()
+    if key in LAYER_NAMES:
+        return LAYER_NAMES[key]
+    raise ValueError(f"reference {reference!r} is not a layer dlfs.check knows; use one of "
+                     f"{', '.join(sorted(SPECS))}")
+
+
+def check_layer(obj, reference: str, name: str) -> Result:
+    """Checks the learner's layer class ``obj`` against the dlfs layer ``reference`` (a key of
+    SPECS or an alias in LAYER_NAMES); ``name`` is the learner's name for it."""
+    reference = reference_name(reference)
+    if not inspect.isclass(obj):
+        raise ValueError(f"{name!r} must be a layer class (class {name}: with forward and "
+                         f"backward), got {type(obj).__name__}")
+    files = _probe.files_of(obj)
+    rng = np.random.default_rng(0)
+    if reference == "Dropout":
+        return _check_dropout(obj, name, files, rng)
+    spec = SPECS[reference]
+    hyper = _hyperparameters(obj, reference, spec, rng, files)
+    results, warnings_found = [], []
+    for index, case in enumerate(spec.cases(rng)):
+        results.append(_run_case(obj, reference, spec, hyper, case, index, files,
+                                 warnings_found))
+    if reference == "BatchNormalization":
+        results.append(_bn_test_mode(obj, hyper, len(results), files, rng))
+    return _probe.conclude(name, "layer", reference, results, VARIANTS, spec.optional,
+                           warnings_found)
+
+
+# -- building the learner's layer and dlfs's ---------------------------------------------------
+
+
+def _default(cls, names: tuple[str, ...]):
+    """The constructor default of the first of ``names`` the class's __init__ takes."""
+    try:
+        parameters = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return None
+    for name in names:
+        if name in parameters and parameters[name].default is not inspect.Parameter.empty:
+            return parameters[name].default
+    return None
+
+
+def _attribute(layer, names: tuple[str, ...]):
+    for name in names:
+        value = getattr(layer, name, None)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def _hyperparameters(cls, reference, spec, rng, files) -> dict:
+    """BN's momentum and ε: from the instance's attributes, the constructor's defaults, or
+    (ε written into the formula, as the book's 10e-7) the value its forward shows."""
+    if reference != "BatchNormalization":
+        return {}
+    case = _bn_cases(np.random.default_rng(1))[-1]  # the small-variance input shows ε
+    made = _probe.run(cls, *_copies(case.params).values(), files=files)
+    layer = made.value
+    momentum = _attribute(layer, ("momentum",)) if layer is not None else None
+    momentum = momentum if momentum is not None else _default(cls, ("momentum",))
+    momentum = momentum if isinstance(momentum, float) and 0 <= momentum <= 1 else 0.9
+    eps = _attribute(layer, ("eps", "epsilon")) if layer is not None else None
+    if eps is None:
+        eps = _default(cls, ("eps", "epsilon"))
+    if eps is None and layer is not None:
+        out = _probe.run(layer.forward, case.x.copy(), True, files=files).value
+        for candidate in BN_EPS_CANDIDATES:
+            want = _bn_reference(case.params, {"momentum": momentum, "eps": candidate})
+            if out is not None and _probe.rel_error(out, want.forward(case.x.copy(), True)) \
+                    <= _probe.SAME:
+                eps = candidate
+                break
+    eps = eps if isinstance(eps, float) and eps > 0 else 1e-6
+    return {"momentum": momentum, "eps": eps}
+
+
+def _copies(params: dict) -> dict:
+    return {name: value.copy() for name, value in params.items()}
+
+
+def _bn_reference(params, hyper, running_var=None, unbiased=False):
+    p = _copies(params)
+    return ref.BatchNormalization(p["gamma"], p["beta"], momentum=hyper["momentum"],
+                                  eps=hyper["eps"], running_var=running_var,
+                                  unbiased_running_var=unbiased)
+
+
+def _reference_layer(reference: str, params: dict, hyper: dict):
+    p = _copies(params)
+    if reference == "Affine":
+        return ref.Affine(p["W"], p["b"])
+    if reference == "BatchNormalization":
+        return _bn_reference(params, hyper)
+    return getattr(ref, reference)()
+
+
+# -- one input ---------------------------------------------------------------------------------
+
+
+def _when(index: int, case_label: str, shape) -> dict[str, str]:
+    labels = _probe.text(case_label, shape=str(tuple(shape)))
+    return {lang: _probe.catalogue.text(f"{_probe.TABLE}.input", lang, index=index,
+                                        case=labels[lang]) for lang in labels}
+
+
+def _forward(layer, spec: Spec, case: Case, x, t=None, train=True):
+    if case.t is not None:
+        return layer.forward(x, t)
+    if spec.train_flg:
+        return layer.forward(x, train)
+    return layer.forward(x)
+
+
+def _run_case(cls, reference, spec, hyper, case: Case, index, files, warnings_found):
+    result = CaseResult(index, case.groups, loose=case.zero_prob)
+    when = _when(index, case.label, case.x.shape)
+    params = _copies(case.params)
+    made = _probe.run(cls, *params.values(), files=files)
+    if made.error is not None:
+        result.problem = _probe.crash_diagnosis(made.error, files, when)
+        return result
+    layer = made.value
+    _check_shared_params(cls, layer, params, case, files, warnings_found)
+    x, t = case.x.copy(), None if case.t is None else case.t.copy()
+    forward_file, forward_line = _probe.method_line(cls, "forward")
+    backward_file, backward_line = _probe.method_line(cls, "backward")
+    forward = _probe.run(lambda: _forward(layer, spec, case, x, t), files=files)
+    if forward.error is not None:
+        result.problem = _probe.crash_diagnosis(forward.error, files, when)
+        return result
+    _check_written(cls, spec, case, params, x, "x", files, warnings_found, when,
+                   before_backward=False)
+    reference_layer = _reference_layer(reference, case.params, hyper)
+    want = reference_layer.forward(case.x.copy(), case.t) if case.t is not None else \
+        reference_layer.forward(case.x.copy(), True)
+    expected = {"reference": want}
+    if case.t is not None:
+        expected["book-cross-entropy-delta"] = _book_softmax_loss(case.x, case.t)
+    out = forward.value
+    if out is None:
+        result.problem = diagnosis("unfinished", "unfinished-none-method", forward_file,
+                                   forward_line, when=when, method="forward")
+        return result
+    out_array = _probe.as_float_array(out)
+    if out_array is None or out_array.shape != np.shape(want):
+        result.problem = diagnosis(
+            "wrong-shape", "wrong-shape-layer", forward_file, forward_line, when=when,
+            what="forward", got=str(None if out_array is None else out_array.shape),
+            want=str(np.shape(want)))
+        return result
+    models, error = _probe.matches(out_array, expected)
+    result.error = error
+    if case.zero_prob and np.isfinite(out_array).all() and out_array >= LOG_ZERO_FLOOR:
+        models, result.error = {"reference", *VARIANTS}, None  # any large finite loss is right
+    if not np.isfinite(out_array).all() and np.isfinite(want).all():
+        at = forward.event(("overflow", "invalid", "divide")) or (forward_file, forward_line)
+        code = "log-zero" if case.zero_prob else "overflow"
+        result.problem = diagnosis(code, code, *at, when=when)
+        return result
+    forward_ok = bool(models)
+    dout = np.ones(()) if case.t is not None else case.dout.copy()
+    backward = _probe.run(layer.backward, 1 if case.t is not None else dout, files=files)
+    if backward.error is not None:
+        result.problem = _probe.crash_diagnosis(backward.error, files, when)
+        return result
+    if case.t is None:
+        _check_written(cls, spec, case, params, dout, "dout", files, warnings_found, when,
+                       before_backward=True)
+    if backward.value is None:
+        result.problem = diagnosis("unfinished", "unfinished-none-method", backward_file,
+                                   backward_line, when=when, method="backward")
+        return result
+    want_grads = {"dx": reference_layer.backward(1 if case.t is not None else case.dout.copy())}
+    want_grads.update({name: getattr(reference_layer, name) for name in spec.grads})
+    got_grads = {"dx": backward.value}
+    got_grads.update({name: getattr(layer, name, None) for name in spec.grads})
+    def setter(grad):  # the line of backward that set this gradient, from a rerun
+        if grad == "dx":
+            return None
+        again = _probe.run(cls, *_copies(case.params).values(), files=files).value
+        if again is None:
+            return None
+        _probe.run(_forward, again, spec, case, case.x.copy(), t, files=files)
+        found = _probe.line_that_sets(lambda: again.backward(case.dout.copy()), again, grad,
+                                      files)
+        return found if found[0] is not None else None
+
+    problem = _compare_grads(layer, spec, case, got_grads, want_grads, backward_file,
+                             backward_line, when, reference, forward_ok, t, setter)
+    if not forward_ok:
+        result.problem = diagnosis("wrong-output", "wrong-forward", forward_file, forward_line,
+                                   when=when, error=error, reference=reference)
+    if problem is not None:
+        result.problem = problem
+    if result.problems:
+        return result
+    result.models = models | {v for v in VARIANTS if v not in expected and "reference" in models}
+    return result
+
+
+def _book_softmax_loss(x, t):
+    """The book's SoftmaxWithLoss loss: cross_entropy_error(softmax(x), t) with its +1e-7."""
+    from dlfs.check.functions import _book_cross_entropy
+    from dlfs.functions import softmax
+    return _book_cross_entropy(softmax(x), t)
+
+
+def _compare_grads(layer, spec, case, got, want, file, line, when, reference, forward_ok, t,
+                   setter):
+    """The first problem with dx and the parameter gradients: missing, wrong shape, or values
+    that differ from dlfs's (with the central-difference error of the learner's own forward)."""
+    mismatched = []
+    for name, expected in want.items():
+        value = got[name]
+        if value is None:
+            return diagnosis("gradient-mismatch", "gradient-missing", file, line, when=when,
+                             name=name)
+        array = _probe.as_float_array(value)
+        if array is None or array.shape != np.shape(expected):
+            at = setter(name) or (file, line)
+            return diagnosis("wrong-shape", "wrong-shape-layer", *at, when=when,
+                             what=name, got=str(None if array is None else array.shape),
+                             want=str(np.shape(expected)))
+        if not np.isfinite(array).all() and np.isfinite(expected).all():
+            return diagnosis("overflow", "overflow", *(setter(name) or (file, line)),
+                             when=when)
+        error = _probe.rel_error(array, expected)
+        if error > _probe.SAME:
+            mismatched.append((name, error))
+    if not mismatched:
+        return None
+    numeric = _numeric_errors(layer, spec, case, got, t) if case.numeric else {}
+    name, error = mismatched[0]
+    file, line = setter(name) or (file, line)
+    own = numeric.get(name)
+    if forward_ok or (own is not None and own > NUMERIC_TOL):
+        key = "gradient-mismatch" if own is not None else "gradient-mismatch-dlfs"
+        return diagnosis("gradient-mismatch", key, file, line, when=when,
+                         names=", ".join(n for n, _ in mismatched), name=name,
+                         numeric=own if own is not None else float("nan"), error=error,
+                         reference=reference)
+    return None  # the backward fits the learner's own forward: the forward is what is wrong
+
+
+def _numeric_errors(layer, spec, case, got, t) -> dict[str, float]:
+    """Relative error between the learner's gradients and central differences of the learner's
+    own forward: L = Σ forward(x)·dout (or the loss itself), by x and by each parameter."""
+    x = case.x.copy()
+
+    def loss(_):
+        with np.errstate(all="ignore"):
+            out = _forward(layer, spec, case, x.copy(), None if t is None else t.copy())
+        return float(out) if case.t is not None else float(np.sum(out * case.dout))
+
+    errors = {}
+    try:
+        errors["dx"] = relative_error(got["dx"], numerical_gradient(loss, x, NUMERIC_H))
+        for param, grad in zip(spec.params, spec.grads):
+            array = getattr(layer, param, None)
+            if isinstance(array, np.ndarray) and array.dtype == np.float64:
+                errors[grad] = relative_error(got[grad], numerical_gradient(loss, array,
+                                                                            NUMERIC_H))
+    except Exception:  # the learner's forward failed under perturbation: no numeric verdict
+        return errors
+    return errors
+
+
+def _check_shared_params(cls, layer, params, case, files, warnings_found):
+    """copies-params: the layer holds a copy of W where the book's network needs the array
+    itself (the optimizer updates params[key] in place; a copy never sees the update)."""
+    if any(d.code == "copies-params" for d in warnings_found):
+        return
+    for name, array in params.items():
+        held = getattr(layer, name, None)
+        if isinstance(held, np.ndarray) and held is not array and held.shape == array.shape:
+            file, line = _probe.method_line(cls, "__init__")
+            try:  # the line of __init__ that stored the copy, from a rerun
+                again = cls.__new__(cls)
+                found = _probe.line_that_sets(
+                    lambda again=again: cls.__init__(again, *_copies(params).values()), again,
+                    name, files)
+            except Exception:  # __new__ of an odd class: keep the line of __init__
+                found = (None, None)
+            if found[0] is not None:
+                file, line = found
+            warnings_found.append(diagnosis("copies-params", "copies-params", file, line,
+                                            name=name))
+            return
+
+
+def _check_written(cls, spec, case, params, given, argument, files, warnings_found, when,
+                   before_backward):
+    """mutates-input: forward wrote into x, or backward into dout; the line from a rerun."""
+    original = case.x if argument == "x" else case.dout
+    if np.array_equal(given, original, equal_nan=True):
+        return
+    if any(d.code == "mutates-input" for d in warnings_found):
+        return
+    layer = _probe.run(cls, *_copies(params).values(), files=files).value
+    x = case.x.copy()
+    if before_backward and layer is not None:
+        _probe.run(_forward, layer, spec, case, x, case.t, files=files)
+    watched = {argument: case.dout.copy() if before_backward else x}
+
+    def run():
+        if before_backward:
+            return layer.backward(watched[argument])
+        return _forward(layer, spec, case, x, case.t)
+
+    _, file, line = _probe.first_writing_line(run, watched, files)
+    if file is None:
+        file, line = _probe.method_line(cls, "backward" if before_backward else "forward")
+    warnings_found.append(diagnosis("mutates-input", "mutates-input", file, line, when=when,
+                                    argument=argument))
+
+
+# -- batch normalisation in test mode ----------------------------------------------------------
+
+
+def _bn_test_mode(cls, hyper, index, files, rng) -> CaseResult:
+    """Three training batches, then a test-mode forward: the running statistics at work. dlfs
+    starts running_var at 1; the book at 0 (a named variant), torch stores it unbiased."""
+    shape = (8, 4)
+    gamma, beta = rng.random(4) + 0.5, rng.standard_normal(4) * 0.1
+    batches = [rng.standard_normal(shape) * (1 + k) + k for k in range(3)]
+    test = rng.standard_normal((5, 4))
+    result = CaseResult(index, frozenset())
+    when = _when(index, "case-test-mode", test.shape)
+    made = _probe.run(cls, gamma.copy(), beta.copy(), files=files)
+    if made.error is not None:
+        result.problem = _probe.crash_diagnosis(made.error, files, when)
+        return result
+    layer = made.value
+
+    def learner():
+        for batch in batches:
+            layer.forward(batch.copy(), True)
+        return layer.forward(test.copy(), False)
+
+    outcome = _probe.run(learner, files=files)
+    if outcome.error is not None:
+        result.problem = _probe.crash_diagnosis(outcome.error, files, when)
+        return result
+    params = {"gamma": gamma, "beta": beta}
+    expected = {}
+    for model, kwargs in (("reference", {}),
+                          ("book-batchnorm-statistics", {"running_var": np.zeros(4)}),
+                          ("torch-batchnorm-statistics", {"unbiased": True})):
+        reference = _bn_reference(params, hyper, **kwargs)
+        for batch in batches:
+            reference.forward(batch.copy(), True)
+        expected[model] = reference.forward(test.copy(), False)
+    file, line = _probe.method_line(cls, "forward")
+    if outcome.value is None:
+        result.problem = diagnosis("unfinished", "unfinished-none-method", file, line,
+                                   when=when, method="forward")
+        return result
+    array = _probe.as_float_array(outcome.value)
+    if array is None or array.shape != test.shape:
+        result.problem = diagnosis("wrong-shape", "wrong-shape-layer", file, line, when=when,
+                                   what="forward", got=str(None if array is None else
+                                                           array.shape), want=str(test.shape))
+        return result
+    result.models, result.error = _probe.matches(array, expected)
+    if not result.models:
+        result.problem = diagnosis("wrong-output", "wrong-test-mode", file, line, when=when,
+                                   error=result.error)
+    return result
+
+
+# -- dropout -----------------------------------------------------------------------------------
+
+
+def _check_dropout(cls, name, files, rng) -> Result:
+    """Dropout draws its own mask; what its forward kept (out/x, x > 0 everywhere) is the mask.
+    dlfs's Dropout and BookDropout, frozen on that mask, give the expected values."""
+    x = rng.random((200, 50)) + 0.5
+    dout = rng.standard_normal(x.shape)
+    file, line = _probe.method_line(cls, "forward")
+    when = _when(0, "case-dropout", x.shape)
+    result = CaseResult(0, frozenset())
+    warnings_found = []
+    layer, ratio, error = _make_dropout(cls, files)
+    state = np.random.get_state()  # noqa: NPY002 -- the book's Dropout draws from np.random
+    np.random.seed(0)  # noqa: NPY002 -- so its mask is the same on every check
+    try:
+        if error is None:
+            error = _dropout_case(layer, ratio, x, dout, files, file, line, when, result,
+                                  warnings_found, cls)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+    if error is not None:
+        result.problem = error
+    return _probe.conclude(name, "layer", "Dropout", [result], ("book-dropout",), {},
+                           warnings_found)
+
+
+def _make_dropout(cls, files):
+    """(layer, dropout ratio, crash diagnosis): built with ratio 0.2 where the constructor
+    takes it by one of the book's names, else with its defaults."""
+    try:
+        parameters = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    keyword = next((n for n in RATIO_NAMES if n in parameters), None)
+    made = _probe.run(cls, **({keyword: 0.2} if keyword else {}), files=files)
+    if made.error is not None:
+        return None, None, _probe.crash_diagnosis(made.error, files, _when(0, "case-dropout",
+                                                                           (200, 50)))
+    layer = made.value
+    ratio = _attribute(layer, RATIO_NAMES)
+    if ratio is None and keyword:
+        ratio = 0.2
+    return layer, ratio, None
+
+
+def _dropout_case(layer, ratio, x, dout, files, file, line, when, result, warnings_found, cls):
+    given = x.copy()
+    train = _probe.run(layer.forward, given, True, files=files)
+    if train.error is not None:
+        return _probe.crash_diagnosis(train.error, files, when)
+    if train.value is None:
+        return diagnosis("unfinished", "unfinished-none-method", file, line, when=when,
+                         method="forward")
+    if not np.array_equal(given, x):
+        again, fresh = _make_dropout(cls, files)[0], x.copy()
+        _, at_file, at_line = _probe.first_writing_line(
+            lambda: again.forward(fresh, True), {"x": fresh}, files) if again else (0, 0, 0)
+        warnings_found.append(diagnosis("mutates-input", "mutates-input", at_file or file,
+                                        at_line or line, when=when, argument="x"))
+    out = _probe.as_float_array(train.value)
+    if out is None or out.shape != x.shape:
+        return diagnosis("wrong-shape", "wrong-shape-layer", file, line, when=when,
+                         what="forward", got=str(None if out is None else out.shape),
+                         want=str(x.shape))
+    kept = out / x
+    nonzero = kept[kept != 0]
+    if nonzero.size == 0 or not np.allclose(nonzero, nonzero[0], rtol=1e-12, atol=0):
+        return diagnosis("wrong-output", "dropout-scale", file, line, when=when)
+    scale = float(nonzero[0])
+    dropped = 1 - nonzero.size / x.size
+    test = _probe.run(layer.forward, x.copy(), False, files=files)
+    if test.error is not None:
+        return _probe.crash_diagnosis(test.error, files, when)
+    test_out = _probe.as_float_array(test.value)
+    if ratio is None:  # read it from the scale: 1/(1 − p) inverted, or the test-mode factor
+        ratio = 1 - 1 / scale if abs(scale - 1) > 1e-12 else (
+            1 - float(np.mean(test_out / x)) if test_out is not None else dropped)
+    spread = 5 * np.sqrt(max(ratio * (1 - ratio), 1e-12) / x.size)
+    if abs(dropped - ratio) > spread:
+        return diagnosis("wrong-output", "dropout-ratio", file, line, when=when,
+                         dropped=dropped, ratio=ratio)
+    mask = (kept != 0).astype(np.float64)
+    expected_train, expected_test, expected_dx = {}, {}, {}
+    for model, kind in (("reference", ref.Dropout), ("book-dropout", ref.BookDropout)):
+        reference = kind(dropout_ratio=min(ratio, 0.999))
+        reference.mask = mask * reference._train_scale()
+        reference.frozen = True
+        expected_train[model] = reference.forward(x.copy(), True)
+        expected_dx[model] = reference.backward(dout.copy())
+        expected_test[model] = reference.forward(x.copy(), False)
+    given_dout = dout.copy()
+    backward = _probe.run(layer.backward, given_dout, files=files)
+    if backward.error is not None:
+        return _probe.crash_diagnosis(backward.error, files, when)
+    backward_file, backward_line = _probe.method_line(cls, "backward")
+    if backward.value is None:
+        return diagnosis("unfinished", "unfinished-none-method", backward_file, backward_line,
+                         when=when, method="backward")
+    if not np.array_equal(given_dout, dout) and not warnings_found:
+        warnings_found.append(diagnosis("mutates-input", "mutates-input", backward_file,
+                                        backward_line, when=when, argument="dout"))
+    train_models, result.error = _probe.matches(out, expected_train)
+    test_models = (_probe.matches(test_out, expected_test)[0] if test_out is not None
+                   and test_out.shape == x.shape else set())
+    dx = _probe.as_float_array(backward.value)
+    if dx is None or dx.shape != x.shape:
+        return diagnosis("wrong-shape", "wrong-shape-layer", backward_file, backward_line,
+                         when=when, what="dx", got=str(None if dx is None else dx.shape),
+                         want=str(x.shape))
+    dx_models, dx_error = _probe.matches(dx, expected_dx)
+    if not dx_models:
+        return diagnosis("gradient-mismatch", "gradient-mismatch-dlfs", backward_file,
+                         backward_line, when=when, names="dx", name="dx", error=dx_error,
+                         numeric=float("nan"), reference="Dropout")
+    second = _probe.run(layer.forward, x.copy(), True, files=files).value
+    if second is not None and np.array_equal(_probe.as_float_array(second), out):
+        return diagnosis("wrong-output", "dropout-same-mask", file, line, when=when)
+    result.models = train_models & test_models & dx_models
+    if not result.models:
+        return diagnosis("wrong-output", "dropout-test-mode", file, line, when=when,
+                         scale=scale, ratio=ratio)
+    return None
