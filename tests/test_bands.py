@@ -328,3 +328,11 @@ def test_a_single_seed_record_says_held_in_1_of_1_seed(tmp_path):
     section = _section(_page(tmp_path, record), "weight-decay")
     assert '<span lang="en">held in 1 of 1 seed</span>' in section
     assert "(seed 7)" not in section
+
+
+def test_the_weight_init_legend_says_std_in_every_language(seed_runs):
+    for lang, wanted in (("en", "std=0.01"), ("ko", "표준편차=0.01")):
+        fig = EXPERIMENTS["weight-init-compare"].plot_runs(seed_runs["weight-init-compare"], lang)
+        labels = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+        close(fig)
+        assert labels == [wanted, "Xavier", "He"]

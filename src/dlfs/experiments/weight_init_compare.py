@@ -22,8 +22,19 @@ def run(ctx, params):
     return {"losses": dict(zip(params["inits"], losses))}
 
 
+def _legend(label: str, lang: str) -> str:
+    """'std=0.01' in ``lang`` (a run keyed by its weights' std); Xavier and He as they are."""
+    if label.startswith("std="):
+        try:
+            return catalogue.text("weight-init-compare.std", lang, std=float(label[4:]))
+        except ValueError:
+            pass
+    return label
+
+
 def plot_runs(runs, lang):
-    return plot_loss_runs([run["losses"] for run in runs], lang, top=2.5)
+    return plot_loss_runs([run["losses"] for run in runs], lang, top=2.5,
+                          legend={label: _legend(label, lang) for label in runs[0]["losses"]})
 
 
 def plot(results, lang):
