@@ -155,8 +155,8 @@ def test_every_figure_is_labelled_from_the_catalogue_in_its_language(name, resul
 
 
 def test_panel_titles_are_words_not_python_values(results):
-    for name, wanted in (("weight-decay", {"en": "weight decay, λ = 0.1",
-                                           "ko": "가중치 감소, λ = 0.1"}),
+    for name, wanted in (("weight-decay", {"en": "with weight decay, λ = 0.1",
+                                           "ko": "가중치 감소 적용, λ = 0.1"}),
                          ("batch-norm", {"en": "weight scale 1", "ko": "가중치 스케일 1"})):
         for lang in ("en", "ko"):
             fig = EXPERIMENTS[name].plot(results[name], lang)

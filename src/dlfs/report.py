@@ -12,6 +12,11 @@ judge it, not judged (grey: never a red ✘ for a claim that may hold at full si
 with quick settings wears a "quick settings" badge, and the page then has a banner saying what
 that means.
 
+A result run over several seeds (``dlfs run --seeds``) says beside its verdict in how many of
+them the claim held, names each seed where it did not and shows that seed's numbers; a
+deterministic experiment says that one run stands for every seed. A record written before
+several seeds existed renders as it always did.
+
 A results.json may come from someone else, so nothing in it is trusted: it is read through
 dlfs.records (a bounded, checked reader that ``dlfs show`` uses too); every value and key reaches
 the page escaped, and a password in a URL (a PostgreSQL storage) masked; a figure is embedded only
@@ -53,6 +58,8 @@ figure { margin: .5rem 0; } figure img { max-width: 100%; height: auto; }
 table { border-collapse: collapse; font-size: .85rem; }
 td { border-top: 1px solid #eaeef2; padding: .15rem .6rem; vertical-align: top; }
 .meta { color: #59636e; font-size: .9rem; }
+.badge.seeds { background: white; color: #1f2328; border: 1px solid #8c959f; }
+ul.failed { margin: .2rem 0; }
 """
 
 SCRIPT = """
@@ -186,10 +193,100 @@ def _badges(record: dict) -> str:
     return badges
 
 
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _texts(value) -> dict[str, str] | None:
+    """``value`` when it is a text in every language of the catalogue, else None."""
+    if isinstance(value, dict) and all(isinstance(value.get(lang), str) for lang in LANGS):
+        return value
+    return None
+
+
+def seed_summary(record: dict) -> dict | None:
+    """What a record of several seeds says of them (dlfs run --seeds): ``held_in`` and ``of``
+    (runs where the claim held, runs judged), ``failed`` (the seeds where a judged claim did
+    not hold, in order), ``not_judged`` (runs not judged), ``details`` ({seed: its verdict's
+    text in every language}) and ``seeds`` (the seeds asked for). None for a record written
+    before these fields, or whose fields are not what they must be (the file may be anyone's):
+    the report then shows it as it did before."""
+    verdict = record["verdict"]
+    held_in, of = verdict.get("held_in"), verdict.get("of")
+    if not (_whole(held_in) and _whole(of) and 0 <= held_in <= of):
+        return None
+    entries = verdict.get("seeds")
+    entries = [entry for entry in entries if isinstance(entry, dict)
+               and _whole(entry.get("seed")) and isinstance(entry.get("held"), bool)
+               and isinstance(entry.get("judged", True), bool)] \
+        if isinstance(entries, list) else []
+    failed = [entry["seed"] for entry in entries if entry.get("judged", True) and
+              not entry["held"]]
+    details = {}
+    for run in record.get("runs") if isinstance(record.get("runs"), list) else []:
+        if isinstance(run, dict) and _whole(run.get("seed")) and \
+                isinstance(run.get("verdict"), dict):
+            texts = _texts(run["verdict"].get("detail"))
+            if texts is not None:
+                details.setdefault(run["seed"], texts)
+    asked = record.get("seeds")
+    asked = asked if isinstance(asked, list) and asked and all(map(_whole, asked)) \
+        else [record["seed"]]
+    return {"held_in": held_in, "of": of, "failed": failed, "details": details,
+            "not_judged": sum(not entry.get("judged", True) for entry in entries),
+            "seeds": asked}
+
+
+def _shown_seed(record: dict, summary: dict | None) -> int | None:
+    """The seed whose numbers the verdict's detail quotes, when several seeds ran."""
+    if summary is None or len(summary["details"]) < 2:
+        return None
+    detail = _texts(record["verdict"].get("detail"))
+    return next((seed for seed, texts in summary["details"].items() if texts == detail), None)
+
+
+def _held_in(record: dict, summary: dict | None) -> str:
+    """The badge "held in k of n seeds", or "deterministic: one run stands for every seed";
+    nothing for an old record or when no run was judged."""
+    if record.get("deterministic") is True:
+        return f' <span class="badge seeds">{_ui("report.deterministic")}</span>'
+    if summary is None or summary["of"] == 0:
+        return ""
+    key = "report.held_in_one" if summary["of"] == 1 else "report.held_in"
+    return f' <span class="badge seeds">{_ui(key, held_in=summary["held_in"], of=summary["of"])}' \
+        "</span>"
+
+
+def _seed_lines(summary: dict | None, shown: int | None) -> str:
+    """The seeds where the claim did not hold, each with its numbers (those the verdict above
+    already quotes are not repeated), and how many runs were not judged."""
+    if summary is None:
+        return ""
+    lines = ""
+    if summary["failed"]:
+        seeds = ", ".join(map(str, summary["failed"]))
+        key = "report.failed_seeds" if len(summary["failed"]) > 1 else "report.failed_seeds_one"
+        lines += f'<p class="seeds">{_ui(key, seeds=seeds)}'
+        items = "".join(
+            "<li>" + _both({lang: catalogue.text("report.seed_detail", lang, seed=seed,
+                                                 detail=summary["details"][seed][lang])
+                            for lang in LANGS}) + "</li>"
+            for seed in summary["failed"] if seed != shown and seed in summary["details"])
+        lines += f'</p><ul class="failed">{items}</ul>' if items else "</p>"
+    if summary["not_judged"]:
+        count = summary["not_judged"]
+        lines += f'<p class="seeds">{_ui("report.seeds_not_judged", count=count)}</p>'
+    return lines
+
+
 def _section(record: dict, folder: Path, on_skip: Callable) -> str:
     verdict = record["verdict"]
     why = (f"<br>{_ui('report.not_judged_why')}" if verdict_state(verdict) == "not_judged"
            else "")
+    summary = seed_summary(record)
+    shown = _shown_seed(record, summary)
+    heading = (_ui("report.verdict") if shown is None
+               else _ui("report.verdict_of_seed", seed=shown))
     images = "".join(_figure(record, folder, lang, files["png"], on_skip)
                      for lang, files in record["figures"].items())
     dataset = record.get("dataset")
@@ -201,13 +298,14 @@ def _section(record: dict, folder: Path, on_skip: Callable) -> str:
         if overrides else "")
     return f"""
 <section id="{html.escape(record['name'])}">
-  <h2>{_both(record['title'])} {_badges(record)}</h2>
+  <h2>{_both(record['title'])} {_badges(record)}{_held_in(record, summary)}</h2>
   <p class="meta">{_ui('report.chapter', chapter=record['chapter'])},
     §{html.escape(record['section'])}
     · <code>{html.escape(record['name'])}</code> · {_ui('report.time')}:
     {record['wall_time_s']:.1f} s{quick}{changed}</p>
   <p><strong>{_ui('report.claim')}:</strong> {_both(record['claim'])}</p>
-  <p><strong>{_ui('report.verdict')}:</strong> {_both(verdict['detail'])}{why}</p>
+  <p><strong>{heading}:</strong> {_both(verdict['detail'])}{why}</p>
+  {_seed_lines(summary, shown)}
   <figure>{images}</figure>
   <p><strong>{_ui('report.about')}:</strong> {_both(record['about'])}</p>
   <p><strong>{_ui('report.dataset')}:</strong> {dataset_text}</p>
@@ -254,7 +352,8 @@ def build_report(out: Path, default_lang: str = "en",
               if any(quick_settings(record) for record, _ in records) else "")
     datasets = {json.dumps(r["dataset"], sort_keys=True): r["dataset"]
                 for r, _ in records if r.get("dataset")}
-    seeds = sorted({r["seed"] for r, _ in records})
+    seeds = sorted({seed for r, _ in records
+                    for seed in (seed_summary(r) or {"seeds": [r["seed"]]})["seeds"]})
     nav = "".join(
         f'<li><a href="#{html.escape(r["name"])}">{_both(r["title"])}</a> '
         f'{MARKS[state]}</li>' for (r, _), state in zip(records, states))

@@ -120,6 +120,7 @@ class Experiment:
     # settings test the claim as well as the full ones (a gradient check on a smaller net). An
     # experiment without quick_params runs the same in both modes and is always judged.
     judged_when_quick: bool = False
+    plot_runs: Callable | None = None
 
     def parameters(self, quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The book's parameters, shrunk by ``quick_params`` in quick mode, then changed by

@@ -13,6 +13,7 @@ import warnings
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import font_manager
 
 from dlfs import catalogue
@@ -70,6 +71,41 @@ def finish(fig):
             text_obj.set_fontfamily([family, "DejaVu Sans"])
     fig.tight_layout()
     return fig
+
+
+def band(ax, x, ys, label=None, **line_kw):
+    """The mean of ``ys`` as a line and their min–max as a band around it, in the line's colour.
+
+    ``ys`` holds one 1-D curve per seed; ``x`` their abscissa, or None for 0, 1, 2, …. A curve
+    shorter than the others (a run stopped when its loss became inf) counts only where it has
+    values, and NaN (a diverged value, which results.json keeps as null) counts nowhere. With
+    one curve this is ``ax.plot``: no band. Returns the mean's Line2D; the band is its
+    ``band`` attribute (a PolyCollection) when drawn.
+    """
+    curves = [np.asarray(y, dtype=np.float64).ravel() for y in ys]
+    if not curves:
+        raise ValueError("band needs at least one curve in ys, got none")
+    length = max(len(curve) for curve in curves)
+    x = np.arange(length) if x is None else np.asarray(x)[:length]
+    if len(curves) == 1:
+        line, = ax.plot(x, curves[0], label=label, **line_kw)
+        return line
+    stacked = np.full((len(curves), length), np.nan)
+    for row, curve in zip(stacked, curves):
+        row[:len(curve)] = np.where(np.isfinite(curve), curve, np.nan)
+    with warnings.catch_warnings():  # a column where every seed has NaN stays NaN: a gap
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(stacked, axis=0)
+        low, high = np.nanmin(stacked, axis=0), np.nanmax(stacked, axis=0)
+    line, = ax.plot(x, mean, label=label, **line_kw)
+    line.band = ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    return line
+
+
+def band_title(n: int, lang: str) -> str | None:
+    """The legend's title under bands over ``n`` seeds: what the line and the shade are;
+    None for one run, which has no band."""
+    return catalogue.text("words.band_legend", lang, n=n) if n > 1 else None
 
 
 def close(fig) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from dlfs import catalogue
@@ -29,24 +27,67 @@ def run(ctx, params):
             "optimizers": params["optimizers"]}
 
 
-def plot_losses(losses: dict, lang: str, top: float, legend: dict | None = None):
-    """The book's comparison figure: each run's loss through smooth_curve, markers every
-    twentieth of the way, y from 0 to ``top``. Every run gets a curve, however many."""
-    fig, ax = figures.figure(lang, figsize=(7.5, 4.8))
-    for marker, (label, loss) in zip(itertools.cycle(MARKERS), losses.items()):
-        ax.plot(smooth_curve(loss), marker=marker, markevery=max(1, len(loss) // 20),
-                label=(legend or {}).get(label, label), linewidth=1)
-    ax.set_xlabel(catalogue.word("iterations", lang))
-    ax.set_ylabel(catalogue.word("smoothed_loss", lang))
-    ax.set_ylim(0, top)
-    ax.legend()
+# Book Fig. 6-9 compares these four; the lab's others go in a second panel beside them, with
+# SGD and Adam drawn again there for reference, so seven curves do not merge into one band.
+BOOK_FOUR = ("SGD", "Momentum", "AdaGrad", "Adam")
+REFERENCE = ("SGD", "Adam")
+
+
+def _panels(labels: list[str]) -> list[list[str]]:
+    """The book's four in the first panel; any others, with SGD and Adam, in a second."""
+    book = [label for label in labels if label in BOOK_FOUR]
+    others = [label for label in labels if label not in BOOK_FOUR]
+    if not book or not others:
+        return [labels]
+    return [book, [label for label in REFERENCE if label in labels] + others]
+
+
+def plot_loss_runs(runs: list[dict], lang: str, top: float, legend: dict | None = None,
+                   titles: list[str] | None = None):
+    """The book's comparison figure over one or more runs (one {label: losses} per seed): each
+    loss through smooth_curve, the mean line per label with a min–max band over the runs,
+    markers every twentieth of the way, y from 0 to ``top``. Every label gets a curve, however
+    many; ``titles`` (one per panel) splits them into _panels: the book's four, the others."""
+    labels = list(runs[0])
+    panels = _panels(labels) if titles else [labels]
+    fig, axes = figures.figure(lang, 1, len(panels), figsize=(6.2 * len(panels) + 1.3, 4.8),
+                               squeeze=False, sharey=True)
+    # Marker and colour by order of first appearance: the book's four keep the book's o, x, s, D
+    order = list(dict.fromkeys(label for panel in panels for label in panel))
+    for ax, panel, title in zip(axes.ravel(), panels, titles or [None]):
+        for label in panel:
+            index = order.index(label)
+            reference = len(panels) > 1 and panel is not panels[0] and label in REFERENCE
+            length = len(runs[0][label])
+            figures.band(ax, None, [smooth_curve(run[label]) for run in runs],
+                         label=(legend or {}).get(label, label), linewidth=1,
+                         marker=MARKERS[index % len(MARKERS)],
+                         markevery=max(1, length // 20), color=f"C{index % 10}",
+                         alpha=0.45 if reference else 1.0)
+        ax.set_xlabel(catalogue.word("iterations", lang))
+        ax.set_ylim(0, top)
+        ax.legend(title=figures.band_title(len(runs), lang))
+        if title:
+            ax.set_title(title)
+    axes[0, 0].set_ylabel(catalogue.word("smoothed_loss", lang))
     return figures.finish(fig)
 
 
-def plot(results, lang):
+def plot_losses(losses: dict, lang: str, top: float, legend: dict | None = None):
+    """plot_loss_runs of one run: {label: losses}."""
+    return plot_loss_runs([losses], lang, top, legend)
+
+
+def plot_runs(runs, lang):
     legend = {label: catalogue.text("optimizer-compare.legend", lang, name=label, lr=lr)
-              for label, (_, lr) in results["optimizers"].items()}
-    return plot_losses(results["losses"], lang, top=1.0, legend=legend)
+              for label, (_, lr) in runs[0]["optimizers"].items()}
+    titles = [catalogue.text(f"optimizer-compare.{key}", lang) for key in ("book", "others")]
+    return plot_loss_runs([run["losses"] for run in runs], lang, top=1.0, legend=legend,
+                          titles=titles)
+
+
+def plot(results, lang):
+    return plot_runs([results], lang)
 
 
 LAST = 100  # iterations averaged for the final loss
@@ -94,4 +135,5 @@ EXPERIMENT = Experiment(
         },
     },
     quick_params={"iters": 60},
+    plot_runs=plot_runs,
 )

@@ -56,27 +56,35 @@ def _remedy(regulariser: dict) -> tuple[str, float]:
     return REMEDIES[argument], value
 
 
-def plot(results, lang):
-    keys = ["regularised", "baseline"] if "regularised" in results else ["baseline"]
-    fig, axes = figures.figure(lang, 1, len(keys), figsize=(6 * len(keys), 4.2), squeeze=False)
+def plot_runs(runs, lang):
+    """Train and test accuracy per epoch, the mean of ``runs`` (one result per seed) with a
+    min–max band: the baseline on the left, as the book draws it (Fig. 6-23), the remedy on
+    the right."""
+    keys = ["baseline", "regularised"] if "regularised" in runs[0] else ["baseline"]
+    fig, axes = figures.figure(lang, 1, len(keys), figsize=(6 * len(keys), 4.2), squeeze=False,
+                               sharey=True)
     for ax, key in zip(axes.ravel(), keys):
-        history = results[key]
-        epochs = np.arange(len(history["train_acc"]))
+        epochs = np.arange(len(runs[0][key]["train_acc"]))
         every = max(1, len(epochs) // 20)
-        ax.plot(epochs, history["train_acc"], marker="o", markevery=every,
-                label=catalogue.word("train", lang))
-        ax.plot(epochs, history["test_acc"], marker="s", markevery=every,
-                label=catalogue.word("test", lang))
+        figures.band(ax, epochs, [run[key]["train_acc"] for run in runs], marker="o",
+                     markevery=every, label=catalogue.word("train", lang))
+        figures.band(ax, epochs, [run[key]["test_acc"] for run in runs], marker="s",
+                     markevery=every, label=catalogue.word("test", lang))
         ax.set_xlabel(catalogue.word("epochs", lang))
-        ax.set_ylabel(catalogue.word("accuracy", lang))
         ax.set_ylim(0, 1.0)
-        if key == "baseline":
+        if "regularised" not in runs[0]:
             ax.set_title(catalogue.word("no_regularisation", lang))
         else:
-            name, value = _remedy(results["regulariser"])
-            ax.set_title(catalogue.text(f"{name}.panel", lang, value=value))
-        ax.legend(loc="lower right")
+            name, value = _remedy(runs[0]["regulariser"])
+            part = "panel" if key == "regularised" else "without"
+            ax.set_title(catalogue.text(f"{name}.{part}", lang, value=value))
+        ax.legend(loc="lower right", title=figures.band_title(len(runs), lang))
+    axes[0, 0].set_ylabel(catalogue.word("accuracy", lang))
     return figures.finish(fig)
+
+
+def plot(results, lang):
+    return plot_runs([results], lang)
 
 
 def check_overfit(results):
@@ -107,7 +115,7 @@ def _experiment(name, section, regulariser, check, **overrides):
     return Experiment(
         name=name, chapter=6, section=section, run=run, plot=plot, check=check,
         needs_data=True, params={**PARAMS, **overrides, "regulariser": regulariser},
-        quick_params=QUICK)
+        quick_params=QUICK, plot_runs=plot_runs)
 
 
 OVERFIT = _experiment("overfit", "6.4.1", None, check_overfit)

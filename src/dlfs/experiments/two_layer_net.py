@@ -28,22 +28,29 @@ def run(ctx, params):
             "iter_per_epoch": trainer.iter_per_epoch}
 
 
-def plot(results, lang):
+def plot_runs(runs, lang):
+    """The loss per iteration (left) and accuracy per epoch (right), the mean of ``runs`` (one
+    result per seed) with a min–max band."""
     fig, (left, right) = figures.figure(lang, 1, 2, figsize=(11, 4.2))
-    loss = np.asarray(results["train_loss"])
-    left.plot(loss, linewidth=0.6)
+    losses = [np.asarray(run["train_loss"], dtype=float) for run in runs]
+    figures.band(left, None, losses, linewidth=0.6)
     left.set_xlabel(catalogue.word("iteration", lang))
     left.set_ylabel(catalogue.word("training_loss", lang))
-    left.set_ylim(0, max(2.5, float(np.percentile(loss, 99.5))))
-    epochs = np.arange(len(results["train_acc"]))
-    right.plot(epochs, results["train_acc"], marker="o", label=catalogue.word("train", lang))
-    right.plot(epochs, results["test_acc"], marker="s", linestyle="--",
-               label=catalogue.word("test", lang))
+    left.set_ylim(0, max(2.5, float(np.nanpercentile(np.concatenate(losses), 99.5))))
+    epochs = np.arange(len(runs[0]["train_acc"]))
+    figures.band(right, epochs, [run["train_acc"] for run in runs], marker="o",
+                 label=catalogue.word("train", lang))
+    figures.band(right, epochs, [run["test_acc"] for run in runs], marker="s", linestyle="--",
+                 label=catalogue.word("test", lang))
     right.set_xlabel(catalogue.word("epochs", lang))
     right.set_ylabel(catalogue.word("accuracy", lang))
     right.set_ylim(0, 1.0)
-    right.legend(loc="lower right")
+    right.legend(loc="lower right", title=figures.band_title(len(runs), lang))
     return figures.finish(fig)
+
+
+def plot(results, lang):
+    return plot_runs([results], lang)
 
 
 def check(results):
@@ -70,4 +77,5 @@ EXPERIMENT = Experiment(
     params={"hidden_size": 50, "iters_num": 10_000, "batch_size": 100, "lr": 0.1,
             "train_samples": 60_000, "test_samples": 10_000},
     quick_params={"iters_num": 500, "train_samples": 5_000, "test_samples": 1_000},
+    plot_runs=plot_runs,
 )

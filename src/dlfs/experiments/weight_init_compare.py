@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dlfs import catalogue
 from dlfs.experiments.base import Experiment, Verdict, parallel_map
-from dlfs.experiments.optimizer_compare import LAST, final_loss, listing, plot_losses
+from dlfs.experiments.optimizer_compare import LAST, final_loss, listing, plot_loss_runs
 from dlfs.experiments.training import losses_over_iterations
 
 
@@ -22,8 +22,23 @@ def run(ctx, params):
     return {"losses": dict(zip(params["inits"], losses))}
 
 
+def _legend(label: str, lang: str) -> str:
+    """'std=0.01' in ``lang`` (a run keyed by its weights' std); Xavier and He as they are."""
+    if label.startswith("std="):
+        try:
+            return catalogue.text("weight-init-compare.std", lang, std=float(label[4:]))
+        except ValueError:
+            pass
+    return label
+
+
+def plot_runs(runs, lang):
+    return plot_loss_runs([run["losses"] for run in runs], lang, top=2.5,
+                          legend={label: _legend(label, lang) for label in runs[0]["losses"]})
+
+
 def plot(results, lang):
-    return plot_losses(results["losses"], lang, top=2.5)
+    return plot_runs([results], lang)
 
 
 def check(results):
@@ -45,4 +60,5 @@ EXPERIMENT = Experiment(
     params={"hidden_sizes": [100] * 4, "batch_size": 128, "iters": 2000, "lr": 0.01,
             "inits": {"std=0.01": 0.01, "Xavier": "xavier", "He": "he"}},
     quick_params={"iters": 60},
+    plot_runs=plot_runs,
 )
