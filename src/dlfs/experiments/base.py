@@ -120,6 +120,11 @@ class Experiment:
     # settings test the claim as well as the full ones (a gradient check on a smaller net). An
     # experiment without quick_params runs the same in both modes and is always judged.
     judged_when_quick: bool = False
+    # It draws nothing random: one run stands for every seed (dlfs run --seeds runs it once).
+    deterministic: bool = False
+    # plot_runs(runs_results, lang) draws n > 1 runs (one results per seed): the mean curve of
+    # each series with its spread. None: the runner draws plot() of the first run.
+    plot_runs: Callable[[list[dict], str], Any] | None = None
 
     def parameters(self, quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The book's parameters, shrunk by ``quick_params`` in quick mode, then changed by
@@ -204,8 +209,7 @@ def parallel_map(func: Callable, jobs: Sequence[tuple], workers: int, shared: di
         return result
 
     try:
-        if workers <= 1 or len(jobs) <= 1 or \
-                "fork" not in multiprocessing.get_all_start_methods():
+        if workers <= 1 or len(jobs) <= 1 or not can_fork():
             return [tick(_single_threaded(func, shared, *job)) for job in jobs]
         _SHARED.clear()
         _SHARED.update(shared)
@@ -220,6 +224,11 @@ def parallel_map(func: Callable, jobs: Sequence[tuple], workers: int, shared: di
         _SHARED.clear()
         if bar is not None:
             bar.close()
+
+
+def can_fork() -> bool:
+    """Whether parallel_map can run jobs in worker processes here (it forks them)."""
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def default_workers() -> int:
