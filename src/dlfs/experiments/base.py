@@ -208,8 +208,9 @@ def parallel_map(func: Callable, jobs: Sequence[tuple], workers: int, shared: di
             bar.update()
         return result
 
+    pooled = workers > 1 and len(jobs) > 1 and can_fork()
     try:
-        if workers <= 1 or len(jobs) <= 1 or not can_fork():
+        if not pooled:
             return [tick(_single_threaded(func, shared, *job)) for job in jobs]
         _SHARED.clear()
         _SHARED.update(shared)
@@ -221,7 +222,8 @@ def parallel_map(func: Callable, jobs: Sequence[tuple], workers: int, shared: di
             return [tick(result) for result in
                     pool.imap(_call, [(func, job) for job in jobs], chunksize=1)]
     finally:
-        _SHARED.clear()
+        if pooled:  # a serial map inside a pool's job leaves the pool's shared values be
+            _SHARED.clear()
         if bar is not None:
             bar.close()
 
