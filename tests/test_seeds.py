@@ -356,3 +356,45 @@ def test_a_record_with_a_bad_seeds_field_is_refused_naming_it(saved, change, mes
     with pytest.raises(RecordError) as error:
         load_record(saved)
     assert str(error.value) == f"{saved}: {message}"
+
+
+# -- experiments side by side ----------------------------------------------------------------
+
+
+def _printed_without_times(text):
+    return [line.split(" s, ", 1)[-1] for line in text.splitlines()
+            if "experiments in" not in line]
+
+
+def test_experiments_side_by_side_give_the_numbers_and_lines_of_one_after_another(
+        idx_folder, tmp_path, capsys):
+    names = ["activation-histograms", "two-layer-net", "gradient-descent"]
+    common = ["--quick", "--dataset", str(idx_folder)]
+    _run(*names, *common, "--workers", "1", "--out", str(tmp_path / "serial"))
+    serial = capsys.readouterr().out
+    _run(*names, *common, "--workers", "2", "--out", str(tmp_path / "paired"))
+    paired = capsys.readouterr().out
+    assert json.loads((tmp_path / "serial" / "run.json").read_text())["side_by_side"] == 1
+    assert json.loads((tmp_path / "paired" / "run.json").read_text())["side_by_side"] == 2
+    assert _printed_without_times(paired) == _printed_without_times(serial)
+    for name in names:
+        paired_runs, serial_runs = (_record(tmp_path / folder, name)["runs"]
+                                    for folder in ("paired", "serial"))
+        for run in paired_runs + serial_runs:
+            del run["wall_time_s"]  # the rest is every number
+        assert paired_runs == serial_runs, name
+
+
+def test_an_experiment_failing_side_by_side_stops_the_run_with_one_line(coin, tmp_path,
+                                                                       monkeypatch, capsys):
+    experiment, _ = coin
+
+    def broken(ctx, params):
+        raise FloatingPointError("overflow in the coin")
+
+    monkeypatch.setattr(experiment, "run", broken)
+    out = tmp_path / "results"
+    assert main(["run", "numerical-diff", "coin", "--workers", "2", "--out", str(out)]) == 1
+    assert capsys.readouterr().err == ("dlfs: error: FloatingPointError: overflow in the coin "
+                                       "(rerun with --traceback for details)\n")
+    assert not (out / "coin").exists() and not (out / "run.json").exists()
