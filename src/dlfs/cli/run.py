@@ -267,13 +267,20 @@ class RunPlan:
     """
 
     def __init__(self, experiments, overrides, seeds, quick, workers, load_data,
-                 progress=False):
+                 progress=False, lanes: int | None = None):
+        """``lanes``: how many experiments run at a time, 1 or 2; default 2 where there is
+        more than one worker, more than one chain and fork (benchmarks/side_by_side.py sets
+        it to compare both)."""
         from dlfs.experiments.base import can_fork
 
         self.experiments, self.overrides, self.seeds = experiments, overrides, seeds
         self.quick, self.workers, self.load_data = quick, workers, load_data
         chains = {experiment.run.__module__ for experiment in experiments}
-        self.lanes = 2 if workers > 1 and len(chains) > 1 and can_fork() else 1
+        if lanes is None:
+            lanes = 2 if workers > 1 and len(chains) > 1 and can_fork() else 1
+        if lanes not in (1, 2) or (lanes == 2 and not can_fork()):
+            raise ValueError(f"lanes must be 1, or 2 where processes can fork, got {lanes}")
+        self.lanes = lanes
         self.progress = progress and self.lanes == 1  # bars of two at once would garble
 
     def context(self, cache: dict):
