@@ -3,7 +3,7 @@
     python -m benchmarks.side_by_side [--full] [--workers W] [--rounds R] [NAME ...]
 
 Runs the named experiments (default: all) R times each way, alternating, with W workers
-(default: one per core), through dlfs.cli.run.RunPlan: lanes=1 runs them one after another,
+(default: one per core), through dlfs.cli.plan.RunPlan: lanes=1 runs them one after another,
 each spreading its own runs over the workers; lanes=2 runs two at a time, each in a process
 of its own. It prints each round's wall times, the median ratio side-by-side / one-after-
 another (below 1: side by side is faster), and checks that both ways gave the same numbers.
@@ -34,7 +34,8 @@ def main(argv=None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from dlfs.cli.run import RunPlan
+    from dlfs.cli.plan import RunPlan
+    from dlfs.cli.run import write_result
     from dlfs.data import load_lab_data
     from dlfs.experiments import EXPERIMENTS
     from dlfs.experiments.base import default_workers
@@ -58,7 +59,7 @@ def main(argv=None) -> None:
                 plan = RunPlan(experiments, {e.name: {} for e in experiments}, [0], quick,
                                args.workers, lambda: data, lanes=lanes)
                 start = time.perf_counter()
-                for _ in plan.run(out):
+                for _ in plan.run(out, write_result):
                     pass
                 times[lanes].append(time.perf_counter() - start)
                 numbers[lanes] = _numbers(out, args.names)
