@@ -84,8 +84,13 @@ def test_quick_run_gives_a_json_record_with_a_verdict_and_figures_in_both_langua
     assert record["verdict"]["numbers"]
     assert record["wall_time_s"] >= 0 and "numpy" in record["versions"]
     assert record["dataset"] == (lab_data.info() if experiment.needs_data else None)
-    # The verdict is a function of the recorded numbers and mode alone.
-    assert experiment.judge(record["results"], record["quick"]).as_dict() == record["verdict"]
+    # The verdict is a function of the recorded numbers and mode alone: one run, of seed 0.
+    (run,) = record["runs"]
+    assert run["seed"] == 0 and run["results"] == record["results"]
+    assert experiment.judge(run["results"], record["quick"]).as_dict() == run["verdict"]
+    assert {key: record["verdict"][key] for key in run["verdict"]} == run["verdict"]
+    assert (record["verdict"]["held_in"], record["verdict"]["of"]) == (
+        int(run["verdict"]["held"]), int(run["verdict"]["judged"]))
     assert record["verdict"]["judged"] or not record["verdict"]["held"]
     assert record["quick_settings"] is bool(experiment.quick_params)
     assert set(record["figures"]) == set(quick_run_all.figures[name]) == {"en", "ko"}

@@ -88,6 +88,14 @@ def _is(value, kind: str) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind == "type_bool":
         return isinstance(value, bool)
+    if kind == "type_list":
+        return isinstance(value, list)
+    if kind == "type_seeds":  # distinct whole numbers >= 0, at least one
+        return (isinstance(value, list) and bool(value) and all(
+            _is(seed, "type_whole") and seed >= 0 for seed in value)
+            and len(set(value)) == len(value))
+    if kind == "type_runs":  # at least one run, each a table
+        return isinstance(value, list) and bool(value) and all(isinstance(r, dict) for r in value)
     if kind == "type_languages":  # a text in every language of the catalogue, texts only
         return (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
                 and all(lang in value for lang in LANGS))
@@ -101,30 +109,57 @@ _FIELDS = {"name": "type_text", "chapter": "type_whole", "section": "type_text",
            "overrides": "type_table", "quick": "type_bool", "quick_settings": "type_bool",
            "figures": "type_table", "verdict": "type_table", "verdict.held": "type_bool",
            "verdict.judged": "type_bool", "verdict.detail": "type_languages",
-           "dataset": "type_table", "dataset.title": "type_text", "dataset.source": "type_text"}
-_OPTIONAL = {"overrides", "quick", "quick_settings", "verdict.judged", "dataset"}
+           "dataset": "type_table", "dataset.title": "type_text", "dataset.source": "type_text",
+           # several seeds (absent from a record written before them)
+           "seeds": "type_seeds", "deterministic": "type_bool", "runs": "type_runs",
+           "verdict.held_in": "type_whole", "verdict.of": "type_whole",
+           "verdict.seeds": "type_list"}
+_OPTIONAL = {"overrides", "quick", "quick_settings", "verdict.judged", "dataset", "seeds",
+             "deterministic", "runs", "verdict.held_in", "verdict.of", "verdict.seeds"}
+# The fields of each entry of "runs" and of "verdict.seeds", checked as _FIELDS are.
+_RUN_FIELDS = {"seed": "type_whole", "results": "type_table", "verdict": "type_table",
+               "verdict.held": "type_bool", "verdict.judged": "type_bool",
+               "verdict.detail": "type_languages"}
+_SEED_FIELDS = {"seed": "type_whole", "held": "type_bool", "judged": "type_bool"}
+
+
+def _check_fields(table: dict, fields: dict, optional, path: Path, prefix: str = "") -> None:
+    """A RecordError naming the first of ``fields`` ({"table.field": kind}) that ``table``
+    lacks, where it is not ``optional``, or holds with the wrong type."""
+    for field, kind in fields.items():
+        parent, _, name = field.rpartition(".")
+        holder = table.get(parent) if parent else table
+        if not isinstance(holder, dict):
+            continue  # an optional table that is absent
+        value = holder.get(name)
+        if value is None:
+            if field in optional:
+                continue
+            raise RecordError("missing", path=path, field=prefix + field)
+        if kind == "type_languages" and isinstance(value, dict):
+            for lang in LANGS:
+                if lang not in value:
+                    raise RecordError("missing", path=path, field=f"{prefix}{field}.{lang}")
+        if not _is(value, kind):
+            raise RecordError("wrong_type", path=path, field=prefix + field, expected=kind)
 
 
 def _check(record, path: Path) -> None:
     """A RecordError naming the first field of ``record`` that the report or show cannot use."""
     if not isinstance(record, dict):
         raise RecordError("not_object", path=path)
-    for field, kind in _FIELDS.items():
-        table, _, name = field.rpartition(".")
-        holder = record.get(table) if table else record
-        if not isinstance(holder, dict):
-            continue  # an optional table that is absent
-        value = holder.get(name)
-        if value is None:
-            if field in _OPTIONAL:
-                continue
-            raise RecordError("missing", path=path, field=field)
-        if kind == "type_languages" and isinstance(value, dict):
-            for lang in LANGS:
-                if lang not in value:
-                    raise RecordError("missing", path=path, field=f"{field}.{lang}")
-        if not _is(value, kind):
-            raise RecordError("wrong_type", path=path, field=field, expected=kind)
+    _check_fields(record, _FIELDS, _OPTIONAL, path)
+    for i, run in enumerate(record.get("runs") or []):
+        _check_fields(run, _RUN_FIELDS, {"verdict.judged"}, path, f"runs[{i}].")
+    for i, entry in enumerate(record["verdict"].get("seeds") or []):
+        if not isinstance(entry, dict):
+            raise RecordError("wrong_type", path=path, field=f"verdict.seeds[{i}]",
+                              expected="type_table")
+        _check_fields(entry, _SEED_FIELDS, (), path, f"verdict.seeds[{i}].")
+    verdict = record["verdict"]
+    if "held_in" in verdict and "of" in verdict and verdict["held_in"] > verdict["of"]:
+        raise RecordError("more_than", path=path, field="verdict.held_in",
+                          value=verdict["held_in"], other="verdict.of", limit=verdict["of"])
     for lang, files in record["figures"].items():
         if not isinstance(files, dict) or not isinstance(files.get("png"), str):
             raise RecordError("wrong_type", path=path, field=f"figures.{lang}.png",
@@ -147,6 +182,24 @@ def load_record(path: str | Path) -> dict:
     except RecursionError:  # nested deeper than the parser's stack
         raise RecordError("too_deep", path=path) from None
     _check(record, path)
+    return with_runs(record)
+
+
+def with_runs(record: dict) -> dict:
+    """``record`` with the fields of several seeds filled in where it was written before them
+    (one run, of its "seed"): "seeds", "deterministic", "runs", and the verdict's "held_in"
+    (1 or 0 from "held"), "of" (1 or 0 from "judged") and "seeds". A record that has them is
+    returned as it is."""
+    verdict = record["verdict"]
+    judged = verdict.get("judged", True)
+    seed = record["seed"]
+    record.setdefault("seeds", [seed])
+    record.setdefault("deterministic", False)
+    record.setdefault("runs", [{"seed": seed, "results": record.get("results", {}),
+                                "verdict": {**verdict, "judged": judged}}])
+    verdict.setdefault("held_in", int(verdict["held"]))
+    verdict.setdefault("of", int(judged))
+    verdict.setdefault("seeds", [{"seed": seed, "held": verdict["held"], "judged": judged}])
     return record
 
 

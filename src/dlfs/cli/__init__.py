@@ -2,6 +2,7 @@
 
     dlfs list                              the experiments
     dlfs run NAME… | all [options]         run, plot and judge experiments into --out
+                                           (--seeds N: over N seeds; --replot: draw again)
     dlfs show NAME [--out DIR]             one result's claim, verdict and numbers
     dlfs report [--out DIR]                one self-contained HTML page of every result
     dlfs open [--out DIR]                  that page in the web browser
@@ -52,6 +53,33 @@ def _positive_int(value: str, lang: str = "en") -> int:
     return number
 
 
+def _seeds(value: str, lang: str = "en") -> int | tuple[int, ...]:
+    """--seeds: a number of seeds N >= 1 (``5``: --seed, --seed + 1, …), or distinct seeds
+    >= 0 separated by commas (``3,7,11``), returned as a tuple."""
+    if "," not in value:
+        try:
+            count = int(value)
+        except ValueError:
+            count = 0
+        if count < 1:
+            raise argparse.ArgumentTypeError(_say("errors.seeds_count", lang, value=value))
+        return count
+    seeds: list[int] = []
+    for item in value.split(","):
+        try:
+            seed = int(item)
+        except ValueError:
+            seed = -1
+        if seed < 0:
+            raise argparse.ArgumentTypeError(_say("errors.seeds_item", lang, value=value,
+                                                  item=item.strip()))
+        if seed in seeds:
+            raise argparse.ArgumentTypeError(_say("errors.seeds_twice", lang, value=value,
+                                                  seed=seed))
+        seeds.append(seed)
+    return tuple(seeds)
+
+
 def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     """The command's parser, its help in ``lang`` (argparse's own words too, inside
     ``dlfs.cli.text.argparse_in(lang)``); every --lang defaults to ``lang``."""
@@ -85,6 +113,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                      help=say("run_dataset"))
     run.add_argument("--data-root", default=None, help=say("data_root"))
     run.add_argument("--seed", type=count, default=0, help=say("seed"))
+    run.add_argument("--seeds", type=functools.partial(_seeds, lang=lang), default=None,
+                     metavar="N|S1,S2,…", help=say("seeds"))
     run.add_argument("--out", default=None, help=say("run_out"))
     run.add_argument("--quick", action="store_true", help=say("quick"))
     run.add_argument("--force", action="store_true", help=say("force"))
@@ -93,6 +123,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help=say("set"))
     run.add_argument("--config", default=None, metavar="FILE.toml", help=say("run_config"))
+    run.add_argument("--replot", action="store_true", help=say("replot"))
 
     show = command("show", cmd_show)
     show.add_argument("name", metavar="NAME", help=say("show_name"))

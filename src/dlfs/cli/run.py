@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from dlfs import catalogue
+from dlfs.cli.plan import RunPlan
 from dlfs.cli.results import FULL_OUT, QUICK_OUT, refuse_quick_over_full, verdict_words
 from dlfs.cli.text import CliError, os_reason
 from dlfs.cli.text import say as _say
@@ -165,9 +166,21 @@ def _out_folder(args) -> Path:
     return Path(args.out)
 
 
+def run_seeds(args) -> list[int]:
+    """The seeds of ``dlfs run``: --seeds' list, or its number N of seeds from --seed on
+    (--seed, --seed + 1, …), else --seed alone."""
+    if args.seeds is None:
+        return [args.seed]
+    if isinstance(args.seeds, int):
+        return list(range(args.seed, args.seed + args.seeds))
+    return list(args.seeds)
+
+
 def cmd_run(args) -> int:
     experiments = _resolve_names(args.names, args.lang)
     out = _out_folder(args)
+    if args.replot:
+        return _replot(out, args, experiments)
     overrides = run_overrides(args, experiments)
     load_data = run_data(args, experiments)
     if args.quick and not args.force:
@@ -177,44 +190,104 @@ def cmd_run(args) -> int:
         return _run_into(out, args, experiments, overrides, load_data)
 
 
+def _print_result(record: dict, lang: str) -> None:
+    """What dlfs run prints under an experiment's first line: its time and verdict, and over
+    several seeds, in how many the claim held."""
+    from dlfs.experiments import verdict_state
+
+    verdict = record["verdict"]
+    print(catalogue.text("cli.result_line", lang, seconds=record["wall_time_s"],
+                         verdict=verdict_words(record, lang),
+                         detail=verdict["detail"][lang]), flush=True)
+    if verdict_state(verdict) == "not_judged":
+        print(_say("output.not_judged_line", lang), flush=True)
+    seeds = record.get("seeds", [record["seed"]])
+    if len(seeds) > 1 and record.get("deterministic"):
+        print(catalogue.text("cli.seeds_deterministic", lang, count=len(seeds)), flush=True)
+    elif len(seeds) > 1:
+        failed = [str(run["seed"]) for run in verdict["seeds"] if not run["held"]]
+        print(catalogue.text("cli.seeds_failed" if failed else "cli.seeds_held", lang,
+                             seeds=", ".join(map(str, seeds)), held_in=verdict["held_in"],
+                             of=verdict["of"], failed=", ".join(failed)), flush=True)
+
+
 def _run_into(out: Path, args, experiments: list, overrides: dict, load_data) -> int:
-    from dlfs.experiments import VERDICT_STATES, Context, figures, run_experiment, verdict_state
+    from dlfs.experiments import VERDICT_STATES, figures, verdict_state
     from dlfs.experiments.base import default_workers
 
     if figures.korean_font() is None:
         print("dlfs: " + catalogue.text("cli.no_font", args.lang), file=sys.stderr)
     workers = args.workers or default_workers()
-    ctx = Context(seed=args.seed, quick=args.quick, workers=workers,
-                  load_data=load_data, progress=sys.stderr.isatty())
+    seeds = run_seeds(args)
     total_start = time.perf_counter()
     records = []
-    for i, experiment in enumerate(experiments, start=1):
-        params = experiment.parameters(ctx.quick, overrides[experiment.name])
+    plan = RunPlan(experiments, overrides, seeds, args.quick, workers, load_data,
+                   progress=sys.stderr.isatty())
+
+    def starting(i: int, experiment) -> None:
+        params = experiment.parameters(args.quick, overrides[experiment.name])
         title = experiment.texts(params)["title"][args.lang]
-        print(catalogue.text("cli.run_line", args.lang, index=i, count=len(experiments),
+        print(catalogue.text("cli.run_line", args.lang, index=i + 1, count=len(experiments),
                              name=experiment.name, title=title), flush=True)
-        record = write_result(run_experiment(experiment, ctx,
-                                             overrides=overrides[experiment.name]), out)
-        print(catalogue.text("cli.result_line", args.lang, seconds=record["wall_time_s"],
-                             verdict=verdict_words(record, args.lang),
-                             detail=record["verdict"]["detail"][args.lang]), flush=True)
-        if verdict_state(record["verdict"]) == "not_judged":
-            print(_say("output.not_judged_line", args.lang), flush=True)
+
+    for record in plan.run(out, write_result, starting):
+        _print_result(record, args.lang)
         records.append(record)
     total = time.perf_counter() - total_start
     states = [verdict_state(r["verdict"]) for r in records]
     counts = {state: states.count(state) for state in VERDICT_STATES}
     write_text(out / "run.json", json.dumps({
         "experiments": [{"name": r["name"], "verdict": state, "held": r["verdict"]["held"],
-                         "judged": r["verdict"]["judged"], "wall_time_s": r["wall_time_s"]}
+                         "judged": r["verdict"]["judged"], "held_in": r["verdict"]["held_in"],
+                         "of": r["verdict"]["of"], "wall_time_s": r["wall_time_s"]}
                         for r, state in zip(records, states)],
         "verdicts": counts,
-        "total_wall_time_s": round(total, 3), "quick": args.quick, "seed": args.seed,
-        "workers": workers,
+        "total_wall_time_s": round(total, 3), "quick": args.quick, "seed": seeds[0],
+        "seeds": seeds, "workers": workers, "side_by_side": plan.lanes,
         "dataset": next((r["dataset"] for r in records if r["dataset"]), None)}, indent=1))
     summary = "output.summary_not_judged" if counts["not_judged"] else "cli.summary"
     print(_say(summary, args.lang, count=len(records), seconds=total, held=counts["held"],
                not_held=counts["not_held"], not_judged=counts["not_judged"], out=out))
+    return 0
+
+
+def _replot(out: Path, args, experiments: list) -> int:
+    """dlfs run NAME… --replot: each experiment's figures and verdict drawn again from the
+    results.json saved in --out, nothing trained; a missing or unreadable one is an error
+    before anything is written."""
+    from dlfs.experiments import figures
+    from dlfs.experiments.runner import replot
+    from dlfs.records import RecordError, load_record
+
+    given = [option for option, value in (("--seeds", args.seeds), ("--set", args.set),
+                                          ("--config", args.config)) if value]
+    if given:
+        raise CliError(_say("errors.replot_with", args.lang, option=given[0]))
+    records = {}
+    for experiment in experiments:
+        path = out / experiment.name / "results.json"
+        if not path.exists() and not path.is_symlink():
+            raise CliError(_say("errors.no_result", args.lang, name=experiment.name, out=out))
+        try:
+            records[experiment.name] = load_record(path)
+        except RecordError as error:
+            raise CliError(error.message(args.lang)) from None
+    if figures.korean_font() is None:
+        print("dlfs: " + catalogue.text("cli.no_font", args.lang), file=sys.stderr)
+    out = _writable(out, args.lang)
+    with _only_writer(out, args.lang):
+        for i, experiment in enumerate(experiments, start=1):
+            try:
+                result = replot(experiment, records[experiment.name])
+            except (KeyError, TypeError, ValueError) as error:
+                raise CliError(_say("errors.replot_failed", args.lang, name=experiment.name,
+                                    path=out / experiment.name / "results.json",
+                                    error=error)) from None
+            record = write_result(result, out)
+            print(catalogue.text("cli.replot_line", args.lang, index=i,
+                                 count=len(experiments), name=experiment.name,
+                                 title=record["title"][args.lang]), flush=True)
+            _print_result(record, args.lang)
     return 0
 
 

@@ -120,7 +120,11 @@ class Experiment:
     # settings test the claim as well as the full ones (a gradient check on a smaller net). An
     # experiment without quick_params runs the same in both modes and is always judged.
     judged_when_quick: bool = False
-    plot_runs: Callable | None = None
+    # It draws nothing random: one run stands for every seed (dlfs run --seeds runs it once).
+    deterministic: bool = False
+    # plot_runs(runs_results, lang) draws n > 1 runs (one results per seed): the mean curve of
+    # each series with its spread. None: the runner draws plot() of the first run.
+    plot_runs: Callable[[list[dict], str], Any] | None = None
 
     def parameters(self, quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The book's parameters, shrunk by ``quick_params`` in quick mode, then changed by
@@ -204,9 +208,9 @@ def parallel_map(func: Callable, jobs: Sequence[tuple], workers: int, shared: di
             bar.update()
         return result
 
+    pooled = workers > 1 and len(jobs) > 1 and can_fork()
     try:
-        if workers <= 1 or len(jobs) <= 1 or \
-                "fork" not in multiprocessing.get_all_start_methods():
+        if not pooled:
             return [tick(_single_threaded(func, shared, *job)) for job in jobs]
         _SHARED.clear()
         _SHARED.update(shared)
@@ -218,9 +222,15 @@ def parallel_map(func: Callable, jobs: Sequence[tuple], workers: int, shared: di
             return [tick(result) for result in
                     pool.imap(_call, [(func, job) for job in jobs], chunksize=1)]
     finally:
-        _SHARED.clear()
+        if pooled:  # a serial map inside a pool's job leaves the pool's shared values be
+            _SHARED.clear()
         if bar is not None:
             bar.close()
+
+
+def can_fork() -> bool:
+    """Whether parallel_map can run jobs in worker processes here (it forks them)."""
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def default_workers() -> int:

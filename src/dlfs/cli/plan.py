@@ -1,0 +1,152 @@
+"""dlfs run's plan: its experiments one after another, or two side by side.
+
+See RunPlan; dlfs.cli.run prints what it ran, and benchmarks/side_by_side.py times both ways.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class RunPlan:
+    """The experiments of one ``dlfs run``, run and written into --out, two side by side.
+
+    Run one after another, each experiment spreads its own independent runs over the workers,
+    and a core idles whenever one runs serially (a gradient check, one training) or has
+    fewer runs left than workers. So, with more than one worker, two experiments run at a
+    time, each in a forked process of its own (not a pool's, so it can fork its own pool):
+    while one is serial the other keeps the second core busy. No number changes: every run's
+    numbers depend on its seed and parameters only, not on its worker count or process.
+
+    Experiments of one module run one after another, in one chain: they may share work
+    through ``Context.cache``, keyed by the module's name (overfit, weight-decay and dropout
+    share a baseline), and each chain's cache travels from one of its experiments to the
+    next. Results come back in the order asked for, whatever order they finished in.
+    """
+
+    def __init__(self, experiments, overrides, seeds, quick, workers, load_data,
+                 progress=False, lanes: int | None = None):
+        """``lanes``: how many experiments run at a time, 1 or 2; default 2 where there is
+        more than one worker, more than one chain and fork (benchmarks/side_by_side.py sets
+        it to compare both)."""
+        from dlfs.experiments.base import can_fork
+
+        self.experiments, self.overrides, self.seeds = experiments, overrides, seeds
+        self.quick, self.workers, self.load_data = quick, workers, load_data
+        chains = {experiment.run.__module__ for experiment in experiments}
+        if lanes is None:
+            lanes = 2 if workers > 1 and len(chains) > 1 and can_fork() else 1
+        if lanes not in (1, 2) or (lanes == 2 and not can_fork()):
+            raise ValueError(f"lanes must be 1, or 2 where processes can fork, got {lanes}")
+        self.lanes = lanes
+        self.progress = progress and self.lanes == 1  # bars of two at once would garble
+
+    def context(self, cache: dict):
+        from dlfs.experiments import Context
+
+        return Context(seed=self.seeds[0], quick=self.quick, workers=self.workers,
+                       load_data=self.load_data, progress=self.progress, cache=cache)
+
+    def run(self, out: Path, save, starting=lambda index, experiment: None):
+        """The record of each experiment as saved in ``out`` by ``save(result, out)``
+        (dlfs.cli.run.write_result), in order, each saved as soon as it ends.
+        ``starting(index, experiment)`` is called before each record: when the experiment
+        starts, run one after another; when its record is ready, side by side."""
+        from dlfs.experiments import run_experiment
+
+        if self.lanes == 1:
+            ctx = self.context({})
+            for index, experiment in enumerate(self.experiments):
+                starting(index, experiment)
+                yield save(run_experiment(
+                    experiment, ctx, overrides=self.overrides[experiment.name],
+                    seeds=self.seeds), out)
+            return
+        for index, record in self._side_by_side(out, save):
+            starting(index, self.experiments[index])
+            yield record
+
+    def _side_by_side(self, out: Path, save):
+        import multiprocessing
+        import multiprocessing.connection
+
+        if any(experiment.needs_data for experiment in self.experiments):
+            data = self.load_data()  # once, here: each process gets it by fork
+            self.load_data = lambda: data
+        chains: dict[str, list[int]] = {}
+        for i, experiment in enumerate(self.experiments):
+            chains.setdefault(experiment.run.__module__, []).append(i)
+        caches = {module: {} for module in chains}
+        ready = [indices[0] for indices in chains.values()]  # each chain's next experiment
+        running: dict = {}  # connection -> (process, index)
+        done: dict[int, dict] = {}
+        shown = 0
+        context = multiprocessing.get_context("fork")
+        try:
+            while shown < len(self.experiments):
+                while ready and len(running) < self.lanes:
+                    index = min(ready)
+                    ready.remove(index)
+                    module = self.experiments[index].run.__module__
+                    receive, send = context.Pipe(duplex=False)
+                    process = context.Process(target=self._run_one, args=(
+                        index, out, save, caches[module], send), name=f"dlfs-{index}")
+                    process.start()
+                    send.close()
+                    running[receive] = (process, index)
+                for receive in multiprocessing.connection.wait(list(running)):
+                    process, index = running.pop(receive)
+                    try:
+                        outcome = receive.recv()
+                    except EOFError:  # it died without a word: killed, out of memory
+                        process.join()
+                        raise RuntimeError(
+                            f"the process running {self.experiments[index].name} ended with "
+                            f"exit code {process.exitcode}") from None
+                    receive.close()
+                    process.join()
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+                    record, cache = outcome
+                    module = self.experiments[index].run.__module__
+                    caches[module] = cache
+                    done[index] = record
+                    chain = chains[module]
+                    if chain.index(index) + 1 < len(chain):
+                        ready.append(chain[chain.index(index) + 1])
+                while shown in done:
+                    yield shown, done.pop(shown)
+                    shown += 1
+        finally:
+            for process, _ in running.values():  # an error or Ctrl-C: stop the others
+                process.terminate()
+            for process, _ in running.values():
+                process.join()
+
+    def _run_one(self, index: int, out: Path, save, cache: dict, send) -> None:
+        """In a forked process: one experiment run and written; its record and its chain's
+        cache (or the error that stopped it) sent back."""
+        import pickle
+        import signal
+
+        from dlfs.experiments import run_experiment
+
+        def stop(signum, frame):  # the parent stops it: end its own pool's workers too
+            raise SystemExit(128 + signum)
+
+        signal.signal(signal.SIGTERM, stop)
+        experiment = self.experiments[index]
+        try:
+            ctx = self.context(cache)
+            record = save(run_experiment(
+                experiment, ctx, overrides=self.overrides[experiment.name],
+                seeds=self.seeds), out)
+            outcome = (record, ctx.cache)
+        except BaseException as error:  # noqa: BLE001  raised again in the parent
+            outcome = error
+        try:
+            pickle.loads(pickle.dumps(outcome))
+        except Exception:  # noqa: BLE001  an error that does not travel between processes
+            outcome = RuntimeError(f"{type(outcome).__name__}: {outcome}")
+        send.send(outcome)
+        send.close()
