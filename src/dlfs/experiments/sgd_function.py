@@ -30,7 +30,7 @@ def plot(results, lang):
     fig, axes = figures.figure(lang, 1, 3, figsize=(15, 4.6))
     axes[0].remove()
     surface = fig.add_subplot(1, 3, 1, projection="3d")
-    xs, ys = np.meshgrid(np.linspace(-10, 10, 81), np.linspace(-10, 10, 81))
+    xs, ys = np.meshgrid(np.linspace(-10, 10, 41), np.linspace(-10, 10, 41))  # light SVGs
     surface.plot_surface(xs, ys, f(xs, ys), cmap="viridis", alpha=0.7, linewidth=0.2,
                          edgecolor="#555555")
     surface.set_xlabel("x")
@@ -39,7 +39,9 @@ def plot(results, lang):
     surface.set_title(catalogue.text("sgd-function.graph", lang))
 
     contours, field = axes[1], axes[2]
-    contours.contour(xs, ys, f(xs, ys), levels=[0.5, 1, 2, 3, 5, 8, 12, 20, 30, 50, 80])
+    fine_x, fine_y = np.meshgrid(np.linspace(-10, 10, 201), np.linspace(-10, 10, 201))
+    contours.contour(fine_x, fine_y, f(fine_x, fine_y),
+                     levels=[0.5, 1, 2, 3, 5, 8, 12, 20, 30, 50, 80])
     contours.set_aspect("equal")
     contours.set_title(catalogue.text("sgd-function.contours", lang))
 
