@@ -234,8 +234,9 @@ def test_a_quick_claim_that_holds_is_judged_held():
 def test_the_deterministic_cheap_claims_are_judged_in_quick_mode_whatever_they_show():
     always = {name for name, experiment in EXPERIMENTS.items()
               if experiment.judged_when_quick or not experiment.quick_params}
-    assert always == {"numerical-diff", "gradient-field", "gradient-descent", "optimizer-paths",
-                      "activation-histograms", "batch-norm-gradcheck"}
+    assert always == {"numerical-diff", "function-surface", "gradient-field", "gradient-descent",
+                      "sgd-function", "optimizer-paths", "activation-histograms",
+                      "batch-norm-gradcheck"}
     gradcheck = EXPERIMENTS["batch-norm-gradcheck"]
     failed = gradcheck.judge({"errors": {"W1": 1e-3, "b1": 1e-9}}, quick=True)
     assert failed.state == "not_held"

@@ -5,6 +5,7 @@ from dlfs.experiments import (
     activation_histograms,
     batch_norm,
     batch_norm_gradcheck,
+    function_surface,
     gradient_descent,
     gradient_field,
     hyperparameter_search,
@@ -12,6 +13,7 @@ from dlfs.experiments import (
     optimizer_compare,
     optimizer_paths,
     overfitting,
+    sgd_function,
     two_layer_net,
     weight_init_compare,
 )
@@ -30,9 +32,11 @@ EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment
     for experiment in (
         numerical_diff.EXPERIMENT,
+        function_surface.EXPERIMENT,
         gradient_field.EXPERIMENT,
         gradient_descent.EXPERIMENT,
         two_layer_net.EXPERIMENT,
+        sgd_function.EXPERIMENT,
         optimizer_paths.EXPERIMENT,
         optimizer_compare.EXPERIMENT,
         activation_histograms.EXPERIMENT,

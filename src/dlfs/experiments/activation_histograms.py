@@ -1,4 +1,11 @@
-"""Book 6.2.2–6.2.3 (weight_init_activation_histogram.py): activations through 5 layers."""
+"""Book 6.2.2–6.2.3 (weight_init_activation_histogram.py): activations through 5 layers.
+
+The figure draws one histogram per layer, stacked (layer 1 on top) and each scaled to its own
+highest bar, so a layer whose values spread is seen spreading however tall another layer's
+spike is. ReLU sets about half of every layer to exactly 0; that spike would flatten the rest,
+so its zeros are counted apart (their share written beside the layer) and the histogram shows
+the values above 0, as the book's figure 6-14 does by limiting its y-axis.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +27,7 @@ def run(ctx, params):
         for i, init in enumerate(params["inits"]):
             rng = ctx.rng(a, i)
             x = rng.standard_normal((params["samples"], nodes))
-            histograms, stds, saturated = [], [], []
+            histograms, stds, saturated, zeros = [], [], [], []
             for _ in range(layers):
                 w = rng.standard_normal((nodes, nodes)) * weight_scale(init, nodes, nodes)
                 x = ACTIVATIONS[activation](x @ w)
@@ -29,9 +36,11 @@ def run(ctx, params):
                 histograms.append(counts)
                 stds.append(float(x.std()))
                 saturated.append(float(np.mean((x < 0.1) | (x > 0.9))))
+                zeros.append(int(np.count_nonzero(x == 0)))
             results[f"{activation}/{init}"] = {
                 "activation": activation, "init": init, "histograms": histograms,
-                "edges": edges, "std": stds, "saturated": saturated}
+                "edges": edges, "std": stds, "saturated": saturated,
+                "zeros": zeros, "samples": int(x.size)}
     return {"runs": results}
 
 
@@ -42,26 +51,61 @@ def _init_label(init, lang):
     return catalogue.text("activation-histograms.init_std", lang, std=init)
 
 
+def _layer_counts(run) -> list[np.ndarray]:
+    """Each layer's histogram, without ReLU's exact zeros (counted apart in run["zeros"])."""
+    layers = [np.asarray(counts, dtype=float) for counts in run["histograms"]]
+    if run["activation"] == "relu":
+        for counts, zeros in zip(layers, run["zeros"]):
+            counts[0] -= zeros  # 0 falls in the first bin, [0, 1/bins)
+    return layers
+
+
+def _layer_label(run, k, lang) -> str:
+    """'layer 3', and for ReLU the shares of exact zeros and of values beyond the range."""
+    label = catalogue.word("layer", lang, layer=k + 1)
+    if run["activation"] != "relu":
+        return label
+    samples = run["samples"]
+    label += "\n" + catalogue.text("activation-histograms.zeros", lang,
+                                   share=run["zeros"][k] / samples)
+    beyond = 1 - sum(run["histograms"][k]) / samples
+    if beyond >= 0.005:
+        label += "\n" + catalogue.text("activation-histograms.beyond", lang,
+                                       share=beyond, top=run["edges"][-1])
+    return label
+
+
 def plot(results, lang):
     runs = results["runs"]
     activations = list(dict.fromkeys(r["activation"] for r in runs.values()))
     inits = list(dict.fromkeys(str(r["init"]) for r in runs.values()))
     fig, axes = figures.figure(lang, len(activations), len(inits),
-                               figsize=(3.2 * len(inits), 2.6 * len(activations)), squeeze=False)
+                               figsize=(3.3 * len(inits), 2.9 * len(activations)),
+                               squeeze=False)
     cmap = figures.plt.get_cmap("viridis")
     for r, activation in enumerate(activations):
         for c, init in enumerate(inits):
             ax = axes[r, c]
             run = runs[f"{activation}/{init}"]
             edges = np.asarray(run["edges"])
-            for k, counts in enumerate(run["histograms"]):
-                ax.stairs(counts, edges, color=cmap(k / max(1, len(run["histograms"]) - 1)),
-                          label=catalogue.word("layer", lang, layer=k + 1))
+            layers = _layer_counts(run)
+            for k, counts in enumerate(layers):
+                base = len(layers) - 1 - k  # layer 1 on top, as the book's panels read
+                scale = 0.85 / counts.max() if counts.max() > 0 else 0.0
+                colour = cmap(0.85 * k / max(1, len(layers) - 1))
+                ax.stairs(counts * scale + base, edges, baseline=base, fill=True,
+                          color=colour, alpha=0.75)
+            ax.set_yticks(np.arange(len(layers)) + 0.4,
+                          [_layer_label(run, k, lang) for k in reversed(range(len(layers)))],
+                          fontsize=7)
+            ax.set_ylim(0, len(layers))
+            ax.tick_params(axis="x", labelsize=7)
+            if r == len(activations) - 1 or activation == "relu":
+                key = "relu_axis" if activation == "relu" else "axis"
+                ax.set_xlabel(catalogue.text(f"activation-histograms.{key}", lang), fontsize=7)
             ax.set_title(catalogue.text("activation-histograms.panel", lang,
                                         activation=catalogue.word(activation, lang),
                                         init=_init_label(run["init"], lang)), fontsize=9)
-            ax.set_yticks([])
-    axes[0, -1].legend(fontsize=7)
     return figures.finish(fig)
 
 

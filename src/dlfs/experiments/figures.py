@@ -110,3 +110,86 @@ def band_title(n: int, lang: str) -> str | None:
 
 def close(fig) -> None:
     plt.close(fig)
+
+
+def _dataset_name(dataset) -> str | None:
+    """The data set's name from what a caller has: None, a name, a record's dataset dict
+    ({"name": …}) or a Data."""
+    if dataset is None or isinstance(dataset, str):
+        return dataset
+    if isinstance(dataset, dict) and isinstance(dataset.get("name"), str):
+        return dataset["name"]
+    if isinstance(getattr(dataset, "name", None), str):
+        return dataset.name
+    raise TypeError(f"dataset must be None, a data set's name, a record's dataset dict or a "
+                    f"Data, got {type(dataset).__name__}; pass record['dataset']")
+
+
+def _wrapped(text_obj, width_px: float, renderer) -> None:
+    """Breaks the lines of ``text_obj`` at spaces until none is wider than ``width_px``."""
+    import textwrap
+
+    lines = text_obj.get_text().split("\n")
+    for i, line in enumerate(lines):
+        chars = len(line)
+        while chars > 10:
+            text_obj.set_text(line)
+            if text_obj.get_window_extent(renderer).width <= width_px:
+                break
+            chars = int(chars * 0.9)
+            line = textwrap.fill(lines[i], chars)
+        lines[i] = line
+    text_obj.set_text("\n".join(lines))
+
+
+def stamp(fig, experiment_name: str, lang: str, dataset=None):
+    """Adds a footer below everything drawn in ``fig``: the book's section and figure
+    number(s) (catalogue NAME.figure), and, when ``dataset`` is Fashion-MNIST, why its
+    accuracies are lower than the book's MNIST numbers.
+
+    The figure grows by the footer's height and everything already in it keeps its size and
+    place above, so the footer never overlaps a label. ``dataset``: None, a data set's name, the
+    record's "dataset" dict or a Data. Call it once per figure, after plot().
+    """
+    from dlfs.experiments import EXPERIMENTS  # the registry imports this module
+
+    if experiment_name not in EXPERIMENTS:
+        raise ValueError(f"experiment_name {experiment_name!r} is not an experiment; choose "
+                         f"from {', '.join(EXPERIMENTS)}")
+    if getattr(fig, "_dlfs_stamped", False):
+        raise ValueError(f"this figure of {experiment_name} is already stamped; stamp a figure "
+                         "once, after plot()")
+    lines = [catalogue.text("figures.stamp", lang, section=EXPERIMENTS[experiment_name].section,
+                            figure=catalogue.text(f"{experiment_name}.figure", lang))]
+    if _dataset_name(dataset) == "fashion-mnist":
+        lines.append(catalogue.text("figures.fashion", lang))
+    width, height = fig.get_size_inches()
+    pad = 0.08  # inches between the footer and the figure's edges
+    family = getattr(fig, "_dlfs_family", None)
+    footer = fig.text(pad / width, 0, "\n".join(lines), ha="left", va="bottom", fontsize=8,
+                      color="#555555", fontfamily=[family, "DejaVu Sans"] if family else None)
+    renderer = fig.canvas.get_renderer()
+    _wrapped(footer, (width - 2 * pad) * fig.dpi, renderer)
+    grow = footer.get_window_extent(renderer).height / fig.dpi + 2 * pad
+    new_height = height + grow
+
+    def lift(y):  # a height in figure fractions, kept in place above the footer
+        return (y * height + grow) / new_height
+
+    scale = height / new_height
+    for ax in fig.axes:
+        box = ax.get_position(original=True)
+        ax.set_position([box.x0, lift(box.y0), box.width, box.height * scale], which="both")
+    for text_obj in fig.texts:
+        if text_obj is not footer and text_obj.get_transform() == fig.transFigure:
+            x, y = text_obj.get_position()
+            text_obj.set_y(lift(y))
+    anchors = [legend.get_bbox_to_anchor().transformed(fig.transFigure.inverted())
+               for legend in fig.legends]
+    fig.set_size_inches(width, new_height)
+    for legend, box in zip(fig.legends, anchors):
+        legend.set_bbox_to_anchor([box.x0, lift(box.y0), box.width, box.height * scale],
+                                  transform=fig.transFigure)
+    footer.set_y(pad / new_height)
+    fig._dlfs_stamped = True
+    return fig

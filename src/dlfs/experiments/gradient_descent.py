@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from dlfs import catalogue
@@ -45,8 +47,28 @@ def plot(results, lang):
     right.set_xlabel(catalogue.text("words.step", lang))
     right.set_ylabel(catalogue.text("gradient-descent.distance", lang))
     right.set_title(catalogue.text("gradient-descent.compare", lang))
-    right.legend()
+    for run in results["compare"].values():
+        _mark_precision_limit(right, run, lang)
+    right.legend(loc="lower left")
     return figures.finish(fig)
+
+
+def _mark_precision_limit(ax, run, lang):
+    """Where a diverging run goes flat, says why: at |x| ≈ 1e13, x² ≈ 1e26 and the central
+    difference's (x + h)² − (x − h)² = 4·x·h ≈ 4e9 is below float64's spacing there (≈ 1e10), so
+    the numerical gradient rounds to 0 and the steps stop. Precision ran out; nothing converged."""
+    distance = np.asarray(run["distance"], dtype=float)
+    if len(distance) < 3 or not np.isfinite(distance[-1]) or distance[-1] <= 10 * distance[0]:
+        return
+    flat = int(np.argmax(distance == distance[-1]))
+    if flat >= len(distance) - 1:
+        return
+    note = catalogue.text("gradient-descent.precision", lang, lr=run["lr"],
+                          distance=distance[flat])
+    ax.annotate(textwrap.fill(note, 48 if lang == "en" else 34), xy=(flat, distance[flat]),
+                xytext=(0.3, 0.8), textcoords="axes fraction", va="top", fontsize=8,
+                arrowprops={"arrowstyle": "->", "color": "#444444"},
+                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#bbbbbb"})
 
 
 def check(results):

@@ -29,26 +29,46 @@ def run(ctx, params):
     return summary
 
 
+def _name(param: str, lang: str) -> str:
+    """A searched value's name in ``lang`` (learning rate, weight decay λ); a name the catalogue
+    does not know (an optimizer's argument, say) as it is."""
+    try:
+        return catalogue.text(f"hyperparameter-search.names.{param}", lang)
+    except catalogue.CatalogueError:
+        return param
+
+
 def plot_best(summary: dict, lang: str = "en", top: int = 20):
-    """The book's 'Best-1 … Best-20' grid: validation (solid) and training (dashed) accuracy."""
+    """The book's 'Best-1 … Best-20' grid: validation (solid) and training (dashed) accuracy,
+    said in a legend above the grid."""
     by_number = {t["number"]: t for t in summary["trials"]}
     ranked = summary["ranking"][:top]
     cols = 5
     rows = max(1, math.ceil(len(ranked) / cols))
-    fig, axes = figures.figure(lang, rows, cols, figsize=(12, 2.2 * rows + 0.6), squeeze=False)
+    fig, axes = figures.figure(lang, rows, cols, figsize=(12, 2.2 * rows + 0.9), squeeze=False)
     for ax in axes.ravel():
         ax.set_ylim(0, 1.0)
         ax.set_xticks([])
         ax.set_yticks([])
+    for ax in axes.ravel()[len(ranked):]:
+        ax.axis("off")
     for rank, (ax, number) in enumerate(zip(axes.ravel(), ranked), start=1):
         trial = by_number[number]
-        ax.plot(trial["val_acc"])
-        ax.plot(trial["train_acc"], "--")
+        ax.plot(trial["val_acc"], color="C0",
+                label=catalogue.word("validation_accuracy", lang))
+        ax.plot(trial["train_acc"], "--", color="C1",
+                label=catalogue.word("training_accuracy", lang))
         ax.set_title(catalogue.text("hyperparameter-search.best", lang, rank=rank,
-                                   value=trial["value"]), fontsize=9)
-        values = ", ".join(f"{k}={v:.1e}" for k, v in sorted(trial["params"].items()))
-        ax.text(0.02, 0.03, values, transform=ax.transAxes, fontsize=6)
-    return figures.finish(fig)
+                                    value=trial["value"]), fontsize=9)
+        # Below the panel, not in it, where a curve near 0 or 1 would run through it.
+        ax.set_xlabel(", ".join(f"{_name(k, lang)} {v:.1e}"
+                                for k, v in sorted(trial["params"].items())), fontsize=6.5)
+    if ranked:
+        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncol=2,
+                   fontsize=9, frameon=False)
+    figures.finish(fig)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_size_inches()[1]))  # room for the legend
+    return fig
 
 
 def plot_space(summary: dict, lang: str = "en"):
@@ -70,8 +90,8 @@ def plot_space(summary: dict, lang: str = "en"):
             ax.legend()
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(names[0])
-        ax.set_ylabel(names[1])
+        ax.set_xlabel(_name(names[0], lang))
+        ax.set_ylabel(_name(names[1], lang))
         fig.colorbar(points, label=catalogue.word("validation_accuracy", lang))
     return figures.finish(fig)
 

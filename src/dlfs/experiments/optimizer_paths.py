@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from dlfs import catalogue, optim
@@ -26,22 +28,52 @@ def run(ctx, params):
     return {"paths": paths}
 
 
+def _view(paths) -> tuple[tuple[float, float], tuple[float, float]]:
+    """x and y limits around every path, with a margin (the book's ±10 leaves the paths a
+    sliver in the middle of the panel)."""
+    points = np.concatenate([np.asarray(run["path"]) for run in paths.values()])
+    x_low, x_high = points[:, 0].min() - 1.0, max(points[:, 0].max(), 0.0) + 1.5
+    y_reach = np.abs(points[:, 1]).max() + 0.5
+    return (x_low, x_high), (-y_reach, y_reach)
+
+
+def _mark_tiny_steps(ax, run, lang):
+    """AdaDelta's path, a dot at this scale: an inset that zooms in on it, and a note that its
+    first steps are √(ε/(1 − ρ))-sized by design."""
+    path = np.asarray(run["path"])
+    first = float(np.abs(path[1] - path[0]).max())
+    moved = float(np.hypot(*(path[-1] - path[0])))
+    inset = ax.inset_axes([0.52, 0.06, 0.45, 0.5])
+    inset.plot(path[:, 0], path[:, 1], "o-", color="red", markersize=2, linewidth=0.8)
+    margin = 0.25 * max(np.ptp(path[:, 0]), np.ptp(path[:, 1]), first)
+    inset.set_xlim(path[:, 0].min() - margin, path[:, 0].max() + margin)
+    inset.set_ylim(path[:, 1].min() - margin, path[:, 1].max() + margin)
+    inset.tick_params(labelsize=6)
+    ax.indicate_inset_zoom(inset, edgecolor="#444444")
+    note = catalogue.text("optimizer-paths.tiny_steps", lang, first=first, moved=moved,
+                          steps=len(path) - 1)
+    ax.set_xlabel(textwrap.fill(note, 75 if lang == "en" else 44), fontsize=8, loc="left")
+
+
 def plot(results, lang):
     paths = results["paths"]
-    cols = 4
+    cols = min(3, len(paths))
     rows = -(-len(paths) // cols)
-    fig, axes = figures.figure(lang, rows, cols, figsize=(4 * cols, 3.4 * rows), squeeze=False)
-    xs, ys = np.meshgrid(np.arange(-10, 10, 0.05), np.arange(-5, 5, 0.05))
+    fig, axes = figures.figure(lang, rows, cols, figsize=(5.2 * cols, 3.4 * rows),
+                               squeeze=False)
+    (x_low, x_high), (y_low, y_high) = _view(paths)
+    xs, ys = np.meshgrid(np.arange(x_low, x_high, 0.02), np.arange(y_low, y_high, 0.02))
     z = f(xs, ys)
-    z[z > 7] = 0
     for ax, (label, run) in zip(axes.ravel(), paths.items()):
         path = np.asarray(run["path"])
         ax.contour(xs, ys, z, levels=12, linewidths=0.6)
         ax.plot(path[:, 0], path[:, 1], "o-", color="red", markersize=3, linewidth=1)
         ax.plot(0, 0, "+", color="black")
-        ax.set_xlim(-10, 10)
-        ax.set_ylim(-10, 10)
+        ax.set_xlim(x_low, x_high)
+        ax.set_ylim(y_low, y_high)
         ax.set_title(catalogue.text("optimizer-paths.panel", lang, name=label, lr=run["lr"]))
+        if run["optimizer"] == "adadelta":
+            _mark_tiny_steps(ax, run, lang)
     for ax in axes.ravel()[len(paths):]:
         ax.axis("off")
     return figures.finish(fig)
