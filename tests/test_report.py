@@ -181,8 +181,8 @@ def test_the_report_names_the_data_source_in_each_language(tmp_path):
     both = f'<span lang="en">{english}</span><span lang="ko">{korean}</span>'
     assert page.count(both) == 2  # the header and the section
     assert "badge held" in page  # a verdict saved without "judged" was judged
-    # a record written before several seeds: no "held in k of n", no seed lines
-    assert "held in" not in page and 'class="seeds"' not in page
+    # a record written before several seeds reads as one run of its seed: 1 of 1, no seed lines
+    assert "held in 1 of 1 seed" in page and 'class="seeds"' not in page
 
 
 def test_the_report_names_the_settings_a_run_changed(tmp_path):

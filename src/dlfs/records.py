@@ -82,8 +82,8 @@ def _read_regular(path: Path, limit: int, what: str) -> bytes:
 def _is(value, kind: str) -> bool:
     if kind == "type_text":
         return isinstance(value, str)
-    if kind == "type_whole":
-        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "type_whole":  # 0, 1, 2, …: chapters, seeds, counts of runs ("a whole number")
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
     if kind == "type_number":
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind == "type_bool":

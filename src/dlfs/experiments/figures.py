@@ -159,8 +159,12 @@ def stamp(fig, experiment_name: str, lang: str, dataset=None):
     if getattr(fig, "_dlfs_stamped", False):
         raise ValueError(f"this figure of {experiment_name} is already stamped; stamp a figure "
                          "once, after plot()")
-    lines = [catalogue.text("figures.stamp", lang, section=EXPERIMENTS[experiment_name].section,
-                            figure=catalogue.text(f"{experiment_name}.figure", lang))]
+    section = EXPERIMENTS[experiment_name].section
+    if f"{experiment_name}.figure" in catalogue.CATALOGUE.keys(lang):
+        lines = [catalogue.text("figures.stamp", lang, section=section,
+                                figure=catalogue.text(f"{experiment_name}.figure", lang))]
+    else:  # an experiment of one's own, with no book figure in the catalogue
+        lines = [f"§{section}"]
     if _dataset_name(dataset) == "fashion-mnist":
         lines.append(catalogue.text("figures.fashion", lang))
     width, height = fig.get_size_inches()

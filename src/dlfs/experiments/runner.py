@@ -21,7 +21,7 @@ import numpy as np
 from dlfs.catalogue import LANGS
 from dlfs.experiments.base import Context, Experiment, can_fork, parallel_map, plain
 from dlfs.experiments.figures import close as close_figure
-from dlfs.experiments.figures import figure_lang
+from dlfs.experiments.figures import figure_lang, stamp
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -156,6 +156,7 @@ def judge_and_draw(experiment: Experiment, record: dict, langs) -> ExperimentRes
             fig = experiment.plot_runs([run["results"] for run in runs], labels)
         else:
             fig = experiment.plot(runs[0]["results"], labels)
+        stamp(fig, experiment.name, labels, record.get("dataset"))  # the book's figure number
         drawn[lang] = (labels, fig)
     record.update({
         "verdict": aggregate_verdicts(runs),
