@@ -92,9 +92,9 @@ def experiment_page(experiment, lang: str, runs: dict, figures: Path) -> str:
     if (figures / figure).is_file() and run is not None:
         alt = say.text("experiment.figure_alt", lang, title=title)
         lines += [f"![{escape_markdown(alt)}](../assets/figures/{figure})", ""]
-        dataset = run["dataset"] or say.text("experiment.no_data", lang)
-        key = "experiment.run_quick" if run["quick"] else "experiment.run_full"
-        lines += [say.text(key, lang, dataset=dataset, seed=run["seed"]), ""]
+        key = "experiment.run_" + ("quick" if run["quick"] else "full") + \
+            ("" if run["dataset"] else "_no_data")
+        lines += [say.text(key, lang, dataset=run["dataset"], seed=run["seed"]), ""]
         state = catalogue.word(run["state"], lang)
         lines += [f"**{say.text('experiment.verdict', lang)}** ({state}): "
                   f"{escape_markdown(run['detail'][lang])}", ""]
@@ -138,7 +138,10 @@ def mathml(tex: str, block: bool) -> str:
     from latex2mathml.converter import convert
 
     markup = convert(tex.strip(), display="block" if block else "inline")
-    return re.sub(r"[*_`\\\[\]]", lambda m: f"&#{ord(m.group())};", markup)
+    markup = re.sub(r"[*_`\\\[\]]", lambda m: f"&#{ord(m.group())};", markup)
+    # In a span: Markdown takes a line that starts with <math> for a block of its own.
+    return f'<span class="dlfs-math">{markup}</span>'
+
 
 
 def with_mathml(source: str) -> str:
