@@ -74,6 +74,14 @@ def draw(results: str | Path, out: str | Path = FIGURES, dpi: int = DPI) -> list
         raise FigureError(f"{results} holds no NAME/results.json of any experiment; run "
                           f"`dlfs run all --out {results}` first")
     out.mkdir(parents=True, exist_ok=True)
+    labels = {}
+    for lang in LANGS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            labels[lang] = figure_lang(lang)
+        if labels[lang] != lang:
+            warnings.warn(f"no font for {lang!r} figures here (for Korean: fonts-noto-cjk); "
+                          f"they are labelled in {labels[lang]!r}", stacklevel=2)
     runs, drawn = read_runs(out), []
     for name in found:
         try:
@@ -86,10 +94,7 @@ def draw(results: str | Path, out: str | Path = FIGURES, dpi: int = DPI) -> list
                           "draw", stacklevel=2)
             continue
         for lang in LANGS:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # no Korean font: English
-                labels = figure_lang(lang)
-            fig = EXPERIMENTS[name].plot(record["results"], labels)
+            fig = EXPERIMENTS[name].plot(record["results"], labels[lang])
             with atomic_file(out / figure_name(name, lang)) as handle:
                 fig.savefig(handle, format="png", dpi=dpi)
             close(fig)

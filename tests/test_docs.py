@@ -148,6 +148,42 @@ def test_the_shell_block_reader_finds_commands_behind_variables_and_after_and():
         [["--help"], ["run", "all"], ["open"]]
 
 
+def english_pages() -> list[Path]:
+    """The hand-written English pages (NAME.md) of docs/, the API reference aside (it is
+    generated from the docstrings; hooks.py puts a Korean note on its Korean side)."""
+    return [path for path in sorted(DOCS.rglob("*.md"))
+            if path.name.count(".") == 1 and "api" not in path.relative_to(DOCS).parts]
+
+
+def code_only(code: str) -> list[str]:
+    """A block's code lines without their comments: what two languages' pages share."""
+    lines = (line.split("#", 1)[0].rstrip() for line in code.splitlines())
+    return [line for line in lines if line]
+
+
+@pytest.mark.parametrize("page", english_pages(), ids=page_id)
+def test_every_page_has_a_korean_version_with_the_same_code(page):
+    korean = page.with_name(page.stem + ".ko.md")
+    assert korean.is_file(), f"{page_id(page)} has no Korean version: write {korean.name}"
+    assert HANGUL.search(korean.read_text(encoding="utf-8"))
+    for languages in (("python",), ("sh", "bash")):
+        assert [code_only(c) for c in blocks(korean, *languages)] == \
+            [code_only(c) for c in blocks(page, *languages)], f"{korean.name}'s code differs"
+
+
+def test_the_navigation_leaves_out_the_check_page_until_it_is_written(tmp_path):
+    import hooks
+
+    nav = [{"Home": "index.md"}, {"Check your own code": "check.md"},
+           {"Experiments": "experiments/*.md"}, {"API": [{"dlfs.io": "api/io.md"}]}]
+    generated = {"experiments": ["experiments/index.md", "experiments/dropout.md"]}
+    assert hooks._expand(nav, tmp_path, generated) == [
+        {"Home": "index.md"}, {"Experiments": generated["experiments"]},
+        {"API": [{"dlfs.io": "api/io.md"}]}]
+    (tmp_path / "check.md").write_text("# Check\n", encoding="utf-8")
+    assert {"Check your own code": "check.md"} in hooks._expand(nav, tmp_path, generated)
+
+
 # -- generated pages ---------------------------------------------------------------------------
 
 
