@@ -255,3 +255,24 @@ def test_build_names_the_notebooks_it_has_when_asked_for_another(capsys):
     assert stop.value.code == 2
     assert "no notebook 'en/ch05'; choose from en/ch04, en/ch06, ko/ch04, ko/ch06" in \
         capsys.readouterr().err
+
+
+def test_moving_a_slider_redraws_the_figure_in_place(tmp_path):
+    """What a learner's slider does, without a browser: set the widgets' values in a later
+    cell; the figure above the sliders is replaced (update_display_data), nothing raises."""
+    source = SOURCES[build.HERE / "en" / "ch06.ipynb"]
+    needed = ("import os", "def optimizer_path", "FloatLogSlider", "def layer_activations")
+    cells = [cell for cell in source.cells
+             if cell.cell_type == "code" and any(key in cell.source for key in needed)]
+    assert len(cells) == 5
+    nb = nbformat.v4.new_notebook(cells=copy.deepcopy(cells) + [
+        nbformat.v4.new_code_cell('rule_menu.value = "AdaGrad"'),
+        nbformat.v4.new_code_cell('activation_menu.value = "ReLU"\nscale_slider.value = 0.01')])
+    before = build.execute(nb, quick=True, folder=tmp_path / "before")
+    nb.cells = nb.cells[:-2]
+    untouched = build.execute(nb, quick=True, folder=tmp_path / "untouched")
+    for index in (2, 4):  # the two slider cells
+        moved = before.cells[index].outputs
+        assert [_signature(out) for out in moved] == \
+            [("display_data", ("image/png", "text/plain"))]
+        assert moved[0].data["image/png"] != untouched.cells[index].outputs[0].data["image/png"]
