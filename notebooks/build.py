@@ -437,7 +437,7 @@ for ax, lr in zip(axes, [0.1, 10.0, 1e-10]):
     print(f"{{gd_line}}")
     ax.plot(path[:, 0], path[:, 1], "o", markersize=4)
     if np.abs(path).max() > 5:
-        ax.text(0, -4, "{{gd_outside}}", ha="center", fontsize=9)
+        ax.text(0, -4, "{{gd_outside}}", ha="center", fontsize=9, backgroundcolor="white")
     ax.axhline(0, color="gray", linestyle="--")
     ax.axvline(0, color="gray", linestyle="--")
     ax.set_xlim(-3.5, 3.5)
@@ -1365,7 +1365,7 @@ def execute(nb: nbformat.NotebookNode, quick: bool = False, name: str = "noteboo
         with tempfile.TemporaryDirectory() as temporary:
             return execute(nb, quick, name, Path(temporary), timeout)
     nb = copy.deepcopy(nb)
-    (folder / "work").mkdir()
+    (folder / "work").mkdir(parents=True)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(folder / "work")}})
     client.execute(env=kernel_environment(folder, quick))
