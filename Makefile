@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN_PACKAGES := dataset-fashion-mnist fonts-noto-cjk
 TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql
 
-.PHONY: run test lint docs notebooks clean
+.PHONY: run test lint docs notebook notebooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ $(VENV)/.installed-run: pyproject.toml | $(PY)
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+# JupyterLab and ipywidgets (the notebooks' sliders and progress bars), for `make notebook`.
+$(VENV)/.installed-notebook: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[notebook]'
 	touch $@ $(VENV)/.installed-run
 
 define apt_install
@@ -47,7 +52,14 @@ run: $(VENV)/.installed-run
 docs: $(VENV)/.installed-test
 	$(VENV)/bin/mkdocs build --strict --site-dir site
 
-notebooks: $(VENV)/.installed-test
+# Opens the chapter notebooks (notebooks/en, notebooks/ko) in JupyterLab, in the browser.
+notebook: $(VENV)/.installed-notebook
+	$(call apt_install,$(RUN_PACKAGES))
+	$(VENV)/bin/jupyter lab notebooks
+
+# Rebuilds the notebooks from notebooks/build.py and stores their full-mode outputs (minutes).
+notebooks: $(VENV)/.installed-test $(VENV)/.installed-notebook
+	$(call apt_install,$(RUN_PACKAGES))
 	$(PY) notebooks/build.py
 
 clean:
