@@ -75,19 +75,13 @@ import numpy as np
 
 import dlfs
 
-try:
-    from dlfs.check import check  # {{c_check}}
-except ImportError:  # {{c_old}}
-    def check(obj):
-        print("{{no_check}}")
+from dlfs.check import check  # {{c_check}}
 
 QUICK = os.environ.get("DLFS_QUICK") == "1"  # {{c_quick}}
 rng = np.random.default_rng(0)  # {{c_rng}}
 print("dlfs", dlfs.__version__, "|", "{{quick}}" if QUICK else "{{full}}")''',
         c_check=tr("check(obj) says whether your exercise code is right",
                    "check(obj)는 연습 문제 코드가 맞는지 알려 준다"),
-        c_old=tr("a dlfs without dlfs.check", "dlfs.check가 없는 dlfs"),
-        no_check=raw("no_check"),
         c_quick=tr("DLFS_QUICK=1: small settings, for the tests",
                    "DLFS_QUICK=1이면 작은 설정 (테스트용)"),
         c_rng=tr("every random draw comes from a seeded generator",
@@ -120,7 +114,8 @@ print(f"{{dataset_line}}")''',
 
 
 def check_cell(name: str):
-    return code(f"check({name})")
+    """print(check(NAME, lang=...)): the verdict and the diagnoses in the notebook's language."""
+    return code(f'print(check({name}, lang="{{{{lang}}}}"))', lang=tr("en", "ko"))
 
 
 # ----------------------------------------------------------------------------------------------

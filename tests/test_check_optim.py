@@ -222,4 +222,5 @@ def test_the_json_form_has_the_stable_keys_and_no_infinity():
 def test_a_notebook_shows_the_result_in_the_language_asked_for():
     result = check(BUGGY.NesterovOldOrder, reference="nesterov", lang="ko")
     assert "nesterov-order" in result._repr_html_() and HANGUL.search(result._repr_html_())
-    assert str(result) == result.text("en")
+    assert str(result) == result.text("ko")  # print(check(..., lang="ko")) prints Korean
+    assert str(check(BUGGY.NesterovOldOrder, reference="nesterov")) == result.text("en")

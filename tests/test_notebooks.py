@@ -107,8 +107,7 @@ def test_every_stored_figure_and_printed_line_is_there(path):
         kinds = {_signature(out) for out in cell.outputs}
         if "plt.show()" in cell.source or "display(" in cell.source:
             assert ("display_data", ("image/png", "text/plain")) in kinds, cell.source[:80]
-        printing = "print(" in cell.source and "else:" not in cell.source  # not a fallback
-        if printing or cell.source.startswith("check("):
+        if "print(" in cell.source:
             assert ("stream", "stdout") in kinds, cell.source[:80]
 
 
@@ -218,27 +217,11 @@ def test_every_exercise_is_a_stub_in_the_books_interface_followed_by_its_check(p
             continue
         name = re.match(r"(?:def|class) (\w+)", stub.source).group(1)
         found.append(name)
-        assert check.source == f"check({name})"
+        assert check.source == f'print(check({name}, lang="{path.parent.name}"))'
         assert [_signature(out) for out in stub.outputs] == []  # defining it raises nothing
         assert check.outputs, f"check({name}) said nothing"
         assert "#" in stub.source, f"{name}'s stub has no hints"
     assert found == EXERCISES[path.name]
-
-
-def test_the_check_cells_run_before_dlfs_check_exists_and_say_so():
-    """The guard in the first cell: without dlfs.check, check() prints the note and the
-    notebook goes on (the lead rebuilds the notebooks once dlfs.check has landed)."""
-    namespace = {}
-    setup = SOURCES[build.HERE / "en" / "ch06.ipynb"].cells[1].source
-    guard = setup[setup.index("try:"):setup.index("QUICK =")]
-    exec(guard.replace("from dlfs.check import check", "raise ImportError"), namespace)
-    out = io.StringIO()
-    sys.stdout, saved = out, sys.stdout
-    try:
-        assert namespace["check"](object) is None
-    finally:
-        sys.stdout = saved
-    assert out.getvalue() == build.raw("no_check")["en"] + "\n"
 
 
 @pytest.mark.parametrize("path", PATHS, ids=_id)

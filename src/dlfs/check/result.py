@@ -106,7 +106,8 @@ class Result:
         return "\n".join(lines)
 
     def __str__(self) -> str:
-        return self.text("en")
+        """text() in the language check() was given (lang=...), else English."""
+        return self.text(self.lang or "en")
 
     def _repr_pretty_(self, printer, cycle) -> None:  # IPython
         printer.text(self.text(self.lang or _locale_lang()))
