@@ -293,7 +293,7 @@ def test_argparse_errors_in_korean_are_korean(capsys):
 
 # -- help in Korean ------------------------------------------------------------------------------
 
-COMMANDS = ["list", "run", "show", "report", "open", "search", "data"]
+COMMANDS = ["list", "run", "show", "report", "open", "search", "data", "check"]
 
 
 def _help(argv, capsys):

@@ -72,6 +72,33 @@ def run_overrides(args, experiments: list) -> dict[str, dict]:
     return chosen
 
 
+def add_learner_optimizers(args, experiments: list, overrides: dict[str, dict]) -> None:
+    """--optimizer NAME=FILE::CLASS[:lr=…]: each learner's optimizer joins the "optimizers" of
+    the experiments that compare update rules, in ``overrides``. The learner's file runs now,
+    so a missing file or class stops the run before anything ran."""
+    from dlfs.experiments import learner
+
+    if not args.optimizer:
+        return
+    chosen = [e for e in experiments if e.name in learner.EXPERIMENTS]
+    if not chosen:
+        raise CliError(_say("errors.optimizer_where", args.lang,
+                            experiments=", ".join(learner.EXPERIMENTS)))
+    try:
+        added = [learner.resolve(spec) for spec in args.optimizer]
+    except learner.LearnerError as error:
+        raise CliError(str(error)) from None
+    for experiment in chosen:
+        changed = overrides[experiment.name]
+        optimizers = dict(experiment.parameters(args.quick, changed)["optimizers"])
+        for label, entry in added:
+            if label in optimizers:
+                raise CliError(_say("errors.optimizer_twice", args.lang, label=label,
+                                    experiment=experiment.name))
+            optimizers[label] = entry
+        changed["optimizers"] = optimizers
+
+
 def run_data(args, experiments: list):
     """ctx.load_data for --dataset: a named data set loads on first use; the learner's own
     (a folder or an .npz) is read now, so a bad file stops the run before anything ran."""
@@ -182,6 +209,7 @@ def cmd_run(args) -> int:
     if args.replot:
         return _replot(out, args, experiments)
     overrides = run_overrides(args, experiments)
+    add_learner_optimizers(args, experiments, overrides)
     load_data = run_data(args, experiments)
     if args.quick and not args.force:
         refuse_quick_over_full(experiments, out, args.lang)
@@ -260,7 +288,8 @@ def _replot(out: Path, args, experiments: list) -> int:
     from dlfs.records import RecordError, load_record
 
     given = [option for option, value in (("--seeds", args.seeds), ("--set", args.set),
-                                          ("--config", args.config)) if value]
+                                          ("--config", args.config),
+                                          ("--optimizer", args.optimizer)) if value]
     if given:
         raise CliError(_say("errors.replot_with", args.lang, option=given[0]))
     records = {}

@@ -134,6 +134,9 @@ class Experiment:
         for key, value in (overrides or {}).items():
             if key not in self.params:
                 raise SettingError(unknown_setting(key, [self]))
+            if key == "optimizers" and isinstance(self.params[key], dict):
+                params[key] = _with_learners(self.name, value, params[key])
+                continue
             if key in self.fixed:
                 raise SettingError(f"{key} of {self.name} is fixed: the claim is stated for "
                                    f"{key} = {as_toml(self.params[key])}")
@@ -154,6 +157,26 @@ class Experiment:
         fields = catalogue.fields(params)
         return {part: catalogue.both(f"{self.name}.{part}", **fields)
                 for part in ("title", "claim", "about")}
+
+
+def _with_learners(name: str, value, reference: dict) -> dict:
+    """An experiment's "optimizers" with a learner's added (dlfs run --optimizer): every
+    reference entry as it was, and more entries, each ["file:…::CLASS", lr > 0]. The reference
+    rules themselves cannot be changed (the claim is stated for them)."""
+    from dlfs.experiments import learner
+
+    if not isinstance(value, dict) or any(value.get(k) != v for k, v in reference.items()):
+        raise SettingError(f"optimizers of {name} cannot be set: it is a table of settings, not "
+                           "one value (add your own with --optimizer NAME=FILE::CLASS)")
+    for label, entry in value.items():
+        if label in reference:
+            continue
+        if not (isinstance(entry, list | tuple) and len(entry) == 2
+                and learner.is_learner(entry[0]) and isinstance(entry[1], int | float)
+                and not isinstance(entry[1], bool) and entry[1] > 0):
+            raise SettingError(f"optimizers of {name}: {label!r} must be "
+                               f"[\"file:PATH::CLASS\", lr > 0], got {entry!r}")
+    return {**reference, **{k: list(v) for k, v in value.items() if k not in reference}}
 
 
 def plain(value):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlfs import catalogue
-from dlfs.experiments import figures
+from dlfs.experiments import figures, learner
 from dlfs.experiments.base import Experiment, Verdict, parallel_map, smooth_curve
 from dlfs.experiments.training import losses_over_iterations
 
@@ -79,8 +79,10 @@ def plot_losses(losses: dict, lang: str, top: float, legend: dict | None = None)
 
 
 def plot_runs(runs, lang):
-    legend = {label: catalogue.text("optimizer-compare.legend", lang, name=label, lr=lr)
-              for label, (_, lr) in runs[0]["optimizers"].items()}
+    legend = {label: catalogue.text(
+        "optimizer-compare.legend", lang, lr=lr,
+        name=catalogue.text("words.yours", lang, name=label) if learner.is_learner(name) else label)
+        for label, (name, lr) in runs[0]["optimizers"].items()}
     titles = [catalogue.text(f"optimizer-compare.{key}", lang) for key in ("book", "others")]
     return plot_loss_runs([run["losses"] for run in runs], lang, top=1.0, legend=legend,
                           titles=titles)

@@ -6,8 +6,8 @@ import textwrap
 
 import numpy as np
 
-from dlfs import catalogue, optim
-from dlfs.experiments import figures
+from dlfs import catalogue
+from dlfs.experiments import figures, learner
 from dlfs.experiments.base import Experiment, Verdict
 
 
@@ -19,7 +19,7 @@ def run(ctx, params):
     paths = {}
     for label, (name, lr) in params["optimizers"].items():
         point = {"x": np.array(params["init"][0]), "y": np.array(params["init"][1])}
-        opt = optim.create(name, lr=lr)
+        opt = learner.create(name, lr=lr)
         path = [(float(point["x"]), float(point["y"]))]
         for _ in range(params["steps"]):
             opt.update(point, {"x": point["x"] / 10.0, "y": 2.0 * point["y"]})
@@ -71,7 +71,9 @@ def plot(results, lang):
         ax.plot(0, 0, "+", color="black")
         ax.set_xlim(x_low, x_high)
         ax.set_ylim(y_low, y_high)
-        ax.set_title(catalogue.text("optimizer-paths.panel", lang, name=label, lr=run["lr"]))
+        shown = catalogue.text("words.yours", lang, name=label) \
+            if learner.is_learner(run["optimizer"]) else label
+        ax.set_title(catalogue.text("optimizer-paths.panel", lang, name=shown, lr=run["lr"]))
         if run["optimizer"] == "adadelta":
             _mark_tiny_steps(ax, run, lang)
     for ax in axes.ravel()[len(paths):]:

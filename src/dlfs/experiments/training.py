@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlfs import optim
+from dlfs.experiments import learner
 from dlfs.network import MultiLayerNet
 from dlfs.train import Trainer
 
@@ -16,7 +16,7 @@ def losses_over_iterations(shared, net_kwargs: dict, optimizer: str, optimizer_k
     records the training loss."""
     x, t = shared["x"], shared["t"]
     net = MultiLayerNet(**net_kwargs)
-    opt = optim.create(optimizer, **optimizer_kwargs)
+    opt = learner.create(optimizer, **optimizer_kwargs)
     rng = np.random.default_rng(batch_seed)
     losses = []
     with np.errstate(over="ignore", invalid="ignore"):
@@ -34,7 +34,7 @@ def accuracy_over_epochs(shared, net_kwargs: dict, optimizer: str, optimizer_kwa
                          epochs: int, batch_size: int, batch_seed) -> dict:
     """Trainer history (train accuracy on shared x/t, test on shared x_test/t_test)."""
     net = MultiLayerNet(**net_kwargs)
-    trainer = Trainer(net, optim.create(optimizer, **optimizer_kwargs), shared["x"],
+    trainer = Trainer(net, learner.create(optimizer, **optimizer_kwargs), shared["x"],
                       shared["t"], shared["x_test"], shared["t_test"], epochs=epochs,
                       batch_size=batch_size, seed=batch_seed)
     history = trainer.train()
