@@ -59,6 +59,14 @@ def _finish(process, timeout):
     return output
 
 
+def _retry_of(trial):
+    """The number of the trial that ``trial`` runs again, or None. Optuna's "failed_trial" is the
+    first trial of a retry chain (a retry that fails in turn is retried with the same
+    "failed_trial"); the last entry of "retry_history" is the one right before it."""
+    history = trial.system_attrs.get("retry_history") or [None]
+    return history[-1]
+
+
 def _retried_once(url, study):
     """The study's one trial failed once and ran again, with the same values, to completion."""
     trials = _trials(url, study)
@@ -343,7 +351,7 @@ def test_three_workers_one_killed_one_stopped_finish_exactly_the_requested_trial
     assert len(failed) >= 2 and not [t for t in trials if t.state.name not in
                                      ("COMPLETE", "FAIL")]
     for trial in failed:  # each failed trial ran again exactly once, with its values
-        again = [t for t in trials if t.system_attrs.get("failed_trial") == trial.number]
+        again = [t for t in trials if _retry_of(t) == trial.number]
         assert len(again) == 1 and again[0].params == trial.params, trial.number
 
 
@@ -418,7 +426,7 @@ def test_workers_retry_a_vanished_database_for_a_bounded_time_and_a_rerun_comple
     assert len(complete) == n and len({t.number for t in complete}) == n
     assert len({tuple(sorted(t.params.items())) for t in complete}) == n
     for trial in (t for t in trials if t.state.name == "FAIL"):
-        again = [t for t in complete if t.system_attrs.get("failed_trial") == trial.number]
+        again = [t for t in trials if _retry_of(t) == trial.number]
         assert len(again) == 1 and again[0].params == trial.params, trial.number
 
 
