@@ -174,3 +174,118 @@ def test_the_labs_batch_norm_gradient_check_shows_its_bar_when_the_run_asks(rng,
     err = capsys.readouterr().err
     assert ("gradient check" in err) is progress and bool(err) is progress
     assert batch_norm_gradcheck.check(results).held
+
+
+# -- the check along random directions -----------------------------------------------------------
+
+
+def _wrong_in_one_element(layer, grad_name, index, factor):
+    """Makes ``layer``'s backward leave one element of its parameter gradient off by ``factor``."""
+    right = layer.backward
+
+    def backward(dout):
+        dx = right(dout)
+        getattr(layer, grad_name)[index] *= factor
+        return dx
+
+    layer.backward = backward
+
+
+@pytest.mark.parametrize("case", ["relu-batchnorm", "tanh-dropout-decay"])
+def test_the_check_along_directions_passes_a_right_backward_as_the_full_one_does(rng, case):
+    from dlfs.gradient import gradient_check
+    from dlfs.network import MultiLayerNet
+
+    options = ({"activation": "relu", "use_batchnorm": True} if case == "relu-batchnorm" else
+               {"activation": "tanh", "dropout_ratio": 0.3, "weight_decay_lambda": 0.1})
+    net = MultiLayerNet(12, [10, 8], 4, dtype=np.float64, seed=5, **options)
+    x, t = rng.standard_normal((6, 12)), rng.integers(0, 4, 6)
+    full = gradient_check(net, x, t)
+    along = gradient_check(net, x, t, directions=8, seed=1)
+    assert set(along) == set(full) == set(net.params)
+    assert max(full.values()) < 1e-7 and max(along.values()) < 1e-7, (full, along)
+
+
+@pytest.mark.parametrize(("layer_type", "grad_name", "index"), [
+    ("BatchNormalization", "dgamma", (3,)),
+    ("BatchNormalization", "dbeta", (0,)),
+    ("Affine", "dW", (2, 1)),
+])
+def test_the_check_along_directions_catches_one_wrong_element_as_the_full_one_does(
+        rng, layer_type, grad_name, index):
+    from dlfs.gradient import gradient_check
+    from dlfs.network import MultiLayerNet
+
+    net = MultiLayerNet(12, [10, 8], 4, activation="relu", use_batchnorm=True,
+                        dtype=np.float64, seed=5)
+    x, t = rng.standard_normal((6, 12)), rng.integers(0, 4, 6)
+    layer = next(layer for layer in net.layers if type(layer).__name__ == layer_type)
+    key = next(key for key, value in net.params.items()
+               if value is getattr(layer, {"dgamma": "gamma", "dbeta": "beta",
+                                           "dW": "W"}[grad_name]))
+    _wrong_in_one_element(layer, grad_name, index, 1.01)  # one element 1 % off
+    full = gradient_check(net, x, t)
+    along = gradient_check(net, x, t, directions=8, seed=1)
+    assert full[key] > 1e-5 and along[key] > 1e-5, (key, full[key], along[key])
+    assert max(value for k, value in along.items() if k != key) < 1e-7, along
+
+
+def test_directional_derivatives_restore_x_also_when_f_raises(rng):
+    from dlfs.gradient import directional_derivatives
+
+    x = rng.standard_normal((3, 4))
+    before = x.copy()
+    v = rng.standard_normal((2, 12))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    found = directional_derivatives(lambda z: float(np.sum(z ** 2)), x, v)
+    np.testing.assert_allclose(found, v @ (2 * before).ravel(), rtol=1e-8)
+    np.testing.assert_array_equal(x, before)
+
+    def fails(z):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        directional_derivatives(fails, x, v)
+    np.testing.assert_array_equal(x, before)
+
+
+@pytest.mark.parametrize("directions", [0, -3, 2.5, True, "8"])
+def test_a_direction_count_that_is_not_a_positive_integer_is_refused(rng, directions):
+    from dlfs.gradient import gradient_check
+
+    net, x, t = _small_batch_norm_net(rng)
+    with pytest.raises(ValueError, match="directions must be a positive integer"):
+        gradient_check(net, x, t, directions=directions)
+
+
+def test_the_bar_counts_directions_when_the_check_goes_along_them(rng, capsys):
+    from dlfs.gradient import gradient_check
+
+    net, x, t = _small_batch_norm_net(rng)
+    gradient_check(net, x, t, progress=True, directions=3)
+    err = capsys.readouterr().err
+    assert f"/{3 * len(net.params)}" in err and "direction" in err
+
+
+def test_the_labs_batch_norm_gradient_check_fails_its_claim_on_a_wrong_batch_norm_backward(
+        rng, monkeypatch):
+    from dlfs.data import Data
+    from dlfs.experiments import Context, batch_norm_gradcheck
+    from dlfs.layers import BatchNormalization
+
+    x, t = rng.standard_normal((20, 6)), np.arange(20) % 3
+    data = Data("tiny", "Tiny", "made in the test", x, t, x, t)
+    params = batch_norm_gradcheck.EXPERIMENT.parameters(quick=True)
+    assert params["directions"] == 32
+    right = batch_norm_gradcheck.run(Context(quick=True, load_data=lambda: data), params)
+    assert batch_norm_gradcheck.check(right).held
+
+    backward = BatchNormalization.backward
+
+    def without_the_mean_term(self, dout):  # a classic slip: dx misses −Σdout/N
+        return backward(self, dout) + (self.gamma / self.std) * self.dbeta / len(dout)
+
+    monkeypatch.setattr(BatchNormalization, "backward", without_the_mean_term)
+    wrong = batch_norm_gradcheck.run(Context(quick=True, load_data=lambda: data), params)
+    verdict = batch_norm_gradcheck.check(wrong)
+    assert not verdict.held and verdict.numbers["max_error"] > 1e-4, verdict

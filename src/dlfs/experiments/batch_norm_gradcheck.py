@@ -23,7 +23,10 @@ def run(ctx, params):
     for key, value in net.params.items():
         if key.startswith("beta"):
             value[...] = 0.1 * rng.standard_normal(value.shape)
-    errors = gradient_check(net, x, t, progress=ctx.progress)
+    # Along random directions (two losses each) rather than coordinate by coordinate (two per
+    # weight, 90 000 for [100, 100]): as strict on a wrong backward, 100 times faster.
+    errors = gradient_check(net, x, t, progress=ctx.progress,
+                            directions=params["directions"], seed=ctx.rng(3))
     return {"errors": errors}
 
 
@@ -56,7 +59,7 @@ EXPERIMENT = Experiment(
     plot=plot,
     check=check,
     needs_data=True,
-    params={"hidden_sizes": [100, 100], "batch": 10},
+    params={"hidden_sizes": [100, 100], "batch": 10, "directions": 32},
     quick_params={"hidden_sizes": [10, 10]},
     judged_when_quick=True,  # a gradient check is as strict on a smaller net
 )
