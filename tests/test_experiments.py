@@ -205,7 +205,8 @@ def test_overfit_and_weight_decay_share_one_baseline_within_a_run(lab_data):
     overfit, decay = (EXPERIMENTS[n].run(ctx, EXPERIMENTS[n].parameters(quick=True))
                       for n in ("overfit", "weight-decay"))
     assert len(ctx.cache["overfitting.baselines"]) == 1
-    assert decay["baseline"] is overfit["baseline"]
+    (baseline,) = ctx.cache["overfitting.baselines"].values()  # trained once, shared
+    assert decay["baseline"] == overfit["baseline"] == baseline
     fresh = _context(lab_data)
     again = EXPERIMENTS["weight-decay"].run(fresh, EXPERIMENTS["weight-decay"].parameters(True))
     assert again["baseline"] == overfit["baseline"]

@@ -105,6 +105,31 @@ def test_weight_decay_reuses_overfits_baseline_of_the_same_seed_run_in_a_worker(
     assert runs[3]["baseline"] == overfit.record["runs"][0]["results"]["baseline"]
 
 
+def test_overfits_numbers_are_the_first_epochs_of_the_longer_baseline_dropout_trains(idx_folder):
+    from dlfs.cli.plan import RunPlan
+
+    data = load_lab_data(str(idx_folder))
+    overfit, dropout = EXPERIMENTS["overfit"], EXPERIMENTS["dropout"]
+    alone = run_experiment(overfit, Context(quick=True, workers=2, load_data=lambda: data),
+                           langs=("en",))
+    alone.close()
+    # The plan tells each experiment what the others of the run will need.
+    plan = RunPlan([overfit, dropout], {"overfit": {}, "dropout": {"max_epochs": 20}}, [0],
+                   True, 2, lambda: data)
+    ctx = plan.context({})
+    assert ctx.planned["overfit"]["max_epochs"] == 15 and ctx.planned["dropout"]["max_epochs"] == 20
+    first = run_experiment(overfit, ctx, langs=("en",))
+    first.close()
+    (baseline,) = ctx.cache[SEED_CACHES][0]["overfitting.baselines"].values()
+    assert len(baseline["train_acc"]) == 21  # trained once, for dropout's 20 epochs
+    assert first.record["results"] == alone.record["results"]  # bit for bit a 15-epoch run
+    assert first.record["verdict"] == alone.record["verdict"]
+    second = run_experiment(dropout, ctx, langs=("en",), overrides={"max_epochs": 20})
+    second.close()
+    assert second.record["results"]["baseline"] == baseline
+    assert len(second.record["results"]["regularised"]["train_acc"]) == 21
+
+
 # -- a claim that holds for some seeds only ----------------------------------------------------
 
 

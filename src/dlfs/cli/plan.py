@@ -44,8 +44,11 @@ class RunPlan:
     def context(self, cache: dict):
         from dlfs.experiments import Context
 
+        planned = {experiment.name: experiment.parameters(
+            self.quick, self.overrides[experiment.name]) for experiment in self.experiments}
         return Context(seed=self.seeds[0], quick=self.quick, workers=self.workers,
-                       load_data=self.load_data, progress=self.progress, cache=cache)
+                       load_data=self.load_data, progress=self.progress, cache=cache,
+                       planned=planned)
 
     def run(self, out: Path, save, starting=lambda index, experiment: None):
         """The record of each experiment as saved in ``out`` by ``save(result, out)``

@@ -79,6 +79,9 @@ class Context:
     it, so an experiment can reuse what an earlier one of the same run computed (overfit and
     weight-decay train one unregularised baseline) without a module-level cache that would
     outlive the run. Key it by the module's name and everything the value depends on.
+    ``planned`` holds the parameters of every experiment the run will run (name -> params),
+    so that shared work is done once at the size the largest of them needs (dropout's
+    301-epoch baseline serves overfit's 201 epochs too).
     """
 
     seed: int = 0
@@ -87,6 +90,7 @@ class Context:
     load_data: Callable[[], Data] | None = None
     progress: bool = False  # progress bars on stderr for long runs
     cache: dict[Any, Any] = field(default_factory=dict)
+    planned: dict[str, dict[str, Any]] = field(default_factory=dict)
     _data: Data | None = field(default=None, init=False, repr=False)
 
     @property

@@ -30,19 +30,41 @@ def run(ctx, params):
     net_kwargs = {"input_size": data.input_size, "hidden_sizes": params["hidden_sizes"],
                   "output_size": data.n_classes, "activation": "relu", "weight_init": "he",
                   "seed": ctx.seed}
-    # Overfit and weight-decay share one unregularised baseline within one `dlfs run`.
+    # The three share one unregularised baseline within one `dlfs run`, trained once for the
+    # most epochs any of them needs: its first 201 epochs are bit for bit a 201-epoch run
+    # (the mini-batches come from the seed, epoch after epoch, whatever the number of epochs).
     baselines = ctx.cache.setdefault("overfitting.baselines", {})
-    key = (data.name, ctx.seed, *(str(params[k]) for k in sorted(PARAMS)))
-    configs = ([] if key in baselines else [{}]) + ([regulariser] if regulariser else [])
-    runs = parallel_map(_train, [(net_kwargs, config, params, ctx.seed) for config in configs],
+    key = (data.name, ctx.seed, _baseline_key(params))
+    epochs = params["max_epochs"]
+    have = baselines.get(key)
+    longest = max([epochs] + [other["max_epochs"] for name, other in ctx.planned.items()
+                              if name in NAMES and _baseline_key(other) == key[2]])
+    train_baseline = have is None or len(have["train_acc"]) < epochs + 1
+    configs = ([{}] if train_baseline else []) + ([regulariser] if regulariser else [])
+    runs = parallel_map(_train, [(net_kwargs, config, {**params, "max_epochs": longest}
+                                  if not config else params, ctx.seed) for config in configs],
                         ctx.workers, shared, ctx.progress)
-    if key not in baselines:
+    if train_baseline:
         baselines[key] = runs.pop(0)
-    results = {"baseline": baselines[key]}
+    results = {"baseline": _first_epochs(baselines[key], epochs)}
     if regulariser:
         results["regularised"] = runs[0]
         results["regulariser"] = regulariser
     return results
+
+
+def _baseline_key(params: dict) -> str:
+    """What the baseline depends on: every setting but the regulariser and the epoch count."""
+    return repr([params[k] for k in sorted(PARAMS) if k != "max_epochs"])
+
+
+def _first_epochs(history: dict, epochs: int) -> dict:
+    """The history of the first ``epochs`` epochs of a longer run: the accuracies before
+    training and after each epoch, and the losses of those epochs' iterations."""
+    per_epoch = len(history["train_loss"]) // (len(history["train_acc"]) - 1)
+    return {"train_acc": history["train_acc"][:epochs + 1],
+            "test_acc": history["test_acc"][:epochs + 1],
+            "train_loss": history["train_loss"][:epochs * per_epoch]}
 
 
 def _gap(history, last: int = LAST):
@@ -123,3 +145,4 @@ WEIGHT_DECAY = _experiment("weight-decay", "6.4.2", {"weight_decay_lambda": 0.1}
 DROPOUT = _experiment("dropout", "6.4.3", {"dropout_ratio": 0.2}, check_remedy, max_epochs=301)
 
 EXPERIMENTS = (OVERFIT, WEIGHT_DECAY, DROPOUT)
+NAMES = {experiment.name for experiment in EXPERIMENTS}

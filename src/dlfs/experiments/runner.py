@@ -229,7 +229,7 @@ def _run_seed(shared: dict, seed: int, workers: int, in_worker: bool) -> dict:
     experiment, base = shared["experiment"], shared["ctx"]
     ctx = Context(seed=seed, quick=base.quick, workers=workers,
                   load_data=lambda: base.data, progress=base.progress and not in_worker,
-                  cache=shared["caches"].get(seed, {}))
+                  cache=shared["caches"].get(seed, {}), planned=base.planned)
     start = time.perf_counter()
     results = json.loads(json.dumps(plain(experiment.run(ctx, shared["params"]))))
     return {"seed": seed, "results": results,
