@@ -11,8 +11,9 @@ One run, in turn:
   (b) ``python -m dlfs run all --out TMP`` as a subprocess, once per N of ``--seeds``
       (default 1; N > 1 adds ``--seeds N``), with ``--quick`` when quick.
 
-It prints each book script's wall time beside the lab experiments that draw its figures (as
-results.json records them; run side by side, two experiments' times overlap), the wall time of
+It prints each book script's wall time, figures included, beside the lab experiments that draw
+its figures (results.json's wall_time_s: the runs only, not the figures drawn after them; run
+side by side, two experiments' times overlap), the wall time of
 each side and the ratio book / lab: above 1, the lab is faster. The book's side times its
 scripts only; each of the book's scripts would also start Python and load MNIST, and the lab's
 side is the whole command, start-up and data loading included, so the ratio leans towards the
@@ -136,7 +137,8 @@ def main(argv=None) -> None:
     print()
     first = next(iter(labs.values()))
     print(f"lab: {first['workers']} worker process(es), {first['side_by_side']} experiment(s) "
-          f"at a time; lab times per experiment as its results.json records them")
+          f"at a time; its time per experiment is results.json's wall_time_s, the runs "
+          f"only: its figures (two languages, PNG and SVG) are drawn after it")
     print(f"{'book scripts, one after another (one seed)':48} {book_total:8.2f} s")
     for n in args.seeds:
         flag = f" --seeds {n}" if n > 1 else ""
