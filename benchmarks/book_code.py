@@ -1,11 +1,14 @@
 """The book's own code, transcribed: the reference that benchmarks and tests compare dlfs with.
 
-common/functions.py, common/layers.py (Affine, Relu, Sigmoid, SoftmaxWithLoss),
-common/multi_layer_net.py's gradient, ch04/two_layer_net.py and common/optimizer.py (SGD,
+common/functions.py, common/gradient.py's numerical_gradient, common/layers.py (Affine, Relu,
+Sigmoid, SoftmaxWithLoss, BatchNormalization, Dropout), common/multi_layer_net.py,
+common/multi_layer_net_extend.py, ch04/two_layer_net.py and common/optimizer.py (SGD,
 Momentum, Nesterov in the oreilly-japan order, AdaGrad, RMSprop, Adam), written from the book's
-formulas line for line, temporaries, float64 and all. Used by ``benchmarks/book_loop.py`` (the
-book's step against dlfs's) and ``tests/test_optim_book.py`` (the Book* optimizers against it).
-Never imported by dlfs itself.
+formulas line for line, temporaries, float64 and all. Where the book draws from the global
+``np.random``, these take a ``numpy.random.Generator`` (``rng``) and make the same draws in the
+same order. Used by ``benchmarks/book_loop.py`` (the book's step against dlfs's),
+``benchmarks/book_scripts.py`` (the book's chapter-4 and chapter-6 scripts) and
+``tests/test_optim_book.py`` (the Book* optimizers against it). Never imported by dlfs itself.
 """
 
 from __future__ import annotations
@@ -38,6 +41,28 @@ def cross_entropy_error(y, t):
         t = t.argmax(axis=1)
     batch_size = y.shape[0]
     return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) / batch_size
+
+
+# -- common/gradient.py ----------------------------------------------------------------------
+
+
+def numerical_gradient(f, x):
+    """Central differences, one element of ``x`` at a time, written into ``x`` itself: the
+    networks' layers hold the same arrays, so ``f`` sees each change without being told."""
+    h = 1e-4
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    while not it.finished:
+        idx = it.multi_index
+        tmp_val = x[idx]
+        x[idx] = float(tmp_val) + h
+        fxh1 = f(x)  # f(x+h)
+        x[idx] = tmp_val - h
+        fxh2 = f(x)  # f(x-h)
+        grad[idx] = (fxh1 - fxh2) / (2 * h)
+        x[idx] = tmp_val
+        it.iternext()
+    return grad
 
 
 class Relu:
@@ -117,7 +142,113 @@ class SoftmaxWithLoss:
         return dx
 
 
-# -- common/multi_layer_net.py and ch04/two_layer_net.py ----------------------------------------
+class BatchNormalization:
+    # The book's eps is written 10e-7, which is 1e-6; running statistics start at 0.
+    def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None):
+        self.gamma = gamma
+        self.beta = beta
+        self.momentum = momentum
+        self.input_shape = None
+        self.running_mean = running_mean
+        self.running_var = running_var
+        self.batch_size = None
+        self.xc = None
+        self.xn = None
+        self.std = None
+        self.dgamma = None
+        self.dbeta = None
+
+    def forward(self, x, train_flg=True):
+        self.input_shape = x.shape
+        if x.ndim != 2:
+            x = x.reshape(x.shape[0], -1)
+        out = self._forward(x, train_flg)
+        return out.reshape(*self.input_shape)
+
+    def _forward(self, x, train_flg):
+        if self.running_mean is None:
+            D = x.shape[1]
+            self.running_mean = np.zeros(D)
+            self.running_var = np.zeros(D)
+        if train_flg:
+            mu = x.mean(axis=0)
+            xc = x - mu
+            var = np.mean(xc**2, axis=0)
+            std = np.sqrt(var + 10e-7)
+            xn = xc / std
+            self.batch_size = x.shape[0]
+            self.xc = xc
+            self.xn = xn
+            self.std = std
+            self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mu
+            self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
+        else:
+            xc = x - self.running_mean
+            xn = xc / (np.sqrt(self.running_var + 10e-7))
+        out = self.gamma * xn + self.beta
+        return out
+
+    def backward(self, dout):
+        if dout.ndim != 2:
+            dout = dout.reshape(dout.shape[0], -1)
+        dx = self._backward(dout)
+        dx = dx.reshape(*self.input_shape)
+        return dx
+
+    def _backward(self, dout):
+        dbeta = dout.sum(axis=0)
+        dgamma = np.sum(self.xn * dout, axis=0)
+        dxn = self.gamma * dout
+        dxc = dxn / self.std
+        dstd = -np.sum((dxn * self.xc) / (self.std * self.std), axis=0)
+        dvar = 0.5 * dstd / self.std
+        dxc += (2.0 / self.batch_size) * self.xc * dvar
+        dmu = np.sum(dxc, axis=0)
+        dx = dxc - dmu / self.batch_size
+        self.dgamma = dgamma
+        self.dbeta = dbeta
+        return dx
+
+
+class Dropout:
+    # The book's: keeps 1 − ratio of the units unscaled in training, scales by 1 − ratio at test.
+    def __init__(self, dropout_ratio=0.5, rng=None):
+        self.dropout_ratio = dropout_ratio
+        self.mask = None
+        self.rng = rng  # the book draws from np.random.rand
+
+    def forward(self, x, train_flg=True):
+        if train_flg:
+            self.mask = self.rng.random(x.shape) > self.dropout_ratio
+            return x * self.mask
+        return x * (1.0 - self.dropout_ratio)
+
+    def backward(self, dout):
+        return dout * self.mask
+
+
+# -- common/multi_layer_net.py, common/multi_layer_net_extend.py, ch04/two_layer_net.py ----------
+
+
+def _init_weight(params, all_size_list, weight_init_std, rng):
+    """__init_weight of both multi_layer_net.py and multi_layer_net_extend.py."""
+    for idx in range(1, len(all_size_list)):
+        scale = weight_init_std
+        if str(weight_init_std).lower() in ("relu", "he"):
+            scale = np.sqrt(2.0 / all_size_list[idx - 1])
+        elif str(weight_init_std).lower() in ("sigmoid", "xavier"):
+            scale = np.sqrt(1.0 / all_size_list[idx - 1])
+        # the book draws from np.random.randn; a Generator keeps this script's draws explicit
+        params["W" + str(idx)] = scale * rng.standard_normal(
+            (all_size_list[idx - 1], all_size_list[idx]))
+        params["b" + str(idx)] = np.zeros(all_size_list[idx])
+
+
+def _accuracy(y, t, x):
+    y = np.argmax(y, axis=1)
+    if t.ndim != 1:
+        t = np.argmax(t, axis=1)
+    return np.sum(y == t) / float(x.shape[0])
 
 
 class BookMultiLayerNet:
@@ -129,17 +260,8 @@ class BookMultiLayerNet:
         self.hidden_layer_num = len(hidden_size_list)
         self.weight_decay_lambda = weight_decay_lambda
         self.params = {}
-        # the book draws from np.random.randn; a Generator keeps this script's draws explicit
-        all_size_list = [input_size, *hidden_size_list, output_size]
-        for idx in range(1, len(all_size_list)):
-            scale = weight_init_std
-            if str(weight_init_std).lower() in ("relu", "he"):
-                scale = np.sqrt(2.0 / all_size_list[idx - 1])
-            elif str(weight_init_std).lower() in ("sigmoid", "xavier"):
-                scale = np.sqrt(1.0 / all_size_list[idx - 1])
-            self.params["W" + str(idx)] = scale * rng.standard_normal(
-                (all_size_list[idx - 1], all_size_list[idx]))
-            self.params["b" + str(idx)] = np.zeros(all_size_list[idx])
+        _init_weight(self.params, [input_size, *hidden_size_list, output_size],
+                     weight_init_std, rng)
 
         activation_layer = {"sigmoid": Sigmoid, "relu": Relu}
         self.layers = OrderedDict()
@@ -165,6 +287,9 @@ class BookMultiLayerNet:
             weight_decay += 0.5 * self.weight_decay_lambda * np.sum(W ** 2)
         return self.last_layer.forward(y, t) + weight_decay
 
+    def accuracy(self, x, t):
+        return _accuracy(self.predict(x), t, x)
+
     def gradient(self, x, t):
         self.loss(x, t)
         dout = 1
@@ -182,6 +307,93 @@ class BookMultiLayerNet:
         return grads
 
 
+class MultiLayerNetExtend:
+    # ``dropout_ration`` is the book's spelling; ``rng`` feeds the init and Dropout's masks.
+    def __init__(self, input_size, hidden_size_list, output_size, activation="relu",
+                 weight_init_std="relu", weight_decay_lambda=0, use_dropout=False,
+                 dropout_ration=0.5, use_batchnorm=False, rng=None):
+        self.input_size = input_size
+        self.output_size = output_size
+        self.hidden_size_list = hidden_size_list
+        self.hidden_layer_num = len(hidden_size_list)
+        self.use_dropout = use_dropout
+        self.weight_decay_lambda = weight_decay_lambda
+        self.use_batchnorm = use_batchnorm
+        self.params = {}
+        _init_weight(self.params, [input_size, *hidden_size_list, output_size],
+                     weight_init_std, rng)
+
+        activation_layer = {"sigmoid": Sigmoid, "relu": Relu}
+        self.layers = OrderedDict()
+        for idx in range(1, self.hidden_layer_num + 1):
+            self.layers["Affine" + str(idx)] = Affine(self.params["W" + str(idx)],
+                                                      self.params["b" + str(idx)])
+            if self.use_batchnorm:
+                self.params["gamma" + str(idx)] = np.ones(hidden_size_list[idx - 1])
+                self.params["beta" + str(idx)] = np.zeros(hidden_size_list[idx - 1])
+                self.layers["BatchNorm" + str(idx)] = BatchNormalization(
+                    self.params["gamma" + str(idx)], self.params["beta" + str(idx)])
+            self.layers["Activation_function" + str(idx)] = activation_layer[activation]()
+            if self.use_dropout:
+                self.layers["Dropout" + str(idx)] = Dropout(dropout_ration, rng=rng)
+        idx = self.hidden_layer_num + 1
+        self.layers["Affine" + str(idx)] = Affine(self.params["W" + str(idx)],
+                                                  self.params["b" + str(idx)])
+        self.last_layer = SoftmaxWithLoss()
+
+    def predict(self, x, train_flg=False):
+        for key, layer in self.layers.items():
+            if "Dropout" in key or "BatchNorm" in key:
+                x = layer.forward(x, train_flg)
+            else:
+                x = layer.forward(x)
+        return x
+
+    def loss(self, x, t, train_flg=False):
+        y = self.predict(x, train_flg)
+        weight_decay = 0
+        for idx in range(1, self.hidden_layer_num + 2):
+            W = self.params["W" + str(idx)]
+            weight_decay += 0.5 * self.weight_decay_lambda * np.sum(W**2)
+        return self.last_layer.forward(y, t) + weight_decay
+
+    def accuracy(self, X, T):
+        return _accuracy(self.predict(X, train_flg=False), T, X)
+
+    def numerical_gradient(self, X, T):
+        def loss_W(W):
+            return self.loss(X, T, train_flg=True)
+
+        grads = {}
+        for idx in range(1, self.hidden_layer_num + 2):
+            grads["W" + str(idx)] = numerical_gradient(loss_W, self.params["W" + str(idx)])
+            grads["b" + str(idx)] = numerical_gradient(loss_W, self.params["b" + str(idx)])
+            if self.use_batchnorm and idx != self.hidden_layer_num + 1:
+                grads["gamma" + str(idx)] = numerical_gradient(
+                    loss_W, self.params["gamma" + str(idx)])
+                grads["beta" + str(idx)] = numerical_gradient(
+                    loss_W, self.params["beta" + str(idx)])
+        return grads
+
+    def gradient(self, x, t):
+        self.loss(x, t, train_flg=True)
+        dout = 1
+        dout = self.last_layer.backward(dout)
+        layers = list(self.layers.values())
+        layers.reverse()
+        for layer in layers:
+            dout = layer.backward(dout)
+        grads = {}
+        for idx in range(1, self.hidden_layer_num + 2):
+            grads["W" + str(idx)] = (self.layers["Affine" + str(idx)].dW
+                                     + self.weight_decay_lambda * self.params["W" + str(idx)])
+            grads["b" + str(idx)] = self.layers["Affine" + str(idx)].db
+            if self.use_batchnorm and idx != self.hidden_layer_num + 1:
+                grads["gamma" + str(idx)] = self.layers["BatchNorm" + str(idx)].dgamma
+                grads["beta" + str(idx)] = self.layers["BatchNorm" + str(idx)].dbeta
+        return grads
+
+
 class BookTwoLayerNet:
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, rng=None):
         self.params = {}
@@ -189,6 +401,26 @@ class BookTwoLayerNet:
         self.params["b1"] = np.zeros(hidden_size)
         self.params["W2"] = weight_init_std * rng.standard_normal((hidden_size, output_size))
         self.params["b2"] = np.zeros(output_size)
+
+    def predict(self, x):
+        W1, W2 = self.params["W1"], self.params["W2"]
+        b1, b2 = self.params["b1"], self.params["b2"]
+        a1 = np.dot(x, W1) + b1
+        z1 = sigmoid(a1)
+        a2 = np.dot(z1, W2) + b2
+        y = softmax(a2)
+        return y
+
+    def loss(self, x, t):
+        y = self.predict(x)
+        return cross_entropy_error(y, t)
+
+    def accuracy(self, x, t):
+        y = self.predict(x)
+        y = np.argmax(y, axis=1)
+        t = np.argmax(t, axis=1)
+        accuracy = np.sum(y == t) / float(x.shape[0])
+        return accuracy
 
     def gradient(self, x, t):  # t: one-hot rows, as ch04/train_neuralnet.py loads them
         W1, W2 = self.params["W1"], self.params["W2"]

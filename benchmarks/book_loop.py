@@ -9,9 +9,10 @@ The book trains with two lines, ``grads = network.gradient(x_batch, t_batch)`` a
     deep-learning-from-scratch ``common/layers.py`` Affine, Relu, Sigmoid and SoftmaxWithLoss,
     ``common/multi_layer_net.py`` gradient, ``ch04/two_layer_net.py`` gradient and
     ``common/optimizer.py`` SGD, Momentum, AdaGrad and Adam), written here from the book's
-    formulas, temporaries and all. It runs in float64, as the book does: its MNIST loader
-    divides uint8 pixels by 255.0, which gives float64 arrays, and its weights come from
-    ``np.random.randn``, also float64.
+    formulas, temporaries and all. It runs in float64, as the book does: its weights come from
+    ``np.random.randn``, float64, and its MNIST loader's float32 pixels
+    (``astype(np.float32)``, then ``/= 255.0``) are cast to float64 in every product with them.
+    Here the pixels are given in float64, which spares the book's step that cast.
   - "dlfs": ``grads = net.gradient(x, t); opt.update(net.params, grads)`` with a dlfs
     MultiLayerNet (float32, its default) and a dlfs optimizer, the same one road the Trainer
     takes.
