@@ -2,46 +2,24 @@
 caught as crashes), dlfs's own pass, and each buggy function in
 tests/fixtures/check_layers/buggy_functions.py gets its diagnosis and line, in both languages."""
 
-import importlib.util
 import json
-import re
 import sys
 from pathlib import Path
 
+import check_fixtures
 import numpy as np
 import pytest
+from check_fixtures import assert_bilingual, load_fixture
 
 from dlfs import functions, gradient
 from dlfs.check.functions import FUNCTION_NAMES, SPECS, check_function, reference_name
 
-FIXTURES = Path(__file__).parent / "fixtures" / "check_layers"
-HANGUL = re.compile("[\uac00-\ud7a3]")
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"check_functions_{name}",
-                                                  FIXTURES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BOOK = _load("book_functions")
-BUGGY = _load("buggy_functions")
+BOOK = load_fixture("check_layers", "book_functions")
+BUGGY = load_fixture("check_layers", "buggy_functions")
 
 
 def marked_line(module, function: str, code: str) -> int:
-    """The first line after ``def FUNCTION`` in the module's source marked `# <- CODE`."""
-    lines = Path(module.__file__).read_text(encoding="utf-8").splitlines()
-    start = next(n for n, text in enumerate(lines, 1) if text.startswith(f"def {function}("))
-    return next(n for n, text in enumerate(lines, 1) if n > start and f"# <- {code}" in text)
-
-
-def assert_bilingual(result):
-    for found in result.diagnoses:
-        assert set(found.message) == {"en", "ko"}
-        assert found.message["en"] and not HANGUL.search(found.message["en"])
-        assert HANGUL.search(found.message["ko"]), found.message["ko"]
+    return check_fixtures.marked_line(module, f"def {function}(", code)
 
 
 # -- names --------------------------------------------------------------------------------------

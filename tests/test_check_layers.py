@@ -2,43 +2,23 @@
 buggy layer in tests/fixtures/check_layers/buggy_layers.py gets its diagnosis, with the line
 the learner must look at, in English and Korean."""
 
-import importlib.util
 import re
 from pathlib import Path
 
+import check_fixtures
 import numpy as np
 import pytest
+from check_fixtures import assert_bilingual, load_fixture
 
 from dlfs import layers
 from dlfs.check.layers import LAYER_NAMES, SPECS, check_layer, reference_name
 
-FIXTURES = Path(__file__).parent / "fixtures" / "check_layers"
-HANGUL = re.compile("[\uac00-\ud7a3]")
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"check_layers_{name}", FIXTURES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BOOK = _load("book_layers")
-BUGGY = _load("buggy_layers")
+BOOK = load_fixture("check_layers", "book_layers")
+BUGGY = load_fixture("check_layers", "buggy_layers")
 
 
 def marked_line(module, class_name: str, code: str) -> int:
-    """The first line after ``class CLASS_NAME`` in ``module``'s source marked `# <- CODE`."""
-    lines = Path(module.__file__).read_text(encoding="utf-8").splitlines()
-    start = next(n for n, text in enumerate(lines, 1) if text.startswith(f"class {class_name}"))
-    return next(n for n, text in enumerate(lines, 1) if n > start and f"# <- {code}" in text)
-
-
-def assert_bilingual(result):
-    for found in result.diagnoses:
-        assert set(found.message) == {"en", "ko"}
-        assert found.message["en"] and not HANGUL.search(found.message["en"])
-        assert HANGUL.search(found.message["ko"]), found.message["ko"]
+    return check_fixtures.marked_line(module, f"class {class_name}", code)
 
 
 # -- names --------------------------------------------------------------------------------------

@@ -2,35 +2,22 @@
 pass, and every mistake in tests/fixtures/check/buggy_optimizers.py gets its code, its line and
 a message in English and Korean."""
 
-import importlib.util
 import inspect
 import json
-import re
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from check_fixtures import FIXTURES as ALL_FIXTURES
+from check_fixtures import HANGUL, load_fixture
 
 from dlfs import optim
 from dlfs.check import CheckError, check, check_many, recognise
 from dlfs.check.optimizers import STEPS, scenario
 
-FIXTURES = Path(__file__).parent / "fixtures" / "check"
-HANGUL = re.compile("[\uac00-\ud7a3]")
+FIXTURES = ALL_FIXTURES / "check"
 
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"check_fixture_{name}",
-                                                  FIXTURES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # so inspect finds the source of its classes
-    spec.loader.exec_module(module)
-    return module
-
-
-BOOK = _load("book_optimizer")
-BUGGY = _load("buggy_optimizers")
+BOOK = load_fixture("check", "book_optimizer")
+BUGGY = load_fixture("check", "buggy_optimizers")
 
 
 def _line_of(cls, text: str) -> int:
