@@ -38,7 +38,7 @@ define apt_install
 endef
 
 lint: $(VENV)/.installed-test
-	$(PY) -m ruff check src tests benchmarks notebooks/build.py
+	$(PY) -m ruff check src tests benchmarks notebooks/build.py docs
 
 test: $(VENV)/.installed-test lint
 	$(call apt_install,$(TEST_PACKAGES))

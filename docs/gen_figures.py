@@ -9,8 +9,9 @@ dpi (the committed copies stay small), and the run is described in runs.json bes
 or full, data set, seed and the verdict, which the experiment pages quote. Experiments the run
 lacks keep the figures already in the folder.
 
-The committed figures under docs/assets/figures/ come from a quick run; ``mkdocs build`` with
-DLFS_DOCS_RESULTS=RESULTS_DIR draws them from that run instead, into the site only.
+The committed figures under docs/assets/figures/ come from a full run (the book's settings);
+``mkdocs build`` with DLFS_DOCS_RESULTS=RESULTS_DIR draws them from that run instead, into the
+site only.
 """
 
 from __future__ import annotations

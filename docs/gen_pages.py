@@ -16,7 +16,7 @@ pages, the Korean versions NAME.ko.md beside the English NAME.md, and the assets
 - api/NAME.ko.md for every API page without a Korean version: the English reference (it is
   generated from the docstrings) under a note in Korean that says so.
 
-The figures are docs/assets/figures/NAME-LANG.png (committed, from a quick run), or, with
+The figures are docs/assets/figures/NAME-LANG.png (committed, from a full run), or, with
 ``results`` (mkdocs: the environment variable DLFS_DOCS_RESULTS), drawn from that saved run by
 gen_figures.py into OUT only. The sentences of these pages that are not the lab's are in
 docs/text/LANG.toml, read with dlfs's Catalogue.
