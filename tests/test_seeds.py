@@ -423,3 +423,18 @@ def test_an_experiment_failing_side_by_side_stops_the_run_with_one_line(coin, tm
     assert capsys.readouterr().err == ("dlfs: error: FloatingPointError: overflow in the coin "
                                        "(rerun with --traceback for details)\n")
     assert not (out / "coin").exists() and not (out / "run.json").exists()
+
+
+def test_a_quick_run_says_which_seeds_were_not_judged_not_that_they_failed(coin, tmp_path,
+                                                                          capsys):
+    _, seeds = coin
+    _run("coin", "--quick", "--seeds", ",".join(map(str, seeds)), "--out", str(tmp_path / "q"))
+    printed = capsys.readouterr().out
+    assert f"held in 2 of 2 judged runs; not judged in quick mode with seed {seeds[1]}" in printed
+    assert "not held with seed" not in printed
+    failing = [seed for seed in range(40) if not _below(_draw(Context(seed=seed), {})).held][:2]
+    _run("coin", "--quick", "--seeds", ",".join(map(str, failing)), "--lang", "ko", "--out",
+         str(tmp_path / "ko"))
+    printed = capsys.readouterr().out
+    assert f"시드 {failing[0]}, {failing[1]}: 어느 시드도 판정하지 않음(빠른 모드)" in printed
+    assert "성립하지 않은 시드" not in printed

@@ -233,10 +233,14 @@ def _print_result(record: dict, lang: str) -> None:
     if len(seeds) > 1 and record.get("deterministic"):
         print(catalogue.text("cli.seeds_deterministic", lang, count=len(seeds)), flush=True)
     elif len(seeds) > 1:
-        failed = [str(run["seed"]) for run in verdict["seeds"] if not run["held"]]
-        print(catalogue.text("cli.seeds_failed" if failed else "cli.seeds_held", lang,
-                             seeds=", ".join(map(str, seeds)), held_in=verdict["held_in"],
-                             of=verdict["of"], failed=", ".join(failed)), flush=True)
+        failed = [str(run["seed"]) for run in verdict["seeds"]
+                  if not run["held"] and run["judged"]]
+        unjudged = [str(run["seed"]) for run in verdict["seeds"] if not run["judged"]]
+        key = ("cli.seeds_failed" if failed else "cli.seeds_held" if not unjudged else
+               "cli.seeds_none_judged" if verdict["of"] == 0 else "cli.seeds_unjudged")
+        print(catalogue.text(key, lang, seeds=", ".join(map(str, seeds)),
+                             held_in=verdict["held_in"], of=verdict["of"],
+                             failed=", ".join(failed), unjudged=", ".join(unjudged)), flush=True)
 
 
 def _run_into(out: Path, args, experiments: list, overrides: dict, load_data) -> int:
