@@ -352,7 +352,10 @@ def test_three_workers_one_killed_one_stopped_finish_exactly_the_requested_trial
                                      ("COMPLETE", "FAIL")]
     for trial in failed:  # each failed trial ran again exactly once, with its values
         again = [t for t in trials if _retry_of(t) == trial.number]
-        assert len(again) == 1 and again[0].params == trial.params, trial.number
+        # A worker stopped inside its claim may leave a trial with only some values drawn;
+        # its rerun keeps them and draws the rest from the same seed (tested on its own below).
+        assert len(again) == 1 and again[0].params.items() >= trial.params.items(), \
+            trial.number
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
@@ -427,7 +430,8 @@ def test_workers_retry_a_vanished_database_for_a_bounded_time_and_a_rerun_comple
     assert len({tuple(sorted(t.params.items())) for t in complete}) == n
     for trial in (t for t in trials if t.state.name == "FAIL"):
         again = [t for t in trials if _retry_of(t) == trial.number]
-        assert len(again) == 1 and again[0].params == trial.params, trial.number
+        assert len(again) == 1 and again[0].params.items() >= trial.params.items(), \
+            trial.number
 
 
 def test_a_trial_whose_worker_died_before_drawing_its_values_is_rerun_with_those_it_would_draw(
