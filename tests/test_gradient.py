@@ -289,3 +289,12 @@ def test_the_labs_batch_norm_gradient_check_fails_its_claim_on_a_wrong_batch_nor
     wrong = batch_norm_gradcheck.run(Context(quick=True, load_data=lambda: data), params)
     verdict = batch_norm_gradcheck.check(wrong)
     assert not verdict.held and verdict.numbers["max_error"] > 1e-4, verdict
+
+
+@pytest.mark.parametrize("seed", ["1", -1, 2.5])
+def test_a_seed_for_the_directions_that_is_not_one_is_refused(rng, seed):
+    from dlfs.gradient import gradient_check
+
+    net, x, t = _small_batch_norm_net(rng)
+    with pytest.raises(ValueError, match="seed must be"):
+        gradient_check(net, x, t, directions=2, seed=seed)

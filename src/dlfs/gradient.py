@@ -160,7 +160,7 @@ def gradient_check(network, x, t, h: float = 1e-4, progress: bool = False,
 
     if directions is not None:
         _checks.positive_int("directions", directions)
-    rng = np.random.default_rng(seed)
+    rng = _checks.as_generator(seed)
     frozen = getattr(network, "gradient_check_mode", contextlib.nullcontext)
     total = (sum(int(value.size) for value in network.params.values()) if directions is None
              else directions * len(network.params))

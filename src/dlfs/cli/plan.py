@@ -33,6 +33,9 @@ class RunPlan:
 
         self.experiments, self.overrides, self.seeds = experiments, overrides, seeds
         self.quick, self.workers, self.load_data = quick, workers, load_data
+        # Each experiment's parameters, for the Context: shared work is sized for all of them.
+        self.planned = {experiment.name: experiment.parameters(quick, overrides[experiment.name])
+                        for experiment in experiments}
         chains = {experiment.run.__module__ for experiment in experiments}
         if lanes is None:
             lanes = 2 if workers > 1 and len(chains) > 1 and can_fork() else 1
@@ -44,11 +47,9 @@ class RunPlan:
     def context(self, cache: dict):
         from dlfs.experiments import Context
 
-        planned = {experiment.name: experiment.parameters(
-            self.quick, self.overrides[experiment.name]) for experiment in self.experiments}
         return Context(seed=self.seeds[0], quick=self.quick, workers=self.workers,
                        load_data=self.load_data, progress=self.progress, cache=cache,
-                       planned=planned)
+                       planned=self.planned)
 
     def run(self, out: Path, save, starting=lambda index, experiment: None):
         """The record of each experiment as saved in ``out`` by ``save(result, out)``

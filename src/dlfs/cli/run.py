@@ -257,8 +257,7 @@ def _run_into(out: Path, args, experiments: list, overrides: dict, load_data) ->
                    progress=sys.stderr.isatty())
 
     def starting(i: int, experiment) -> None:
-        params = experiment.parameters(args.quick, overrides[experiment.name])
-        title = experiment.texts(params)["title"][args.lang]
+        title = experiment.texts(plan.planned[experiment.name])["title"][args.lang]
         print(catalogue.text("cli.run_line", args.lang, index=i + 1, count=len(experiments),
                              name=experiment.name, title=title), flush=True)
 

@@ -34,16 +34,20 @@ def run(ctx, params):
     # most epochs any of them needs: its first 201 epochs are bit for bit a 201-epoch run
     # (the mini-batches come from the seed, epoch after epoch, whatever the number of epochs).
     baselines = ctx.cache.setdefault("overfitting.baselines", {})
-    key = (data.name, ctx.seed, _baseline_key(params))
+    baseline_key = _baseline_key(params)
+    key = (data.name, ctx.seed, baseline_key)
     epochs = params["max_epochs"]
-    have = baselines.get(key)
-    longest = max([epochs] + [other["max_epochs"] for name, other in ctx.planned.items()
-                              if name in NAMES and _baseline_key(other) == key[2]])
-    train_baseline = have is None or len(have["train_acc"]) < epochs + 1
-    configs = ([{}] if train_baseline else []) + ([regulariser] if regulariser else [])
-    runs = parallel_map(_train, [(net_kwargs, config, {**params, "max_epochs": longest}
-                                  if not config else params, ctx.seed) for config in configs],
-                        ctx.workers, shared, ctx.progress)
+    train_baseline = key not in baselines or len(baselines[key]["train_acc"]) < epochs + 1
+    jobs = []  # (regulariser, parameters) of each training this run needs
+    if train_baseline:
+        longest = max([epochs] + [other["max_epochs"] for name, other in ctx.planned.items()
+                                  if name in NAMES and _baseline_key(other) == baseline_key])
+        jobs.append(({}, {**params, "max_epochs": longest}))
+    if regulariser:
+        jobs.append((regulariser, params))
+    runs = parallel_map(_train, [(net_kwargs, config, job_params, ctx.seed)
+                                 for config, job_params in jobs], ctx.workers, shared,
+                        ctx.progress)
     if train_baseline:
         baselines[key] = runs.pop(0)
     results = {"baseline": _first_epochs(baselines[key], epochs)}
