@@ -95,6 +95,14 @@ def test_relu_backward_leaves_dout_untouched():
     np.testing.assert_array_equal(dout, [5.0, 6.0])
 
 
+def test_relu_in_test_mode_keeps_no_mask_and_a_backward_after_it_says_so():
+    relu = layers.Relu()
+    relu.forward(np.array([-1.0, 2.0]), train_flg=True)
+    np.testing.assert_array_equal(relu.forward(np.array([3.0, -4.0]), train_flg=False), [3.0, 0.0])
+    with pytest.raises(RuntimeError, match=r"needs a forward in training mode first"):
+        relu.backward(np.array([1.0, 1.0]))  # not the mask of the earlier training forward
+
+
 def test_inverted_dropout_scales_in_training_and_is_identity_at_test(rng):
     layer = layers.Dropout(0.2, rng=np.random.default_rng(0))
     x = np.ones((200, 50))

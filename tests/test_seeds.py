@@ -388,13 +388,20 @@ def test_a_record_with_a_bad_seeds_field_is_refused_naming_it(saved, change, mes
 
 
 def _printed_without_times(text):
-    return [line.split(" s, ", 1)[-1] for line in text.splitlines()
-            if "experiments in" not in line]
+    """Each experiment's lines without its time or its place in the order ([k/n]): side by
+    side, experiments are printed as they finish."""
+    blocks, lines = [], [line for line in text.splitlines() if "experiments in" not in line]
+    for line in lines:
+        if line.startswith("["):
+            blocks.append([line.split("] ", 1)[1]])
+        else:
+            blocks[-1].append(line.split(" s, ", 1)[-1])
+    return sorted(blocks)
 
 
 def test_experiments_side_by_side_give_the_numbers_and_lines_of_one_after_another(
         idx_folder, tmp_path, capsys):
-    names = ["activation-histograms", "two-layer-net", "gradient-descent"]
+    names = ["activation-histograms", "two-layer-net", "weight-init-compare", "gradient-descent"]
     common = ["--quick", "--dataset", str(idx_folder)]
     _run(*names, *common, "--workers", "1", "--out", str(tmp_path / "serial"))
     serial = capsys.readouterr().out
@@ -419,6 +426,7 @@ def test_an_experiment_failing_side_by_side_stops_the_run_with_one_line(coin, tm
         raise FloatingPointError("overflow in the coin")
 
     monkeypatch.setattr(experiment, "run", broken)
+    monkeypatch.setattr(experiment, "cost", EXPERIMENTS["numerical-diff"].cost)  # side by side
     out = tmp_path / "results"
     assert main(["run", "numerical-diff", "coin", "--workers", "2", "--out", str(out)]) == 1
     assert capsys.readouterr().err == ("dlfs: error: FloatingPointError: overflow in the coin "

@@ -53,10 +53,14 @@ class Relu:
         self.mask = None
 
     def forward(self, x, train_flg=True):
-        self.mask = x > 0
+        # Test mode (an evaluation) keeps no mask: backward follows a training forward only.
+        self.mask = x > 0 if train_flg else None
         return np.maximum(x, 0)
 
     def backward(self, dout):
+        if self.mask is None:
+            raise RuntimeError("Relu.backward needs a forward in training mode first "
+                               "(forward(x, train_flg=True)); a test-mode forward keeps no mask")
         # The book writes dout[mask] = 0 into the caller's array; we return a new one.
         return dout * self.mask
 

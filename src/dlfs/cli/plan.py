@@ -14,21 +14,26 @@ class RunPlan:
     Run one after another, each experiment spreads its own independent runs over the workers,
     and a core idles whenever one runs serially (a gradient check, one training) or has
     fewer runs left than workers. So, with more than one worker, two experiments run at a
-    time, each in a forked process of its own (not a pool's, so it can fork its own pool):
-    while one is serial the other keeps the second core busy. No number changes: every run's
-    numbers depend on its seed and parameters only, not on its worker count or process.
+    time, each in a forked process of its own (not a pool's) with one core, its runs one after
+    another: no process then waits for a core another holds, and the search runs in its own
+    process instead of starting workers. The costliest first (``Experiment.cost``), so that
+    both cores stay busy to the end. Where one chain costs more than all the others together,
+    side by side would leave a core idle while it runs, so then they run one after another,
+    each over all the workers. No number changes: every run's numbers depend on its seed and
+    parameters only, not on its worker count or process.
 
     Experiments of one module run one after another, in one chain: they may share work
     through ``Context.cache``, keyed by the module's name (overfit, weight-decay and dropout
     share a baseline), and each chain's cache travels from one of its experiments to the
-    next. Results come back in the order asked for, whatever order they finished in.
+    next. ``run`` yields each record as it is ready: in the order asked for, one after
+    another; in the order they finish, side by side.
     """
 
     def __init__(self, experiments, overrides, seeds, quick, workers, load_data,
                  progress=False, lanes: int | None = None):
         """``lanes``: how many experiments run at a time, 1 or 2; default 2 where there is
-        more than one worker, more than one chain and fork (benchmarks/side_by_side.py sets
-        it to compare both)."""
+        more than one worker, fork, and more than one chain with none costing more than the
+        others together (benchmarks/side_by_side.py sets it to compare both)."""
         from dlfs.experiments.base import can_fork
 
         self.experiments, self.overrides, self.seeds = experiments, overrides, seeds
@@ -36,39 +41,57 @@ class RunPlan:
         # Each experiment's parameters, for the Context: shared work is sized for all of them.
         self.planned = {experiment.name: experiment.parameters(quick, overrides[experiment.name])
                         for experiment in experiments}
-        chains = {experiment.run.__module__ for experiment in experiments}
+        self.chains: dict[str, list[int]] = {}  # module -> its experiments' indices, in order
+        for i, experiment in enumerate(experiments):
+            self.chains.setdefault(experiment.run.__module__, []).append(i)
+        costs = [self._chain_cost(indices) for indices in self.chains.values()]
         if lanes is None:
-            lanes = 2 if workers > 1 and len(chains) > 1 and can_fork() else 1
+            lanes = 2 if (workers > 1 and len(costs) > 1 and can_fork()
+                          and max(costs) <= sum(costs) / 2) else 1
         if lanes not in (1, 2) or (lanes == 2 and not can_fork()):
             raise ValueError(f"lanes must be 1, or 2 where processes can fork, got {lanes}")
         self.lanes = lanes
         self.progress = progress and self.lanes == 1  # bars of two at once would garble
 
+    def _chain_cost(self, indices) -> float:
+        return sum(self.experiments[i].cost for i in indices)
+
     def context(self, cache: dict):
         from dlfs.experiments import Context
 
-        return Context(seed=self.seeds[0], quick=self.quick, workers=self.workers,
+        workers = 1 if self.lanes == 2 else self.workers  # side by side: a core each
+        return Context(seed=self.seeds[0], quick=self.quick, workers=workers,
                        load_data=self.load_data, progress=self.progress, cache=cache,
                        planned=self.planned)
 
     def run(self, out: Path, save, starting=lambda index, experiment: None):
-        """The record of each experiment as saved in ``out`` by ``save(result, out)``
-        (dlfs.cli.run.write_result), in order, each saved as soon as it ends.
+        """(index, record) of each experiment as saved in ``out`` by ``save(result, out)``
+        (dlfs.cli.run.write_result), each saved as soon as it ends: in the order of the
+        experiments one after another, in the order they finish side by side.
         ``starting(index, experiment)`` is called before each record: when the experiment
-        starts, run one after another; when its record is ready, side by side."""
+        starts, one after another; when its record is ready, side by side."""
         from dlfs.experiments import run_experiment
 
         if self.lanes == 1:
             ctx = self.context({})
             for index, experiment in enumerate(self.experiments):
                 starting(index, experiment)
-                yield save(run_experiment(
+                yield index, save(run_experiment(
                     experiment, ctx, overrides=self.overrides[experiment.name],
                     seeds=self.seeds), out)
             return
         for index, record in self._side_by_side(out, save):
             starting(index, self.experiments[index])
-            yield record
+            yield index, record
+
+    def _next(self, ready: list[int]) -> int:
+        """Of the chains' next experiments, the one whose chain has the most work left (the
+        first asked for among equals)."""
+        def left(index):
+            chain = next(c for c in self.chains.values() if index in c)
+            return self._chain_cost(chain[chain.index(index):]), -index
+
+        return max(ready, key=left)
 
     def _side_by_side(self, out: Path, save):
         import multiprocessing
@@ -77,19 +100,15 @@ class RunPlan:
         if any(experiment.needs_data for experiment in self.experiments):
             data = self.load_data()  # once, here: each process gets it by fork
             self.load_data = lambda: data
-        chains: dict[str, list[int]] = {}
-        for i, experiment in enumerate(self.experiments):
-            chains.setdefault(experiment.run.__module__, []).append(i)
-        caches = {module: {} for module in chains}
-        ready = [indices[0] for indices in chains.values()]  # each chain's next experiment
+        caches = {module: {} for module in self.chains}
+        ready = [indices[0] for indices in self.chains.values()]  # each chain's next experiment
         running: dict = {}  # connection -> (process, index)
-        done: dict[int, dict] = {}
-        shown = 0
+        finished = 0
         context = multiprocessing.get_context("fork")
         try:
-            while shown < len(self.experiments):
+            while finished < len(self.experiments):
                 while ready and len(running) < self.lanes:
-                    index = min(ready)
+                    index = self._next(ready)
                     ready.remove(index)
                     module = self.experiments[index].run.__module__
                     receive, send = context.Pipe(duplex=False)
@@ -114,13 +133,11 @@ class RunPlan:
                     record, cache = outcome
                     module = self.experiments[index].run.__module__
                     caches[module] = cache
-                    done[index] = record
-                    chain = chains[module]
+                    chain = self.chains[module]
                     if chain.index(index) + 1 < len(chain):
                         ready.append(chain[chain.index(index) + 1])
-                while shown in done:
-                    yield shown, done.pop(shown)
-                    shown += 1
+                    finished += 1
+                    yield index, record
         finally:
             for process, _ in running.values():  # an error or Ctrl-C: stop the others
                 process.terminate()

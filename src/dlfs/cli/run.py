@@ -252,18 +252,21 @@ def _run_into(out: Path, args, experiments: list, overrides: dict, load_data) ->
     workers = args.workers or default_workers()
     seeds = run_seeds(args)
     total_start = time.perf_counter()
-    records = []
+    done: dict[int, dict] = {}
     plan = RunPlan(experiments, overrides, seeds, args.quick, workers, load_data,
                    progress=sys.stderr.isatty())
 
-    def starting(i: int, experiment) -> None:
+    def starting(index: int, experiment) -> None:
+        # [k/n]: the k-th to start, or side by side to finish (not always the k-th asked for)
         title = experiment.texts(plan.planned[experiment.name])["title"][args.lang]
-        print(catalogue.text("cli.run_line", args.lang, index=i + 1, count=len(experiments),
-                             name=experiment.name, title=title), flush=True)
+        print(catalogue.text("cli.run_line", args.lang, index=len(done) + 1,
+                             count=len(experiments), name=experiment.name, title=title),
+              flush=True)
 
-    for record in plan.run(out, write_result, starting):
+    for index, record in plan.run(out, write_result, starting):
         _print_result(record, args.lang)
-        records.append(record)
+        done[index] = record
+    records = [done[index] for index in sorted(done)]  # run.json: in the order asked for
     total = time.perf_counter() - total_start
     states = [verdict_state(r["verdict"]) for r in records]
     counts = {state: states.count(state) for state in VERDICT_STATES}

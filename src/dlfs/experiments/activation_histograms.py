@@ -129,6 +129,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="activation-histograms",
+    cost=3,
     chapter=6,
     section="6.2.2",
     run=run,

@@ -129,6 +129,11 @@ class Experiment:
     # plot_runs(runs_results, lang) draws n > 1 runs (one results per seed): the mean curve of
     # each series with its spread. None: the runner draws plot() of the first run.
     plot_runs: Callable[[list[dict], str], Any] | None = None
+    # About how many seconds one full-mode run takes on one core, figures included (measured on
+    # the README's 2-core machine). dlfs run, running experiments side by side, starts the
+    # costliest first so that both cores end together; it orders the work, and no number
+    # depends on it.
+    cost: float = 1.0
 
     def parameters(self, quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The book's parameters, shrunk by ``quick_params`` in quick mode, then changed by

@@ -131,6 +131,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="batch-norm",
+    cost=18,
     chapter=6,
     section="6.3.2",
     run=run,

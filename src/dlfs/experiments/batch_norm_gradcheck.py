@@ -53,6 +53,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="batch-norm-gradcheck",
+    cost=1,
     chapter=6,
     section="6.3",
     run=run,

@@ -62,6 +62,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="function-surface",
+    cost=1,
     chapter=4,
     section="4.4",
     run=run,

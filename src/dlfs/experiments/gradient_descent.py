@@ -86,6 +86,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="gradient-descent",
+    cost=1.5,
     chapter=4,
     section="4.4.1",
     run=run,

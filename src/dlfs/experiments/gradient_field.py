@@ -49,6 +49,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="gradient-field",
+    cost=0.5,
     chapter=4,
     section="4.4",
     run=run,

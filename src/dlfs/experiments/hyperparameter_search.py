@@ -116,6 +116,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="hyperparameter-search",
+    cost=50,
     chapter=6,
     section="6.5.3",
     run=run,

@@ -49,6 +49,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="numerical-diff",
+    cost=0.5,
     chapter=4,
     section="4.3.2",
     run=run,

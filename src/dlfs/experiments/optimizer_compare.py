@@ -116,6 +116,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="optimizer-compare",
+    cost=24,
     chapter=6,
     section="6.1.8",
     run=run,

@@ -101,6 +101,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="optimizer-paths",
+    cost=3,
     chapter=6,
     section="6.1.7",
     run=run,

@@ -81,6 +81,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="sgd-function",
+    cost=1.5,
     chapter=6,
     section="6.1.3",
     run=run,

@@ -68,6 +68,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="two-layer-net",
+    cost=9,
     chapter=4,
     section="4.5",
     run=run,

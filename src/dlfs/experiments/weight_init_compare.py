@@ -51,6 +51,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="weight-init-compare",
+    cost=9,
     chapter=6,
     section="6.2.4",
     run=run,
