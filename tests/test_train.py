@@ -67,6 +67,20 @@ def test_a_diverging_loss_stops_with_the_iteration_named():
     assert len(trainer.history.train_loss) == info.value.iteration
 
 
+def test_without_a_test_set_the_trainer_measures_the_same_training_accuracy_alone():
+    x, t, xt, tt = _data()
+    histories = []
+    for test in ((xt, tt), (None, None)):
+        net = MultiLayerNet(4, [8, 8], 3, use_batchnorm=True, seed=3)
+        trainer = Trainer(net, SGD(lr=0.1), x, t, *test, epochs=3, batch_size=32, seed=3)
+        histories.append(trainer.train())
+    with_test, alone = histories
+    assert len(with_test.test_acc) == 4 and alone.test_acc == []
+    assert alone.train_acc == with_test.train_acc and alone.train_loss == with_test.train_loss
+    with pytest.raises(ValueError, match="has no test set"):
+        trainer.final_test_accuracy  # noqa: B018
+
+
 def test_a_schedule_sets_the_learning_rate_before_each_update():
     _, trainer, history = _train(0, epochs=2, lr_schedule=lambda i: 0.1 / (1 + i))
     assert history.learning_rates == pytest.approx([0.1 / (1 + i) for i in range(8)])
@@ -77,7 +91,8 @@ def test_a_schedule_sets_the_learning_rate_before_each_update():
     [(dict(epochs=0), "epochs must be a positive integer"),
      (dict(batch_size=-1), "batch_size must be a positive integer"),
      (dict(sampling="random"), "sampling must be one of epoch, replacement"),
-     (dict(optimizer=object()), "optimizer must have an update")],
+     (dict(optimizer=object()), "optimizer must have an update"),
+     (dict(x_test=None), "x_test and t_test go together")],
 )
 def test_bad_trainer_arguments_are_rejected(kwargs, message):
     x, t, xt, tt = _data()

@@ -57,7 +57,7 @@ class History:
 
     train_loss: list[float] = field(default_factory=list)  # one per iteration
     train_acc: list[float] = field(default_factory=list)  # one per evaluation
-    test_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)  # none without a test set
     eval_epochs: list[int] = field(default_factory=list)  # 0, 1, …, epochs
     eval_iterations: list[int] = field(default_factory=list)  # updates done before each eval
     learning_rates: list[float] = field(default_factory=list)  # per iteration, with a schedule
@@ -103,7 +103,8 @@ class Trainer:
         optimizer: any object with ``update(params, grads)`` (dlfs.optim).
         x_train: training inputs (N, D).
         t_train: training labels, as indices or one-hot rows.
-        x_test: test inputs, for the accuracy after each epoch.
+        x_test: test inputs, for the accuracy after each epoch; None (with ``t_test`` None)
+            for the training accuracy alone, as the book's batch_norm_test.py measures it.
         t_test: test labels.
         epochs: passes over the training set (≥ 1).
         batch_size: samples per update; larger than the training set means the whole set.
@@ -148,7 +149,11 @@ class Trainer:
             raise ValueError(f"sampling must be one of {', '.join(SAMPLING)}, got {sampling!r}")
         self.network, self.optimizer = network, optimizer
         self.x_train, self.t_train = self._data("train", x_train, t_train)
-        self.x_test, self.t_test = self._data("test", x_test, t_test)
+        if (x_test is None) != (t_test is None):
+            raise ValueError("x_test and t_test go together: give both, or neither for the "
+                             "training accuracy alone")
+        self.x_test, self.t_test = (None, None) if x_test is None else \
+            self._data("test", x_test, t_test)
         if self.x_train.shape[0] == 0:
             raise ValueError("x_train must hold at least one sample")
         self.epochs = _checks.positive_int("epochs", epochs)
@@ -198,9 +203,11 @@ class Trainer:
     def _evaluate(self, epoch: int, iteration: int) -> None:
         n = self.evaluate_sample_num_per_epoch
         train = (self.x_train, self.t_train) if n is None else (self.x_train[:n], self.t_train[:n])
-        test = (self.x_test, self.t_test) if n is None else (self.x_test[:n], self.t_test[:n])
+        test = (self.x_test, self.t_test) if n is None or self.x_test is None else \
+            (self.x_test[:n], self.t_test[:n])
         self.history.train_acc.append(self.network.accuracy(*train))
-        self.history.test_acc.append(self.network.accuracy(*test))
+        if self.x_test is not None:
+            self.history.test_acc.append(self.network.accuracy(*test))
         self.history.eval_epochs.append(epoch)
         self.history.eval_iterations.append(iteration)
         if self.on_epoch is not None:
@@ -233,8 +240,10 @@ class Trainer:
                 if (iteration + 1) % self.iter_per_epoch == 0:
                     self._evaluate(epoch, iteration + 1)
                     if bar is not None:
-                        bar.set_postfix(loss=f"{loss:.3f}",
-                                        test_acc=f"{self.history.test_acc[-1]:.3f}")
+                        name, accuracies = (("test_acc", self.history.test_acc)
+                                            if self.x_test is not None else
+                                            ("train_acc", self.history.train_acc))
+                        bar.set_postfix({"loss": f"{loss:.3f}", name: f"{accuracies[-1]:.3f}"})
                 if bar is not None:
                     bar.update()
         finally:
@@ -272,5 +281,7 @@ class Trainer:
 
     @property
     def final_test_accuracy(self) -> float:
+        if not self.history.test_acc:
+            raise ValueError("this Trainer has no test set (x_test=None): no test accuracy")
         return self.history.test_acc[-1]
 

@@ -34,8 +34,9 @@ def run(ctx, params):
     net_kwargs = {"input_size": data.input_size, "hidden_sizes": params["hidden_sizes"],
                   "output_size": data.n_classes, "activation": "relu", "seed": ctx.seed}
     scales = np.logspace(0, -4, num=params["scales"])
+    # The book measures the training accuracy only: no test set, no second evaluation of it.
     results = parallel_map(_pair, [(float(s), net_kwargs, params, ctx.seed) for s in scales],
-                           ctx.workers, {"x": x, "t": t, "x_test": x, "t_test": t}, ctx.progress)
+                           ctx.workers, {"x": x, "t": t}, ctx.progress)
     return {"scales": scales, "runs": results}
 
 

@@ -32,10 +32,11 @@ def losses_over_iterations(shared, net_kwargs: dict, optimizer: str, optimizer_k
 
 def accuracy_over_epochs(shared, net_kwargs: dict, optimizer: str, optimizer_kwargs: dict,
                          epochs: int, batch_size: int, batch_seed) -> dict:
-    """Trainer history (train accuracy on shared x/t, test on shared x_test/t_test)."""
+    """Trainer history (train accuracy on shared x/t, test on shared x_test/t_test, where
+    ``shared`` has them; else test_acc is empty)."""
     net = MultiLayerNet(**net_kwargs)
     trainer = Trainer(net, learner.create(optimizer, **optimizer_kwargs), shared["x"],
-                      shared["t"], shared["x_test"], shared["t_test"], epochs=epochs,
+                      shared["t"], shared.get("x_test"), shared.get("t_test"), epochs=epochs,
                       batch_size=batch_size, seed=batch_seed)
     history = trainer.train()
     return {"train_acc": history.train_acc, "test_acc": history.test_acc,
