@@ -106,6 +106,27 @@ def test_the_same_seed_gives_the_same_trials(tmp_path, tiny_data):
     assert results[0] == results[1] and len(results[0]) == 4
 
 
+def test_a_study_thrown_away_after_its_run_commits_without_waiting_for_the_disk(tmp_path,
+                                                                             tiny_data):
+    config = search.load_config(**TINY)
+    synchronous = {}
+    for durable in (True, False):
+        (tmp_path / str(durable)).mkdir()
+        url = search.default_storage(tmp_path / str(durable))
+        study = search.open_study(config, "s", url, durable=durable)
+        with study._storage._backend.engine.connect() as connection:
+            synchronous[durable] = connection.execute(
+                sqlalchemy.text("PRAGMA synchronous")).scalar()
+        search.search(config, "s", url, workers=2 if durable else 1, data=tiny_data,
+                      durable=durable)
+        assert len([t for t in _trials(url) if t.state.name == "COMPLETE"]) == 4
+    assert synchronous == {True: 2, False: 0}  # FULL: each commit waits for the disk; OFF
+    # The same trials, whichever way they were kept.
+    kept = [[(t.params, t.value) for t in _trials(search.default_storage(tmp_path / str(d)))]
+            for d in (True, False)]
+    assert sorted(kept[0], key=str) == sorted(kept[1], key=str)
+
+
 def test_a_diverging_trial_is_failed_with_its_reason_and_the_study_goes_on(tmp_path, tiny_data):
     config = search.load_config(**{**TINY, "epochs": 10,
                                    "space": {"lr": {"low": 1e30, "high": 1e31}}})

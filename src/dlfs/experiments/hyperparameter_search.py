@@ -22,8 +22,9 @@ def run(ctx, params):
         sampler="random")
     with tempfile.TemporaryDirectory(prefix="dlfs-search-") as folder:
         storage = search.default_storage(folder)
+        # Thrown away with the folder: no commit needs to wait for the disk.
         search.search(config, "lab", storage, workers=ctx.workers, data=data,
-                      progress=ctx.progress)
+                      progress=ctx.progress, durable=False)
         summary = search.summarize(search.open_study(config, "lab", storage))
     summary["layer_sizes"] = [data.input_size, *params["hidden_sizes"], data.n_classes]
     return summary

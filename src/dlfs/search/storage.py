@@ -75,18 +75,33 @@ def scrub(text: str, url: str) -> str:
     return text
 
 
-def rdb_storage(url: str, config: SearchConfig):
-    """Optuna's RDBStorage on ``url``, with heartbeats and stale trials re-queued."""
+def rdb_storage(url: str, config: SearchConfig, durable: bool = True):
+    """Optuna's RDBStorage on ``url``, with heartbeats and stale trials re-queued.
+
+    ``durable=False`` (SQLite only) does not wait for the disk at each commit (PRAGMA
+    synchronous = OFF): a killed process still loses nothing, a crash of the whole machine may
+    lose the last trials. For a study thrown away after its run (the lab's).
+    """
     import optuna
 
     engine_kwargs = ({"connect_args": {"timeout": config.wait_timeout}}
                      if parse(url).get_backend_name() == "sqlite"
                      else {"connect_args": {"connect_timeout": 10}, "pool_pre_ping": True})
-    return optuna.storages.RDBStorage(
+    storage = optuna.storages.RDBStorage(
         url, engine_kwargs=engine_kwargs, heartbeat_interval=config.heartbeat_interval,
         grace_period=config.grace_period,
         heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
             max_retry=3))
+    if not durable and parse(url).get_backend_name() == "sqlite":
+        import sqlalchemy
+
+        sqlalchemy.event.listen(storage.engine, "connect", _without_waiting_for_the_disk)
+        storage.engine.dispose()  # the connections made so far waited; the next ones do not
+    return storage
+
+
+def _without_waiting_for_the_disk(connection, record) -> None:
+    connection.execute("PRAGMA synchronous = OFF")
 
 
 def _lock_key(study_name: str) -> int:

@@ -187,9 +187,9 @@ def fail_and_requeue(study, trial_id: int) -> bool:
 
 
 def open_study(config: SearchConfig, study_name: str, storage_url: str, *,
-               force_resume: bool = False):
+               force_resume: bool = False, durable: bool = True):
     """Creates or loads the study. Under the claim lock: workers starting together on a new
-    storage would otherwise race to create its tables.
+    storage would otherwise race to create its tables. ``durable``: see rdb_storage.
 
     A new study records its settings; loading one whose settings differ (in STUDY_SETTINGS) is
     refused with a ValueError naming the differences, unless ``force_resume``.
@@ -202,7 +202,7 @@ def open_study(config: SearchConfig, study_name: str, storage_url: str, *,
     settings = {name: config.as_dict()[name] for name in STUDY_SETTINGS}
     with claim_lock(storage_url, study_name, config.wait_timeout):
         study = optuna.create_study(
-            study_name=study_name, storage=rdb_storage(storage_url, config),
+            study_name=study_name, storage=rdb_storage(storage_url, config, durable),
             direction="maximize", sampler=_sampler(config, config.seed),
             pruner=_pruner(config), load_if_exists=True)
         recorded = study.user_attrs.get("settings")

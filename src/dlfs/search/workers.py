@@ -51,13 +51,14 @@ def check_workers(workers) -> int:
     return workers
 
 
-def _work_in_process(config, study_name, storage_url, split, current, ran, errors):
+def _work_in_process(config, study_name, storage_url, split, current, ran, errors, durable):
     from threadpoolctl import threadpool_limits
 
     handlers = stopping_on_signals()
     try:
         with threadpool_limits(1):  # the workers share the cores
-            study = open_study(config, study_name, storage_url, force_resume=True)
+            study = open_study(config, study_name, storage_url, force_resume=True,
+                               durable=durable)
             ran.value = _work(config, study, storage_url, split, poll=1.0, current=current)
     except SearchStopped:
         raise SystemExit(3) from None
@@ -69,7 +70,7 @@ def _work_in_process(config, study_name, storage_url, split, current, ran, error
 
 
 def _supervise(config: SearchConfig, study, storage_url: str, split, workers: int,
-               poll: float = 1.0) -> int:
+               poll: float = 1.0, durable: bool = True) -> int:
     context = multiprocessing.get_context("spawn")
     errors = context.SimpleQueue()
     ran = 0
@@ -79,7 +80,8 @@ def _supervise(config: SearchConfig, study, storage_url: str, split, workers: in
         current, count = context.Value("q", -1), context.Value("q", 0)
         process = context.Process(
             target=_work_in_process, daemon=True,
-            args=(config, study.study_name, storage_url, split, current, count, errors))
+            args=(config, study.study_name, storage_url, split, current, count, errors,
+                  durable))
         process.start()
         return process, current, count
 
@@ -155,7 +157,8 @@ def _finished_trials_bar(study, total: int, enabled: bool, poll: float = 0.5):
 
 
 def search(config: SearchConfig, study_name: str, storage_url: str, workers: int = 1, *,
-           data, progress: bool = False, force_resume: bool = False) -> int:
+           data, progress: bool = False, force_resume: bool = False,
+           durable: bool = True) -> int:
     """Runs ``workers`` worker processes (or this one, for 1) until the study is complete.
 
     ``data`` is what every trial trains on: a dlfs.data.Data, or a zero-argument callable
@@ -164,18 +167,21 @@ def search(config: SearchConfig, study_name: str, storage_url: str, workers: int
     ``train_samples`` samples) travels to the worker processes. Rerunning with the same study
     and storage resumes it (refused when the settings differ, unless ``force_resume``).
     ``progress`` shows a bar of finished trials on stderr; without it the search prints
-    nothing. Returns the number of trials run by this call. Raises SearchStopped on SIGTERM
+    nothing. ``durable=False`` (SQLite) does not wait for the disk at each commit, for a study
+    thrown away after the run (dlfs.search.storage.rdb_storage). Returns the number of trials
+    run by this call. Raises SearchStopped on SIGTERM
     or SIGINT (every running trial re-queued) and SearchError when it cannot go on.
     """
     check_workers(workers)
     split = make_split(config, resolve_data(data))
     # Creating the tables and the study here, once, keeps workers from racing to do it.
-    study = open_study(config, study_name, storage_url, force_resume=force_resume)
+    study = open_study(config, study_name, storage_url, force_resume=force_resume,
+                       durable=durable)
     handlers = stopping_on_signals()
     try:
         with _finished_trials_bar(study, config.n_trials, progress):
             if workers == 1:
                 return _work(config, study, storage_url, split, poll=1.0)
-            return _supervise(config, study, storage_url, split, workers)
+            return _supervise(config, study, storage_url, split, workers, durable=durable)
     finally:
         restore(handlers)
