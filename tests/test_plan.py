@@ -102,3 +102,4 @@ def test_every_lab_experiment_states_what_it_costs_and_the_full_lab_runs_side_by
     assert plan._next(firsts) == search
     firsts.remove(search)
     assert lab[plan._next(firsts)].name == "overfit"
+

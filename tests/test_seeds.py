@@ -131,6 +131,33 @@ def test_overfits_numbers_are_the_first_epochs_of_the_longer_baseline_dropout_tr
     assert len(second.record["results"]["regularised"]["train_acc"]) == 21
 
 
+def test_weight_init_compares_he_run_is_optimizer_compares_sgd_run_trained_once(idx_folder,
+                                                                               monkeypatch):
+    from dlfs.cli.plan import RunPlan
+    from dlfs.experiments import training
+
+    data = load_lab_data(str(idx_folder))
+    compare, inits = EXPERIMENTS["optimizer-compare"], EXPERIMENTS["weight-init-compare"]
+    plan = RunPlan([compare, EXPERIMENTS["numerical-diff"], inits],
+                   {name: {} for name in (compare.name, "numerical-diff", inits.name)}, [0],
+                   True, 1, lambda: data)
+    assert [0, 2] in plan.chains.values()  # one chain: one after another, one cache
+    trained = []
+    real = training.losses_over_iterations
+    monkeypatch.setattr(training, "losses_over_iterations",
+                        lambda shared, *job: trained.append(job[1:3]) or real(shared, *job))
+    ctx = plan.context({})
+    first = run_experiment(compare, ctx, langs=("en",))
+    second = run_experiment(inits, ctx, langs=("en",))
+    first.close()
+    second.close()
+    assert len(trained) == len(compare.params["optimizers"]) + 2  # He was not trained again
+    assert second.record["results"]["losses"]["He"] == first.record["results"]["losses"]["SGD"]
+    alone = run_experiment(inits, Context(quick=True, load_data=lambda: data), langs=("en",))
+    alone.close()
+    assert alone.record["results"] == second.record["results"]  # what training it gives
+
+
 # -- a claim that holds for some seeds only ----------------------------------------------------
 
 

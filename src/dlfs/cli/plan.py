@@ -22,11 +22,12 @@ class RunPlan:
     each over all the workers. No number changes: every run's numbers depend on its seed and
     parameters only, not on its worker count or process.
 
-    Experiments of one module run one after another, in one chain: they may share work
-    through ``Context.cache``, keyed by the module's name (overfit, weight-decay and dropout
-    share a baseline), and each chain's cache travels from one of its experiments to the
-    next. ``run`` yields each record as it is ready: in the order asked for, one after
-    another; in the order they finish, side by side.
+    Experiments of one chain (``Experiment.chain_key``, by default their module) run one after
+    another: they may share work through ``Context.cache`` (overfit, weight-decay and dropout
+    share a baseline; optimizer-compare's SGD run is weight-init-compare's He run), and each
+    chain's cache travels from one of its experiments to the next. ``run`` yields each record
+    as it is ready: in the order asked for, one after another; in the order they finish, side
+    by side.
     """
 
     def __init__(self, experiments, overrides, seeds, quick, workers, load_data,
@@ -43,7 +44,7 @@ class RunPlan:
                         for experiment in experiments}
         self.chains: dict[str, list[int]] = {}  # module -> its experiments' indices, in order
         for i, experiment in enumerate(experiments):
-            self.chains.setdefault(experiment.run.__module__, []).append(i)
+            self.chains.setdefault(experiment.chain_key, []).append(i)
         costs = [self._chain_cost(indices) for indices in self.chains.values()]
         if lanes is None:
             lanes = 2 if (workers > 1 and len(costs) > 1 and can_fork()
@@ -110,7 +111,7 @@ class RunPlan:
                 while ready and len(running) < self.lanes:
                     index = self._next(ready)
                     ready.remove(index)
-                    module = self.experiments[index].run.__module__
+                    module = self.experiments[index].chain_key
                     receive, send = context.Pipe(duplex=False)
                     process = context.Process(target=self._run_one, args=(
                         index, out, save, caches[module], send), name=f"dlfs-{index}")
@@ -131,7 +132,7 @@ class RunPlan:
                     if isinstance(outcome, BaseException):
                         raise outcome
                     record, cache = outcome
-                    module = self.experiments[index].run.__module__
+                    module = self.experiments[index].chain_key
                     caches[module] = cache
                     chain = self.chains[module]
                     if chain.index(index) + 1 < len(chain):

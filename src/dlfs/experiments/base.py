@@ -134,6 +134,14 @@ class Experiment:
     # costliest first so that both cores end together; it orders the work, and no number
     # depends on it.
     cost: float = 1.0
+    # Its chain: experiments of one chain run one after another in one dlfs run and may share
+    # work through Context.cache. None: the module of its run (overfit, weight-decay and dropout
+    # share a baseline).
+    chain: str | None = None
+
+    @property
+    def chain_key(self) -> str:
+        return self.chain or self.run.__module__
 
     def parameters(self, quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The book's parameters, shrunk by ``quick_params`` in quick mode, then changed by

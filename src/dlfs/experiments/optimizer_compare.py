@@ -6,8 +6,8 @@ import numpy as np
 
 from dlfs import catalogue
 from dlfs.experiments import figures, learner
-from dlfs.experiments.base import Experiment, Verdict, parallel_map, smooth_curve
-from dlfs.experiments.training import losses_over_iterations
+from dlfs.experiments.base import Experiment, Verdict, smooth_curve
+from dlfs.experiments.training import BATCHES, losses_once
 
 # The book's markers first (o, x, s, D); more curves than markers reuse them in turn.
 MARKERS = "oxsD^v<>"
@@ -18,11 +18,9 @@ def run(ctx, params):
     net_kwargs = {"input_size": data.input_size, "hidden_sizes": params["hidden_sizes"],
                   "output_size": data.n_classes, "activation": "relu", "weight_init": "he",
                   "seed": ctx.seed}
-    batch_seed = [ctx.seed, 7]
-    jobs = [(net_kwargs, name, {"lr": lr}, params["iters"], params["batch_size"], batch_seed)
-            for name, lr in params["optimizers"].values()]
-    losses = parallel_map(losses_over_iterations, jobs, ctx.workers,
-                          {"x": data.x_train, "t": data.t_train}, ctx.progress)
+    jobs = [(net_kwargs, name, {"lr": lr}, params["iters"], params["batch_size"],
+             [ctx.seed, BATCHES]) for name, lr in params["optimizers"].values()]
+    losses = losses_once(ctx, jobs, {"x": data.x_train, "t": data.t_train})
     return {"losses": dict(zip(params["optimizers"], losses)),
             "optimizers": params["optimizers"]}
 
@@ -116,6 +114,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="optimizer-compare",
+    chain="losses",  # its SGD run is weight-init-compare's He run (training.losses_once)
     cost=24,
     chapter=6,
     section="6.1.8",

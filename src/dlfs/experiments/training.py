@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from dlfs.experiments import learner
@@ -28,6 +30,26 @@ def losses_over_iterations(shared, net_kwargs: dict, optimizer: str, optimizer_k
                 break
             opt.update(net.params, grads)
     return losses
+
+
+LOSSES = "training.losses"  # ctx.cache[LOSSES]: losses_over_iterations by its job, as JSON
+BATCHES = 7  # the comparisons' mini-batch stream: [seed, BATCHES], the same for every network
+
+
+def losses_once(ctx, jobs: list[tuple], shared: dict) -> list[list[float]]:
+    """losses_over_iterations(shared, *job) for each job, over ``ctx.workers``, each job run
+    once per dlfs run: a job an earlier experiment of the chain ran (optimizer-compare's SGD is
+    weight-init-compare's He, the same network, rule, seeds and mini-batches) is read from
+    ``ctx.cache``. The experiments of one chain share ``shared`` (the training set)."""
+    from dlfs.experiments.base import parallel_map
+
+    done = ctx.cache.setdefault(LOSSES, {})
+    keys = [json.dumps(job, sort_keys=True) for job in jobs]
+    missing = list(dict.fromkeys(key for key in keys if key not in done))
+    ran = parallel_map(losses_over_iterations, [jobs[keys.index(key)] for key in missing],
+                       ctx.workers, shared, ctx.progress)
+    done.update(zip(missing, ran))
+    return [done[key] for key in keys]
 
 
 def accuracy_over_epochs(shared, net_kwargs: dict, optimizer: str, optimizer_kwargs: dict,

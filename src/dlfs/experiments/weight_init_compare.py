@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dlfs import catalogue
-from dlfs.experiments.base import Experiment, Verdict, parallel_map
+from dlfs.experiments.base import Experiment, Verdict
 from dlfs.experiments.optimizer_compare import LAST, final_loss, listing, plot_loss_runs
-from dlfs.experiments.training import losses_over_iterations
+from dlfs.experiments.training import BATCHES, losses_once
 
 
 def run(ctx, params):
@@ -16,9 +16,8 @@ def run(ctx, params):
                       "output_size": data.n_classes, "activation": "relu", "weight_init": init,
                       "seed": ctx.seed}
         jobs.append((net_kwargs, "sgd", {"lr": params["lr"]}, params["iters"],
-                     params["batch_size"], [ctx.seed, 11]))
-    losses = parallel_map(losses_over_iterations, jobs, ctx.workers,
-                          {"x": data.x_train, "t": data.t_train}, ctx.progress)
+                     params["batch_size"], [ctx.seed, BATCHES]))
+    losses = losses_once(ctx, jobs, {"x": data.x_train, "t": data.t_train})
     return {"losses": dict(zip(params["inits"], losses))}
 
 
@@ -51,6 +50,7 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="weight-init-compare",
+    chain="losses",  # its He run is optimizer-compare's SGD run (training.losses_once)
     cost=9,
     chapter=6,
     section="6.2.4",
