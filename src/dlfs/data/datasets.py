@@ -253,7 +253,11 @@ def load_raw(name: str, root=None, download: bool = True, verify: bool = True,
 
 
 def _prepare(images, labels, normalize, flatten, one_hot_label, dtype, n_classes):
-    x = images.astype(dtype) / dtype.type(255) if normalize else images
+    if normalize:
+        x = images.astype(dtype)
+        x /= dtype.type(255)  # in place: a second copy of 60 000 images costs a quarter second
+    else:
+        x = images
     x = x.reshape(x.shape[0], -1) if flatten else x.reshape(x.shape[0], 1, *x.shape[1:])
     t = labels.astype(np.int64)
     if one_hot_label:

@@ -63,13 +63,14 @@ def figure(lang: str, *args, **kwargs):
     return fig, axes
 
 
-def finish(fig):
-    """Applies the figure's font to every text added after creation, then lays it out."""
+def finish(fig, rect=(0, 0, 1, 1)):
+    """Applies the figure's font to every text added after creation, then lays it out within
+    ``rect`` (left, bottom, right, top in figure fractions; the whole figure by default)."""
     family = getattr(fig, "_dlfs_family", None)
     if family:
         for text_obj in fig.findobj(matplotlib.text.Text):
             text_obj.set_fontfamily([family, "DejaVu Sans"])
-    fig.tight_layout()
+    fig.tight_layout(rect=rect)
     return fig
 
 

@@ -67,9 +67,8 @@ def plot_best(summary: dict, lang: str = "en", top: int = 20):
     if ranked:
         fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncol=2,
                    fontsize=9, frameon=False)
-    figures.finish(fig)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_size_inches()[1]))  # room for the legend
-    return fig
+    # Laid out once, with room for the legend at the top.
+    return figures.finish(fig, rect=(0, 0, 1, 1 - 0.35 / fig.get_size_inches()[1]))
 
 
 def plot_space(summary: dict, lang: str = "en"):
