@@ -201,13 +201,11 @@ class Trainer:
                     yield self.rng.choice(n, self.batch_size)
 
     def _evaluate(self, epoch: int, iteration: int) -> None:
-        n = self.evaluate_sample_num_per_epoch
-        train = (self.x_train, self.t_train) if n is None else (self.x_train[:n], self.t_train[:n])
-        test = (self.x_test, self.t_test) if n is None or self.x_test is None else \
-            (self.x_test[:n], self.t_test[:n])
-        self.history.train_acc.append(self.network.accuracy(*train))
-        if self.x_test is not None:
-            self.history.test_acc.append(self.network.accuracy(*test))
+        n = self.evaluate_sample_num_per_epoch  # None: x[:None] is all of x
+        for x, t, accuracies in ((self.x_train, self.t_train, self.history.train_acc),
+                                 (self.x_test, self.t_test, self.history.test_acc)):
+            if x is not None:
+                accuracies.append(self.network.accuracy(x[:n], t[:n]))
         self.history.eval_epochs.append(epoch)
         self.history.eval_iterations.append(iteration)
         if self.on_epoch is not None:
@@ -281,7 +279,7 @@ class Trainer:
 
     @property
     def final_test_accuracy(self) -> float:
-        if not self.history.test_acc:
+        if self.x_test is None:
             raise ValueError("this Trainer has no test set (x_test=None): no test accuracy")
         return self.history.test_acc[-1]
 

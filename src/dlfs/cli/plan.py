@@ -42,7 +42,7 @@ class RunPlan:
         # Each experiment's parameters, for the Context: shared work is sized for all of them.
         self.planned = {experiment.name: experiment.parameters(quick, overrides[experiment.name])
                         for experiment in experiments}
-        self.chains: dict[str, list[int]] = {}  # module -> its experiments' indices, in order
+        self.chains: dict[str, list[int]] = {}  # chain key -> its experiments' indices, in order
         for i, experiment in enumerate(experiments):
             self.chains.setdefault(experiment.chain_key, []).append(i)
         costs = [self._chain_cost(indices) for indices in self.chains.values()]
@@ -89,7 +89,7 @@ class RunPlan:
         """Of the chains' next experiments, the one whose chain has the most work left (the
         first asked for among equals)."""
         def left(index):
-            chain = next(c for c in self.chains.values() if index in c)
+            chain = self.chains[self.experiments[index].chain_key]
             return self._chain_cost(chain[chain.index(index):]), -index
 
         return max(ready, key=left)
@@ -101,7 +101,7 @@ class RunPlan:
         if any(experiment.needs_data for experiment in self.experiments):
             data = self.load_data()  # once, here: each process gets it by fork
             self.load_data = lambda: data
-        caches = {module: {} for module in self.chains}
+        caches = {key: {} for key in self.chains}
         ready = [indices[0] for indices in self.chains.values()]  # each chain's next experiment
         running: dict = {}  # connection -> (process, index)
         finished = 0
@@ -111,10 +111,10 @@ class RunPlan:
                 while ready and len(running) < self.lanes:
                     index = self._next(ready)
                     ready.remove(index)
-                    module = self.experiments[index].chain_key
+                    key = self.experiments[index].chain_key
                     receive, send = context.Pipe(duplex=False)
                     process = context.Process(target=self._run_one, args=(
-                        index, out, save, caches[module], send), name=f"dlfs-{index}")
+                        index, out, save, caches[key], send), name=f"dlfs-{index}")
                     process.start()
                     send.close()
                     running[receive] = (process, index)
@@ -132,9 +132,9 @@ class RunPlan:
                     if isinstance(outcome, BaseException):
                         raise outcome
                     record, cache = outcome
-                    module = self.experiments[index].chain_key
-                    caches[module] = cache
-                    chain = self.chains[module]
+                    key = self.experiments[index].chain_key
+                    caches[key] = cache
+                    chain = self.chains[key]
                     if chain.index(index) + 1 < len(chain):
                         ready.append(chain[chain.index(index) + 1])
                     finished += 1

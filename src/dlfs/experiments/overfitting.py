@@ -144,7 +144,7 @@ def _experiment(name, section, regulariser, check, cost, **overrides):
         quick_params=QUICK, plot_runs=plot_runs, cost=cost)
 
 
-# The first of them to run trains the shared baseline: its cost, overfit's, counts it.
+# Costs as in a run of all three, where overfit runs first and trains the shared baseline.
 OVERFIT = _experiment("overfit", "6.4.1", None, check_overfit, cost=15)
 WEIGHT_DECAY = _experiment("weight-decay", "6.4.2", {"weight_decay_lambda": 0.1}, check_remedy,
                            cost=11)

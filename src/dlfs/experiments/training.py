@@ -45,10 +45,11 @@ def losses_once(ctx, jobs: list[tuple], shared: dict) -> list[list[float]]:
 
     done = ctx.cache.setdefault(LOSSES, {})
     keys = [json.dumps(job, sort_keys=True) for job in jobs]
-    missing = list(dict.fromkeys(key for key in keys if key not in done))
-    ran = parallel_map(losses_over_iterations, [jobs[keys.index(key)] for key in missing],
-                       ctx.workers, shared, ctx.progress)
-    done.update(zip(missing, ran))
+    by_key = dict(zip(keys, jobs))
+    missing = [key for key in by_key if key not in done]
+    done.update(zip(missing, parallel_map(losses_over_iterations,
+                                          [by_key[key] for key in missing], ctx.workers,
+                                          shared, ctx.progress)))
     return [done[key] for key in keys]
 
 

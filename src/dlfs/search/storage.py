@@ -84,15 +84,15 @@ def rdb_storage(url: str, config: SearchConfig, durable: bool = True):
     """
     import optuna
 
-    engine_kwargs = ({"connect_args": {"timeout": config.wait_timeout}}
-                     if parse(url).get_backend_name() == "sqlite"
+    sqlite = parse(url).get_backend_name() == "sqlite"
+    engine_kwargs = ({"connect_args": {"timeout": config.wait_timeout}} if sqlite
                      else {"connect_args": {"connect_timeout": 10}, "pool_pre_ping": True})
     storage = optuna.storages.RDBStorage(
         url, engine_kwargs=engine_kwargs, heartbeat_interval=config.heartbeat_interval,
         grace_period=config.grace_period,
         heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
             max_retry=3))
-    if not durable and parse(url).get_backend_name() == "sqlite":
+    if not durable and sqlite:
         import sqlalchemy
 
         sqlalchemy.event.listen(storage.engine, "connect", _without_waiting_for_the_disk)

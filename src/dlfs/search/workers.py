@@ -169,8 +169,8 @@ def search(config: SearchConfig, study_name: str, storage_url: str, workers: int
     ``progress`` shows a bar of finished trials on stderr; without it the search prints
     nothing. ``durable=False`` (SQLite) does not wait for the disk at each commit, for a study
     thrown away after the run (dlfs.search.storage.rdb_storage). Returns the number of trials
-    run by this call. Raises SearchStopped on SIGTERM
-    or SIGINT (every running trial re-queued) and SearchError when it cannot go on.
+    run by this call. Raises SearchStopped on SIGTERM or SIGINT (every running trial
+    re-queued) and SearchError when it cannot go on.
     """
     check_workers(workers)
     split = make_split(config, resolve_data(data))
