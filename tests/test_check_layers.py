@@ -114,8 +114,10 @@ def test_the_books_dropout_variant_holds_whatever_random_numbers_it_draws():
     ("SigmoidWrongBackward", "Sigmoid", "fail", ["gradient-mismatch"]),
     ("SoftmaxWithLossNoDelta", "SoftmaxWithLoss", "fail", ["log-zero"]),
     ("SoftmaxWithLossNoMax", "SoftmaxWithLoss", "fail", ["overflow"]),
-    ("BatchNormalizationNoVarianceTerm", "BatchNormalization", "fail", ["gradient-mismatch"]),
-    ("BatchNormalizationTestWithBatchStats", "BatchNormalization", "fail", ["wrong-output"]),
+    ("BatchNormalizationNoVarianceTerm", "BatchNormalization", "fail",
+     ["bn-missing-variance-term"]),
+    ("BatchNormalizationTestWithBatchStats", "BatchNormalization", "fail",
+     ["bn-batch-stats-at-test"]),
     ("DropoutKeepsRatio", "Dropout", "fail", ["wrong-output"]),
     ("DropoutUnscaledTest", "Dropout", "fail", ["wrong-output"]),
     ("DropoutInPlace", "Dropout", "warn", ["mutates-input"]),
@@ -197,14 +199,14 @@ def test_a_layer_that_writes_into_its_parameters_is_not_fooled_by_the_shared_arr
 
 def test_every_check_layers_text_is_used_and_every_variant_has_its_text():
     from dlfs import catalogue
-    from dlfs.check import _probe
+    from dlfs.check import _probe, layer_mistakes
     from dlfs.check import functions as function_checks
     from dlfs.check import layers as layer_checks
 
     keys = {key.split(".", 1)[1] for key in catalogue.CATALOGUE.keys("en")
             if key.startswith("check-layers.")}
     source = "".join(Path(module.__file__).read_text(encoding="utf-8")
-                     for module in (layer_checks, function_checks, _probe))
+                     for module in (layer_checks, function_checks, _probe, layer_mistakes))
     variants = {*layer_checks.VARIANTS,
                 *(v for spec in layer_checks.SPECS.values() for v in spec.optional.values()),
                 *(v for spec in function_checks.SPECS.values() for v in spec.variants),

@@ -27,6 +27,14 @@ from dlfs.check.result import Diagnosis, Result, learner_frame
 
 SAME = 1e-9
 TABLE = "check-layers"
+# Named mistakes: a case that shows one fails the check, even inside an input group whose
+# failure alone would name a limitation (an Affine whose dx stays 2-D on 4-D input is wrong,
+# not "written for matrices only").
+MISTAKES = frozenset({
+    "dropout-mask-in-backward", "dx-not-reshaped", "loss-grad-not-averaged",
+    "sigmoid-backward-from-x", "softmax-wrong-axis", "forward-difference",
+    "bn-missing-mean-term", "bn-missing-variance-term", "bn-var-without-eps",
+    "bn-batch-stats-at-test"})
 
 
 def text(key: str, **fields: Any) -> dict[str, str]:
@@ -324,6 +332,8 @@ def _limitations(bad, cases, optional) -> list[str] | None:
     with some input left that works); None where they do not."""
     if not bad:
         return []
+    if any(found.code in MISTAKES for case in bad for found in case.problems):
+        return None
     bad_ids = {case.index for case in bad}
     if all(case.index in bad_ids for case in cases if not case.loose):
         return None  # nothing that works is left: no limitation explains that
@@ -334,3 +344,150 @@ def _limitations(bad, cases, optional) -> list[str] | None:
     if all(any(group in case.groups for group in whole) for case in bad):
         return [group for group in whole if any(group in case.groups for case in bad)]
     return None
+
+
+# -- the line that wrote a value ---------------------------------------------------------------
+
+_FINGERPRINT_LIMIT = 1 << 16  # elements hashed whole; larger arrays by a strided sample
+
+
+def _fingerprint(array: np.ndarray):
+    """(identity, shape, content hash) of an array: changes when it is rebound or written."""
+    data = array if array.size <= _FINGERPRINT_LIMIT else array.reshape(-1)[::97]
+    try:
+        content = hash(np.ascontiguousarray(data).tobytes())
+    except (TypeError, ValueError):  # object arrays and the like: identity only
+        content = None
+    return id(array), array.shape, content
+
+
+def _arrays_in(frame) -> dict[str, np.ndarray]:
+    """The arrays a learner's frame can reach by one name: its locals, the attributes of its
+    ``self`` and the items of list attributes (the second book's ``self.grads[0]``)."""
+    found = {}
+    local_names = frame.f_locals
+    for name, value in local_names.items():
+        if isinstance(value, np.ndarray):
+            found[name] = value
+    code = frame.f_code
+    owner = local_names.get(code.co_varnames[0]) if code.co_argcount else None
+    attributes = getattr(owner, "__dict__", None)
+    if isinstance(attributes, dict):
+        for name, value in attributes.items():
+            if isinstance(value, np.ndarray):
+                found[f"self.{name}"] = value
+            elif isinstance(value, (list, tuple)) and len(value) <= 16:
+                for i, item in enumerate(value):
+                    if isinstance(item, np.ndarray):
+                        found[f"self.{name}[{i}]"] = item
+    return found
+
+
+@dataclass
+class Writes:
+    """What a traced call wrote: for every name a learner's frame bound or wrote an array to,
+    the (file, line) that last did; ``returned`` is the line that produced the value the
+    outermost learner frame returned."""
+
+    value: Any = None
+    error: BaseException | None = None
+    lines: dict[str, tuple[str, int]] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)  # name -> the array it held
+    returned: tuple[str | None, int | None] = (None, None)
+
+    def line_of(self, *names: str) -> tuple[str | None, int | None]:
+        """The last writer among ``names`` ("self.dW", "self.grads[0]"), or (None, None)."""
+        for name in names:
+            if name in self.lines:
+                return self.lines[name]
+        return None, None
+
+    def line_holding(self, *values, tolerance: float = 1e-6) -> tuple[str | None, int | None]:
+        """The line that wrote the name whose array equals one of ``values`` (the wrong
+        intermediate a mistake computes: sqrt(var) without ε, a softmax over axis 0), the last
+        such line run; (None, None) when no name held one."""
+        for name, array in reversed(self.arrays.items()):
+            for value in values:
+                if np.shape(array) == np.shape(value) and rel_error(array, value) <= tolerance:
+                    return self.lines[name]
+        return None, None
+
+
+def trace_writes(call, files: set[str]) -> Writes:
+    """Runs ``call()`` under a line trace of the learner's frames (those in ``files``) and
+    records, for each local name and ``self`` attribute holding an array, the learner's line
+    that last bound it to a new array or changed its numbers; and the line that produced the
+    returned value. Where that line only called another of the learner's functions, the line
+    inside it that produced what it returned is named instead."""
+    writes = Writes()
+    state: dict[int, dict] = {}  # frame id -> {"seen", "last", "child"}
+    outer: list = []
+
+    def settle(frame, record):
+        """Compares the frame's arrays with what was seen after its previous line."""
+        last = record["last"]
+        if last is None:
+            record["seen"] = {k: _fingerprint(v) for k, v in _arrays_in(frame).items()}
+            return
+        now = _arrays_in(frame)
+        seen = record["seen"]
+        for name, array in now.items():
+            mark = _fingerprint(array)
+            if seen.get(name) != mark:
+                seen[name] = mark
+                writes.arrays.pop(name, None)  # kept in the order of their last writes
+                writes.arrays[name] = array
+                child = record["child"]
+                if child is not None and child[0] is array and child[1][0] is not None:
+                    writes.lines[name] = child[1]
+                else:
+                    writes.lines[name] = last
+        record["child"] = None
+
+    def local(frame, event, arg):
+        record = state.get(id(frame))
+        if record is None:
+            return None
+        if event == "line":
+            settle(frame, record)
+            record["last"] = (frame.f_code.co_filename, frame.f_lineno)
+        elif event == "return":
+            settle(frame, record)
+            produced = record["last"]
+            for name, array in _arrays_in(frame).items():
+                if array is arg and name in writes.lines and not name.startswith("self."):
+                    produced = writes.lines[name]
+                    break
+            child = record["child"]
+            if child is not None and child[0] is arg and child[1][0] is not None:
+                produced = child[1]
+            del state[id(frame)]
+            parent = frame.f_back
+            while parent is not None and id(parent) not in state:
+                parent = parent.f_back
+            if parent is not None:
+                state[id(parent)]["child"] = (arg, produced)
+            elif outer and outer[0] is frame:
+                writes.returned = produced or (None, None)
+        return local
+
+    def global_trace(frame, event, _arg):
+        if frame.f_code.co_filename not in files:
+            return None
+        state[id(frame)] = {"seen": {}, "last": None, "child": None}
+        if not outer:
+            outer.append(frame)
+        return local
+
+    previous = sys.gettrace()
+    sys.settrace(global_trace)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                writes.value = call()
+            except Exception as error:  # the learner's code may raise anything
+                writes.error = error
+    finally:
+        sys.settrace(previous)
+    return writes

@@ -34,8 +34,10 @@ import numpy as np
 
 from dlfs import layers as ref
 from dlfs.check import _probe
+from dlfs.check import layer_mistakes as mistakes
 from dlfs.check._probe import CaseResult, diagnosis
 from dlfs.check.result import Result
+from dlfs.functions import softmax
 from dlfs.gradient import numerical_gradient, relative_error
 
 _ALIASES = {
@@ -46,6 +48,8 @@ _ALIASES = {
     "BatchNormalization": ("batchnormalization", "batch_normalization", "batchnormalisation",
                            "batchnorm", "batch_norm", "bn"),
     "Dropout": ("dropout",),
+    # the second book's Softmax layer (common/layers.py of Deep Learning from Scratch 2)
+    "Softmax": ("softmax",),
     "SoftmaxWithLoss": ("softmaxwithloss", "softmax_with_loss", "softmaxloss",
                         "softmaxcrossentropy", "softmax_cross_entropy"),
 }
@@ -145,6 +149,31 @@ def _softmax_loss_cases(rng):
     return cases
 
 
+def _softmax_layer_cases(rng):
+    cases = [Case(rng.standard_normal((n, 10)) * 2, rng.standard_normal((n, 10)))
+             for n in (1, 4)]
+    x = rng.standard_normal((3, 10)) + np.array([[1000.0], [-1000.0], [0.0]])
+    cases.append(Case(x, rng.standard_normal(x.shape), label="case-softmax-rows",
+                      numeric=False))
+    return cases
+
+
+class SoftmaxLayer:
+    """The second book's Softmax layer: y = softmax(x) row by row; x: (N, C) -> y: (N, C).
+
+        dx = y·(dout − Σ_c dout·y)
+
+    (the Jacobian of softmax applied to dout, row by row).
+    """
+
+    def forward(self, x, train_flg=True):
+        self.out = softmax(x)
+        return self.out
+
+    def backward(self, dout):
+        return self.out * (dout - np.sum(dout * self.out, axis=-1, keepdims=True))
+
+
 SPECS: dict[str, Spec] = {
     "Affine": Spec(_affine_cases, ("W", "b"), ("dW", "db"), optional={"4-d": "two-d-only"}),
     "Relu": Spec(lambda rng: _activation_cases(rng, large=True)),
@@ -152,6 +181,7 @@ SPECS: dict[str, Spec] = {
     "Tanh": Spec(lambda rng: _activation_cases(rng, large=True)),
     "BatchNormalization": Spec(_bn_cases, ("gamma", "beta"), ("dgamma", "dbeta"),
                                train_flg=True, optional={"4-d": "two-d-only"}),
+    "Softmax": Spec(_softmax_layer_cases),
     "SoftmaxWithLoss": Spec(_softmax_loss_cases,
                             optional={"one-hot": "labels-only", "labels": "one-hot-only"}),
     "Dropout": Spec(lambda rng: []),
@@ -177,6 +207,29 @@ def check_layer(obj, reference: str, name: str) -> Result:
         raise ValueError(f"{name!r} must be a layer class (class {name}: with forward and "
                          f"backward), got {type(obj).__name__}")
     files = _probe.files_of(obj)
+    missing = [method for method in ("forward", "backward")
+               if not callable(inspect.getattr_static(obj, method, None))]
+    if missing:
+        at = _probe.method_line(obj, "__init__")
+        if at[0] is None:
+            at = _class_line(obj)
+        return Result(name, "layer", reference, "fail", None, 0, None,
+                      [diagnosis("unfinished", "unfinished-class", *at, method=missing[0])])
+    try:
+        return _check(obj, reference, name, files)
+    except Exception as error:  # a learner's object the checks did not foresee: its line
+        return Result(name, "layer", reference, "fail", None, 0, None,
+                      [_probe.crash_diagnosis(error, files, _when(0, "case-plain", ()))])
+
+
+def _class_line(cls):
+    try:
+        return inspect.getsourcefile(cls), inspect.getsourcelines(cls)[1]
+    except (OSError, TypeError):
+        return None, None
+
+
+def _check(obj, reference, name, files) -> Result:
     rng = np.random.default_rng(0)
     if reference == "Dropout":
         return _check_dropout(obj, name, files, rng)
@@ -258,6 +311,8 @@ def _reference_layer(reference: str, params: dict, hyper: dict):
         return ref.Affine(p["W"], p["b"])
     if reference == "BatchNormalization":
         return _bn_reference(params, hyper)
+    if reference == "Softmax":
+        return SoftmaxLayer()
     return getattr(ref, reference)()
 
 
@@ -278,6 +333,75 @@ def _forward(layer, spec: Spec, case: Case, x, t=None, train=True):
     return layer.forward(x)
 
 
+def _param(layer, spec: Spec, index: int):
+    """The learner's parameter ``spec.params[index]``: self.W (the first book) or
+    self.params[index] (the second book's lists)."""
+    return _held(layer, spec.params[index], "params", index)
+
+
+def _grad(layer, spec: Spec, index: int):
+    """The learner's gradient ``spec.grads[index]``: self.dW (the first book) or
+    self.grads[index] (the second book's lists, written in place)."""
+    return _held(layer, spec.grads[index], "grads", index)
+
+
+def _held(layer, name, listed, index):
+    value = getattr(layer, name, None)
+    if value is None:
+        held = getattr(layer, listed, None)
+        if isinstance(held, dict):
+            value = held.get(name)
+        elif isinstance(held, (list, tuple)) and len(held) > index:
+            value = held[index]
+    return value
+
+
+def _grad_names(spec: Spec, grad: str) -> tuple[str, ...]:
+    """The names a traced backward may have written ``grad`` under."""
+    index = spec.grads.index(grad)
+    return (f"self.{grad}", f"self.grads[{index}]", f"self.grads[{grad!r}]")
+
+
+class _Lines:
+    """The learner's lines behind one input's values, found by tracing a rerun of the same
+    input (only when something is wrong: a passing layer is never traced)."""
+
+    def __init__(self, cls, spec, case, files):
+        self.cls, self.spec, self.case, self.files = cls, spec, case, files
+        self._forward = self._backward = None
+
+    def _rerun(self, backward: bool):
+        layer = _probe.run(self.cls, *_copies(self.case.params).values(), files=self.files)
+        if layer.value is None:
+            return _probe.Writes()
+        layer = layer.value
+        x = self.case.x.copy()
+        t = None if self.case.t is None else self.case.t.copy()
+        if not backward:
+            return _probe.trace_writes(lambda: _forward(layer, self.spec, self.case, x, t),
+                                       self.files)
+        _probe.run(_forward, layer, self.spec, self.case, x, t, files=self.files)
+        dout = 1 if self.case.t is not None else self.case.dout.copy()
+        return _probe.trace_writes(lambda: layer.backward(dout), self.files)
+
+    def forward(self) -> _probe.Writes:
+        if self._forward is None:
+            self._forward = self._rerun(False)
+        return self._forward
+
+    def backward(self) -> _probe.Writes:
+        if self._backward is None:
+            self._backward = self._rerun(True)
+        return self._backward
+
+    def of(self, grad: str, fallback):
+        """(file, line) that last wrote ``grad`` ("dx": what backward returned)."""
+        writes = self.backward()
+        found = writes.returned if grad == "dx" else writes.line_of(*_grad_names(self.spec,
+                                                                                  grad))
+        return found if found[0] is not None else fallback
+
+
 def _run_case(cls, reference, spec, hyper, case: Case, index, files, warnings_found):
     result = CaseResult(index, case.groups, loose=case.zero_prob)
     when = _when(index, case.label, case.x.shape)
@@ -287,10 +411,11 @@ def _run_case(cls, reference, spec, hyper, case: Case, index, files, warnings_fo
         result.problem = _probe.crash_diagnosis(made.error, files, when)
         return result
     layer = made.value
-    _check_shared_params(cls, layer, params, case, files, warnings_found)
+    _check_shared_params(cls, spec, layer, params, files, warnings_found)
     x, t = case.x.copy(), None if case.t is None else case.t.copy()
-    forward_file, forward_line = _probe.method_line(cls, "forward")
-    backward_file, backward_line = _probe.method_line(cls, "backward")
+    forward_at = _probe.method_line(cls, "forward")
+    backward_at = _probe.method_line(cls, "backward")
+    lines = _Lines(cls, spec, case, files)
     forward = _probe.run(lambda: _forward(layer, spec, case, x, t), files=files)
     if forward.error is not None:
         result.problem = _probe.crash_diagnosis(forward.error, files, when)
@@ -305,14 +430,14 @@ def _run_case(cls, reference, spec, hyper, case: Case, index, files, warnings_fo
         expected["book-cross-entropy-delta"] = _book_softmax_loss(case.x, case.t)
     out = forward.value
     if out is None:
-        result.problem = diagnosis("unfinished", "unfinished-none-method", forward_file,
-                                   forward_line, when=when, method="forward")
+        result.problem = diagnosis("unfinished", "unfinished-none-method", *forward_at,
+                                   when=when, method="forward")
         return result
     out_array = _probe.as_float_array(out)
     if out_array is None or out_array.shape != np.shape(want):
         result.problem = diagnosis(
-            "wrong-shape", "wrong-shape-layer", forward_file, forward_line, when=when,
-            what="forward", got=str(None if out_array is None else out_array.shape),
+            "wrong-shape", "wrong-shape-layer", *_or(lines.forward().returned, forward_at),
+            when=when, what="forward", got=str(None if out_array is None else out_array.shape),
             want=str(np.shape(want)))
         return result
     models, error = _probe.matches(out_array, expected)
@@ -320,11 +445,19 @@ def _run_case(cls, reference, spec, hyper, case: Case, index, files, warnings_fo
     if case.zero_prob and np.isfinite(out_array).all() and out_array >= LOG_ZERO_FLOOR:
         models, result.error = {"reference", *VARIANTS}, None  # any large finite loss is right
     if not np.isfinite(out_array).all() and np.isfinite(want).all():
-        at = forward.event(("overflow", "invalid", "divide")) or (forward_file, forward_line)
+        at = forward.event(("overflow", "invalid", "divide")) or forward_at
         code = "log-zero" if case.zero_prob else "overflow"
         result.problem = diagnosis(code, code, *at, when=when)
         return result
     forward_ok = bool(models)
+    if not forward_ok:
+        mistake = mistakes.forward_mistake(reference, case.x, case.t, out_array)
+        if mistake is not None:
+            writes = lines.forward()
+            at = _or(writes.line_holding(*mistake.holding), writes.returned, forward_at)
+            result.problem = diagnosis(mistake.code, mistake.code, *at, when=when,
+                                       **mistake.fields)
+            return result
     dout = np.ones(()) if case.t is not None else case.dout.copy()
     backward = _probe.run(layer.backward, 1 if case.t is not None else dout, files=files)
     if backward.error is not None:
@@ -334,35 +467,33 @@ def _run_case(cls, reference, spec, hyper, case: Case, index, files, warnings_fo
         _check_written(cls, spec, case, params, dout, "dout", files, warnings_found, when,
                        before_backward=True)
     if backward.value is None:
-        result.problem = diagnosis("unfinished", "unfinished-none-method", backward_file,
-                                   backward_line, when=when, method="backward")
+        result.problem = diagnosis("unfinished", "unfinished-none-method", *backward_at,
+                                   when=when, method="backward")
         return result
     want_grads = {"dx": reference_layer.backward(1 if case.t is not None else case.dout.copy())}
     want_grads.update({name: getattr(reference_layer, name) for name in spec.grads})
     got_grads = {"dx": backward.value}
-    got_grads.update({name: getattr(layer, name, None) for name in spec.grads})
-    def setter(grad):  # the line of backward that set this gradient, from a rerun
-        if grad == "dx":
-            return None
-        again = _probe.run(cls, *_copies(case.params).values(), files=files).value
-        if again is None:
-            return None
-        _probe.run(_forward, again, spec, case, case.x.copy(), t, files=files)
-        found = _probe.line_that_sets(lambda: again.backward(case.dout.copy()), again, grad,
-                                      files)
-        return found if found[0] is not None else None
-
-    problem = _compare_grads(layer, spec, case, got_grads, want_grads, backward_file,
-                             backward_line, when, reference, forward_ok, t, setter)
+    got_grads.update({name: _grad(layer, spec, i) for i, name in enumerate(spec.grads)})
+    problems, grad_error = _compare_grads(layer, spec, case, got_grads, want_grads,
+                                          backward_at, when, reference, forward_ok, t, lines,
+                                          hyper)
+    if grad_error is not None and np.isfinite(grad_error):
+        result.error = max(result.error or 0.0, grad_error)
     if not forward_ok:
-        result.problem = diagnosis("wrong-output", "wrong-forward", forward_file, forward_line,
-                                   when=when, error=error, reference=reference)
-    if problem is not None:
+        result.problem = diagnosis("wrong-output", "wrong-forward",
+                                   *_or(lines.forward().returned, forward_at), when=when,
+                                   error=error, reference=reference)
+    for problem in problems:
         result.problem = problem
     if result.problems:
         return result
     result.models = models | {v for v in VARIANTS if v not in expected and "reference" in models}
     return result
+
+
+def _or(*places):
+    """The first (file, line) that names a file."""
+    return next((place for place in places if place[0] is not None), places[-1])
 
 
 def _book_softmax_loss(x, t):
@@ -372,41 +503,61 @@ def _book_softmax_loss(x, t):
     return _book_cross_entropy(softmax(x), t)
 
 
-def _compare_grads(layer, spec, case, got, want, file, line, when, reference, forward_ok, t,
-                   setter):
-    """The first problem with dx and the parameter gradients: missing, wrong shape, or values
-    that differ from dlfs's (with the central-difference error of the learner's own forward)."""
+def _compare_grads(layer, spec, case, got, want, backward_at, when, reference, forward_ok, t,
+                   lines, hyper):
+    """([the problems with dx and the parameter gradients], the largest relative error of a
+    gradient from dlfs's): missing, wrong shape, a named mistake, or values that differ from
+    dlfs's (with the central-difference error of the learner's own forward)."""
     mismatched = []
     for name, expected in want.items():
         value = got[name]
         if value is None:
-            return diagnosis("gradient-mismatch", "gradient-missing", file, line, when=when,
-                             name=name)
+            return [diagnosis("gradient-mismatch", "gradient-missing", *backward_at,
+                              when=when, name=name)], None
         array = _probe.as_float_array(value)
+        if name == "dx" and array is not None and (
+                array.shape != np.shape(expected) or _probe.rel_error(array, expected)
+                > _probe.SAME):
+            found = mistakes.backward_mistakes(reference, case.x, case.dout, array, expected,
+                                               hyper.get("eps", 1e-6))
+            if found:
+                return _mistake_diagnoses(found, lines, backward_at, when), \
+                    _probe.rel_error(array.reshape(-1), np.reshape(expected, -1)) \
+                    if array.size == np.size(expected) else None
         if array is None or array.shape != np.shape(expected):
-            at = setter(name) or (file, line)
-            return diagnosis("wrong-shape", "wrong-shape-layer", *at, when=when,
-                             what=name, got=str(None if array is None else array.shape),
-                             want=str(np.shape(expected)))
+            return [diagnosis("wrong-shape", "wrong-shape-layer",
+                              *lines.of(name, backward_at), when=when, what=name,
+                              got=str(None if array is None else array.shape),
+                              want=str(np.shape(expected)))], None
         if not np.isfinite(array).all() and np.isfinite(expected).all():
-            return diagnosis("overflow", "overflow", *(setter(name) or (file, line)),
-                             when=when)
+            return [diagnosis("overflow", "overflow", *lines.of(name, backward_at),
+                              when=when)], None
         error = _probe.rel_error(array, expected)
         if error > _probe.SAME:
             mismatched.append((name, error))
     if not mismatched:
-        return None
+        return [], None
+    largest = max(error for _, error in mismatched)
     numeric = _numeric_errors(layer, spec, case, got, t) if case.numeric else {}
     name, error = mismatched[0]
-    file, line = setter(name) or (file, line)
     own = numeric.get(name)
     if forward_ok or (own is not None and own > NUMERIC_TOL):
         key = "gradient-mismatch" if own is not None else "gradient-mismatch-dlfs"
-        return diagnosis("gradient-mismatch", key, file, line, when=when,
-                         names=", ".join(n for n, _ in mismatched), name=name,
-                         numeric=own if own is not None else float("nan"), error=error,
-                         reference=reference)
-    return None  # the backward fits the learner's own forward: the forward is what is wrong
+        return [diagnosis("gradient-mismatch", key, *lines.of(name, backward_at), when=when,
+                          names=", ".join(n for n, _ in mismatched), name=name,
+                          numeric=own if own is not None else float("nan"), error=error,
+                          reference=reference)], largest
+    return [], None  # the backward fits the learner's own forward: the forward is what is wrong
+
+
+def _mistake_diagnoses(found, lines, backward_at, when):
+    writes = lines.backward()
+    out = []
+    for mistake in found:
+        at = _or(writes.line_holding(*mistake.holding, tolerance=1e-10) if mistake.holding
+                 else (None, None), writes.returned, backward_at)
+        out.append(diagnosis(mistake.code, mistake.code, *at, when=when, **mistake.fields))
+    return out
 
 
 def _numeric_errors(layer, spec, case, got, t) -> dict[str, float]:
@@ -422,8 +573,8 @@ def _numeric_errors(layer, spec, case, got, t) -> dict[str, float]:
     errors = {}
     try:
         errors["dx"] = relative_error(got["dx"], numerical_gradient(loss, x, NUMERIC_H))
-        for param, grad in zip(spec.params, spec.grads):
-            array = getattr(layer, param, None)
+        for index, grad in enumerate(spec.grads):
+            array = _param(layer, spec, index)
             if isinstance(array, np.ndarray) and array.dtype == np.float64:
                 errors[grad] = relative_error(got[grad], numerical_gradient(loss, array,
                                                                             NUMERIC_H))
@@ -432,13 +583,13 @@ def _numeric_errors(layer, spec, case, got, t) -> dict[str, float]:
     return errors
 
 
-def _check_shared_params(cls, layer, params, case, files, warnings_found):
+def _check_shared_params(cls, spec, layer, params, files, warnings_found):
     """copies-params: the layer holds a copy of W where the book's network needs the array
     itself (the optimizer updates params[key] in place; a copy never sees the update)."""
     if any(d.code == "copies-params" for d in warnings_found):
         return
-    for name, array in params.items():
-        held = getattr(layer, name, None)
+    for index, (name, array) in enumerate(params.items()):
+        held = _param(layer, spec, index)
         if isinstance(held, np.ndarray) and held is not array and held.shape == array.shape:
             file, line = _probe.method_line(cls, "__init__")
             try:  # the line of __init__ that stored the copy, from a rerun
@@ -529,8 +680,25 @@ def _bn_test_mode(cls, hyper, index, files, rng) -> CaseResult:
                                                            array.shape), want=str(test.shape))
         return result
     result.models, result.error = _probe.matches(array, expected)
-    if not result.models:
-        result.problem = diagnosis("wrong-output", "wrong-test-mode", file, line, when=when,
+    if result.models:
+        return result
+    again = _probe.run(cls, gamma.copy(), beta.copy(), files=files).value
+    writes = _probe.Writes()
+    if again is not None:
+        for batch in batches:
+            _probe.run(again.forward, batch.copy(), True, files=files)
+        writes = _probe.trace_writes(lambda: again.forward(test.copy(), False), files)
+    if mistakes.batch_stats_at_test(lambda p, h: _bn_reference(p, h), params, hyper, test,
+                                    array):
+        at = _or(writes.line_holding(test.mean(axis=0), test.var(axis=0),
+                                     np.sqrt(test.var(axis=0) + hyper["eps"]),
+                                     tolerance=1e-10),
+                 writes.returned, (file, line))
+        result.problem = diagnosis("bn-batch-stats-at-test", "bn-batch-stats-at-test", *at,
+                                   when=when)
+    else:
+        result.problem = diagnosis("wrong-output", "wrong-test-mode",
+                                   *_or(writes.returned, (file, line)), when=when,
                                    error=result.error)
     return result
 
