@@ -298,6 +298,14 @@ def conclude(name: str, kind: str, reference: str, cases: list[CaseResult],
     """
     errors = [case.error for case in cases if case.error is not None and np.isfinite(case.error)]
     max_error = max(errors) if errors else None
+    failing = [case for case in cases if case.problems]
+    limited = _limited(cases, optional) if failing else set()
+    failing = [case for case in failing if case.index not in limited] or failing
+    if failing:  # the number the headline gives is the failure's, never a passing case's 0
+        departures = [case.error for case in failing
+                      if case.error is not None and np.isfinite(case.error)
+                      and case.error > SAME]
+        max_error = max(departures) if departures else None
     for model in ("reference", *variants):
         bad = [case for case in cases if model not in case.models]
         limits = _limitations(bad, cases, optional)
@@ -313,18 +321,46 @@ def conclude(name: str, kind: str, reference: str, cases: list[CaseResult],
         verdict = "warn" if warnings_found else ("variant" if parts else "pass")
         return Result(name, kind, reference, verdict, "+".join(parts) or None, None,
                       max_error, diagnoses)
-    first = next(case for case in cases if "reference" not in case.models)
+    first = next((case for case in cases if case.problems),
+                 next(case for case in cases if "reference" not in case.models))
+    limited = _limited(cases, optional)
     diagnoses, codes = [], set()
+    # a named mistake is shown on the input where it departs most (the clearest instance:
+    # batch norm without ε on the feature of tiny variance); other codes where they first show
+    clearest = {}
     for case in cases:
+        if case.index in limited:
+            continue
         for found in case.problems if "reference" not in case.models else ():
+            held = clearest.get(found.code)
+            if found.code in MISTAKES and held is not None and (case.error or 0) > held[0]:
+                diagnoses[diagnoses.index(held[1])] = found
+                clearest[found.code] = (case.error or 0, found)
             if found.code not in codes:
                 codes.add(found.code)
                 diagnoses.append(found)
+                clearest[found.code] = (case.error or 0, found)
     for found in warnings_found:
         if found.code not in codes:
             codes.add(found.code)
             diagnoses.append(found)
     return Result(name, kind, reference, "fail", None, first.index, max_error, diagnoses)
+
+
+def _limited(cases, optional) -> set[int]:
+    """The failing inputs that a limitation explains (an optional group, such as 4-D input,
+    failing as a whole without a named mistake) while other inputs fail for another reason:
+    their diagnoses would only hide that reason (an Affine for matrices with a wrong dW is
+    failed for dW, not for the 4-D input it never takes)."""
+    bad = {case.index for case in cases if "reference" not in case.models}
+    whole = [group for group in optional
+             if any(group in case.groups for case in cases)
+             and all(case.index in bad for case in cases
+                     if group in case.groups and not case.loose)]
+    limited = {case.index for case in cases if case.index in bad
+               and any(group in case.groups for group in whole)
+               and not any(found.code in MISTAKES for found in case.problems)}
+    return limited if bad - limited else set()
 
 
 def _limitations(bad, cases, optional) -> list[str] | None:
@@ -406,11 +442,29 @@ class Writes:
         """The line that wrote the name whose array equals one of ``values`` (the wrong
         intermediate a mistake computes: sqrt(var) without ε, a softmax over axis 0), the last
         such line run; (None, None) when no name held one."""
-        for name, array in reversed(self.arrays.items()):
-            for value in values:
+        for value in values:
+            for name, array in reversed(self.arrays.items()):
                 if np.shape(array) == np.shape(value) and rel_error(array, value) <= tolerance:
                     return self.lines[name]
         return None, None
+
+
+def _source_of(value, arrays: dict[str, np.ndarray], writes: Writes) -> str | None:
+    """The local name whose array ``value`` is, or is a reshaped view of (``return
+    dx.reshape(*self.original_x_shape)`` returns what the line that wrote dx computed); the
+    most recently written such name, None when there is none."""
+    if not isinstance(value, np.ndarray):
+        return None
+    found = None
+    order = list(writes.lines)
+    for name, array in arrays.items():
+        if name.startswith("self.") or name not in writes.lines:
+            continue
+        same = array is value or (array.size == value.size
+                                  and np.may_share_memory(array, value))
+        if same and (found is None or order.index(name) > order.index(found)):
+            found = name
+    return found
 
 
 def trace_writes(call, files: set[str]) -> Writes:
@@ -454,10 +508,9 @@ def trace_writes(call, files: set[str]) -> Writes:
         elif event == "return":
             settle(frame, record)
             produced = record["last"]
-            for name, array in _arrays_in(frame).items():
-                if array is arg and name in writes.lines and not name.startswith("self."):
-                    produced = writes.lines[name]
-                    break
+            source = _source_of(arg, _arrays_in(frame), writes)
+            if source is not None:
+                produced = writes.lines[source]
             child = record["child"]
             if child is not None and child[0] is arg and child[1][0] is not None:
                 produced = child[1]

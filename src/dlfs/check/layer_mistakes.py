@@ -18,8 +18,6 @@ import numpy as np
 
 from dlfs.check import _probe
 
-EPS_FAR = 1e3  # a feature whose variance is this many ε above ε: ε changes it by < 1e-3
-
 
 @dataclass
 class Mistake:
@@ -68,8 +66,10 @@ def forward_mistake(reference: str, x, t, out) -> Mistake | None:
     return None
 
 
-def backward_mistakes(reference: str, x, dout, got, want, eps: float) -> list[Mistake]:
-    """The named mistakes that explain the learner's dx ``got`` where dlfs gives ``want``."""
+def backward_mistakes(reference: str, x, dout, got, want, eps: float,
+                      gamma=None) -> list[Mistake]:
+    """The named mistakes that explain the learner's dx ``got`` where dlfs gives ``want``
+    (``gamma``: batch norm's γ)."""
     got = np.asarray(got, dtype=np.float64)
     if reference == "Affine":
         if got.shape != want.shape and got.size == want.size and \
@@ -89,11 +89,11 @@ def backward_mistakes(reference: str, x, dout, got, want, eps: float) -> list[Mi
             return [Mistake("sigmoid-backward-from-x")]
         return []
     if reference == "BatchNormalization":
-        return _bn_backward(x, got, want, eps)
+        return _bn_backward(x, dout, got, want, eps, gamma)
     return []
 
 
-def _bn_backward(x, got, want, eps) -> list[Mistake]:
+def _bn_backward(x, dout, got, want, eps, gamma) -> list[Mistake]:
     n = x.shape[0]
     x = x.reshape(n, -1)
     xc = x - x.mean(axis=0)
@@ -104,16 +104,31 @@ def _bn_backward(x, got, want, eps) -> list[Mistake]:
     d = got - want
     if not np.isfinite(d).all() or not np.any(d):
         return []
-    far = var > EPS_FAR * eps
     column_errors = np.array([_probe.rel_error(got[:, j], want[:, j])
                               for j in range(want.shape[1])])
-    if far.any() and (column_errors[far] <= 1e-5).all():
-        # right wherever ε is negligible: ε is missing, or another one, in backward
+    # ε changes a feature's dx by about ε/var: where every feature's error stays within
+    # that (and one feature of large variance shows it is not noise), ε is missing, or
+    # another one, in backward
+    with np.errstate(divide="ignore"):
+        allowed = 10 * eps / var + _probe.SAME
+    if (allowed < 1e-3).any() and (column_errors <= allowed).all():
         s0 = np.sqrt(var)
         with np.errstate(divide="ignore", invalid="ignore"):
             holding = (s0, 1 / s0, var**-1.5, xc / s0, -0.5 * var**-1.5)
         return [Mistake("bn-var-without-eps", {"error": float(column_errors.max())},
                         holding=holding)]
+    if n < 3:  # with two samples every column lies in span{1, x̂}: compare with the models
+        dxn = gamma * dout.reshape(n, -1)
+        mean_term = np.mean(dxn, axis=0)
+        variance_term = xn * np.mean(dxn * xn, axis=0)
+        for codes, model in ((("bn-missing-mean-term",), dxn - variance_term),
+                             (("bn-missing-variance-term",), dxn - mean_term),
+                             (("bn-missing-mean-term", "bn-missing-variance-term"), dxn)):
+            if _probe.rel_error(got, model / std) <= 1e-9:
+                return [Mistake(code, {"total": float(np.abs(
+                    got.sum(axis=0) if code == "bn-missing-mean-term"
+                    else np.sum(got * xn, axis=0)).max())}) for code in codes]
+        return []
     # d per feature split into a constant, a multiple of x̂ and what is left
     constant = d.mean(axis=0)
     norms = np.sum(xn**2, axis=0)

@@ -519,11 +519,10 @@ def _compare_grads(layer, spec, case, got, want, backward_at, when, reference, f
                 array.shape != np.shape(expected) or _probe.rel_error(array, expected)
                 > _probe.SAME):
             found = mistakes.backward_mistakes(reference, case.x, case.dout, array, expected,
-                                               hyper.get("eps", 1e-6))
+                                               hyper.get("eps", 1e-6), case.params.get("gamma"))
             if found:
                 return _mistake_diagnoses(found, lines, backward_at, when), \
-                    _probe.rel_error(array.reshape(-1), np.reshape(expected, -1)) \
-                    if array.size == np.size(expected) else None
+                    _probe.rel_error(array, expected)
         if array is None or array.shape != np.shape(expected):
             return [diagnosis("wrong-shape", "wrong-shape-layer",
                               *lines.of(name, backward_at), when=when, what=name,
@@ -814,6 +813,14 @@ def _dropout_case(layer, ratio, x, dout, files, file, line, when, result, warnin
                          when=when, what="dx", got=str(None if dx is None else dx.shape),
                          want=str(x.shape))
     dx_models, dx_error = _probe.matches(dx, expected_dx)
+    if not dx_models and mistakes.dropout_mask_in_backward(dx, dout, mask):
+        writes = _probe.trace_writes(lambda: layer.backward(dout.copy()), files)
+        written = [name for name in writes.lines if name.startswith("self.")]
+        at = _or(writes.lines[written[-1]] if written else (None, None), writes.returned,
+                 (backward_file, backward_line))
+        result.error = dx_error
+        return diagnosis("dropout-mask-in-backward", "dropout-mask-in-backward", *at,
+                         when=when)
     if not dx_models:
         return diagnosis("gradient-mismatch", "gradient-mismatch-dlfs", backward_file,
                          backward_line, when=when, names="dx", name="dx", error=dx_error,
