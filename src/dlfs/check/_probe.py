@@ -492,7 +492,8 @@ def trace_writes(call, files: set[str]) -> Writes:
                 writes.arrays.pop(name, None)  # kept in the order of their last writes
                 writes.arrays[name] = array
                 child = record["child"]
-                if child is not None and child[0] is array and child[1][0] is not None:
+                if child is not None and isinstance(child[0], np.ndarray) \
+                        and child[1][0] is not None:  # written from what the call returned
                     writes.lines[name] = child[1]
                 else:
                     writes.lines[name] = last
@@ -506,12 +507,12 @@ def trace_writes(call, files: set[str]) -> Writes:
             settle(frame, record)
             record["last"] = (frame.f_code.co_filename, frame.f_lineno)
         elif event == "return":
+            child = record["child"]
             settle(frame, record)
             produced = record["last"]
             source = _source_of(arg, _arrays_in(frame), writes)
             if source is not None:
                 produced = writes.lines[source]
-            child = record["child"]
             if child is not None and child[0] is arg and child[1][0] is not None:
                 produced = child[1]
             del state[id(frame)]

@@ -27,6 +27,7 @@ import numpy as np
 from dlfs import functions as ref
 from dlfs.check import _probe
 from dlfs.check._probe import CaseResult, diagnosis
+from dlfs.check.layer_mistakes import wrong_axis_softmaxes
 from dlfs.check.result import Result
 
 # Lower-case names a learner gives these functions (book names first) -> the reference.
@@ -73,6 +74,7 @@ class Case:
     tolerance: float = _probe.SAME
     factory: Callable[[], tuple] | None = None  # numerical_gradient: (f, x), x to be restored
     mismatch: str = "wrong-output"  # the catalogue key that explains a wrong number here
+    reference: str = ""  # the function it checks (set by check_function)
 
 
 @dataclass
@@ -311,6 +313,7 @@ def check_function(func, reference: str, name: str) -> Result:
     rng = np.random.default_rng(0)
     results, warnings_found = [], []
     for index, case in enumerate(spec.cases(rng)):
+        case.reference = reference
         result, warning = _run_case(func, case, index, files)
         results.append(result)
         if warning is not None and not warnings_found:
@@ -395,13 +398,65 @@ def _run_case(func, case: Case, index: int, files: set[str]):
     if not np.isfinite(array).all() and np.isfinite(want).all():
         at = outcome.event(("overflow", "invalid", "divide")) or (file, line)
         result.problem = diagnosis("overflow", "overflow", *at, when=when)
+        return result, warning
+    writes = _probe.trace_writes(lambda: func(*_call_args(case)), files)
+    at = writes.returned if writes.returned[0] is not None else (file, line)
+    mistake = _mistake(case, array)
+    if mistake is not None:
+        result.problem = diagnosis(mistake, mistake, *at, when=when)
     else:
         key = case.mismatch
         if key == "perturbs-copy" and not np.allclose(array, 0):
             key = "wrong-derivative"  # f was evaluated at x ± h, just not accurately
         code = "perturbs-copy" if key == "perturbs-copy" else "wrong-output"
-        result.problem = diagnosis(code, key, file, line, when=when, error=error)
+        result.problem = diagnosis(code, key, *at, when=when, error=error)
     return result, warning
+
+
+def _call_args(case: Case) -> tuple:
+    """Fresh arguments for one more call of the same input."""
+    return case.factory() if case.factory is not None else _fresh(case.args)
+
+
+def _mistake(case: Case, array) -> str | None:
+    """The named mistake that explains a wrong result on ``case``, or None:
+    softmax-wrong-axis (softmax normalised down the batch, axis 0, on a 2-D x) or
+    forward-difference (a one-sided difference where the book takes the central one)."""
+    if case.reference == "softmax":
+        (x,) = case.args
+        for wrong in wrong_axis_softmaxes(x, whole=False):
+            if _probe.rel_error(array, wrong) <= 1e-9:
+                return "softmax-wrong-axis"
+        return None
+    if case.reference in ("numerical_gradient", "numerical_diff"):
+        for h in ONE_SIDED_H:
+            for sign in (1, -1):
+                model = _one_sided(case, h * sign)
+                if model is not None and _probe.rel_error(array, model) <= 1e-6:
+                    return "forward-difference"
+    return None
+
+
+ONE_SIDED_H = (1e-4, 1e-5, 1e-6, 1e-3, 1e-7, 1e-2, 1e-8)
+
+
+def _one_sided(case: Case, h: float):
+    """(f(x + h) − f(x)) / h at every element of x (h < 0: the backward difference), with x
+    perturbed in place as the book's numerical_gradient does."""
+    if case.reference == "numerical_diff":
+        f, x = case.args
+        with np.errstate(all="ignore"):
+            return (f(x + h) - f(x)) / h
+    f, x = case.factory()
+    grad = np.zeros_like(x)
+    with np.errstate(all="ignore"):
+        for index in np.ndindex(x.shape):
+            keep = float(x[index])
+            base = float(f(x))
+            x[index] = keep + h
+            grad[index] = (float(f(x)) - base) / h
+            x[index] = keep
+    return grad
 
 
 def _mutation(func, case: Case, args, files, when):
