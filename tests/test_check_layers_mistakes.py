@@ -173,3 +173,31 @@ def test_a_layer_whose_forward_returns_an_odd_object_is_failed_not_raised():
             return dout
 
     assert check_layer(Relu, "Relu", "Relu").verdict == "fail"
+
+
+def test_a_constructor_that_takes_other_arguments_is_a_crash_at_its_init():
+    class Affine:
+        def __init__(self):  # the layer builds its own weights: Affine(W, b) cannot be called
+            self.W = np.zeros((5, 3))
+
+        def forward(self, x):
+            return x @ self.W
+
+        def backward(self, dout):
+            return dout @ self.W.T
+
+    result = check_layer(Affine, "Affine", "Affine")
+    assert result.codes()[0] == "crash"
+    found = result.diagnoses[0]
+    assert found.file == __file__
+    assert "def __init__(self)" in Path(__file__).read_text().splitlines()[found.line - 1]
+    assert "TypeError" in found.message["en"]
+
+
+def test_a_batch_norm_whose_forward_takes_no_train_flg_is_failed_for_batch_statistics_at_test():
+    class BatchNormalization(MISTAKES.BatchNormStagedCorrect):
+        def forward(self, x):
+            return super().forward(x, True)
+
+    result = check_layer(BatchNormalization, "BatchNormalization", "BN")
+    assert result.codes() == ["bn-batch-stats-at-test"]

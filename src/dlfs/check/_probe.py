@@ -115,11 +115,16 @@ def run(fn, *args, files: set[str] | None = None, **kwargs) -> Outcome:
     return outcome
 
 
-def crash_diagnosis(error: BaseException, files: set[str], when: dict[str, str]) -> Diagnosis:
-    """``crash`` (or ``unfinished`` for NotImplementedError) with the learner's file:line."""
+def crash_diagnosis(error: BaseException, files: set[str], when: dict[str, str],
+                    fallback: tuple = (None, None)) -> Diagnosis:
+    """``crash`` (or ``unfinished`` for NotImplementedError) with the learner's file:line;
+    ``fallback`` where the error rose before any of the learner's lines ran (a call with
+    arguments the learner's def does not take)."""
     file, line = learner_frame(error, files) if files else (None, None)
     if file is None:
         file, line = learner_frame(error)
+    if file is None:
+        file, line = fallback
     if isinstance(error, NotImplementedError):
         return diagnosis("unfinished", "unfinished-raises", file, line, when=when)
     message = " ".join(f"{type(error).__name__}: {error}".split())[:200].rstrip(".")

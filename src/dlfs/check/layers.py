@@ -210,9 +210,7 @@ def check_layer(obj, reference: str, name: str) -> Result:
     missing = [method for method in ("forward", "backward")
                if not callable(inspect.getattr_static(obj, method, None))]
     if missing:
-        at = _probe.method_line(obj, "__init__")
-        if at[0] is None:
-            at = _class_line(obj)
+        at = _init_line(obj)
         return Result(name, "layer", reference, "fail", None, 0, None,
                       [diagnosis("unfinished", "unfinished-class", *at, method=missing[0])])
     try:
@@ -220,6 +218,12 @@ def check_layer(obj, reference: str, name: str) -> Result:
     except Exception as error:  # a learner's object the checks did not foresee: its line
         return Result(name, "layer", reference, "fail", None, 0, None,
                       [_probe.crash_diagnosis(error, files, _when(0, "case-plain", ()))])
+
+
+def _init_line(cls):
+    """(file, line) of the class's __init__, else of the class statement."""
+    found = _probe.method_line(cls, "__init__")
+    return found if found[0] is not None else _class_line(cls)
 
 
 def _class_line(cls):
@@ -283,7 +287,7 @@ def _hyperparameters(cls, reference, spec, rng, files) -> dict:
     if eps is None:
         eps = _default(cls, ("eps", "epsilon"))
     if eps is None and layer is not None:
-        out = _probe.run(layer.forward, case.x.copy(), True, files=files).value
+        out = _probe.run(_flagged, layer, case.x.copy(), True, files=files).value
         for candidate in BN_EPS_CANDIDATES:
             want = _bn_reference(case.params, {"momentum": momentum, "eps": candidate})
             if out is not None and _probe.rel_error(out, want.forward(case.x.copy(), True)) \
@@ -329,8 +333,27 @@ def _forward(layer, spec: Spec, case: Case, x, t=None, train=True):
     if case.t is not None:
         return layer.forward(x, t)
     if spec.train_flg:
+        return _flagged(layer, x, train)
+    return layer.forward(x)
+
+
+def _flagged(layer, x, train: bool):
+    """layer.forward(x, train_flg), or forward(x) where forward takes no flag (a layer that
+    cannot tell training from test: its test mode is then checked as what it does)."""
+    if _takes_flag(layer.forward):
         return layer.forward(x, train)
     return layer.forward(x)
+
+
+def _takes_flag(method) -> bool:
+    try:
+        parameters = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    kinds = inspect.Parameter
+    positional = [p for p in parameters
+                  if p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == kinds.VAR_POSITIONAL for p in parameters)
 
 
 def _param(layer, spec: Spec, index: int):
@@ -408,7 +431,8 @@ def _run_case(cls, reference, spec, hyper, case: Case, index, files, warnings_fo
     params = _copies(case.params)
     made = _probe.run(cls, *params.values(), files=files)
     if made.error is not None:
-        result.problem = _probe.crash_diagnosis(made.error, files, when)
+        result.problem = _probe.crash_diagnosis(made.error, files, when,
+                                                _init_line(cls))
         return result
     layer = made.value
     _check_shared_params(cls, spec, layer, params, files, warnings_found)
@@ -645,14 +669,14 @@ def _bn_test_mode(cls, hyper, index, files, rng) -> CaseResult:
     when = _when(index, "case-test-mode", test.shape)
     made = _probe.run(cls, gamma.copy(), beta.copy(), files=files)
     if made.error is not None:
-        result.problem = _probe.crash_diagnosis(made.error, files, when)
+        result.problem = _probe.crash_diagnosis(made.error, files, when, _init_line(cls))
         return result
     layer = made.value
 
     def learner():
         for batch in batches:
-            layer.forward(batch.copy(), True)
-        return layer.forward(test.copy(), False)
+            _flagged(layer, batch.copy(), True)
+        return _flagged(layer, test.copy(), False)
 
     outcome = _probe.run(learner, files=files)
     if outcome.error is not None:
@@ -685,8 +709,8 @@ def _bn_test_mode(cls, hyper, index, files, rng) -> CaseResult:
     writes = _probe.Writes()
     if again is not None:
         for batch in batches:
-            _probe.run(again.forward, batch.copy(), True, files=files)
-        writes = _probe.trace_writes(lambda: again.forward(test.copy(), False), files)
+            _probe.run(_flagged, again, batch.copy(), True, files=files)
+        writes = _probe.trace_writes(lambda: _flagged(again, test.copy(), False), files)
     if mistakes.batch_stats_at_test(lambda p, h: _bn_reference(p, h), params, hyper, test,
                                     array):
         at = _or(writes.line_holding(test.mean(axis=0), test.var(axis=0),
@@ -739,8 +763,8 @@ def _make_dropout(cls, files):
     keyword = next((n for n in RATIO_NAMES if n in parameters), None)
     made = _probe.run(cls, **({keyword: 0.2} if keyword else {}), files=files)
     if made.error is not None:
-        return None, None, _probe.crash_diagnosis(made.error, files, _when(0, "case-dropout",
-                                                                           (200, 50)))
+        return None, None, _probe.crash_diagnosis(
+            made.error, files, _when(0, "case-dropout", (200, 50)), _init_line(cls))
     layer = made.value
     ratio = _attribute(layer, RATIO_NAMES)
     if ratio is None and keyword:
@@ -750,7 +774,7 @@ def _make_dropout(cls, files):
 
 def _dropout_case(layer, ratio, x, dout, files, file, line, when, result, warnings_found, cls):
     given = x.copy()
-    train = _probe.run(layer.forward, given, True, files=files)
+    train = _probe.run(_flagged, layer, given, True, files=files)
     if train.error is not None:
         return _probe.crash_diagnosis(train.error, files, when)
     if train.value is None:
@@ -759,7 +783,7 @@ def _dropout_case(layer, ratio, x, dout, files, file, line, when, result, warnin
     if not np.array_equal(given, x):
         again, fresh = _make_dropout(cls, files)[0], x.copy()
         _, at_file, at_line = _probe.first_writing_line(
-            lambda: again.forward(fresh, True), {"x": fresh}, files) if again else (0, 0, 0)
+            lambda: _flagged(again, fresh, True), {"x": fresh}, files) if again else (0, 0, 0)
         warnings_found.append(diagnosis("mutates-input", "mutates-input", at_file or file,
                                         at_line or line, when=when, argument="x"))
     out = _probe.as_float_array(train.value)
@@ -773,7 +797,7 @@ def _dropout_case(layer, ratio, x, dout, files, file, line, when, result, warnin
         return diagnosis("wrong-output", "dropout-scale", file, line, when=when)
     scale = float(nonzero[0])
     dropped = 1 - nonzero.size / x.size
-    test = _probe.run(layer.forward, x.copy(), False, files=files)
+    test = _probe.run(_flagged, layer, x.copy(), False, files=files)
     if test.error is not None:
         return _probe.crash_diagnosis(test.error, files, when)
     test_out = _probe.as_float_array(test.value)
@@ -825,7 +849,7 @@ def _dropout_case(layer, ratio, x, dout, files, file, line, when, result, warnin
         return diagnosis("gradient-mismatch", "gradient-mismatch-dlfs", backward_file,
                          backward_line, when=when, names="dx", name="dx", error=dx_error,
                          numeric=float("nan"), reference="Dropout")
-    second = _probe.run(layer.forward, x.copy(), True, files=files).value
+    second = _probe.run(_flagged, layer, x.copy(), True, files=files).value
     if second is not None and np.array_equal(_probe.as_float_array(second), out):
         return diagnosis("wrong-output", "dropout-same-mask", file, line, when=when)
     result.models = train_models & test_models & dx_models
