@@ -68,3 +68,20 @@ def test_the_two_tables_tell_classes_from_functions():
             "numerical_gradient", "numerical_diff", "sigmoid_grad", "relu_grad"} <= set(
         FUNCTION_NAMES)
     assert not {"step_function", "numerical_gradient", "cross_entropy_error"} & set(LAYER_NAMES)
+
+
+class _Odd:
+    """A result NumPy cannot turn into numbers without the learner's own code raising."""
+
+    def __float__(self):
+        raise RuntimeError("not a number yet")
+
+
+def test_a_function_whose_result_breaks_the_check_is_failed_not_raised():
+    def sigmoid(x):
+        return _Odd()
+
+    result = check_function(sigmoid, "sigmoid", "sigmoid")
+    assert result.verdict == "fail" and result.codes() == ["crash"]
+    assert "RuntimeError" in result.diagnoses[0].message["en"]
+    assert result.diagnoses[0].file == __file__

@@ -201,3 +201,14 @@ def test_a_batch_norm_whose_forward_takes_no_train_flg_is_failed_for_batch_stati
 
     result = check_layer(BatchNormalization, "BatchNormalization", "BN")
     assert result.codes() == ["bn-batch-stats-at-test"]
+
+
+def test_gradients_kept_under_another_spelling_are_found():
+    # seen in learners' repos: self.dw and self.d_b where the book writes dW and db
+    class Affine(MISTAKES.AffineCorrect):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.dw, self.d_b, self.dW, self.db = self.dW, self.db, None, None
+            return dx
+
+    assert check_layer(Affine, "Affine", "Affine").verdict == "pass"

@@ -370,6 +370,11 @@ def _grad(layer, spec: Spec, index: int):
 
 def _held(layer, name, listed, index):
     value = getattr(layer, name, None)
+    if value is None:  # self.dw, self.d_W, self.dGamma: the same name in another spelling
+        wanted = name.lower().replace("_", "")
+        attributes = getattr(layer, "__dict__", {})
+        value = next((held for key, held in attributes.items()
+                      if key.lower().replace("_", "") == wanted and held is not None), None)
     if value is None:
         held = getattr(layer, listed, None)
         if isinstance(held, dict):
