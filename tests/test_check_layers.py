@@ -140,6 +140,11 @@ def test_each_buggy_layer_gets_its_diagnosis_in_both_languages(name, reference, 
     ("SoftmaxWithLossNoDelta", "SoftmaxWithLoss", "log-zero"),
     ("SoftmaxWithLossNoMax", "SoftmaxWithLoss", "overflow"),
     ("DropoutInPlace", "Dropout", "mutates-input"),
+    ("DropoutKeepsRatio", "Dropout", "wrong-output"),
+    ("DropoutUnscaledTest", "Dropout", "wrong-output"),
+    ("SigmoidWrongBackward", "Sigmoid", "gradient-mismatch"),
+    ("AffineDwAveraged", "Affine", "gradient-mismatch"),
+    ("AffineNoBias", "Affine", "wrong-output"),
 ])
 def test_a_diagnosis_names_the_learners_file_and_line(name, reference, code):
     result = check_layer(getattr(BUGGY, name), reference, name)

@@ -778,6 +778,17 @@ def _make_dropout(cls, files):
 
 
 def _dropout_case(layer, ratio, x, dout, files, file, line, when, result, warnings_found, cls):
+    def masked(train: bool):
+        """The line that drew the mask (training) or made the output (test mode), traced on
+        a fresh layer."""
+        again = _make_dropout(cls, files)[0]
+        if again is None:
+            return file, line
+        writes = _probe.trace_writes(lambda: _flagged(again, x.copy(), train), files)
+        drawn = [name for name in writes.lines if name.startswith("self.")]
+        found = writes.lines[drawn[-1]] if train and drawn else writes.returned
+        return _or(found, (file, line))
+
     given = x.copy()
     train = _probe.run(_flagged, layer, given, True, files=files)
     if train.error is not None:
@@ -799,7 +810,7 @@ def _dropout_case(layer, ratio, x, dout, files, file, line, when, result, warnin
     kept = out / x
     nonzero = kept[kept != 0]
     if nonzero.size == 0 or not np.allclose(nonzero, nonzero[0], rtol=1e-12, atol=0):
-        return diagnosis("wrong-output", "dropout-scale", file, line, when=when)
+        return diagnosis("wrong-output", "dropout-scale", *masked(True), when=when)
     scale = float(nonzero[0])
     dropped = 1 - nonzero.size / x.size
     test = _probe.run(_flagged, layer, x.copy(), False, files=files)
@@ -811,7 +822,7 @@ def _dropout_case(layer, ratio, x, dout, files, file, line, when, result, warnin
             1 - float(np.mean(test_out / x)) if test_out is not None else dropped)
     spread = 5 * np.sqrt(max(ratio * (1 - ratio), 1e-12) / x.size)
     if abs(dropped - ratio) > spread:
-        return diagnosis("wrong-output", "dropout-ratio", file, line, when=when,
+        return diagnosis("wrong-output", "dropout-ratio", *masked(True), when=when,
                          dropped=dropped, ratio=ratio)
     mask = (kept != 0).astype(np.float64)
     expected_train, expected_test, expected_dx = {}, {}, {}
@@ -851,14 +862,16 @@ def _dropout_case(layer, ratio, x, dout, files, file, line, when, result, warnin
         return diagnosis("dropout-mask-in-backward", "dropout-mask-in-backward", *at,
                          when=when)
     if not dx_models:
-        return diagnosis("gradient-mismatch", "gradient-mismatch-dlfs", backward_file,
-                         backward_line, when=when, names="dx", name="dx", error=dx_error,
-                         numeric=float("nan"), reference="Dropout")
+        writes = _probe.trace_writes(lambda: layer.backward(dout.copy()), files)
+        return diagnosis("gradient-mismatch", "gradient-mismatch-dlfs",
+                         *_or(writes.returned, (backward_file, backward_line)), when=when,
+                         names="dx", name="dx", error=dx_error, numeric=float("nan"),
+                         reference="Dropout")
     second = _probe.run(_flagged, layer, x.copy(), True, files=files).value
     if second is not None and np.array_equal(_probe.as_float_array(second), out):
-        return diagnosis("wrong-output", "dropout-same-mask", file, line, when=when)
+        return diagnosis("wrong-output", "dropout-same-mask", *masked(True), when=when)
     result.models = train_models & test_models & dx_models
     if not result.models:
-        return diagnosis("wrong-output", "dropout-test-mode", file, line, when=when,
+        return diagnosis("wrong-output", "dropout-test-mode", *masked(False), when=when,
                          scale=scale, ratio=ratio)
     return None
