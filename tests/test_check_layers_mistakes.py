@@ -23,6 +23,7 @@ BUGGY = [
     ("SigmoidBackwardFromX", "Sigmoid", "sigmoid-backward-from-x"),
     ("SoftmaxWithLossWholeBatch", "SoftmaxWithLoss", "softmax-wrong-axis"),
     ("SoftmaxColumns", "Softmax", "softmax-wrong-axis"),
+    ("SoftmaxWithLossOwnMethods", "SoftmaxWithLoss", "softmax-wrong-axis"),
     ("BatchNormMissingMeanTerm", "BatchNormalization", "bn-missing-mean-term"),
     ("BatchNormMissingVarianceTerm", "BatchNormalization", "bn-missing-variance-term"),
     ("BatchNormVarWithoutEps", "BatchNormalization", "bn-var-without-eps"),
@@ -31,7 +32,8 @@ BUGGY = [
 CORRECT = [("DropoutCorrect", "Dropout"), ("AffineCorrect", "Affine"),
            ("SoftmaxWithLossCorrect", "SoftmaxWithLoss"), ("SigmoidCorrect", "Sigmoid"),
            ("SoftmaxCorrect", "Softmax"), ("BatchNormStagedCorrect", "BatchNormalization"),
-           ("BatchNormCompactCorrect", "BatchNormalization")]
+           ("BatchNormCompactCorrect", "BatchNormalization"),
+           ("SoftmaxWithLossText", "SoftmaxWithLoss")]
 
 
 def marked_line(name: str, code: str) -> int:
@@ -70,6 +72,11 @@ def test_a_failed_backward_never_heads_with_a_relative_error_of_zero(name):
     result = check_layer(getattr(MISTAKES, name), reference, name)
     assert result.max_rel_error is None or result.max_rel_error > 1e-6
     assert "relative error 0)" not in result.headline("en")
+
+
+def test_the_5_6_3_text_softmax_with_loss_is_the_one_hot_only_variant():
+    result = check_layer(MISTAKES.SoftmaxWithLossText, "SoftmaxWithLoss", "SoftmaxWithLoss")
+    assert result.variant == "book-cross-entropy-delta+one-hot-only"
 
 
 def test_a_dx_left_2d_on_4d_input_is_a_mistake_not_the_two_d_only_variant():

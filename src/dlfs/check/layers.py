@@ -479,7 +479,7 @@ def _run_case(cls, reference, spec, hyper, case: Case, index, files, warnings_fo
         result.problem = diagnosis(code, code, *at, when=when)
         return result
     forward_ok = bool(models)
-    if not forward_ok:
+    if not forward_ok and not case.zero_prob:
         mistake = mistakes.forward_mistake(reference, case.x, case.t, out_array)
         if mistake is not None:
             writes = lines.forward()
