@@ -374,7 +374,8 @@ def _run_case(func, case: Case, index: int, files: set[str]):
                                    kind=type(value).__name__)
         return result, warning
     if case.zero_prob and array.shape != ():
-        result.problem = diagnosis("wrong-shape", "wrong-shape-output", file, line, when=when,
+        result.problem = diagnosis("wrong-shape", "wrong-shape-output",
+                                   *_result_line(func, case, files, (file, line)), when=when,
                                    got=str(array.shape), want="()")
         return result, warning
     if case.zero_prob:
@@ -393,7 +394,8 @@ def _run_case(func, case: Case, index: int, files: set[str]):
     want = np.asarray(expected["reference"], dtype=np.float64)
     if array.shape != want.shape:
         result.error = None
-        result.problem = diagnosis("wrong-shape", "wrong-shape-output", file, line, when=when,
+        result.problem = diagnosis("wrong-shape", "wrong-shape-output",
+                                   *_result_line(func, case, files, (file, line)), when=when,
                                    got=str(array.shape), want=str(want.shape))
         return result, warning
     models, error = _probe.matches(array, expected, case.tolerance)
@@ -409,8 +411,7 @@ def _run_case(func, case: Case, index: int, files: set[str]):
         at = outcome.event(("overflow", "invalid", "divide")) or (file, line)
         result.problem = diagnosis("overflow", "overflow", *at, when=when)
         return result, warning
-    writes = _probe.trace_writes(lambda: func(*_call_args(case)), files)
-    at = writes.returned if writes.returned[0] is not None else (file, line)
+    at = _result_line(func, case, files, (file, line))
     mistake = _mistake(case, array)
     if mistake is not None:
         result.problem = diagnosis(mistake, mistake, *at, when=when)
@@ -421,6 +422,13 @@ def _run_case(func, case: Case, index: int, files: set[str]):
         code = "perturbs-copy" if key == "perturbs-copy" else "wrong-output"
         result.problem = diagnosis(code, key, *at, when=when, error=error)
     return result, warning
+
+
+def _result_line(func, case: Case, files, fallback):
+    """(file, line) of the learner's statement that produced the result on ``case``, from a
+    traced rerun; ``fallback`` where none is found."""
+    writes = _probe.trace_writes(lambda: func(*_call_args(case)), files)
+    return writes.returned if writes.returned[0] is not None else fallback
 
 
 def _call_args(case: Case) -> tuple:
