@@ -219,3 +219,12 @@ def test_gradients_kept_under_another_spelling_are_found():
             return dx
 
     assert check_layer(Affine, "Affine", "Affine").verdict == "pass"
+
+
+def test_a_batch_norm_that_leaves_dx_flat_on_4d_input_is_dx_not_reshaped():
+    class BatchNormalization(MISTAKES.BatchNormStagedCorrect):
+        def backward(self, dout):
+            return super().backward(dout).reshape(dout.shape[0], -1)
+
+    result = check_layer(BatchNormalization, "BatchNormalization", "BN")
+    assert (result.verdict, result.codes()) == ("fail", ["dx-not-reshaped"])
