@@ -204,14 +204,15 @@ def test_a_layer_that_writes_into_its_parameters_is_not_fooled_by_the_shared_arr
 
 def test_every_check_layers_text_is_used_and_every_variant_has_its_text():
     from dlfs import catalogue
-    from dlfs.check import _probe, layer_mistakes
+    from dlfs.check import _probe, layer_mistakes, layer_modes
     from dlfs.check import functions as function_checks
     from dlfs.check import layers as layer_checks
 
     keys = {key.split(".", 1)[1] for key in catalogue.CATALOGUE.keys("en")
             if key.startswith("check-layers.")}
     source = "".join(Path(module.__file__).read_text(encoding="utf-8")
-                     for module in (layer_checks, function_checks, _probe, layer_mistakes))
+                     for module in (layer_checks, function_checks, _probe, layer_mistakes,
+                                    layer_modes))
     variants = {*layer_checks.VARIANTS,
                 *(v for spec in layer_checks.SPECS.values() for v in spec.optional.values()),
                 *(v for spec in function_checks.SPECS.values() for v in spec.variants),
