@@ -40,12 +40,14 @@ def test_the_book_names_and_common_aliases_lead_to_their_reference():
     assert all(name == name.lower() for name in FUNCTION_NAMES)
 
 
-def test_an_unknown_reference_or_a_class_is_refused_in_one_line():
+def test_an_unknown_reference_or_what_is_not_a_function_is_refused_in_one_line():
     with pytest.raises(ValueError, match="'leaky_relu' is not a function.*use one of") as error:
         check_function(BOOK.relu, "leaky_relu", "leaky_relu")
     assert "\n" not in str(error.value)
     with pytest.raises(ValueError, match="must be a function"):
-        check_function(dict, "softmax", "softmax")
+        check_function(3.0, "softmax", "softmax")
+    with pytest.raises(ValueError, match="must be a function"):  # a class no layer is named
+        check_function(dict, "cross_entropy_error", "cross_entropy_error")
 
 
 # -- dlfs's own and the book's ------------------------------------------------------------------

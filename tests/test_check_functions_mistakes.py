@@ -85,3 +85,17 @@ def test_a_function_whose_result_breaks_the_check_is_failed_not_raised():
     assert result.verdict == "fail" and result.codes() == ["crash"]
     assert "RuntimeError" in result.diagnoses[0].message["en"]
     assert result.diagnoses[0].file == __file__
+
+
+def test_a_function_sent_to_the_layer_checker_is_checked_as_a_function_and_back():
+    # whatever table a dispatcher looks in first, the book's lower-case one-liners are
+    # functions and a class Softmax is a layer
+    from dlfs.check.layers import check_layer
+
+    result = check_layer(_sigmoid, "Sigmoid", "sigmoid")
+    assert (result.kind, result.reference, result.verdict) == ("function", "sigmoid", "pass")
+    result = check_layer(MISTAKES.softmax, "Softmax", "softmax")
+    assert (result.kind, result.verdict) == ("function", "pass")
+    layers = load_fixture("check_layers", "book2_layers")
+    result = check_function(layers.Softmax, "softmax", "Softmax")
+    assert (result.kind, result.reference, result.verdict) == ("layer", "Softmax", "pass")

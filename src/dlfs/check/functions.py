@@ -305,6 +305,11 @@ def check_function(func, reference: str, name: str) -> Result:
     """Checks the learner's function ``func`` against the dlfs function ``reference`` (a key of
     SPECS or an alias in FUNCTION_NAMES); ``name`` is the learner's name for it."""
     reference = reference_name(reference)
+    if inspect.isclass(func):  # a class is checked as a layer, whatever its name
+        from dlfs.check.layers import LAYER_NAMES, check_layer
+        layer = LAYER_NAMES.get(str(name).lower()) or LAYER_NAMES.get(reference.lower())
+        if layer is not None:
+            return check_layer(func, layer, name)
     if not callable(func) or inspect.isclass(func):
         raise ValueError(f"{name!r} must be a function (def {name}(...)), got "
                          f"{type(func).__name__}")

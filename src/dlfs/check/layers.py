@@ -206,6 +206,12 @@ def check_layer(obj, reference: str, name: str) -> Result:
     """Checks the learner's layer class ``obj`` against the dlfs layer ``reference`` (a key of
     SPECS or an alias in LAYER_NAMES); ``name`` is the learner's name for it."""
     reference = reference_name(reference)
+    if inspect.isfunction(obj):  # a function is checked as a function, whatever its name
+        from dlfs.check.functions import FUNCTION_NAMES, check_function
+        function = FUNCTION_NAMES.get(str(name).lower()) or FUNCTION_NAMES.get(
+            reference.lower())
+        if function is not None:
+            return check_function(obj, function, name)
     if not inspect.isclass(obj):
         raise ValueError(f"{name!r} must be a layer class (class {name}: with forward and "
                          f"backward), got {type(obj).__name__}")
