@@ -228,3 +228,11 @@ def test_a_batch_norm_that_leaves_dx_flat_on_4d_input_is_dx_not_reshaped():
 
     result = check_layer(BatchNormalization, "BatchNormalization", "BN")
     assert (result.verdict, result.codes()) == ("fail", ["dx-not-reshaped"])
+
+
+def test_a_keyword_only_train_flag_is_passed_by_its_name():
+    class BatchNormalization(MISTAKES.BatchNormStagedCorrect):
+        def forward(self, x, *, train=True):
+            return super().forward(x, train)
+
+    assert check_layer(BatchNormalization, "BatchNormalization", "BN").verdict == "pass"

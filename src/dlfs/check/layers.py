@@ -348,14 +348,20 @@ def _forward(layer, spec: Spec, case: Case, x, t=None, train=True):
 
 
 def _flagged(layer, x, train: bool):
-    """layer.forward(x, train_flg), or forward(x) where forward takes no flag (a layer that
-    cannot tell training from test: its test mode is then checked as what it does)."""
-    if _takes_flag(layer.forward):
+    """layer.forward(x, train_flg), forward(x, train_flg=...) where the flag is keyword-only,
+    or forward(x) where forward takes no flag (a layer that cannot tell training from test:
+    its test mode is then checked as what it does)."""
+    how = _takes_flag(layer.forward)
+    if how is True:
         return layer.forward(x, train)
+    if how:
+        return layer.forward(x, **{how: train})
     return layer.forward(x)
 
 
-def _takes_flag(method) -> bool:
+def _takes_flag(method) -> bool | str:
+    """True where forward takes the flag by position, its name where only by keyword,
+    False where not at all."""
     try:
         parameters = list(inspect.signature(method).parameters.values())
     except (TypeError, ValueError):
@@ -363,7 +369,10 @@ def _takes_flag(method) -> bool:
     kinds = inspect.Parameter
     positional = [p for p in parameters
                   if p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind == kinds.VAR_POSITIONAL for p in parameters)
+    if len(positional) >= 2 or any(p.kind == kinds.VAR_POSITIONAL for p in parameters):
+        return True
+    keyword = [p.name for p in parameters if p.kind == kinds.KEYWORD_ONLY]
+    return next((name for name in keyword if "train" in name.lower()), False)
 
 
 def _param(layer, spec: Spec, index: int):
