@@ -236,3 +236,18 @@ def test_a_keyword_only_train_flag_is_passed_by_its_name():
             return super().forward(x, train)
 
     assert check_layer(BatchNormalization, "BatchNormalization", "BN").verdict == "pass"
+
+
+def test_a_wrong_dx_is_named_where_it_is_computed_not_where_it_is_reshaped():
+    class Affine(MISTAKES.AffineCorrect):
+        def backward(self, dout):
+            dx = 2 * np.dot(dout, self.W.T)  # <- twice the gradient
+            self.dW = np.dot(self.x.T, dout)
+            self.db = np.sum(dout, axis=0)
+            dx = dx.reshape(*self.original_x_shape)
+            return dx
+
+    result = check_layer(Affine, "Affine", "Affine")
+    (found,) = result.diagnoses
+    assert (result.verdict, found.code, found.file) == ("fail", "gradient-mismatch", __file__)
+    assert "# <- twice the gradient" in Path(__file__).read_text().splitlines()[found.line - 1]

@@ -486,22 +486,26 @@ def trace_writes(call, files: set[str]) -> Writes:
         """Compares the frame's arrays with what was seen after its previous line."""
         last = record["last"]
         if last is None:
-            record["seen"] = {k: _fingerprint(v) for k, v in _arrays_in(frame).items()}
+            record["seen"] = {k: (_fingerprint(v), v) for k, v in _arrays_in(frame).items()}
             return
-        now = _arrays_in(frame)
         seen = record["seen"]
-        for name, array in now.items():
+        for name, array in _arrays_in(frame).items():
             mark = _fingerprint(array)
-            if seen.get(name) != mark:
-                seen[name] = mark
-                writes.arrays.pop(name, None)  # kept in the order of their last writes
-                writes.arrays[name] = array
-                child = record["child"]
-                if child is not None and isinstance(child[0], np.ndarray) \
-                        and child[1][0] is not None:  # written from what the call returned
-                    writes.lines[name] = child[1]
-                else:
-                    writes.lines[name] = last
+            before = seen.get(name)
+            if before is not None and before[0] == mark:
+                continue
+            seen[name] = (mark, array)
+            if before is not None and before[0][2] == mark[2] and before[0][2] is not None \
+                    and np.may_share_memory(before[1], array):
+                continue  # the same numbers seen through a reshape: not a new value
+            writes.arrays.pop(name, None)  # kept in the order of their last writes
+            writes.arrays[name] = array
+            child = record["child"]
+            if child is not None and isinstance(child[0], np.ndarray) \
+                    and child[1][0] is not None:  # written from what the call returned
+                writes.lines[name] = child[1]
+            else:
+                writes.lines[name] = last
         record["child"] = None
 
     def local(frame, event, arg):
