@@ -251,3 +251,14 @@ def test_a_wrong_dx_is_named_where_it_is_computed_not_where_it_is_reshaped():
     (found,) = result.diagnoses
     assert (result.verdict, found.code, found.file) == ("fail", "gradient-mismatch", __file__)
     assert "# <- twice the gradient" in Path(__file__).read_text().splitlines()[found.line - 1]
+
+
+def test_gradients_kept_in_a_dict_keyed_like_the_parameters_are_found():
+    class Affine(MISTAKES.AffineCorrect):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.grads = {"W": self.dW, "b": self.db}
+            self.dW = self.db = None
+            return dx
+
+    assert check_layer(Affine, "Affine", "Affine").verdict == "pass"

@@ -384,10 +384,12 @@ def _param(layer, spec: Spec, index: int):
 def _grad(layer, spec: Spec, index: int):
     """The learner's gradient ``spec.grads[index]``: self.dW (the first book) or
     self.grads[index] (the second book's lists, written in place)."""
-    return _held(layer, spec.grads[index], "grads", index)
+    return _held(layer, spec.grads[index], "grads", index, spec.params[index])
 
 
-def _held(layer, name, listed, index):
+def _held(layer, name, listed, index, key=None):
+    """self.NAME, else item ``index`` of the list self.LISTED, or its entry NAME (or KEY: a
+    dict of gradients keyed like the parameters, {"W": dW, "b": db})."""
     value = getattr(layer, name, None)
     if value is None:  # self.dw, self.d_W, self.dGamma: the same name in another spelling
         wanted = name.lower().replace("_", "")
@@ -397,7 +399,7 @@ def _held(layer, name, listed, index):
     if value is None:
         held = getattr(layer, listed, None)
         if isinstance(held, dict):
-            value = held.get(name)
+            value = held.get(name, held.get(key))
         elif isinstance(held, (list, tuple)) and len(held) > index:
             value = held[index]
     return value
