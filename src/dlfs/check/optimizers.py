@@ -255,7 +255,7 @@ def run(optimizer, theta, grads, interface: str = "dict",
         if out.rebound is None and any(params.get(k) is not a for k, a in arrays.items()):
             out.rebound = step
         if out.mutated is None and not all(
-                np.array_equal(given[k], g, equal_nan=True) for k, g in step_grads.items()):
+                given[k] is g or _same(given[k], g) for k, g in step_grads.items()):
             out.mutated = step
         out.thetas.append(_snapshot(params))
     return out
@@ -285,6 +285,11 @@ def _traced(optimizer, params, grads, files):
     return writes, resets
 
 
+def _same(a, b) -> bool:
+    """Whether two arrays hold the same numbers (NaN equal to NaN)."""
+    return a.shape == b.shape and bool(((a == b) | (np.isnan(a) & np.isnan(b))).all())
+
+
 def _snapshot(params) -> dict:
     snap = {}
     for key, value in params.items():
@@ -307,20 +312,45 @@ def departure(a: list, b: list, nan_equal: bool = False) -> tuple[int | None, fl
 
 def _departure(a: list, b: list, nan_equal: bool = False):
     """departure(), and the key of the first parameter that departs."""
-    first, worst, where = None, 0.0, None
-    for step in range(1, min(len(a), len(b))):
-        for key, after in b[step].items():
-            mine = a[step].get(key)
-            if mine is None or mine.shape != after.shape:
-                error = np.inf
-            else:
-                error = _relative(mine - a[step - 1][key], after - b[step - 1][key], nan_equal)
-            worst = max(worst, error)
-            if error > TOLERANCE and first is None:
-                first, where = step, key
+    steps = min(len(a), len(b))
+    errors = np.zeros((max(steps - 1, 0), len(b[0]) if b else 0))
+    for column, key in enumerate(b[0] if b else ()):
+        errors[:, column] = _step_errors([t.get(key) for t in a[:steps]],
+                                         [t[key] for t in b[:steps]], nan_equal)
+    first = where = None
+    bad = np.argwhere(errors > TOLERANCE)
+    if len(bad):
+        step, column = bad[0]
+        first, where = int(step) + 1, list(b[0])[column]
+    worst = float(errors.max(initial=0.0))
     if len(a) < len(b) and first is None:
         first, worst = len(a), np.inf
     return first, worst, where
+
+
+def _step_errors(mine: list, theirs: list, nan_equal: bool) -> np.ndarray:
+    """Each step's relative difference between the changes of one parameter: the largest
+    difference over the larger of the two changes (inf where either is not finite or the
+    shapes differ)."""
+    shape = theirs[0].shape
+    if any(m is None or m.shape != shape for m in mine):
+        return np.array([_relative(m - p, t - q, nan_equal)
+                         if m is not None and p is not None and m.shape == t.shape == p.shape
+                         else np.inf
+                         for p, m, q, t in zip(mine, mine[1:], theirs, theirs[1:])])
+    da = np.diff(np.stack(mine).reshape(len(mine), -1), axis=0)
+    db = np.diff(np.stack(theirs).reshape(len(theirs), -1), axis=0)
+    with np.errstate(invalid="ignore"):
+        if nan_equal:
+            same = (np.isnan(da) & np.isnan(db)) | (da == db)
+            da, db = np.where(same, 0.0, da), np.where(same, 0.0, db)
+        finite = np.isfinite(da).all(axis=1) & np.isfinite(db).all(axis=1)
+        scale = np.maximum(np.abs(da).max(axis=1, initial=0.0),
+                           np.abs(db).max(axis=1, initial=0.0))
+        diff = np.abs(da - db).max(axis=1, initial=0.0)
+        error = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    error[~finite] = np.inf
+    return error
 
 
 def _relative(da, db, nan_equal: bool) -> float:
@@ -632,21 +662,22 @@ def _trace(learner, step, theta, grads, **extra) -> Run:
 
 def _line_for(learner, step, target, theta, grads, extra=None) -> int | None:
     """The learner's line that last wrote, at ``step``, the array ``target``: ("params", key)
-    the parameter; ("state", key) the state kept for that parameter (else the parameter);
-    ("grads", None) any gradient. None where no line did."""
+    the parameter; ("state", key) the first state array the update writes for that parameter
+    (else the parameter); ("grads", None) any gradient. None where no line did."""
     kind, key = target
     out = _trace(learner, max(step or 1, 1), theta, grads, **(extra or {}))
     writes = out.writes or {}
     index = list(theta).index(key) if key in theta else None
     wanted = key if learner.interface == "dict" else index
 
-    def of(prefix, keyed):
+    def of(prefix, keyed, first=False):
         lines = [where for path, where in writes.items() if path[0] == prefix
                  and (not keyed or wanted in path[1:])]
-        return lines[-1][1] if lines else None
+        return lines[0 if first else -1][1] if lines else None
 
-    if kind == "state":
-        return of("state", True) or of("state", False) or of("params", True)
+    if kind == "state":  # the first state array written for it: h before AdaDelta's Δx average
+        return (of("state", True, first=True) or of("state", False, first=True)
+                or of("params", True))
     if kind == "grads":
         return of("grads", False)
     return of("params", True) or of("params", False)

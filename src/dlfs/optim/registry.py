@@ -106,6 +106,7 @@ class Entry:
 
 
 _ENTRIES: dict[str, Entry] = {}
+_NAMES: dict[str, str] = {}  # names(), kept until the registry changes
 
 
 def register(entry: Entry) -> Entry:
@@ -123,11 +124,13 @@ def register(entry: Entry) -> Entry:
             raise ValueError(f"unknown hyperparameter {hyper!r}; known: "
                              f"{', '.join(HYPERPARAMETER_NAMES)}")
     _ENTRIES[entry.key] = entry
+    _NAMES.clear()
     return entry
 
 
 def unregister(key: str) -> Entry:
     """Takes the entry ``key`` out of the registry and returns it."""
+    _NAMES.clear()
     return _ENTRIES.pop(key)
 
 
@@ -141,10 +144,12 @@ def normalise(name: str) -> str:
     return str(name).lower().replace("_", "").replace("-", "").replace(" ", "")
 
 
-def names() -> dict[str, str]:
+def names() -> Mapping[str, str]:
     """{normalised name or alias: key} of the rules learners' classes are checked against."""
-    return {normalise(name): entry.key for entry in _ENTRIES.values() if entry.checked
-            for name in (entry.key, *entry.names)}
+    if not _NAMES:
+        _NAMES.update({normalise(name): entry.key for entry in _ENTRIES.values()
+                       if entry.checked for name in (entry.key, *entry.names)})
+    return MappingProxyType(_NAMES)
 
 
 def lookup(name: str) -> Entry | None:
