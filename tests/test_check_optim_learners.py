@@ -13,6 +13,8 @@ from dlfs.check.optimizers import Learner, check_optimizer, detect_interface
 from dlfs.optim import registry
 from dlfs.optim.base import Optimizer
 
+BOOK = load_fixture("check", "book_optimizer")
+KOREAN = load_fixture("check", "korean_book_optimizer")
 BOOK2 = load_fixture("check", "book2_optimizer")
 LISTS = load_fixture("check", "list_optimizers")
 NAMED = load_fixture("check", "named_mistakes")
@@ -25,20 +27,32 @@ def _check(module, name, reference):
 # -- the second book's interface ---------------------------------------------------------------
 
 
-def test_the_second_books_optimizers_pass_except_its_old_order_nesterov():
-    results, skipped = check_many(BOOK2)
-    verdicts = {r.name: (r.verdict, r.variant, r.codes()) for r in results}
+def _verdicts(module):
+    results, skipped = check_many(module)
     assert skipped == []
-    assert verdicts == {
-        "SGD": ("pass", None, []), "Momentum": ("pass", None, []),
-        "Nesterov": ("fail", None, ["nesterov-order"]), "AdaGrad": ("pass", None, []),
-        "RMSprop": ("pass", None, []), "Adam": ("variant", "book-adam", [])}
+    return {r.name: (r.verdict, r.variant, r.codes()) for r in results}
 
 
-def test_the_second_books_nesterov_is_failed_at_the_line_that_steps_with_the_new_velocity():
-    result = check(BOOK2.Nesterov)
+BOOK_VERDICTS = {"SGD": ("pass", None, []), "Momentum": ("pass", None, []),
+                 "Nesterov": ("pass", None, []), "AdaGrad": ("pass", None, []),
+                 "RMSprop": ("pass", None, []), "Adam": ("variant", "book-adam", [])}
+OLD_ORDER = {**BOOK_VERDICTS, "Nesterov": ("fail", None, ["nesterov-order"])}
+
+
+def test_the_japanese_books_optimizer_file_passes_with_its_adam_a_named_variant():
+    assert _verdicts(BOOK) == BOOK_VERDICTS
+
+
+@pytest.mark.parametrize("module", [KOREAN, BOOK2], ids=["korean-book", "second-book"])
+def test_the_korean_and_second_book_files_fail_only_their_old_order_nesterov(module):
+    assert _verdicts(module) == OLD_ORDER
+
+
+@pytest.mark.parametrize("module", [KOREAN, BOOK2], ids=["korean-book", "second-book"])
+def test_the_old_order_nesterov_is_failed_at_the_line_that_steps_with_the_new_velocity(module):
+    result = check(module.Nesterov)
     (found,) = result.diagnoses
-    assert found.line == marked_line(BOOK2, "class Nesterov", "nesterov-order")
+    assert found.line == marked_line(module, "class Nesterov", "nesterov-order")
     assert result.first_bad_step == 1 and result.max_rel_error > 0.1
     assert "departs" in result.headline("en")
     assert_bilingual(result)
@@ -98,6 +112,8 @@ NAMED_CASES = {
     "MomentumDecayWeightsByKey": ("momentum", "variant", "weight-decay-on-weights", set()),
     "AdamOnlyInit": ("adam", "fail", None, {"unfinished"}),
     "AdaGradBrokenInit": ("adagrad", "fail", None, {"crash"}),
+    "RMSpropEpsInsideSqrt": ("rmsprop", "variant", "eps-inside-sqrt", set()),
+    "AdamTorchForm": ("adam", "pass", None, set()),
 }
 
 

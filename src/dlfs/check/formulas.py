@@ -134,6 +134,44 @@ class MomentumTermMissing(Formula):
         return theta - (1 + mu) * lr * g
 
 
+class EpsInsideSqrt(Formula):
+    """AdaGrad, RMSprop (``rho`` given) or Adam (``beta1``, ``beta2`` given; ``book``: the
+    book's lr_t form) with ε under the square root, θ ← θ − η·g/√(h + ε) (Keras's RMSprop, and
+    many learners'): a documented variant, not a mistake."""
+
+    def step(self, theta, g, state):
+        if getattr(self, "beta1", None) is None:
+            h = _zeros(state, "h", g)
+            if self.rho is None:
+                h += g * g
+            else:
+                h *= self.rho
+                h += (1 - self.rho) * g * g
+            return theta - self.lr * g / np.sqrt(h + self.eps)
+        m, v = _zeros(state, "m", g), _zeros(state, "v", g)
+        m += (1 - self.beta1) * (g - m)
+        v += (1 - self.beta2) * (g**2 - v)
+        if self.book:
+            lr_t = self.lr * np.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
+            return theta - lr_t * m / np.sqrt(v + self.eps)
+        m_hat, v_hat = m / (1 - self.beta1**self.t), v / (1 - self.beta2**self.t)
+        return theta - self.lr * m_hat / np.sqrt(v_hat + self.eps)
+
+
+def variants(name: str, key: str, hp: dict, eps_list: list):
+    """The formulas (each a function that makes a fresh one) of the documented variant
+    ``name`` of rule ``key`` that is not a dlfs class (the registry lists it by name)."""
+    if name != "eps-inside-sqrt":
+        return
+    for eps in [e for e in eps_list if e is not None]:
+        if key in ("adagrad", "rmsprop"):
+            yield lambda eps=eps: EpsInsideSqrt(lr=hp["lr"], eps=eps, rho=hp.get("rho"))
+        elif key in ("adam", "adamw"):
+            for book in (False, True):
+                yield lambda eps=eps, book=book: EpsInsideSqrt(
+                    lr=hp["lr"], eps=eps, beta1=hp["beta1"], beta2=hp["beta2"], book=book)
+
+
 def mistakes(code: str, key: str, hp: dict, eps_list: list):
     """The formulas (each a function that makes a fresh one) of mistake ``code`` in rule
     ``key`` with the learner's hyperparameters ``hp``; ε is each of ``eps_list``."""

@@ -411,12 +411,14 @@ def _eps_guesses(hp: dict, names: dict, entry: registry.Entry) -> list[float | N
 
 
 def variants(entry: registry.Entry, hp: dict, eps_list: list):
-    """(name, make) of each documented variant of ``entry`` (other registry entries) with
-    the learner's hyperparameters."""
+    """(name, make) of each documented variant of ``entry`` with the learner's
+    hyperparameters: another registry entry, else a formula of dlfs.check.formulas."""
     table = registry.entries()
     for name in entry.variants:
         variant = table.get(name)
         if variant is None:
+            for make in formulas.variants(name, entry.key, hp, eps_list):
+                yield name, make
             continue
         for eps in eps_list if "eps" in variant.hyperparameters else [None]:
             yield name, lambda variant=variant, eps=eps: reference(variant, hp, eps)

@@ -46,8 +46,9 @@ class Entry:
     "beta1"/"beta2" go into ``betas`` where the class takes that pair; a hyperparameter the
     constructor does not take but the class has as an attribute (BookAdam's eps) is set on the
     instance. usual: {hyperparameter:
-    the values a learner's default should be}. variants: keys of other entries that are
-    documented variants of this rule. mistakes: the codes of the known mistakes to try.
+    the values a learner's default should be}. variants: the documented variants of this
+    rule, keys of other entries or forms the checker writes out ("eps-inside-sqrt": ε under
+    the square root, Keras's RMSprop). mistakes: the codes of the known mistakes to try.
     checked: False for an entry that is only a variant of another (the book's forms).
     """
 
@@ -201,15 +202,16 @@ def _register_dlfs() -> None:
                                      "nesterovacceleratedgradient"),
               ("lr", "momentum"), usual={"momentum": (0.9,)},
               mistakes=("nesterov-order", "momentum-term-missing", *STATEFUL, *DECAY)),
-        Entry("adagrad", AdaGrad, (), ("lr", "eps"),
+        Entry("adagrad", AdaGrad, (), ("lr", "eps"), variants=("eps-inside-sqrt",),
               mistakes=(*ADAPTIVE, *STATEFUL, *DECAY)),
         Entry("rmsprop", RMSprop, ("rmsp",), ("lr", "rho", "eps"), {"rho": "alpha"},
-              usual={"rho": (0.9, 0.99)},
+              usual={"rho": (0.9, 0.99)}, variants=("eps-inside-sqrt",),
               mistakes=("cache-never-decays", *ADAPTIVE, *STATEFUL, *DECAY)),
         Entry("adadelta", AdaDelta, (), ("lr", "rho", "eps"), usual={"rho": (0.9, 0.95)},
               mistakes=("cache-never-decays", "nan-on-zero-grad", *STATEFUL, *DECAY)),
         Entry("adam", Adam, ("adamoptimizer",), ("lr", "beta1", "beta2", "eps"),
-              usual={"beta1": (0.9,), "beta2": (0.999,)}, variants=("book-adam",),
+              usual={"beta1": (0.9,), "beta2": (0.999,)},
+              variants=("book-adam", "eps-inside-sqrt"),
               mistakes=("missing-bias-correction", *ADAPTIVE, *STATEFUL, *DECAY)),
         Entry("adamw", AdamW, (), ("lr", "beta1", "beta2", "eps", "weight_decay"),
               usual={"beta1": (0.9,), "beta2": (0.999,)},
