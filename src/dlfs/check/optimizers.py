@@ -66,6 +66,26 @@ class _Names(Mapping):
 OPTIMIZER_NAMES: Mapping[str, str] = _Names()
 
 
+class _Rules(Mapping):
+    """{rule key: registry Entry} of the rules learners' classes are checked against, read
+    live from the registry (an Entry's ``reference`` is the dlfs class's name)."""
+
+    def __getitem__(self, key: str) -> registry.Entry:
+        entry = registry.entries()[key]
+        if not entry.checked:
+            raise KeyError(key)
+        return entry
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([key for key, entry in registry.entries().items() if entry.checked])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+RULES: Mapping[str, registry.Entry] = _Rules()
+
+
 def rule_key(name: str) -> str | None:
     """The rule a class name means ("RMSProp", "my_adam" -> "rmsprop", "adam"), else None."""
     entry = registry.lookup(name)
