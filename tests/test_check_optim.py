@@ -149,6 +149,7 @@ def test_a_stub_is_unfinished_at_the_line_that_raises():
     ("AdamNoBiasCorrection", "adam", "missing-bias-correction", "params[key] -="),
     ("NesterovOldOrder", "nesterov", "nesterov-order", "(1 + self.momentum) * self.lr"),
     ("SGDRebinds", "sgd", "rebinds-params", "params[key] = params[key] -"),
+    ("MomentumSharedState", "momentum", "shared-state", "self.v = np.zeros_like(params[key])"),
     ("AdaGradIntoGrads", "adagrad", "mutates-input", "grads[key] /="),
 ])
 def test_numeric_diagnoses_point_at_the_statement_that_wrote_the_wrong_value(

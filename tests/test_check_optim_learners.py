@@ -215,6 +215,24 @@ def test_a_hyperparameter_the_rule_refuses_is_a_fail_not_an_exception():
     assert "momentum" in result.diagnoses[0].message["en"]
 
 
+def test_a_class_whose_attributes_raise_while_read_is_a_crash_not_an_exception():
+    class RMSprop:
+        def __init__(self, lr=0.01):
+            self.lr = lr
+
+        @property
+        def decay_rate(self):  # read by the checker among the hyperparameters' names
+            raise RuntimeError("not set yet")
+
+        def update(self, params, grads):
+            for key in params:
+                params[key] -= self.lr * grads[key]
+
+    result = check(RMSprop)
+    assert (result.verdict, result.codes()) == ("fail", ["crash"])
+    assert "RuntimeError: not set yet" in result.diagnoses[0].message["en"]
+
+
 # -- one registry --------------------------------------------------------------------------------
 
 

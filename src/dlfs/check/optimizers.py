@@ -264,7 +264,7 @@ def run(optimizer, theta, grads, interface: str = "dict",
         held, handed = containers(params, given, interface)
         try:
             if trace is not None and step == len(grads):
-                out.writes, out.resets = _traced(optimizer, held, handed, trace)
+                _traced(optimizer, held, handed, trace, out)
             else:
                 optimizer.update(held, handed)
         except (Exception, SystemExit) as error:
@@ -281,9 +281,10 @@ def run(optimizer, theta, grads, interface: str = "dict",
     return out
 
 
-def _traced(optimizer, params, grads, files):
+def _traced(optimizer, params, grads, files, out: Run) -> None:
     """Runs one update under trace_writes, watching params ("params", key), grads ("grads",
-    key) and the optimizer's state ("state", attribute, …); re-raises its exception."""
+    key) and the optimizer's state ("state", attribute, …), into ``out.writes`` and
+    ``out.resets``; re-raises its exception."""
     errors = []
 
     def call():
@@ -299,10 +300,9 @@ def _traced(optimizer, params, grads, files):
         found.update({("state", *path): a for path, a in array_leaves(state, depth=3).items()})
         return found
 
-    writes, resets = trace_writes(call, watch, files)
+    out.writes, out.resets = trace_writes(call, watch, files)
     if errors:
         raise errors[0]
-    return writes, resets
 
 
 def _same(a, b) -> bool:
@@ -457,7 +457,15 @@ def check_optimizer(obj, reference_name: str | None = None, name: str | None = N
     """
     name = name or getattr(obj, "__name__", type(obj).__name__)
     with np.errstate(all="ignore"):  # the learner's 0/0 is a finding, not a warning
-        return _check(obj, reference_name, name)
+        try:
+            return _check(obj, reference_name, name)
+        except CheckError:
+            raise
+        except (Exception, SystemExit) as error:  # whatever the learner's object did to us
+            entry = registry.lookup(reference_name or name)
+            learner = Learner(obj, name)
+            return Result(name, "optimizer", entry.reference, "fail", first_bad_step=1,
+                          diagnoses=[_failure(error, learner, "update")])
 
 
 def _check(obj, reference_name, name) -> Result:
@@ -507,7 +515,8 @@ def _check(obj, reference_name, name) -> Result:
     if mine.error is not None:
         diagnoses = [_failure(mine.error, learner, "update")]
         if "shared-state" in entry.mistakes and _keys_interfere(learner):
-            diagnoses.append(_diagnosis("shared-state", learner))
+            diagnoses.append(_diagnosis("shared-state", learner, line=_line_for(
+                learner, mine.error_step, ("created", None), theta, grads)))
         return result("fail", diagnoses, first=mine.error_step)
     if mine.rebound is None and all(np.array_equal(mine.thetas[1][k], theta[k], equal_nan=True)
                                     for k in theta):
@@ -623,7 +632,7 @@ def _bias_key(theta) -> str:
 # -- naming the mistakes ------------------------------------------------------------------------
 
 # what a diagnosis points at: the line that last wrote the departing parameter, or its state
-STATE_CODES = {"momentum-term-missing", "cache-never-decays", "shared-state"}
+STATE_CODES = {"momentum-term-missing", "cache-never-decays"}
 
 
 def _explain(entry, learner, hp, eps_list, eps, decay, mine, theta, grads) -> list[Diagnosis]:
@@ -667,7 +676,8 @@ def _explain(entry, learner, hp, eps_list, eps, decay, mine, theta, grads) -> li
             step = step or first_bad or 1
             key = key or _departure(mine.thetas, run(reference(entry, hp, eps), theta,
                                                      grads).thetas)[2]
-            kind = "state" if code in STATE_CODES else "params"
+            kind = ("state" if code in STATE_CODES else "created" if code == "shared-state"
+                    else "params")
             line = _line_for(learner, step, (kind, key), theta, grads)
         diagnoses.append(_diagnosis(code, learner, line=line))
     return diagnoses
@@ -685,18 +695,21 @@ def _trace(learner, step, theta, grads, **extra) -> Run:
 def _line_for(learner, step, target, theta, grads, extra=None) -> int | None:
     """The learner's line that last wrote, at ``step``, the array ``target``: ("params", key)
     the parameter; ("state", key) the first state array the update writes for that parameter
-    (else the parameter); ("grads", None) any gradient. None where no line did."""
+    (else the parameter); ("grads", None) any gradient; ("created", None) the first line that
+    put a new zero array into the state (shared-state's one array). None where no line did."""
     kind, key = target
     out = _trace(learner, max(step or 1, 1), theta, grads, **(extra or {}))
     writes = out.writes or {}
     index = list(theta).index(key) if key in theta else None
     wanted = key if learner.interface == "dict" else index
 
-    def of(prefix, keyed, first=False):
-        lines = [where for path, where in writes.items() if path[0] == prefix
+    def of(prefix, keyed, first=False, among=writes):
+        lines = [where for path, where in among.items() if path[0] == prefix
                  and (not keyed or wanted in path[1:])]
         return lines[0 if first else -1][1] if lines else None
 
+    if kind == "created":  # the line that made the state array: shared-state's one array
+        return of("state", False, first=True, among=out.resets or {}) or of("state", False)
     if kind == "state":  # the first state array written for it: h before AdaDelta's Δx average
         return (of("state", True, first=True) or of("state", False, first=True)
                 or of("params", True))
