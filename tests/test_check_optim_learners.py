@@ -85,6 +85,8 @@ LIST_CASES = {
     "AdaGradListReset": ("adagrad", "fail", {"state-reset"}),
     "RMSpropListNoDecay": ("rmsprop", "fail", {"cache-never-decays"}),
     "AdamListStub": ("adam", "fail", {"unfinished"}),
+    "Momentum": ("momentum", "pass", set()),
+    "SGDListRebinds": ("sgd", "fail", {"rebinds-params"}),
 }
 
 

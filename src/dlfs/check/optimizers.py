@@ -126,6 +126,7 @@ class Learner:
         self.file = _source_file(self.cls)
         self.files = {code.co_filename for code in map(_code, vars(self.cls).values()) if code}
         self.interface = "dict"
+        self.swapped = _takes_grads_first(self.cls)
 
     def make(self, lr: float | None = None, lr_attribute: str | None = None, **extra):
         kwargs = {**self.kwargs, **extra}
@@ -134,11 +135,34 @@ class Learner:
         made = self.cls(**kwargs)
         if lr is not None and not self.lr_argument and lr_attribute:
             setattr(made, lr_attribute, lr)
-        return made
+        return _GradsFirst(made) if self.swapped else made
 
     def line_of(self, method: str) -> int | None:
         code = _code(getattr(self.cls, method, None))
         return code.co_firstlineno if code else None
+
+
+def _takes_grads_first(cls) -> bool:
+    """Whether ``cls.update`` names its arguments (grads, params): that learner calls
+    update(grads, params), and so does the check."""
+    try:
+        names = list(inspect.signature(cls.update).parameters)
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return names[1:3] == ["grads", "params"]
+
+
+class _GradsFirst:
+    """A learner's optimizer whose update takes (grads, params), called the book's way."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def update(self, params, grads):
+        self.inner.update(grads, params)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
 
 
 def _hyperparameter_of(argument: str) -> str | None:
@@ -296,7 +320,7 @@ def _traced(optimizer, params, grads, files, out: Run) -> None:
     def watch():
         found = {("params", *path): a for path, a in array_leaves(params, depth=1).items()}
         found.update({("grads", *path): a for path, a in array_leaves(grads, depth=1).items()})
-        state = getattr(optimizer, "__dict__", {})
+        state = getattr(getattr(optimizer, "inner", optimizer), "__dict__", {})
         found.update({("state", *path): a for path, a in array_leaves(state, depth=3).items()})
         return found
 
