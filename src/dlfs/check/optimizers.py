@@ -662,49 +662,41 @@ STATE_CODES = {"momentum-term-missing", "cache-never-decays"}
 def _explain(entry, learner, hp, eps_list, eps, decay, mine, theta, grads) -> list[Diagnosis]:
     """The known mistakes of ``entry`` that reproduce the learner's numbers, each at the
     learner's line that wrote the departing array."""
-    found = []  # (code, path kind, first step, key)
     mistakes = entry.mistakes
+    first, _, departing = _departure(mine.thetas,
+                                     run(reference(entry, hp, eps), theta, grads).thetas)
+    step = first or 1
+    found: dict[str, int | None] = {}  # code -> the learner's line
     reset = "state-reset" in mistakes and _matches(
         mine.thetas, run(_FreshEachStep(learner.make), theta, grads, learner.interface).thetas)
+    if reset:
+        # a velocity never kept and one created anew on every call give the same numbers: the
+        # trace tells them apart (a state array replaced by zeros during the second update)
+        resets = _trace(learner, 2, theta, grads).resets or {}
+        if resets or "momentum-term-missing" not in mistakes:
+            found["state-reset"] = next(iter(resets.values()), (None, None))[1]
     if decay and "weight-decay-on-biases" in mistakes and _decay_form(
             entry, hp, eps, decay, mine.thetas, theta, grads) == "all":
-        found.append(("weight-decay-on-biases", 1, _bias_key(theta)))
+        found["weight-decay-on-biases"] = _line_for(learner, 1, ("params", _bias_key(theta)),
+                                                    theta, grads)
     for code in mistakes:
-        if code in ("state-reset", "shared-state", "nan-on-zero-grad",
-                    "weight-decay-on-biases"):
+        if code in found or code in ("state-reset", "shared-state", "nan-on-zero-grad",
+                                     "weight-decay-on-biases"):
+            continue
+        if code == "momentum-term-missing" and "state-reset" in found:
             continue
         for make in formulas.mistakes(code, entry.key, hp, eps_list):
             formula = _FreshEachStep(make) if reset else make()
             if _matches(mine.thetas, run(formula, theta, grads).thetas):
-                first, _, key = _departure(mine.thetas, run(reference(entry, hp, eps), theta,
-                                                            grads).thetas)
-                found.append((code, first or 1, key))
+                kind = "state" if code in STATE_CODES else "params"
+                found[code] = _line_for(learner, step, (kind, departing), theta, grads)
                 break
-    if reset:
-        resets = _trace(learner, 2, theta, grads).resets or {}
-        codes = {code for code, _, _ in found}
-        if resets or "momentum-term-missing" not in codes:
-            line = next(iter(resets.values()), (None, None))[1]
-            found = [f for f in found if f[0] != "momentum-term-missing"]
-            found.insert(0, ("state-reset", 2, line))
     if "nan-on-zero-grad" in mistakes and _nan_on_zero_gradient(learner):
-        found.append(("nan-on-zero-grad", None, None))
+        found["nan-on-zero-grad"] = _line_for(learner, step, ("params", departing), theta,
+                                              grads)
     if "shared-state" in mistakes and not reset and _keys_interfere(learner):
-        found.append(("shared-state", 2, None))
-    first_bad = departure(mine.thetas, run(reference(entry, hp, eps), theta, grads).thetas)[0]
-    diagnoses = []
-    for code, step, key in found:
-        if code == "state-reset":
-            line = key
-        else:
-            step = step or first_bad or 1
-            key = key or _departure(mine.thetas, run(reference(entry, hp, eps), theta,
-                                                     grads).thetas)[2]
-            kind = ("state" if code in STATE_CODES else "created" if code == "shared-state"
-                    else "params")
-            line = _line_for(learner, step, (kind, key), theta, grads)
-        diagnoses.append(_diagnosis(code, learner, line=line))
-    return diagnoses
+        found["shared-state"] = _line_for(learner, 2, ("created", None), theta, grads)
+    return [_diagnosis(code, learner, line=line) for code, line in found.items()]
 
 
 def _trace(learner, step, theta, grads, **extra) -> Run:
