@@ -525,7 +525,7 @@ def _check(obj, reference_name, name) -> Result:
     learner.interface = detect_interface(learner)
 
     hp, names = read_hyperparameters(instance, learner, entry.hyperparameters, entry.defaults)
-    decay, decay_name = read_hyperparameters(instance, learner, ("weight_decay",), {})
+    decay, _ = read_hyperparameters(instance, learner, ("weight_decay",), {})
     decay = decay["weight_decay"] if "weight_decay" not in entry.hyperparameters else None
     eps_list = _eps_guesses(hp, names, entry)
     try:
