@@ -116,6 +116,7 @@ NAMED_CASES = {
     "AdaGradBrokenInit": ("adagrad", "fail", None, {"crash"}),
     "RMSpropEpsInsideSqrt": ("rmsprop", "variant", "eps-inside-sqrt", set()),
     "AdamTorchForm": ("adam", "pass", None, set()),
+    "AdamBookFormEps": ("adam", "variant", "book-adam", set()),
 }
 
 
@@ -302,3 +303,14 @@ def test_the_checkers_names_hyperparameters_and_defaults_come_from_the_registry(
         assert recognise(alias)[0] == "optimizer"
     with pytest.raises(ValueError, match="means 'momentum' already"):
         registry.register(registry.Entry("other", SignSGD, ("MomentumSGD",)))
+
+
+def test_a_registry_entry_builds_its_class_from_the_checkers_hyperparameter_names():
+    entries = registry.entries()
+    adam = entries["adam"].build(lr=0.01, beta2=0.99, eps=1e-6)
+    assert (adam.lr, adam.betas, adam.eps) == (0.01, (0.9, 0.99), 1e-6)
+    assert entries["rmsprop"].build(rho=0.9).alpha == 0.9
+    # the book's Adam takes no ε in its constructor; the entry sets it on the instance
+    book = entries["book-adam"]
+    assert book.defaults["eps"] == 1e-7 and book.build(eps=1e-8).eps == 1e-8
+    assert optim.BookAdam().eps == 1e-7
