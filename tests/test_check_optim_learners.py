@@ -117,6 +117,7 @@ NAMED_CASES = {
     "RMSpropEpsInsideSqrt": ("rmsprop", "variant", "eps-inside-sqrt", set()),
     "AdamTorchForm": ("adam", "pass", None, set()),
     "AdamBookFormEps": ("adam", "variant", "book-adam", set()),
+    "MomentumAverage": ("momentum", "variant", "ema-momentum", set()),
 }
 
 

@@ -158,9 +158,23 @@ class EpsInsideSqrt(Formula):
         return theta - self.lr * m_hat / np.sqrt(v_hat + self.eps)
 
 
+class EmaMomentum(Formula):
+    """Momentum as an exponential average of the gradients (Andrew Ng's course, torch's
+    dampening = μ): v ← μ·v + (1 − μ)·g, θ ← θ − η·v. Its steps are (1 − μ) times the book's:
+    a documented variant, not a mistake."""
+
+    def step(self, theta, g, state):
+        v = _zeros(state, "v", g)
+        v *= self.momentum
+        v += (1 - self.momentum) * g
+        return theta - self.lr * v
+
+
 def variants(name: str, key: str, hp: dict, eps_list: list):
     """The formulas (each a function that makes a fresh one) of the documented variant
     ``name`` of rule ``key`` that is not a dlfs class (the registry lists it by name)."""
+    if name == "ema-momentum":
+        yield lambda: EmaMomentum(lr=hp["lr"], momentum=hp["momentum"])
     if name != "eps-inside-sqrt":
         return
     for eps in [e for e in eps_list if e is not None]:

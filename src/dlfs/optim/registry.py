@@ -45,10 +45,10 @@ class Entry:
     class's argument for a hyperparameter where its name differs ("rho" -> "alpha");
     "beta1"/"beta2" go into ``betas`` where the class takes that pair; a hyperparameter the
     constructor does not take but the class has as an attribute (BookAdam's eps) is set on the
-    instance. usual: {hyperparameter:
-    the values a learner's default should be}. variants: the documented variants of this
-    rule, keys of other entries or forms the checker writes out ("eps-inside-sqrt": ε under
-    the square root, Keras's RMSprop). mistakes: the codes of the known mistakes to try.
+    instance. usual: {hyperparameter: the values a learner's default should be}. variants:
+    the documented variants of this rule, keys of other entries or forms the checker writes
+    out ("eps-inside-sqrt": ε under the square root, Keras's RMSprop; "ema-momentum":
+    v ← μ·v + (1 − μ)·g, θ ← θ − η·v). mistakes: the codes of the known mistakes to try.
     checked: False for an entry that is only a variant of another (the book's forms).
     """
 
@@ -196,7 +196,7 @@ def _register_dlfs() -> None:
         Entry("sgd", SGD, ("gradientdescent", "stochasticgradientdescent", "sgdoptimizer"),
               mistakes=DECAY),
         Entry("momentum", Momentum, ("momentumsgd", "sgdmomentum", "momentumoptimizer"),
-              ("lr", "momentum"), usual={"momentum": (0.9,)},
+              ("lr", "momentum"), usual={"momentum": (0.9,)}, variants=("ema-momentum",),
               mistakes=("momentum-term-missing", *STATEFUL, *DECAY)),
         Entry("nesterov", Nesterov, ("nag", "nesterovmomentum", "nesterovsgd",
                                      "nesterovacceleratedgradient"),
