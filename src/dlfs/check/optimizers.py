@@ -18,28 +18,34 @@ the weights alone): ``variant``. Otherwise each known mistake is tried as a form
 experiment (a fresh instance per step, two keys at once, another lr, a zero gradient, weight
 decay switched on) and named when it reproduces the learner's numbers; the result fails with
 the first step that departs and by how much. Each diagnosis names the learner's line that
-wrote the departing array (found by tracing the update at that step).
+wrote the departing array (found by tracing the update at that step). The runs and their
+comparison are ``dlfs.check.optim_runs``; the formulas of the mistakes, ``dlfs.check.formulas``.
 """
 
 from __future__ import annotations
 
 import inspect
 import numbers
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
 from dlfs import catalogue
 from dlfs.check import formulas
-from dlfs.check._probe import array_leaves, trace_writes
+from dlfs.check.optim_runs import (
+    STEPS,
+    FreshEachStep,
+    Run,
+    departure,
+    detect_interface,
+    first_departure,
+    matches,
+    run,
+    scenario,
+)
 from dlfs.check.result import CheckError, Diagnosis, Result, learner_frame
 from dlfs.optim import Optimizer, registry
 from dlfs.optim.registry import HYPERPARAMETER_NAMES as ALIASES
-
-STEPS = 60
-TOLERANCE = 1e-8  # relative, per step and parameter: float64 rounding is ~1e-13 here
 
 # ε a learner may have written into the formula instead of an attribute: the book's first
 EPS_GUESSES = (1e-7, 1e-8, 1e-10, 1e-6, 1e-12, 1e-5)
@@ -229,212 +235,6 @@ def _is_number(value) -> bool:
             and np.isfinite(value))
 
 
-# -- the experiments ----------------------------------------------------------------------------
-
-
-def scenario(steps: int = STEPS):
-    """(θ₀, [grads of each step]): a matrix, a vector and a 0-d array, zero, tiny and constant
-    gradients among ordinary ones; the same on every call."""
-    rng = np.random.default_rng(20240612)
-    theta = {"W1": rng.normal(size=(4, 3)), "b1": np.zeros(3), "scale": np.array(1.0)}
-    grads = []
-    for _ in range(steps):
-        w = rng.normal(size=(4, 3))
-        w[0] = 0.0                                           # a row that never gets a gradient
-        b = rng.normal(size=3) * np.array([1e-9, 1.0, 3.0])  # a tiny gradient in b1[0]
-        grads.append({"W1": w, "b1": b, "scale": np.array(0.5)})  # a constant one
-    return theta, grads
-
-
-@dataclass
-class Run:
-    thetas: list                   # the parameters after each step, thetas[0] the start
-    error: BaseException | None = None
-    error_step: int | None = None
-    rebound: int | None = None     # the first step that put a new array into params
-    mutated: int | None = None     # the first step that wrote into grads
-    writes: dict | None = None     # traced: {path: (file, line)} that last changed each array
-    resets: dict | None = None     # traced: {path: (file, line)} that put new zeros there
-
-
-class _FreshEachStep:
-    """An optimizer made anew for every step: what a learner's state reset amounts to."""
-
-    def __init__(self, make):
-        self.make = make
-
-    def update(self, params, grads):
-        self.make().update(params, grads)
-
-
-def containers(params: dict, grads: dict, interface: str):
-    """What update is given: the dicts themselves, or lists in the dicts' order."""
-    if interface == "list":
-        return list(params.values()), list(grads.values())
-    return params, grads
-
-
-def run(optimizer, theta, grads, interface: str = "dict",
-        trace: set[str] | None = None) -> Run:
-    """Runs ``optimizer`` on ``grads`` from ``theta``. ``interface``: how params and grads are
-    given ("dict" or "list"). With ``trace`` (the learner's files), the last step runs under
-    a line trace and ``Run.writes``/``Run.resets`` say which line wrote which array."""
-    params = {key: value.copy() for key, value in theta.items()}
-    keys = list(params)
-    out = Run([_snapshot(params)])
-    for step, step_grads in enumerate(grads, 1):
-        given = {key: g.copy() for key, g in step_grads.items()}
-        arrays = dict(params)
-        held, handed = containers(params, given, interface)
-        try:
-            if trace is not None and step == len(grads):
-                _traced(optimizer, held, handed, trace, out)
-            else:
-                optimizer.update(held, handed)
-        except (Exception, SystemExit) as error:
-            out.error, out.error_step = error, step
-            return out
-        if interface == "list":
-            params = dict(zip(keys, held)) if len(held) == len(keys) else {}
-        if out.rebound is None and any(params.get(k) is not a for k, a in arrays.items()):
-            out.rebound = step
-        if out.mutated is None and not all(
-                given[k] is g or _same(given[k], g) for k, g in step_grads.items()):
-            out.mutated = step
-        out.thetas.append(_snapshot(params))
-    return out
-
-
-def _traced(optimizer, params, grads, files, out: Run) -> None:
-    """Runs one update under trace_writes, watching params ("params", key), grads ("grads",
-    key) and the optimizer's state ("state", attribute, …), into ``out.writes`` and
-    ``out.resets``; re-raises its exception."""
-    errors = []
-
-    def call():
-        try:
-            optimizer.update(params, grads)
-        except (Exception, SystemExit) as error:
-            errors.append(error)
-
-    def watch():
-        found = {("params", *path): a for path, a in array_leaves(params, depth=1).items()}
-        found.update({("grads", *path): a for path, a in array_leaves(grads, depth=1).items()})
-        state = getattr(getattr(optimizer, "inner", optimizer), "__dict__", {})
-        found.update({("state", *path): a for path, a in array_leaves(state, depth=3).items()})
-        return found
-
-    out.writes, out.resets = trace_writes(call, watch, files)
-    if errors:
-        raise errors[0]
-
-
-def _same(a, b) -> bool:
-    """Whether two arrays hold the same numbers (NaN equal to NaN)."""
-    return a.shape == b.shape and bool(((a == b) | (np.isnan(a) & np.isnan(b))).all())
-
-
-def _snapshot(params) -> dict:
-    snap = {}
-    for key, value in params.items():
-        try:
-            snap[key] = np.array(value, dtype=float)
-        except (TypeError, ValueError):
-            snap[key] = np.full(1, np.nan)
-    return snap
-
-
-def departure(a: list, b: list, nan_equal: bool = False) -> tuple[int | None, float]:
-    """(first step where the changes of ``a`` and ``b`` differ, largest relative difference).
-
-    Each step's change of a parameter is compared relative to the larger of the two changes
-    of that parameter at that step. Where ``nan_equal``, NaN in both at the same place agree.
-    """
-    first, worst, _ = _departure(a, b, nan_equal)
-    return first, worst
-
-
-def _departure(a: list, b: list, nan_equal: bool = False):
-    """departure(), and the key of the first parameter that departs."""
-    steps = min(len(a), len(b))
-    errors = np.zeros((max(steps - 1, 0), len(b[0]) if b else 0))
-    for column, key in enumerate(b[0] if b else ()):
-        errors[:, column] = _step_errors([t.get(key) for t in a[:steps]],
-                                         [t[key] for t in b[:steps]], nan_equal)
-    first = where = None
-    bad = np.argwhere(errors > TOLERANCE)
-    if len(bad):
-        step, column = bad[0]
-        first, where = int(step) + 1, list(b[0])[column]
-    worst = float(errors.max(initial=0.0))
-    if len(a) < len(b) and first is None:
-        first, worst = len(a), np.inf
-    return first, worst, where
-
-
-def _step_errors(mine: list, theirs: list, nan_equal: bool) -> np.ndarray:
-    """Each step's relative difference between the changes of one parameter: the largest
-    difference over the larger of the two changes (inf where either is not finite or the
-    shapes differ)."""
-    shape = theirs[0].shape
-    if any(m is None or m.shape != shape for m in mine):
-        return np.array([_relative(m - p, t - q, nan_equal)
-                         if m is not None and p is not None and m.shape == t.shape == p.shape
-                         else np.inf
-                         for p, m, q, t in zip(mine, mine[1:], theirs, theirs[1:])])
-    da = np.diff(np.stack(mine).reshape(len(mine), -1), axis=0)
-    db = np.diff(np.stack(theirs).reshape(len(theirs), -1), axis=0)
-    with np.errstate(invalid="ignore"):
-        if nan_equal:
-            same = (np.isnan(da) & np.isnan(db)) | (da == db)
-            da, db = np.where(same, 0.0, da), np.where(same, 0.0, db)
-        finite = np.isfinite(da).all(axis=1) & np.isfinite(db).all(axis=1)
-        scale = np.maximum(np.abs(da).max(axis=1, initial=0.0),
-                           np.abs(db).max(axis=1, initial=0.0))
-        diff = np.abs(da - db).max(axis=1, initial=0.0)
-        error = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
-    error[~finite] = np.inf
-    return error
-
-
-def _relative(da, db, nan_equal: bool) -> float:
-    with np.errstate(invalid="ignore"):
-        if nan_equal:
-            same = (np.isnan(da) & np.isnan(db)) | (da == db)
-            da, db = np.where(same, 0.0, da), np.where(same, 0.0, db)
-        if not (np.all(np.isfinite(da)) and np.all(np.isfinite(db))):
-            return np.inf
-        scale = max(np.max(np.abs(da), initial=0.0), np.max(np.abs(db), initial=0.0))
-        return float(np.max(np.abs(da - db), initial=0.0) / scale) if scale else 0.0
-
-
-def _matches(a: list, b: list, nan_equal: bool = True) -> bool:
-    return len(a) == len(b) and departure(a, b, nan_equal)[0] is None
-
-
-def detect_interface(learner: Learner) -> str:
-    """"dict" (the first book's update(params: dict, grads: dict)) or "list" (the second
-    book's lists): the one whose first two steps run; where neither does, what the source of
-    update indexes params with."""
-    theta, grads = scenario(2)
-    for interface in ("dict", "list"):
-        try:
-            out = run(learner.make(), theta, grads, interface)
-        except (Exception, SystemExit):
-            return "dict"
-        if out.error is None:
-            return interface
-    try:
-        source = inspect.getsource(learner.cls.update)
-    except (OSError, TypeError, AttributeError):
-        return "dict"
-    return "list" if _LIST_SOURCE.search(source) else "dict"
-
-
-_LIST_SOURCE = re.compile(r"range\(\s*len\(\s*params|enumerate\(\s*params|zip\(\s*params"
-                          r"|params\[\s*(i|j|idx|index|n)\s*\]")
-
-
 # -- the rules, their variants and the mistakes -------------------------------------------------
 
 
@@ -558,7 +358,7 @@ def _check(obj, reference_name, name) -> Result:
             break
     if verdict == "fail":
         for label, make in variants(entry, hp, eps_list):
-            if _matches(mine.thetas, run(make(), theta, grads).thetas, nan_equal=False):
+            if matches(mine.thetas, run(make(), theta, grads).thetas, nan_equal=False):
                 verdict, variant = "variant", label
                 worst = departure(mine.thetas, run(reference(entry, hp, eps_list[0]),
                                                    theta, grads).thetas)[1]
@@ -624,7 +424,7 @@ def _decay_form(entry, hp, eps, decay, thetas, theta, grads) -> str | None:
     matrices alone, "all" where on every parameter, else None."""
     for which, label in ((formulas.on_weights, "weights"), (lambda _: True, "all")):
         for make in _decayed_forms(entry, hp, eps, decay, which):
-            if _matches(thetas, run(make(), theta, grads).thetas):
+            if matches(thetas, run(make(), theta, grads).thetas):
                 return label
     return None
 
@@ -663,12 +463,12 @@ def _explain(entry, learner, hp, eps_list, eps, decay, mine, theta, grads) -> li
     """The known mistakes of ``entry`` that reproduce the learner's numbers, each at the
     learner's line that wrote the departing array."""
     mistakes = entry.mistakes
-    first, _, departing = _departure(mine.thetas,
+    first, _, departing = first_departure(mine.thetas,
                                      run(reference(entry, hp, eps), theta, grads).thetas)
     step = first or 1
     found: dict[str, int | None] = {}  # code -> the learner's line
-    reset = "state-reset" in mistakes and _matches(
-        mine.thetas, run(_FreshEachStep(learner.make), theta, grads, learner.interface).thetas)
+    reset = "state-reset" in mistakes and matches(
+        mine.thetas, run(FreshEachStep(learner.make), theta, grads, learner.interface).thetas)
     if reset:
         # a velocity never kept and one created anew on every call give the same numbers: the
         # trace tells them apart (a state array replaced by zeros during the second update)
@@ -686,8 +486,8 @@ def _explain(entry, learner, hp, eps_list, eps, decay, mine, theta, grads) -> li
         if code == "momentum-term-missing" and "state-reset" in found:
             continue
         for make in formulas.mistakes(code, entry.key, hp, eps_list):
-            formula = _FreshEachStep(make) if reset else make()
-            if _matches(mine.thetas, run(formula, theta, grads).thetas):
+            formula = FreshEachStep(make) if reset else make()
+            if matches(mine.thetas, run(formula, theta, grads).thetas):
                 kind = "state" if code in STATE_CODES else "params"
                 found[code] = _line_for(learner, step, (kind, departing), theta, grads)
                 break
@@ -758,7 +558,7 @@ def _keys_interfere(learner: Learner) -> bool:
         return False
     if together.error is not None or alone.error is not None:
         return False
-    return not _matches([{"a": t["a"]} for t in together.thetas], alone.thetas)
+    return not matches([{"a": t["a"]} for t in together.thetas], alone.thetas)
 
 
 def _habits(learner, entry, hp, names, mine, theta, grads) -> list[Diagnosis]:
@@ -778,7 +578,7 @@ def _habits(learner, entry, hp, names, mine, theta, grads) -> list[Diagnosis]:
             b = run(learner.make(other, names.get("lr")), theta, grads[:3], learner.interface)
         except (Exception, SystemExit):
             a = b = None
-        if a and b and a.error is None and b.error is None and _matches(a.thetas, b.thetas):
+        if a and b and a.error is None and b.error is None and matches(a.thetas, b.thetas):
             found.append(_diagnosis("ignores-lr", learner, lr=f"{lr:g}", other=f"{other:g}",
                                     line=_line_for(learner, 1, ("params", next(iter(theta))),
                                                    theta, grads)))
