@@ -48,7 +48,7 @@ __all__ = [
     "Optimizer", "OPTIMIZERS", "create", "arguments", "registry",
 ]
 
-registry._register_dlfs()
+registry.register_builtin()
 
 # {name: class} of every registered rule, read live from the registry (registry.register adds one)
 OPTIMIZERS: Mapping[str, type[Optimizer]] = registry.Classes()

@@ -185,7 +185,7 @@ def _book(key: str, cls: type, hyperparameters: tuple[str, ...],
                  checked=False)
 
 
-def _register_dlfs() -> None:
+def register_builtin() -> None:
     """The rules dlfs has, in the book's order (called once, when dlfs.optim is imported)."""
     from dlfs.optim.adagrad import AdaDelta, AdaGrad, RMSprop
     from dlfs.optim.adam import Adam, AdamW
