@@ -64,15 +64,17 @@ def containers(params: dict, grads: dict, interface: str):
 
 
 def run(optimizer, theta, grads, interface: str = "dict",
-        trace: set[str] | None = None) -> Run:
+        trace: set[str] | None = None, watch: bool = True) -> Run:
     """Runs ``optimizer`` on ``grads`` from ``theta``. ``interface``: how params and grads are
     given ("dict" or "list"). With ``trace`` (the learner's files), the last step runs under
-    a line trace and ``Run.writes``/``Run.resets`` say which line wrote which array."""
+    a line trace and ``Run.writes``/``Run.resets`` say which line wrote which array. Without
+    ``watch`` (dlfs's own rules), whether it rebinds params or writes into grads is not
+    looked at."""
     params = {key: value.copy() for key, value in theta.items()}
     keys = list(params)
     out = Run([_snapshot(params)])
     for step, step_grads in enumerate(grads, 1):
-        given = {key: g.copy() for key, g in step_grads.items()}
+        given = {key: g.copy() for key, g in step_grads.items()} if watch else step_grads
         arrays = dict(params)
         held, handed = containers(params, given, interface)
         try:
@@ -87,7 +89,7 @@ def run(optimizer, theta, grads, interface: str = "dict",
             params = dict(zip(keys, held)) if len(held) == len(keys) else {}
         if out.rebound is None and any(params.get(k) is not a for k, a in arrays.items()):
             out.rebound = step
-        if out.mutated is None and not all(
+        if watch and out.mutated is None and not all(
                 given[k] is g or _same(given[k], g) for k, g in step_grads.items()):
             out.mutated = step
         out.thetas.append(_snapshot(params))

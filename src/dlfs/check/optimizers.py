@@ -238,6 +238,11 @@ def _is_number(value) -> bool:
 # -- the rules, their variants and the mistakes -------------------------------------------------
 
 
+def ours(rule, theta, grads) -> Run:
+    """A run of dlfs's rule or of a formula: nothing to watch for but its numbers."""
+    return run(rule, theta, grads, watch=False)
+
+
 def reference(entry: registry.Entry, hp: dict, eps: float | None = None):
     """The registry's rule ``entry`` with the learner's hyperparameters (ε given apart)."""
     values = {h: v for h, v in hp.items() if h in entry.hyperparameters and v is not None}
@@ -350,7 +355,7 @@ def _check(obj, reference_name, name) -> Result:
     verdict, variant, first, worst, diagnoses = "fail", None, None, None, []
     closest, best_eps = None, eps_list[0]
     for eps in eps_list:
-        found = departure(mine.thetas, run(reference(entry, hp, eps), theta, grads).thetas)
+        found = departure(mine.thetas, ours(reference(entry, hp, eps), theta, grads).thetas)
         if closest is None or _closer(found, closest):
             closest, best_eps = found, eps
         if found[0] is None:
@@ -358,9 +363,9 @@ def _check(obj, reference_name, name) -> Result:
             break
     if verdict == "fail":
         for label, make in variants(entry, hp, eps_list):
-            if matches(mine.thetas, run(make(), theta, grads).thetas, nan_equal=False):
+            if matches(mine.thetas, ours(make(), theta, grads).thetas, nan_equal=False):
                 verdict, variant = "variant", label
-                worst = departure(mine.thetas, run(reference(entry, hp, eps_list[0]),
+                worst = departure(mine.thetas, ours(reference(entry, hp, eps_list[0]),
                                                    theta, grads).thetas)[1]
                 break
     if verdict == "fail" and decay:
@@ -424,7 +429,7 @@ def _decay_form(entry, hp, eps, decay, thetas, theta, grads) -> str | None:
     matrices alone, "all" where on every parameter, else None."""
     for which, label in ((formulas.on_weights, "weights"), (lambda _: True, "all")):
         for make in _decayed_forms(entry, hp, eps, decay, which):
-            if matches(thetas, run(make(), theta, grads).thetas):
+            if matches(thetas, ours(make(), theta, grads).thetas):
                 return label
     return None
 
@@ -444,7 +449,7 @@ def _decay_switched_on(entry, learner, hp, eps, theta, grads):
     if form == "all":
         weights_only = formulas.Decayed(reference(entry, hp, eps), "coupled", DECAY_PROBE,
                                         hp["lr"])
-        first, worst = departure(out.thetas, run(weights_only, theta, grads).thetas)
+        first, worst = departure(out.thetas, ours(weights_only, theta, grads).thetas)
         return first or 1, worst, _bias_key(theta)
     return form
 
@@ -464,7 +469,7 @@ def _explain(entry, learner, hp, eps_list, eps, decay, mine, theta, grads) -> li
     learner's line that wrote the departing array."""
     mistakes = entry.mistakes
     first, _, departing = first_departure(mine.thetas,
-                                     run(reference(entry, hp, eps), theta, grads).thetas)
+                                     ours(reference(entry, hp, eps), theta, grads).thetas)
     step = first or 1
     found: dict[str, int | None] = {}  # code -> the learner's line
     reset = "state-reset" in mistakes and matches(
@@ -487,7 +492,7 @@ def _explain(entry, learner, hp, eps_list, eps, decay, mine, theta, grads) -> li
             continue
         for make in formulas.mistakes(code, entry.key, hp, eps_list):
             formula = FreshEachStep(make) if reset else make()
-            if matches(mine.thetas, run(formula, theta, grads).thetas):
+            if matches(mine.thetas, ours(formula, theta, grads).thetas):
                 kind = "state" if code in STATE_CODES else "params"
                 found[code] = _line_for(learner, step, (kind, departing), theta, grads)
                 break
