@@ -35,7 +35,7 @@ def test_a_py_file_with_a_mistake_exits_1_and_names_the_code_and_line(capsys):
     lines = out.splitlines()
     assert lines[0] == "SGD: pass — equals dlfs SGD"
     assert lines[1].startswith("AdaGrad: fail — departs from dlfs AdaGrad at step 2")
-    assert lines[2].startswith("  - state-reset: ") and "learner.py, line 19" in lines[2]
+    assert lines[2].startswith("  - state-reset: ") and "learner.py, line 22" in lines[2]
     assert "not checked (not a name dlfs check knows): train" in out
 
 
@@ -52,7 +52,7 @@ def test_the_json_form_is_exactly_the_results_with_stable_keys(capsys):
     adagrad = data["results"][1]
     assert (adagrad["verdict"], adagrad["first_bad_step"]) == ("fail", 2)
     assert adagrad["diagnoses"][0]["code"] == "state-reset"
-    assert adagrad["diagnoses"][0]["line"] == 19
+    assert adagrad["diagnoses"][0]["line"] == 22
 
 
 def test_names_choose_what_is_checked(capsys):
@@ -67,7 +67,7 @@ def test_a_notebook_runs_its_defining_cells_and_says_which_it_skipped(capsys):
     assert "ran cells: 1, 2, 4, 5" in out
     assert "skipped cells: 3 (line 2: opt = Momentum())" in out
     assert "Momentum: pass" in out
-    assert "nesterov-order: " in out and "learner.ipynb [cell 4], line 7" in out
+    assert "nesterov-order: " in out and "learner.ipynb [cell 4], line 14" in out
     assert "Adam: fail — not written yet" in out
 
 

@@ -142,9 +142,22 @@ def test_a_stub_is_unfinished_at_the_line_that_raises():
     assert "아직 작성되지 않았습니다" in result.text("ko")
 
 
-def test_numeric_diagnoses_point_at_the_update_method():
-    result = check(BUGGY.AdaGradStateReset, reference="adagrad")
-    assert result.diagnoses[0].line == _line_of(BUGGY.AdaGradStateReset, "def update")
+@pytest.mark.parametrize("name, reference, code, text", [
+    ("AdaGradStateReset", "adagrad", "state-reset", "self.h[key] = np.zeros_like(val)"),
+    ("AdaGradEpsOutside", "adagrad", "eps-outside-denominator", "params[key] -="),
+    ("AdaGradEpsOutside", "adagrad", "nan-on-zero-grad", "params[key] -="),
+    ("AdamNoBiasCorrection", "adam", "missing-bias-correction", "params[key] -="),
+    ("NesterovOldOrder", "nesterov", "nesterov-order", "(1 + self.momentum) * self.lr"),
+    ("SGDRebinds", "sgd", "rebinds-params", "params[key] = params[key] -"),
+    ("MomentumSharedState", "momentum", "shared-state", "self.v = np.zeros_like(params[key])"),
+    ("AdaGradIntoGrads", "adagrad", "mutates-input", "grads[key] /="),
+])
+def test_numeric_diagnoses_point_at_the_statement_that_wrote_the_wrong_value(
+        name, reference, code, text):
+    result = check(getattr(BUGGY, name), reference=reference)
+    (found,) = [d for d in result.diagnoses if d.code == code]
+    assert found.line == _line_of(getattr(BUGGY, name), text)
+    assert f"line {found.line}:" in found.message["en"]
 
 
 def test_an_unnamed_mistake_fails_with_the_step_and_the_error():

@@ -4,7 +4,7 @@ Each row names a torch.optim class or the book's code transcribed (benchmarks/bo
 the dlfs keyword arguments to run (defaults first), the chapter-6 toy problem's learning rate
 and how dlfs's state arrays are called in the reference. Every generic test below iterates the
 table, as torch's ``optim_db`` (torch/testing/_internal/common_optimizers.py); adding an
-optimizer is its class, one OPTIMIZERS entry and one row here.
+optimizer is its class, one entry in dlfs.optim.registry and one row here.
 """
 
 import tracemalloc

@@ -554,3 +554,69 @@ def trace_writes(call, files: set[str]) -> Writes:
     finally:
         sys.settrace(previous)
     return writes
+
+
+
+# -- which line wrote which array (dlfs.check.optimizers) --------------------------------------
+
+
+def array_leaves(root, prefix: tuple = (), depth: int = 3) -> dict[tuple, np.ndarray]:
+    """{path: array} of the NumPy arrays held in ``root`` (a dict, list or tuple, nested up to
+    ``depth`` levels): ("h", "W1") for root["h"]["W1"]."""
+    found = {}
+    if isinstance(root, np.ndarray):
+        found[prefix] = root
+    elif depth > 0 and isinstance(root, dict):
+        for key, value in list(root.items()):
+            found.update(array_leaves(value, (*prefix, key), depth - 1))
+    elif depth > 0 and isinstance(root, (list, tuple)):
+        for index, value in enumerate(root):
+            found.update(array_leaves(value, (*prefix, index), depth - 1))
+    return found
+
+
+def watch_writes(call, watch, files: set[str]):
+    """Runs ``call()`` under a line trace and returns (writes, resets): for each path of
+    ``watch()`` ({path: array}, read anew at every line), the learner's (file, line) that last
+    changed it (put a new array there or changed its values), and the last line that put a new
+    all-zero array there. The learner's lines are those of ``files``."""
+    writes: dict[tuple, tuple] = {}
+    resets: dict[tuple, tuple] = {}
+    held = {path: (id(array), array.copy()) for path, array in watch().items()}
+    last: list = [None, None]
+
+    def look():
+        for path, array in watch().items():
+            before = held.get(path)
+            new = before is None or before[0] != id(array)
+            if not new and array.shape == before[1].shape and np.array_equal(
+                    array, before[1], equal_nan=True):
+                continue
+            if last[0] is not None:
+                writes[path] = tuple(last)
+                if new and array.size and not np.any(array):
+                    resets[path] = tuple(last)
+            held[path] = (id(array), array.copy())
+
+    def local(frame, event, _arg):
+        if event in ("line", "return"):
+            look()
+            if event == "line":
+                last[:] = [frame.f_code.co_filename, frame.f_lineno]
+        return local
+
+    def global_trace(frame, _event, _arg):
+        return local if frame.f_code.co_filename in files else None
+
+    previous = sys.gettrace()
+    sys.settrace(global_trace)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                call()
+            except Exception:  # a crash is reported elsewhere; here only the lines matter
+                pass
+    finally:
+        sys.settrace(previous)
+    return writes, resets

@@ -1,101 +1,101 @@
 """Checking a learner's optimizer (book 6.1) against dlfs's update rules, by experiment.
 
+Everything about the rules comes from the registry, ``dlfs.optim.registry``: which class names
+mean which rule, the hyperparameters and their learners' names, defaults, the documented
+variants and the known mistakes to try. A rule registered there is known here.
+
 The learner's class has the book's interface, ``__init__(lr=…, …)`` and ``update(params,
-grads)`` changing each ``params[key]`` in place. Its hyperparameters are read from the instance
-(``lr``, ``momentum``, ``decay_rate``/``rho``, ``beta1``/``beta2``, ``eps``, …; else the
+grads)`` changing each parameter in place: the first book's dicts (``params[key] -= …``) or the
+second book's lists (``params[i] -= …``, state as ``[np.zeros_like(p) for p in params]``),
+told apart by trying both. Its hyperparameters are read from the instance (else the
 constructor's defaults) and the matching dlfs rule is built with the same values. Both run
 sixty steps in float64 on the same parameters — a matrix ``W1`` with a row whose gradient is
 always zero, a vector ``b1`` with a tiny gradient (1e-9) in one place, a 0-d ``scale`` with a
 constant gradient — and each step's change of every parameter is compared.
 
-Equal to the rule: ``pass``; equal to a documented variant (the book's Adam): ``variant``.
-Otherwise each known mistake is tried as a formula or an experiment (a fresh instance per step,
-two keys at once, another lr, a zero gradient) and named when it reproduces the learner's
-numbers; the result fails with the first step that departs and by how much.
+Equal to the rule: ``pass``; equal to a documented variant (the book's Adam, weight decay on
+the weights alone): ``variant``. Otherwise each known mistake is tried as a formula or an
+experiment (a fresh instance per step, two keys at once, another lr, a zero gradient, weight
+decay switched on) and named when it reproduces the learner's numbers; the result fails with
+the first step that departs and by how much. Each diagnosis names the learner's line that
+wrote the departing array (found by tracing the update at that step). The runs and their
+comparison are ``dlfs.check.optim_runs``; the formulas of the mistakes, ``dlfs.check.formulas``.
 """
 
 from __future__ import annotations
 
 import inspect
 import numbers
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
 from dlfs import catalogue
-from dlfs import optim as dlfs_optim
 from dlfs.check import formulas
+from dlfs.check.optim_runs import (
+    STEPS,
+    FreshEachStep,
+    Run,
+    departure,
+    detect_interface,
+    first_departure,
+    matches,
+    run,
+    scenario,
+)
 from dlfs.check.result import CheckError, Diagnosis, Result, learner_frame
-
-STEPS = 60
-TOLERANCE = 1e-8  # relative, per step and parameter: float64 rounding is ~1e-13 here
-
-# name (lower case, without "_", "-" and spaces) -> the rule's key
-OPTIMIZER_NAMES = {
-    "sgd": "sgd", "gradientdescent": "sgd",
-    "momentum": "momentum", "momentumsgd": "momentum", "sgdmomentum": "momentum",
-    "nesterov": "nesterov", "nag": "nesterov", "nesterovmomentum": "nesterov",
-    "adagrad": "adagrad",
-    "rmsprop": "rmsprop",
-    "adadelta": "adadelta",
-    "adam": "adam",
-    "adamw": "adamw",
-}
-
-# hyperparameter -> the attribute and argument names learners give it
-ALIASES = {
-    "lr": ("lr", "learning_rate", "eta", "step_size"),
-    "momentum": ("momentum", "mu", "alpha", "beta", "gamma"),
-    "rho": ("decay_rate", "rho", "alpha", "beta", "gamma", "decay"),
-    "beta1": ("beta1", "beta_1", "b1"),
-    "beta2": ("beta2", "beta_2", "b2"),
-    "eps": ("eps", "epsilon", "delta"),
-    "weight_decay": ("weight_decay", "wd", "weight_decay_lambda"),
-}
-
-
-@dataclass(frozen=True)
-class Rule:
-    reference: str               # the dlfs class
-    hyperparameters: tuple[str, ...]
-    defaults: dict               # the dlfs reference's defaults, for what the learner lacks
-    usual: dict = field(default_factory=dict)  # defaults that a learner's default should be
-
-
-RULES = {
-    "sgd": Rule("SGD", ("lr",), {"lr": 0.01}),
-    "momentum": Rule("Momentum", ("lr", "momentum"), {"lr": 0.01, "momentum": 0.9},
-                     {"momentum": (0.9,)}),
-    "nesterov": Rule("Nesterov", ("lr", "momentum"), {"lr": 0.01, "momentum": 0.9},
-                     {"momentum": (0.9,)}),
-    "adagrad": Rule("AdaGrad", ("lr", "eps"), {"lr": 0.01, "eps": 1e-10}),
-    "rmsprop": Rule("RMSprop", ("lr", "rho", "eps"), {"lr": 0.01, "rho": 0.99, "eps": 1e-8},
-                    {"rho": (0.9, 0.99)}),
-    "adadelta": Rule("AdaDelta", ("lr", "rho", "eps"), {"lr": 1.0, "rho": 0.95, "eps": 1e-6},
-                     {"rho": (0.9, 0.95)}),
-    "adam": Rule("Adam", ("lr", "beta1", "beta2", "eps"),
-                 {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
-                 {"beta1": (0.9,), "beta2": (0.999,)}),
-    "adamw": Rule("AdamW", ("lr", "beta1", "beta2", "eps", "weight_decay"),
-                  {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
-                   "weight_decay": 0.01}, {"beta1": (0.9,), "beta2": (0.999,)}),
-}
+from dlfs.optim import Optimizer, registry
+from dlfs.optim.registry import HYPERPARAMETER_NAMES as ALIASES
 
 # ε a learner may have written into the formula instead of an attribute: the book's first
 EPS_GUESSES = (1e-7, 1e-8, 1e-10, 1e-6, 1e-12, 1e-5)
+# a learner's weight decay switched on to see where it acts
+DECAY_PROBE = 0.1
+# the value given to a constructor argument without default that names a hyperparameter
+REQUIRED_DEFAULTS = {"lr": 0.01, "momentum": 0.9, "rho": 0.9, "beta1": 0.9, "beta2": 0.999,
+                     "eps": 1e-8, "weight_decay": 0.0}
+
+
+class _Names(Mapping):
+    """{normalised class name or alias: rule key}, read live from the registry."""
+
+    def __getitem__(self, name: str) -> str:
+        return registry.names()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(registry.names())
+
+    def __len__(self) -> int:
+        return len(registry.names())
+
+
+OPTIMIZER_NAMES: Mapping[str, str] = _Names()
+
+
+class _Rules(Mapping):
+    """{rule key: registry Entry} of the rules learners' classes are checked against, read
+    live from the registry (an Entry's ``reference`` is the dlfs class's name)."""
+
+    def __getitem__(self, key: str) -> registry.Entry:
+        entry = registry.entries()[key]
+        if not entry.checked:
+            raise KeyError(key)
+        return entry
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([key for key, entry in registry.entries().items() if entry.checked])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+RULES: Mapping[str, registry.Entry] = _Rules()
 
 
 def rule_key(name: str) -> str | None:
     """The rule a class name means ("RMSProp", "my_adam" -> "rmsprop", "adam"), else None."""
-    key = str(name).lower().replace("_", "").replace("-", "").replace(" ", "")
-    for candidate in (key, key.removeprefix("my"), key.removesuffix("optimizer")):
-        if candidate in OPTIMIZER_NAMES:
-            return OPTIMIZER_NAMES[candidate]
-    return None
-
-
-def _say(code: str, where: str, **fields) -> dict[str, str]:
-    return catalogue.both(f"check.{code}", where=where, **fields)
+    entry = registry.lookup(name)
+    return entry.key if entry else None
 
 
 # -- the learner's class ------------------------------------------------------------------------
@@ -104,9 +104,10 @@ def _say(code: str, where: str, **fields) -> dict[str, str]:
 class Learner:
     """Makes fresh instances of the learner's optimizer with its hyperparameters, or another lr.
 
-    From a class: its constructor's defaults. From an instance: its class called with the
+    From a class: its constructor's defaults (an argument without default that names a
+    hyperparameter gets dlfs's usual value). From an instance: its class called with the
     instance's attributes of the same names as the constructor's arguments, so no state it
-    holds is carried over.
+    holds is carried over. ``interface`` is "dict" (the first book) or "list" (the second).
     """
 
     def __init__(self, obj, name: str):
@@ -121,28 +122,57 @@ class Learner:
                           if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
         self.kwargs = {} if self.from_class else {
             n: getattr(obj, n) for n in self.arguments if hasattr(obj, n)}
-        required = [n for n, p in self.arguments.items()
-                    if p.default is p.empty and n not in self.kwargs]
+        for argument, parameter in self.arguments.items():
+            hyper = _hyperparameter_of(argument)
+            if parameter.default is parameter.empty and argument not in self.kwargs and hyper:
+                self.kwargs[argument] = REQUIRED_DEFAULTS[hyper]
         self.lr_argument = next((n for n in ALIASES["lr"] if n in self.arguments), None)
-        if required and required != [self.lr_argument]:
-            raise CheckError("check.needs_arguments", name=name, arguments=", ".join(required))
-        self.needs_lr = bool(required)
+        self.decay_argument = next((n for n in ALIASES["weight_decay"] if n in self.arguments),
+                                   None)
         self.file = _source_file(self.cls)
+        self.files = {code.co_filename for code in map(_code, vars(self.cls).values()) if code}
+        self.interface = "dict"
+        self.swapped = _takes_grads_first(self.cls)
 
-    def make(self, lr: float | None = None, lr_attribute: str | None = None):
-        kwargs = dict(self.kwargs)
-        if self.needs_lr and lr is None:
-            lr = 0.01
+    def make(self, lr: float | None = None, lr_attribute: str | None = None, **extra):
+        kwargs = {**self.kwargs, **extra}
         if lr is not None and self.lr_argument:
             kwargs[self.lr_argument] = lr
         made = self.cls(**kwargs)
         if lr is not None and not self.lr_argument and lr_attribute:
             setattr(made, lr_attribute, lr)
-        return made
+        return _GradsFirst(made) if self.swapped else made
 
     def line_of(self, method: str) -> int | None:
         code = _code(getattr(self.cls, method, None))
         return code.co_firstlineno if code else None
+
+
+def _takes_grads_first(cls) -> bool:
+    """Whether ``cls.update`` names its arguments (grads, params): that learner calls
+    update(grads, params), and so does the check."""
+    try:
+        names = list(inspect.signature(cls.update).parameters)
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return names[1:3] == ["grads", "params"]
+
+
+class _GradsFirst:
+    """A learner's optimizer whose update takes (grads, params), called the book's way."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def update(self, params, grads):
+        self.inner.update(grads, params)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def _hyperparameter_of(argument: str) -> str | None:
+    return next((hyper for hyper, names in ALIASES.items() if argument in names), None)
 
 
 def _code(function):
@@ -178,13 +208,13 @@ def _diagnosis(code: str, learner: Learner, at="update", line=None, key=None, **
     return Diagnosis(code, message, line, learner.file)
 
 
-def read_hyperparameters(instance, learner: Learner, rule: Rule) -> tuple[dict, dict]:
-    """(values, names): each hyperparameter of ``rule`` from the instance's attributes, else
-    its constructor's argument default, else the dlfs default; and the name it was found
-    under (None when it was not)."""
+def read_hyperparameters(instance, learner: Learner, hyperparameters, defaults: dict):
+    """(values, names): each of ``hyperparameters`` from the instance's attributes, else its
+    constructor's argument default, else ``defaults``; and the name it was found under (None
+    when it was not)."""
     values, names = {}, {}
     betas = getattr(instance, "betas", None)
-    for hyper in rule.hyperparameters:
+    for hyper in hyperparameters:
         found = None
         for alias in ALIASES[hyper]:
             value = getattr(instance, alias, None)
@@ -195,7 +225,7 @@ def read_hyperparameters(instance, learner: Learner, rule: Rule) -> tuple[dict, 
                 break
         if found is None and hyper in ("beta1", "beta2") and isinstance(betas, (tuple, list)):
             value, found = betas[0 if hyper == "beta1" else 1], "betas"
-        values[hyper] = float(value) if found else rule.defaults[hyper]
+        values[hyper] = float(value) if found else defaults.get(hyper)
         names[hyper] = found
     return values, names
 
@@ -205,168 +235,42 @@ def _is_number(value) -> bool:
             and np.isfinite(value))
 
 
-# -- the experiments ----------------------------------------------------------------------------
-
-
-def scenario(steps: int = STEPS):
-    """(θ₀, [grads of each step]): a matrix, a vector and a 0-d array, zero, tiny and constant
-    gradients among ordinary ones; the same on every call."""
-    rng = np.random.default_rng(20240612)
-    theta = {"W1": rng.normal(size=(4, 3)), "b1": np.zeros(3), "scale": np.array(1.0)}
-    grads = []
-    for _ in range(steps):
-        w = rng.normal(size=(4, 3))
-        w[0] = 0.0                                           # a row that never gets a gradient
-        b = rng.normal(size=3) * np.array([1e-9, 1.0, 3.0])  # a tiny gradient in b1[0]
-        grads.append({"W1": w, "b1": b, "scale": np.array(0.5)})  # a constant one
-    return theta, grads
-
-
-@dataclass
-class Run:
-    thetas: list                   # the parameters after each step, thetas[0] the start
-    error: BaseException | None = None
-    error_step: int | None = None
-    rebound: int | None = None     # the first step that put a new array into params
-    mutated: int | None = None     # the first step that wrote into grads
-
-
-class _FreshEachStep:
-    """An optimizer made anew for every step: what a learner's state reset amounts to."""
-
-    def __init__(self, make):
-        self.make = make
-
-    def update(self, params, grads):
-        self.make().update(params, grads)
-
-
-def run(optimizer, theta, grads) -> Run:
-    params = {key: value.copy() for key, value in theta.items()}
-    out = Run([_snapshot(params)])
-    for step, step_grads in enumerate(grads, 1):
-        given = {key: g.copy() for key, g in step_grads.items()}
-        arrays = dict(params)
-        try:
-            optimizer.update(params, given)
-        except (Exception, SystemExit) as error:
-            out.error, out.error_step = error, step
-            return out
-        if out.rebound is None and any(params.get(k) is not a for k, a in arrays.items()):
-            out.rebound = step
-        if out.mutated is None and not all(
-                np.array_equal(given[k], g, equal_nan=True) for k, g in step_grads.items()):
-            out.mutated = step
-        out.thetas.append(_snapshot(params))
-    return out
-
-
-def _snapshot(params) -> dict:
-    snap = {}
-    for key, value in params.items():
-        try:
-            snap[key] = np.array(value, dtype=float)
-        except (TypeError, ValueError):
-            snap[key] = np.full(1, np.nan)
-    return snap
-
-
-def departure(a: list, b: list, nan_equal: bool = False) -> tuple[int | None, float]:
-    """(first step where the changes of ``a`` and ``b`` differ, largest relative difference).
-
-    Each step's change of a parameter is compared relative to the larger of the two changes
-    of that parameter at that step. Where ``nan_equal``, NaN in both at the same place agree.
-    """
-    first, worst = None, 0.0
-    for step in range(1, min(len(a), len(b))):
-        for key, after in b[step].items():
-            mine = a[step].get(key)
-            if mine is None or mine.shape != after.shape:
-                error = np.inf
-            else:
-                error = _relative(mine - a[step - 1][key], after - b[step - 1][key], nan_equal)
-            worst = max(worst, error)
-            if error > TOLERANCE and first is None:
-                first = step
-    if len(a) < len(b) and first is None:
-        first, worst = len(a), np.inf
-    return first, worst
-
-
-def _relative(da, db, nan_equal: bool) -> float:
-    with np.errstate(invalid="ignore"):
-        if nan_equal:
-            same = (np.isnan(da) & np.isnan(db)) | (da == db)
-            da, db = np.where(same, 0.0, da), np.where(same, 0.0, db)
-        if not (np.all(np.isfinite(da)) and np.all(np.isfinite(db))):
-            return np.inf
-        scale = max(np.max(np.abs(da), initial=0.0), np.max(np.abs(db), initial=0.0))
-        return float(np.max(np.abs(da - db), initial=0.0) / scale) if scale else 0.0
-
-
-def _matches(a: list, b: list, nan_equal: bool = True) -> bool:
-    return len(a) == len(b) and departure(a, b, nan_equal)[0] is None
-
-
 # -- the rules, their variants and the mistakes -------------------------------------------------
 
 
-def reference(key: str, hp: dict, eps: float | None = None):
-    """The dlfs rule ``key`` with the learner's hyperparameters (ε given apart)."""
-    lr, eps = hp["lr"], hp.get("eps") if eps is None else eps
-    if key == "sgd":
-        return dlfs_optim.SGD(lr)
-    if key == "momentum":
-        return dlfs_optim.Momentum(lr, hp["momentum"])
-    if key == "nesterov":
-        return dlfs_optim.Nesterov(lr, hp["momentum"])
-    if key == "adagrad":
-        return dlfs_optim.AdaGrad(lr, eps=eps)
-    if key == "rmsprop":
-        return dlfs_optim.RMSprop(lr, alpha=hp["rho"], eps=eps)
-    if key == "adadelta":
-        return dlfs_optim.AdaDelta(lr, rho=hp["rho"], eps=eps)
-    betas = (hp["beta1"], hp["beta2"])
-    if key == "adam":
-        return dlfs_optim.Adam(lr, betas, eps)
-    return dlfs_optim.AdamW(lr, betas, eps, weight_decay=hp["weight_decay"])
+def ours(rule, theta, grads) -> Run:
+    """A run of dlfs's rule or of a formula: nothing to watch for but its numbers."""
+    return run(rule, theta, grads, watch=False)
 
 
-def _eps_guesses(hp: dict, names: dict, rule: Rule) -> list[float]:
-    if "eps" not in hp:
+def reference(entry: registry.Entry, hp: dict, eps: float | None = None):
+    """The registry's rule ``entry`` with the learner's hyperparameters (ε given apart)."""
+    values = {h: v for h, v in hp.items() if h in entry.hyperparameters and v is not None}
+    if eps is not None and "eps" in entry.hyperparameters:
+        values["eps"] = eps
+    return entry.build(**values)
+
+
+def _eps_guesses(hp: dict, names: dict, entry: registry.Entry) -> list[float | None]:
+    if "eps" not in entry.hyperparameters:
         return [None]
     if names.get("eps"):
         return [hp["eps"]]
-    return list(dict.fromkeys((*EPS_GUESSES, rule.defaults["eps"])))
+    return list(dict.fromkeys((*EPS_GUESSES, entry.defaults["eps"])))
 
 
-def variants(key: str, hp: dict, eps_list: list):
-    """(name, make) of each documented variant of rule ``key``."""
-    if key == "adam":
-        for eps in eps_list:
-            yield "book-adam", lambda eps=eps: formulas.EfficientAdam(
-                lr=hp["lr"], beta1=hp["beta1"], beta2=hp["beta2"], eps=eps)
-
-
-def mistakes(key: str, hp: dict, eps_list: list):
-    """(code, make) of each known mistake in rule ``key`` written as a formula."""
-    lr = hp["lr"]
-    if key == "nesterov":
-        yield "nesterov-order", lambda: formulas.NesterovOldOrder(lr=lr, momentum=hp["momentum"])
-    # ε below 1e-8 added outside moves a parameter by less than the comparison's tolerance
-    for eps in [e for e in eps_list if e is not None and e >= 1e-8]:
-        if key in ("adagrad", "rmsprop"):
-            yield "eps-outside-denominator", lambda eps=eps: formulas.EpsOutside(
-                lr=lr, eps=eps, rho=hp.get("rho"))
-        if key in ("adam", "adamw"):
-            for book in (False, True):
-                yield "eps-outside-denominator", lambda eps=eps, book=book: (
-                    formulas.AdamEpsOutside(lr=lr, beta1=hp["beta1"], beta2=hp["beta2"],
-                                            eps=eps, book=book))
-            for correct in ("", "m", "v"):
-                yield "missing-bias-correction", lambda eps=eps, correct=correct: (
-                    formulas.AdamUncorrected(lr=lr, beta1=hp["beta1"], beta2=hp["beta2"],
-                                             eps=eps, correct=correct))
+def variants(entry: registry.Entry, hp: dict, eps_list: list):
+    """(name, make) of each documented variant of ``entry`` with the learner's
+    hyperparameters: another registry entry, else a formula of dlfs.check.formulas."""
+    table = registry.entries()
+    for name in entry.variants:
+        variant = table.get(name)
+        if variant is None:
+            for make in formulas.variants(name, entry.key, hp, eps_list):
+                yield name, make
+            continue
+        for eps in eps_list if "eps" in variant.hyperparameters else [None]:
+            yield name, lambda variant=variant, eps=eps: reference(variant, hp, eps)
 
 
 # -- the check ----------------------------------------------------------------------------------
@@ -375,26 +279,42 @@ def mistakes(key: str, hp: dict, eps_list: list):
 def check_optimizer(obj, reference_name: str | None = None, name: str | None = None) -> Result:
     """The check of a learner's optimizer class (or instance) ``obj``.
 
-    ``reference_name``: the rule it is meant to be (a key of OPTIMIZER_NAMES or a dlfs class
-    name, any case); by default read from ``name``, else from the class's name.
+    ``reference_name``: the rule it is meant to be (a name or alias in the registry, any
+    case); by default read from ``name``, else from the class's name. Raises CheckError only
+    for what is not an optimizer of a known rule; a learner's class of a known rule always
+    gets a Result (an unfinished or unbuildable one fails).
     """
     name = name or getattr(obj, "__name__", type(obj).__name__)
     with np.errstate(all="ignore"):  # the learner's 0/0 is a finding, not a warning
-        return _check(obj, reference_name, name)
+        try:
+            return _check(obj, reference_name, name)
+        except CheckError:
+            raise
+        except (Exception, SystemExit) as error:  # whatever the learner's object did to us
+            entry = registry.lookup(reference_name or name)
+            learner = Learner(obj, name)
+            return Result(name, "optimizer", entry.reference, "fail", first_bad_step=1,
+                          diagnoses=[_failure(error, learner, "update")])
 
 
 def _check(obj, reference_name, name) -> Result:
-    key = rule_key(reference_name or name)
-    if key is None:
+    entry = registry.lookup(reference_name or name)
+    if entry is None:
         raise CheckError("check.unknown_optimizer", name=reference_name or name,
                          names=", ".join(sorted(set(OPTIMIZER_NAMES))))
-    rule = RULES[key]
     learner = Learner(obj, name)
 
     def result(verdict, diagnoses, variant=None, first=None, error=None):
-        return Result(name, "optimizer", rule.reference, verdict, variant, first, error,
+        return Result(name, "optimizer", entry.reference, verdict, variant, first, error,
                       diagnoses)
 
+    if getattr(learner.cls, "update", None) is None:
+        others = [n for n, v in vars(learner.cls).items()
+                  if callable(v) and not n.startswith("_")]
+        if others:
+            raise CheckError("check.not_optimizer", name=name)
+        return result("fail", [_diagnosis("unfinished", learner, "__init__",
+                                          key="unfinished_no_update")], first=1)
     try:
         instance = learner.make()
     except (Exception, SystemExit) as error:
@@ -407,48 +327,70 @@ def _check(obj, reference_name, name) -> Result:
         raise CheckError("check.not_optimizer", name=name) from None
     except ValueError:
         pass  # a builtin or C method: no signature to read, call it as it is
+    learner.interface = detect_interface(learner)
 
-    hp, names = read_hyperparameters(instance, learner, rule)
+    hp, names = read_hyperparameters(instance, learner, entry.hyperparameters, entry.defaults)
+    decay, _ = read_hyperparameters(instance, learner, ("weight_decay",), {})
+    decay = decay["weight_decay"] if "weight_decay" not in entry.hyperparameters else None
+    eps_list = _eps_guesses(hp, names, entry)
     try:
-        reference(key, hp, _eps_guesses(hp, names, rule)[0])
+        reference(entry, hp, eps_list[0])
     except ValueError as error:
-        raise CheckError("check.bad_hyperparameter", name=name, error=str(error)) from None
+        return result("fail", [_diagnosis(
+            "wrong-hyperparameter-default", learner, "__init__", key="bad_hyperparameter_value",
+            error=str(error))], first=1)
     theta, grads = scenario()
-    mine = run(instance, theta, grads)
+    mine = run(instance, theta, grads, learner.interface)
     if mine.error is not None:
         diagnoses = [_failure(mine.error, learner, "update")]
-        if _keys_interfere(learner, hp):
-            diagnoses.append(_diagnosis("shared-state", learner))
+        if "shared-state" in entry.mistakes and _keys_interfere(learner):
+            diagnoses.append(_diagnosis("shared-state", learner, line=_line_for(
+                learner, mine.error_step, ("created", None), theta, grads)))
         return result("fail", diagnoses, first=mine.error_step)
     if mine.rebound is None and all(np.array_equal(mine.thetas[1][k], theta[k], equal_nan=True)
                                     for k in theta):
         return result("fail", [_diagnosis("unfinished", learner, key="unfinished_nothing")],
                       first=1)
 
-    eps_list = _eps_guesses(hp, names, rule)
     verdict, variant, first, worst, diagnoses = "fail", None, None, None, []
-    closest = None
+    closest, best_eps = None, eps_list[0]
     for eps in eps_list:
-        found = departure(mine.thetas, run(reference(key, hp, eps), theta, grads).thetas)
+        found = departure(mine.thetas, ours(reference(entry, hp, eps), theta, grads).thetas)
         if closest is None or _closer(found, closest):
-            closest = found
+            closest, best_eps = found, eps
         if found[0] is None:
             verdict, worst = "pass", found[1]
             break
     if verdict == "fail":
-        for label, make in variants(key, hp, eps_list):
-            if _matches(mine.thetas, run(make(), theta, grads).thetas, nan_equal=False):
+        for label, make in variants(entry, hp, eps_list):
+            if matches(mine.thetas, ours(make(), theta, grads).thetas, nan_equal=False):
                 verdict, variant = "variant", label
-                worst = departure(mine.thetas, run(reference(key, hp, eps_list[0]),
+                worst = departure(mine.thetas, ours(reference(entry, hp, eps_list[0]),
                                                    theta, grads).thetas)[1]
                 break
+    if verdict == "fail" and decay:
+        form = _decay_form(entry, hp, best_eps, decay, mine.thetas, theta, grads)
+        if form == "weights":
+            verdict, variant = "variant", "weight-decay-on-weights"
+            worst = closest[1]
     if verdict == "fail":
         first, worst = closest
-        diagnoses = _explain(key, learner, hp, eps_list, mine, theta, grads)
+        diagnoses = _explain(entry, learner, hp, eps_list, best_eps, decay, mine, theta, grads)
+    elif verdict == "pass" and learner.decay_argument and not decay and not issubclass(
+            learner.cls, Optimizer):  # dlfs's own rules decay every key, as torch's do
+        found = _decay_switched_on(entry, learner, hp, best_eps, theta, grads)
+        if found == "weights":
+            verdict, variant = "variant", "weight-decay-on-weights"
+        elif found is not None:
+            verdict, (first, worst, key) = "fail", found
+            diagnoses = [_diagnosis("weight-decay-on-biases", learner,
+                                    line=_line_for(learner, first, ("params", key), theta,
+                                                   grads, extra={learner.decay_argument:
+                                                                 DECAY_PROBE}))]
 
-    diagnoses += _habits(learner, rule, hp, names, mine, theta, grads)
+    diagnoses += _habits(learner, entry, hp, names, mine, theta, grads)
     codes = {d.code for d in diagnoses}
-    if codes & {"rebinds-params", "ignores-lr"}:
+    if codes & {"rebinds-params", "ignores-lr", "weight-decay-on-biases"}:
         verdict = "fail"
     elif codes and verdict != "fail":
         verdict = "warn"
@@ -473,77 +415,183 @@ def _failure(error: BaseException, learner: Learner, method: str) -> Diagnosis:
                       error=f"{type(error).__name__}: {error}"[:300])
 
 
-def _explain(key, learner, hp, eps_list, mine, theta, grads) -> list[Diagnosis]:
-    """The known mistakes that reproduce the learner's numbers."""
-    found = []
-    stateful = key != "sgd"
-    reset = stateful and _matches(mine.thetas, run(_FreshEachStep(learner.make), theta,
-                                                   grads).thetas)
+# -- weight decay -------------------------------------------------------------------------------
+
+
+def _decayed_forms(entry, hp, eps, decay, which):
+    for form in formulas.DECAY_FORMS:
+        yield lambda form=form: formulas.Decayed(reference(entry, hp, eps), form, decay,
+                                                 hp["lr"], which)
+
+
+def _decay_form(entry, hp, eps, decay, thetas, theta, grads) -> str | None:
+    """"weights" where ``thetas`` are the rule with weight decay ``decay`` on the weight
+    matrices alone, "all" where on every parameter, else None."""
+    for which, label in ((formulas.on_weights, "weights"), (lambda _: True, "all")):
+        for make in _decayed_forms(entry, hp, eps, decay, which):
+            if matches(thetas, ours(make(), theta, grads).thetas):
+                return label
+    return None
+
+
+def _decay_switched_on(entry, learner, hp, eps, theta, grads):
+    """For a learner whose weight decay is off by default: "weights" where switching it on
+    decays the weights alone; (first step, error, the bias's key) where it decays the biases
+    too; None where neither (or it cannot be switched on)."""
+    try:
+        out = run(learner.make(**{learner.decay_argument: DECAY_PROBE}), theta, grads,
+                  learner.interface)
+    except (Exception, SystemExit):
+        return None
+    if out.error is not None:
+        return None
+    form = _decay_form(entry, hp, eps, DECAY_PROBE, out.thetas, theta, grads)
+    if form == "all":
+        weights_only = formulas.Decayed(reference(entry, hp, eps), "coupled", DECAY_PROBE,
+                                        hp["lr"])
+        first, worst = departure(out.thetas, ours(weights_only, theta, grads).thetas)
+        return first or 1, worst, _bias_key(theta)
+    return form
+
+
+def _bias_key(theta) -> str:
+    return next(key for key, value in theta.items() if not formulas.on_weights(value))
+
+
+# -- naming the mistakes ------------------------------------------------------------------------
+
+# what a diagnosis points at: the line that last wrote the departing parameter, or its state
+STATE_CODES = {"momentum-term-missing", "cache-never-decays"}
+
+
+def _explain(entry, learner, hp, eps_list, eps, decay, mine, theta, grads) -> list[Diagnosis]:
+    """The known mistakes of ``entry`` that reproduce the learner's numbers, each at the
+    learner's line that wrote the departing array."""
+    mistakes = entry.mistakes
+    first, _, departing = first_departure(mine.thetas,
+                                     ours(reference(entry, hp, eps), theta, grads).thetas)
+    step = first or 1
+    found: dict[str, int | None] = {}  # code -> the learner's line
+    reset = "state-reset" in mistakes and matches(
+        mine.thetas, run(FreshEachStep(learner.make), theta, grads, learner.interface).thetas)
     if reset:
-        found.append(_diagnosis("state-reset", learner))
-    codes = set()
-    for code, make in mistakes(key, hp, eps_list):
-        if code in codes:
+        # a velocity never kept and one created anew on every call give the same numbers: the
+        # trace tells them apart (a state array replaced by zeros during the second update)
+        resets = _trace(learner, 2, theta, grads).resets or {}
+        if resets or "momentum-term-missing" not in mistakes:
+            found["state-reset"] = next(iter(resets.values()), (None, None))[1]
+    if decay and "weight-decay-on-biases" in mistakes and _decay_form(
+            entry, hp, eps, decay, mine.thetas, theta, grads) == "all":
+        found["weight-decay-on-biases"] = _line_for(learner, 1, ("params", _bias_key(theta)),
+                                                    theta, grads)
+    for code in mistakes:
+        if code in found or code in ("state-reset", "shared-state", "nan-on-zero-grad",
+                                     "weight-decay-on-biases"):
             continue
-        formula = _FreshEachStep(make) if reset else make()
-        if _matches(mine.thetas, run(formula, theta, grads).thetas):
-            codes.add(code)
-            found.append(_diagnosis(code, learner))
-    if _nan_on_zero_gradient(learner):
-        found.append(_diagnosis("nan-on-zero-grad", learner))
-    if stateful and not reset and _keys_interfere(learner, hp):
-        found.append(_diagnosis("shared-state", learner))
-    return found
+        if code == "momentum-term-missing" and "state-reset" in found:
+            continue
+        for make in formulas.mistakes(code, entry.key, hp, eps_list):
+            formula = FreshEachStep(make) if reset else make()
+            if matches(mine.thetas, ours(formula, theta, grads).thetas):
+                kind = "state" if code in STATE_CODES else "params"
+                found[code] = _line_for(learner, step, (kind, departing), theta, grads)
+                break
+    if "nan-on-zero-grad" in mistakes and _nan_on_zero_gradient(learner):
+        found["nan-on-zero-grad"] = _line_for(learner, step, ("params", departing), theta,
+                                              grads)
+    if "shared-state" in mistakes and not reset and _keys_interfere(learner):
+        found["shared-state"] = _line_for(learner, 2, ("created", None), theta, grads)
+    return [_diagnosis(code, learner, line=line) for code, line in found.items()]
+
+
+def _trace(learner, step, theta, grads, **extra) -> Run:
+    """A fresh instance run for ``step`` steps, the last one traced."""
+    try:
+        return run(learner.make(**extra), theta, grads[:step], learner.interface,
+                   trace=learner.files)
+    except (Exception, SystemExit):
+        return Run([])
+
+
+def _line_for(learner, step, target, theta, grads, extra=None) -> int | None:
+    """The learner's line that last wrote, at ``step``, the array ``target``: ("params", key)
+    the parameter; ("state", key) the first state array the update writes for that parameter
+    (else the parameter); ("grads", None) any gradient; ("created", None) the first line that
+    put a new zero array into the state (shared-state's one array). None where no line did."""
+    kind, key = target
+    out = _trace(learner, max(step or 1, 1), theta, grads, **(extra or {}))
+    writes = out.writes or {}
+    index = list(theta).index(key) if key in theta else None
+    wanted = key if learner.interface == "dict" else index
+
+    def of(prefix, keyed, first=False, among=writes):
+        lines = [where for path, where in among.items() if path[0] == prefix
+                 and (not keyed or wanted in path[1:])]
+        return lines[0 if first else -1][1] if lines else None
+
+    if kind == "created":  # the line that made the state array: shared-state's one array
+        return of("state", False, first=True, among=out.resets or {}) or of("state", False)
+    if kind == "state":  # the first state array written for it: h before AdaDelta's Δx average
+        return (of("state", True, first=True) or of("state", False, first=True)
+                or of("params", True))
+    if kind == "grads":
+        return of("grads", False)
+    return of("params", True) or of("params", False)
 
 
 def _nan_on_zero_gradient(learner: Learner) -> bool:
     params = {"W": np.ones((2, 2)), "b": np.zeros(2)}
     zeros = [{"W": np.zeros((2, 2)), "b": np.zeros(2)}] * 2
     try:
-        out = run(learner.make(), params, zeros)
+        out = run(learner.make(), params, zeros, learner.interface)
     except (Exception, SystemExit):
         return False
     return out.error is None and not all(np.all(np.isfinite(v)) for v in out.thetas[-1].values())
 
 
-def _keys_interfere(learner: Learner, hp: dict) -> bool:
+def _keys_interfere(learner: Learner) -> bool:
     """Whether a parameter's steps change when another key of the same shape is updated too:
     one state array shared by every key."""
     rng = np.random.default_rng(7)
     theta = {"a": rng.normal(size=3), "b": rng.normal(size=3)}
     grads = [{"a": rng.normal(size=3), "b": 5 * rng.normal(size=3)} for _ in range(5)]
     try:
-        together = run(learner.make(), theta, grads)
-        alone = run(learner.make(), {"a": theta["a"]}, [{"a": g["a"]} for g in grads])
+        together = run(learner.make(), theta, grads, learner.interface)
+        alone = run(learner.make(), {"a": theta["a"]}, [{"a": g["a"]} for g in grads],
+                    learner.interface)
     except (Exception, SystemExit):
         return False
     if together.error is not None or alone.error is not None:
         return False
-    return not _matches([{"a": t["a"]} for t in together.thetas], alone.thetas)
+    return not matches([{"a": t["a"]} for t in together.thetas], alone.thetas)
 
 
-def _habits(learner, rule, hp, names, mine, theta, grads) -> list[Diagnosis]:
+def _habits(learner, entry, hp, names, mine, theta, grads) -> list[Diagnosis]:
     """What is wrong whatever the numbers: a new array in params, writing into grads, an lr
     without effect, an unusual default."""
     found = []
     if mine.rebound is not None:
-        found.append(_diagnosis("rebinds-params", learner))
+        found.append(_diagnosis("rebinds-params", learner, line=_line_for(
+            learner, mine.rebound, ("params", next(iter(theta))), theta, grads)))
     if mine.mutated is not None:
-        found.append(_diagnosis("mutates-input", learner))
+        found.append(_diagnosis("mutates-input", learner, line=_line_for(
+            learner, mine.mutated, ("grads", None), theta, grads)))
     lr, other = hp["lr"], hp["lr"] / 10
     if learner.lr_argument or names.get("lr"):
         try:
-            a = run(learner.make(lr, names.get("lr")), theta, grads[:3])
-            b = run(learner.make(other, names.get("lr")), theta, grads[:3])
+            a = run(learner.make(lr, names.get("lr")), theta, grads[:3], learner.interface)
+            b = run(learner.make(other, names.get("lr")), theta, grads[:3], learner.interface)
         except (Exception, SystemExit):
             a = b = None
-        if a and b and a.error is None and b.error is None and _matches(a.thetas, b.thetas):
-            found.append(_diagnosis("ignores-lr", learner, lr=f"{lr:g}", other=f"{other:g}"))
+        if a and b and a.error is None and b.error is None and matches(a.thetas, b.thetas):
+            found.append(_diagnosis("ignores-lr", learner, lr=f"{lr:g}", other=f"{other:g}",
+                                    line=_line_for(learner, 1, ("params", next(iter(theta))),
+                                                   theta, grads)))
     if learner.from_class:
-        for hyper, usual in rule.usual.items():
+        for hyper, usual in entry.usual.items():
             if names.get(hyper) and not any(np.isclose(hp[hyper], u) for u in usual):
                 found.append(_diagnosis(
                     "wrong-hyperparameter-default", learner, "__init__",
-                    parameter=names[hyper], value=f"{hp[hyper]:g}", rule=rule.reference,
+                    parameter=names[hyper], value=f"{hp[hyper]:g}", rule=entry.reference,
                     usual=" / ".join(f"{u:g}" for u in usual)))
     return found

@@ -22,12 +22,15 @@ Weight decay, three mechanisms under two names:
     λW to each dW (the book's). SGD(weight_decay=λ) on the W keys alone equals it.
 
 Modules: ``sgd`` (SGD, Momentum, Nesterov), ``adagrad`` (AdaGrad, RMSprop, AdaDelta), ``adam``
-(Adam, AdamW), ``book`` (the book's variants), ``base`` (the Optimizer they share).
+(Adam, AdamW), ``book`` (the book's variants), ``base`` (the Optimizer they share),
+``registry`` (every rule under its name, with its aliases, defaults, variants and known
+mistakes: what ``create`` and ``dlfs.check`` read).
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 
 # The book's order, which the API page follows.
 # isort: off
@@ -36,29 +39,19 @@ from dlfs.optim.adagrad import AdaGrad, RMSprop, AdaDelta
 from dlfs.optim.adam import Adam, AdamW
 from dlfs.optim.book import BookMomentum, BookNesterov, BookAdaGrad, BookRMSprop, BookAdam
 from dlfs.optim.base import Optimizer
+from dlfs.optim import registry
 # isort: on
 
 __all__ = [
     "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "AdaDelta", "Adam", "AdamW",
     "BookMomentum", "BookNesterov", "BookAdaGrad", "BookRMSprop", "BookAdam",
-    "Optimizer", "OPTIMIZERS", "create", "arguments",
+    "Optimizer", "OPTIMIZERS", "create", "arguments", "registry",
 ]
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    "sgd": SGD,
-    "momentum": Momentum,
-    "nesterov": Nesterov,
-    "adagrad": AdaGrad,
-    "rmsprop": RMSprop,
-    "adadelta": AdaDelta,
-    "adam": Adam,
-    "adamw": AdamW,
-    "book-momentum": BookMomentum,
-    "book-nesterov": BookNesterov,
-    "book-adagrad": BookAdaGrad,
-    "book-rmsprop": BookRMSprop,
-    "book-adam": BookAdam,
-}
+registry.register_builtin()
+
+# {name: class} of every registered rule, read live from the registry (registry.register adds one)
+OPTIMIZERS: Mapping[str, type[Optimizer]] = registry.Classes()
 
 
 def create(name: str, **kwargs) -> Optimizer:
@@ -76,7 +69,7 @@ def create(name: str, **kwargs) -> Optimizer:
             raise ValueError(
                 f"{key} takes no argument {argument!r}; it takes {', '.join(accepted)}"
             )
-    return OPTIMIZERS[key](**kwargs)
+    return registry.entries()[key].cls(**kwargs)
 
 
 def arguments(name: str) -> list[str]:

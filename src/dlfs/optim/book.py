@@ -122,11 +122,15 @@ class BookAdam(Optimizer):
         v ← v + (1 − β₂)·(g² − v)
         θ ← θ − η_t·m/(√v + 1e-7)
 
-    η: lr > 0 (0.001), β₁: beta1 in [0, 1) (0.9), β₂: beta2 in [0, 1) (0.999). In Adam's
-    terms the ε is 1e-7/√(1 − β₂ᵗ), 3.2e-6 at t = 1, falling to 1e-7.
+    η: lr > 0 (0.001), β₁: beta1 in [0, 1) (0.9), β₂: beta2 in [0, 1) (0.999); ε = 1e-7, a
+    class attribute (the book's constructor takes no ε; dlfs check sets it to a learner's ε,
+    who writes this form with another). In Adam's terms the ε is ε/√(1 − β₂ᵗ), 3.2e-6 at t = 1,
+    falling to 1e-7.
     """
 
     state_names = ("m", "v")
+
+    eps = 1e-7
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999):
         super().__init__(lr)
@@ -148,7 +152,7 @@ class BookAdam(Optimizer):
         v += g2_minus_v
         # params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
         denom = np.sqrt(v, out=scratch)
-        denom += 1e-7
+        denom += self.eps
         step = np.divide(m, denom, out=scratch)
         step *= lr_t
         param -= step
