@@ -36,13 +36,17 @@ def test_a_py_file_with_a_mistake_exits_1_and_names_the_code_and_line(capsys):
     assert lines[0] == "SGD: pass — equals dlfs SGD"
     assert lines[1].startswith("AdaGrad: fail — departs from dlfs AdaGrad at step 2")
     assert lines[2].startswith("  - state-reset: ") and "learner.py, line 19" in lines[2]
-    assert "not checked (not a name dlfs check knows): train" in out
+    assert "not checked: train — train is a function dlfs check has no reference for" in out
 
 
-def test_the_json_form_is_exactly_the_results_with_stable_keys(capsys):
+def test_the_json_form_has_the_results_the_skipped_the_cells_and_the_error_with_stable_keys(
+        capsys):
     status, out, _ = _check(capsys, FIXTURES / "learner.py", "--json")
     data = json.loads(out)
-    assert status == 1 and list(data) == ["results"]
+    assert status == 1 and list(data) == ["results", "skipped", "cells", "error"]
+    assert data["error"] is None and data["cells"] == {"ran": [1], "skipped": []}
+    assert [entry["name"] for entry in data["skipped"]] == ["train"]
+    assert set(data["skipped"][0]["why"]) == {"en", "ko"}
     assert [r["name"] for r in data["results"]] == ["SGD", "AdaGrad"]
     for result in data["results"]:
         assert list(result) == KEYS
@@ -112,9 +116,11 @@ def test_a_name_the_file_does_not_define_is_a_usage_error(capsys):
                     "defines no 'Adam'", "SGD, AdaGrad, train")
 
 
-def test_a_class_with_another_interface_is_a_usage_error(capsys):
-    _one_line_error(*_check(capsys, FIXTURES / "other_interface.py"),
-                    "Adam is not an optimizer in the book's interface")
+def test_a_class_with_another_interface_is_skipped_with_the_reason_not_a_usage_error(capsys):
+    status, out, err = _check(capsys, FIXTURES / "other_interface.py")
+    assert status == 0 and err == ""
+    assert ("not checked: Adam — Adam is named after an optimizer but has no "
+            "update(params, grads) (its methods: step)") in out
 
 
 def test_a_notebook_without_code_is_a_usage_error(capsys):
@@ -135,17 +141,27 @@ def test_a_usage_error_is_korean_in_korean(capsys, tmp_path):
     _one_line_error(status, out, err, "파일이 없습니다")
 
 
-def test_an_update_that_never_returns_ends_by_the_time_limit(capsys):
+def test_an_update_that_never_returns_fails_by_the_time_limit_at_the_line_it_was_running(
+        capsys):
     start = time.monotonic()
-    status, out, err = _check(capsys, FIXTURES / "endless.py", "--timeout", "3")
+    status, out, err = _check(capsys, FIXTURES / "endless.py", "--timeout", "3", "--json")
     assert time.monotonic() - start < 30  # the limit, the child's start-up, and no more
-    _one_line_error(status, out, err, "Momentum", "did not finish within 3 s")
+    assert status == 1 and err == ""
+    (result,) = json.loads(out)["results"]
+    assert (result["name"], result["verdict"]) == ("Momentum", "fail")
+    (found,) = result["diagnoses"]
+    assert found["code"] == "timeout" and found["line"] in range(14, 20)  # inside the loop
+    assert "did not finish within 3 s" in found["message"]["en"]
+    assert f"endless.py, line {found['line']}: " in found["message"]["en"]
 
 
-def test_top_level_training_is_not_run_and_a_loop_at_load_times_out(capsys, tmp_path):
+def test_top_level_training_is_not_run_and_a_loop_at_load_times_out_naming_its_line(
+        capsys, tmp_path):
     looping = tmp_path / "loops.py"
     looping.write_text("class SGD:\n    pass\n\nwhile True:\n    pass\n", encoding="utf-8")
-    _one_line_error(*_check(capsys, looping, "--timeout", "2"), "did not finish loading")
+    status, out, err = _check(capsys, looping, "--timeout", "2")
+    _one_line_error(status, out, err, "loading the file did not finish within 2 s")
+    assert re.search(r"loops\.py, line [45]: ", err)
 
 
 def test_a_process_that_ends_inside_update_fails_that_name_and_the_others_are_checked(capsys):

@@ -87,6 +87,8 @@ class Result:
         codes = self.codes()
         if "unfinished" in codes:
             return catalogue.text("check.head_unfinished", lang, **fields)
+        if "timeout" in codes:
+            return catalogue.text("check.head_timeout", lang, **fields)
         if "crash" in codes:
             return catalogue.text("check.head_crash", lang, **fields)
         if (self.verdict == "fail" and self.first_bad_step is not None
