@@ -93,9 +93,15 @@ def recognise(name: str, kind: str | None = None, obj=None) -> tuple[str, str] |
 
 
 def _lookup(kind: str, table: dict[str, str], name: str) -> str | None:
+    """The reference ``name`` means in ``kind``'s table: case-insensitive, with or without
+    underscores, and for a layer with or without a "Layer" suffix ("ReluLayer")."""
     if kind == "optimizer":
         return rule_key(name)
-    return table.get(str(name).lower()) or table.get(str(name).lower().replace("_", ""))
+    key = str(name).lower()
+    spellings = [key, key.replace("_", "")]
+    if kind == "layer":
+        spellings += [s.removesuffix("layer") for s in spellings if s.endswith("layer")]
+    return next((table[s] for s in spellings if s in table), None)
 
 
 @dataclass

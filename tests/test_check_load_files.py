@@ -1,0 +1,279 @@
+"""dlfs check on files as learners keep them (tests/fixtures/check_files, each after a pattern
+of public study repositories): recognised by kind and name, loaded as part of their package
+from any folder, one bad object failing alone, skipped objects listed with the reason, and the
+--json document with its results, skipped objects, cells and error."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from dlfs.check import check, plan
+from dlfs.cli import main
+
+FILES = Path(__file__).parent / "fixtures" / "check_files"
+BOOK = FILES / "book_repo"
+HANGUL = re.compile("[\uac00-\ud7a3]")
+ESCAPED_HANGUL = re.compile(r"\\u[ac-d][0-9a-f]{3}")
+
+
+def _check(capsys, *argv):
+    status = main(["check", *map(str, argv)])
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def _json(capsys, *argv):
+    status, out, err = _check(capsys, *argv, "--json")
+    return status, json.loads(out), err
+
+
+@pytest.fixture
+def elsewhere(tmp_path, monkeypatch):
+    """Runs the check from a folder that is not the learner's (nor above it)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _verdicts(document):
+    return {r["name"]: r["verdict"] for r in document["results"]}
+
+
+# -- recognising by kind and name ---------------------------------------------------------------
+
+
+def test_the_books_lower_case_functions_are_checked_as_functions_and_pass(capsys, elsewhere):
+    status, document, err = _json(capsys, BOOK / "common" / "functions.py")
+    assert status == 0 and err == ""
+    verdicts = _verdicts(document)
+    for name in ("sigmoid", "relu", "softmax", "step_function", "sigmoid_grad", "relu_grad"):
+        assert verdicts[name] == "pass", name
+    kinds = {r["name"]: r["kind"] for r in document["results"]}
+    assert kinds["sigmoid"] == kinds["relu"] == "function"
+    assert verdicts["cross_entropy_error"] == "variant"  # the book's δ = 1e-7
+
+
+def test_a_class_and_a_function_of_the_same_name_go_to_their_own_checkers():
+    def sigmoid(x):
+        import numpy as np
+
+        return 1 / (1 + np.exp(-x))
+
+    class Sigmoid:
+        def forward(self, x):
+            import numpy as np
+
+            self.out = 1 / (1 + np.exp(-x))
+            return self.out
+
+        def backward(self, dout):
+            return dout * (1.0 - self.out) * self.out
+
+    assert (plan("sigmoid", sigmoid).kind, plan("Sigmoid", Sigmoid).kind) == ("function", "layer")
+    assert plan("SIGMOID", sigmoid).kind == "function"
+    assert check(sigmoid).verdict == "pass" and check(Sigmoid).verdict == "pass"
+    assert check(Sigmoid).kind == "layer"
+
+
+def test_the_books_gradient_descent_function_is_skipped_not_taken_for_sgd(capsys, elsewhere):
+    status, document, err = _json(capsys, BOOK / "ch04" / "gradient_method.py")
+    assert status == 0 and err == "" and document["error"] is None
+    assert _verdicts(document) == {"numerical_gradient": "pass"}
+    why = {entry["name"]: entry["why"] for entry in document["skipped"]}
+    assert set(why) == {"gradient_descent", "function_2"}
+    assert "is a function" in why["gradient_descent"]["en"]
+    assert "update(params, grads)" in why["gradient_descent"]["en"]
+    assert HANGUL.search(why["gradient_descent"]["ko"])
+
+
+def test_layers_named_with_a_layer_suffix_are_recognised_and_unknown_ones_say_why(
+        capsys, elsewhere):
+    status, document, _ = _json(capsys, BOOK / "ch05" / "layer_naive.py")
+    assert status == 0
+    assert _verdicts(document) == {"ReluLayer": "pass"}
+    why = {entry["name"]: entry["why"]["en"] for entry in document["skipped"]}
+    assert set(why) == {"MulLayer", "AddLayer"}
+    assert "a layer (forward, backward) dlfs check has no reference for" in why["MulLayer"]
+
+
+def test_an_unfinished_class_and_one_that_cannot_be_built_fail_alone(capsys, elsewhere):
+    status, document, err = _json(capsys, FILES / "unfinished.py")
+    assert status == 1 and err == "" and document["error"] is None
+    results = {r["name"]: r for r in document["results"]}
+    assert results["SGD"]["verdict"] == "pass"
+    lines = (FILES / "unfinished.py").read_text(encoding="utf-8").splitlines()
+    for name, code, marker in (("Adam", "unfinished", "class Adam:"),
+                               ("Dropout", "unfinished", "class Dropout:"),
+                               ("Momentum", "crash", "def __init__(self, lr, momentum")):
+        result = results[name]
+        assert result["verdict"] == "fail", name
+        (found,) = result["diagnoses"]
+        assert found["code"] == code, name
+        assert lines[found["line"] - 1].strip().startswith(marker), name
+    assert "has no update() yet" in results["Adam"]["diagnoses"][0]["message"]["en"]
+    assert "has no backward() yet" in results["Dropout"]["diagnoses"][0]["message"]["en"]
+    assert "needs the arguments lr, momentum, nesterov" in (
+        results["Momentum"]["diagnoses"][0]["message"]["en"])
+    assert [entry["name"] for entry in document["skipped"]] == ["Trainer"]
+
+
+def test_an_object_whose_check_raises_fails_alone_with_crash(capsys, tmp_path):
+    learner = tmp_path / "optimizers.py"
+    learner.write_text(
+        "class SGD:\n"
+        "    def __init__(self, lr=0.01):\n"
+        "        self.lr = lr\n"
+        "\n"
+        "    def update(self, params, grads):\n"
+        "        for key in params:\n"
+        "            params[key] -= self.lr * grads[key]\n"
+        "\n"
+        "\n"
+        "class AdaGrad:\n"
+        "    def __init__(self, lr=0.01):\n"
+        "        raise SystemExit('not yet')\n"
+        "\n"
+        "    def update(self, params, grads):\n"
+        "        pass\n", encoding="utf-8")
+    status, document, _ = _json(capsys, learner)
+    assert status == 1
+    assert _verdicts(document) == {"SGD": "pass", "AdaGrad": "fail"}
+
+
+# -- loading files as learners have them --------------------------------------------------------
+
+
+def test_common_layers_loads_from_another_folder_with_its_common_imports(capsys, elsewhere):
+    status, out, err = _check(capsys, BOOK / "common" / "layers.py")
+    assert status == 0 and err == ""
+    for name in ("Relu", "Sigmoid", "Affine"):
+        assert f"{name}: pass" in out
+    assert "SoftmaxWithLoss: variant" in out
+    assert "softmax" not in out.split("checked:")[0].lower().replace("softmaxwithloss", "")
+
+
+def test_a_relative_import_inside_a_common_package_works(capsys, elsewhere):
+    path = FILES / "package_repo" / "mystudy" / "common" / "layers.py"
+    status, document, err = _json(capsys, path)
+    assert status == 0 and err == ""
+    assert _verdicts(document) == {"Tanh": "pass", "SoftmaxWithLoss": "variant"}
+    assert document["skipped"] == []  # softmax and the rest were imported, not defined here
+
+
+def test_the_books_optimizer_file_passes_from_another_folder(capsys, elsewhere):
+    status, document, _ = _json(capsys, BOOK / "common" / "optimizer.py")
+    assert status == 0
+    assert set(_verdicts(document).values()) == {"pass"}
+
+
+def test_a_missing_module_says_which_folder_holds_it_not_to_use_main(capsys, tmp_path):
+    folder = tmp_path / "ch05"
+    folder.mkdir()
+    learner = folder / "two_layer.py"
+    learner.write_text("import numpy as np\nfrom common.layers import Relu\n\n\n"
+                       "def relu(x):\n    return np.maximum(0, x)\n", encoding="utf-8")
+    status, out, err = _check(capsys, learner)
+    assert status == 2 and out == ""
+    assert "two_layer.py, line 2: no module 'common' was found" in err
+    assert "common/ or common.py" in err and "__main__" not in err
+    status, document, _ = _json(capsys, learner)
+    assert status == 2 and document["error"]["code"] == "missing_module"
+
+
+def test_a_skipped_notebook_cell_still_runs_its_imports(capsys, elsewhere):
+    status, document, err = _json(capsys, BOOK / "ch05" / "study.ipynb")
+    assert status == 0 and err == ""
+    assert document["cells"]["ran"] == [2, 3, 5, 6]
+    assert [cell["cell"] for cell in document["cells"]["skipped"]] == [1, 4]
+    assert document["cells"]["skipped"][0] == {"cell": 1, "line": 7,
+                                               "code": "print(np.__version__)"}
+    assert _verdicts(document) == {"relu": "pass", "Sigmoid": "pass",
+                                   "SoftmaxWithLoss": "variant"}
+
+
+# A learner on a newer Python than the checker's: a type alias statement and PEP 695 generics
+# (Python 3.12), as type-annotated study repositories written since 2024 have. Written here, not
+# kept as fixture files, since the tools of this repository (ruff) run on Python 3.11 too.
+NEWER = {"aliases.py": ("import numpy as np\n\n"
+                        "type Params = dict[str, np.ndarray]\n\n\n"
+                        "class SGD:\n"
+                        "    def update(self, params: Params, grads: Params) -> None:\n"
+                        "        pass\n", 3, "a type statement"),
+         "generics.py": ("import numpy as np\n\n\n"
+                         "def first[T](items: list[T]) -> T:\n"
+                         "    return items[0]\n", 4, "a generic function"),
+         "classes.py": ("class History[T]:\n    pass\n", 1, "a generic class")}
+
+
+@pytest.mark.parametrize("name", sorted(NEWER))
+def test_syntax_of_a_newer_python_says_which_python_it_needs(capsys, tmp_path, name):
+    import sys
+
+    if sys.version_info >= (3, 12):
+        pytest.skip("this Python reads 3.12 syntax")
+    code, line, what = NEWER[name]
+    learner = tmp_path / name
+    learner.write_text(code, encoding="utf-8")
+    status, out, err = _check(capsys, learner)
+    assert status == 2 and out == ""
+    this = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert f"{name}, line {line}: {what}, which needs Python 3.12; this is Python {this}" in err
+
+
+def test_a_plain_syntax_error_is_not_blamed_on_the_python_version(capsys, tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("type = 3\ndef f(:\n    pass\n", encoding="utf-8")
+    status, _, err = _check(capsys, broken)
+    assert status == 2 and "broken.py, line 2: syntax error" in err and "needs Python" not in err
+
+
+# -- the JSON document --------------------------------------------------------------------------
+
+
+def test_the_json_document_holds_an_error_with_both_languages_and_exit_2(capsys, tmp_path):
+    status, out, err = _check(capsys, tmp_path / "nope.py", "--json")
+    assert status == 2 and err.startswith("dlfs: ")
+    document = json.loads(out)
+    assert list(document) == ["results", "skipped", "cells", "error"]
+    assert document["results"] == [] and document["skipped"] == []
+    assert document["error"]["code"] == "no_file"
+    assert set(document["error"]["message"]) == {"en", "ko"}
+    assert "no such file" in document["error"]["message"]["en"]
+
+
+def test_the_json_document_writes_hangul_as_utf8_not_escapes(capsys, elsewhere):
+    status, out, _ = _check(capsys, FILES / "unfinished.py", "--json")
+    assert status == 1
+    assert HANGUL.search(out) and not ESCAPED_HANGUL.search(out)
+
+
+def test_the_json_cells_of_a_py_file_are_its_one_cell(capsys, elsewhere):
+    _, document, _ = _json(capsys, BOOK / "common" / "optimizer.py")
+    assert document["cells"] == {"ran": [1], "skipped": []}
+
+
+# -- the time limit -----------------------------------------------------------------------------
+
+
+def test_a_function_that_loops_forever_is_failed_at_its_line_and_the_rest_are_listed(
+        capsys, tmp_path):
+    learner = tmp_path / "functions.py"
+    learner.write_text("import numpy as np\n\n\n"
+                       "def relu(x):\n"
+                       "    i = 0\n"
+                       "    while i < 10:\n"
+                       "        x = np.maximum(0, x)\n"
+                       "    return x\n\n\n"
+                       "def sigmoid(x):\n"
+                       "    return 1 / (1 + np.exp(-x))\n", encoding="utf-8")
+    status, document, _ = _json(capsys, learner, "--timeout", "4")
+    assert status == 1
+    (result,) = document["results"]
+    assert (result["name"], result["verdict"]) == ("relu", "fail")
+    (found,) = result["diagnoses"]
+    assert found["code"] == "timeout" and found["line"] in (6, 7)
+    assert f"functions.py, line {found['line']}: " in found["message"]["en"]
+    assert HANGUL.search(found["message"]["ko"])
+    assert [entry["name"] for entry in document["skipped"]] == ["sigmoid"]
+    assert "time limit" in document["skipped"][0]["why"]["en"]
