@@ -134,14 +134,13 @@ def _notebook_cells(text: str, shown: str) -> list[Cell]:
 
 # syntax that a newer Python added: (version, pattern of the line that uses it, what it is)
 NEWER_SYNTAX = (
-    ((3, 10), re.compile(r"^\s*match\s+\S.*:\s*(#.*)?$"), "match statement"),
-    ((3, 11), re.compile(r"^\s*except\s*\*"), "except*"),
-    ((3, 12), re.compile(r"^\s*type\s+[A-Za-z_]\w*\s*(\[.*\])?\s*="), "type statement"),
-    ((3, 12), re.compile(r"^\s*(async\s+)?def\s+[A-Za-z_]\w*\s*\["), "generic function"),
-    ((3, 12), re.compile(r"^\s*class\s+[A-Za-z_]\w*\s*\["), "generic class"),
-    ((3, 14), re.compile(r"^\s*except\s+[^(:\s][^:]*,[^:]*:"),
-     "except without parentheses"),
-    ((3, 14), re.compile(r"""(^|[^\w])[tT][rR]?["']"""), "template string"),
+    ((3, 10), re.compile(r"^\s*match\s+\S.*:\s*(#.*)?$"), "match"),
+    ((3, 11), re.compile(r"^\s*except\s*\*"), "except_star"),
+    ((3, 12), re.compile(r"^\s*type\s+[A-Za-z_]\w*\s*(\[.*\])?\s*="), "type"),
+    ((3, 12), re.compile(r"^\s*(async\s+)?def\s+[A-Za-z_]\w*\s*\["), "generic_function"),
+    ((3, 12), re.compile(r"^\s*class\s+[A-Za-z_]\w*\s*\["), "generic_class"),
+    ((3, 14), re.compile(r"^\s*except\s+[^(:\s][^:]*,[^:]*:"), "except_comma"),
+    ((3, 14), re.compile(r"""(^|[^\w])[tT][rR]?["']"""), "template_string"),
 )
 
 
@@ -153,7 +152,8 @@ def _parse(cell: Cell) -> Cell:
         newer = newer_syntax(cell.code, line)
         if newer is not None:
             (major, minor), what = newer
-            raise CheckError("check.syntax_newer", file=cell.filename, line=line, what=what,
+            raise CheckError("check.syntax_newer", file=cell.filename, line=line,
+                             what=catalogue.both(f"check.syntax_{what}"),
                              needs=f"{major}.{minor}",
                              this=f"{sys.version_info[0]}.{sys.version_info[1]}") from None
         raise CheckError("check.syntax", file=cell.filename, line=line,
@@ -164,7 +164,7 @@ def _parse(cell: Cell) -> Cell:
 def newer_syntax(code: str, line: int):
     """((major, minor), what) where the syntax error at ``line`` of ``code`` is syntax a newer
     Python than this one added (a ``type X = …`` statement, PEP 695 generics, ``except*``, …),
-    else None."""
+    else None; ``what`` names it in the catalogue: check.syntax_WHAT."""
     lines = code.split("\n")
     text = lines[line - 1] if 0 < line <= len(lines) else ""
     for version, pattern, what in NEWER_SYNTAX:
