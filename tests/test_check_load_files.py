@@ -277,3 +277,29 @@ def test_a_function_that_loops_forever_is_failed_at_its_line_and_the_rest_are_li
     assert HANGUL.search(found["message"]["ko"])
     assert [entry["name"] for entry in document["skipped"]] == ["sigmoid"]
     assert "time limit" in document["skipped"][0]["why"]["en"]
+
+
+# -- speed: what the child imports --------------------------------------------------------------
+
+
+def test_a_learners_matplotlib_import_is_deferred_until_its_code_uses_it(tmp_path):
+    """Learners' files and notebooks import matplotlib.pyplot at the top (seen in nearly every
+    ch05/ch06 script and notebook); the definitions dlfs check runs seldom use it, so the child
+    imports it only when the learner's code first reads from it."""
+    import subprocess
+    import sys
+
+    learner = tmp_path / "plots.py"
+    learner.write_text("import matplotlib.pyplot as plt\nimport numpy as np\n\n\n"
+                       "def relu(x):\n    return np.maximum(0, x)\n\n\n"
+                       "def figure():\n    return plt.figure\n", encoding="utf-8")
+    probe = ("import sys\n"
+             "from dlfs.check.load import load, read_source\n"
+             f"module, _ = load(read_source({str(learner)!r}))\n"
+             "before = type(sys.modules['matplotlib.pyplot']).__name__\n"
+             "module.figure()\n"
+             "after = type(sys.modules['matplotlib.pyplot']).__name__\n"
+             "print(before, after)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["_Deferred", "module"]

@@ -308,6 +308,60 @@ def _findable(name: str, paths: list[str]) -> bool:
         return False
 
 
+# heavy modules a learner's file imports for plots and training (``import matplotlib.pyplot as
+# plt``), which the definitions dlfs check runs seldom use: imported when first used
+DEFERRED = ("matplotlib", "seaborn", "pandas", "optuna", "plotly", "tqdm")
+
+
+class _Deferred(types.ModuleType):
+    """Stands for a module in DEFERRED until the learner's code first reads from it; then the
+    real module is imported and every attribute read goes to it."""
+
+    def __getattr__(self, attribute: str):
+        real = vars(self).get("_dlfs_real")
+        if real is None:
+            real = _import_for_real(self.__name__)
+            vars(self)["_dlfs_real"] = real
+        return getattr(real, attribute)
+
+
+class _DeferredFinder:
+    """A meta-path finder that hands out a _Deferred for the modules in DEFERRED."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] not in DEFERRED:
+            return None
+        return importlib.util.spec_from_loader(name, self, is_package=True)
+
+    def create_module(self, spec):
+        module = _Deferred(spec.name)
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+_FINDER = _DeferredFinder()
+
+
+def _import_for_real(name: str) -> types.ModuleType:
+    """The real module ``name``: the stand-ins of its package leave sys.modules first."""
+    if _FINDER in sys.meta_path:
+        sys.meta_path.remove(_FINDER)
+    top = name.split(".")[0]
+    for key in [key for key, value in sys.modules.items()
+                if (key == top or key.startswith(top + ".")) and isinstance(value, _Deferred)]:
+        del sys.modules[key]
+    return importlib.import_module(name)
+
+
+def defer_heavy_imports() -> None:
+    """Makes the modules in DEFERRED (not yet imported) import only when first used."""
+    if _FINDER not in sys.meta_path and not any(name in sys.modules for name in DEFERRED):
+        sys.meta_path.insert(0, _FINDER)
+
+
 def load(source: Source) -> tuple[types.ModuleType, list[Cell]]:
     """Runs the file's code (its cells that define, and the imports of the other ones) as
     the module ``place(source).module``; (the module, the cells that raised when run, their
@@ -324,6 +378,7 @@ def load(source: Source) -> tuple[types.ModuleType, list[Cell]]:
             sys.path.remove(path)
         sys.path.insert(0, path)  # as running the file would: its neighbours import
     os.chdir(where.folder)
+    defer_heavy_imports()
     for cell in source.cells:  # so that tracebacks and inspect read a notebook's cells
         lines = cell.code.splitlines(keepends=True)
         linecache.cache[cell.filename] = (len(cell.code), None, lines, cell.filename)
