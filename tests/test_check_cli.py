@@ -155,13 +155,22 @@ def test_an_update_that_never_returns_fails_by_the_time_limit_at_the_line_it_was
     assert f"endless.py, line {found['line']}: " in found["message"]["en"]
 
 
-def test_top_level_training_is_not_run_and_a_loop_at_load_times_out_naming_its_line(
-        capsys, tmp_path):
+def test_a_scripts_top_level_loop_is_not_run_and_is_listed(capsys, tmp_path):
     looping = tmp_path / "loops.py"
     looping.write_text("class SGD:\n    pass\n\nwhile True:\n    pass\n", encoding="utf-8")
-    status, out, err = _check(capsys, looping, "--timeout", "2")
-    _one_line_error(status, out, err, "loading the file did not finish within 2 s")
-    assert re.search(r"loops\.py, line [45]: ", err)
+    status, out, err = _check(capsys, looping, "--timeout", "20")
+    assert status == 1 and err == ""  # SGD is unfinished: no update yet
+    assert "not run (not a definition): line 4: while True:" in out
+    assert "SGD: fail — not written yet" in out
+
+
+def test_a_loop_while_loading_times_out_naming_the_learners_line(capsys, tmp_path):
+    (tmp_path / "trains.py").write_text("while True:\n    pass\n", encoding="utf-8")
+    learner = tmp_path / "uses.py"
+    learner.write_text("import numpy as np\n\nimport trains\n", encoding="utf-8")
+    status, out, err = _check(capsys, learner, "--timeout", "3")
+    _one_line_error(status, out, err, "uses.py, line 3: loading the file did not finish "
+                                      "within 3 s")
 
 
 def test_a_process_that_ends_inside_update_fails_that_name_and_the_others_are_checked(capsys):
@@ -174,11 +183,25 @@ def test_a_process_that_ends_inside_update_fails_that_name_and_the_others_are_ch
     assert results["SGD"]["verdict"] == "pass"
 
 
-def test_a_file_that_raises_when_run_is_a_usage_error_with_its_line(capsys, tmp_path):
+def test_a_top_level_statement_that_raises_is_listed_with_its_error_not_fatal(capsys,
+                                                                              tmp_path):
     broken = tmp_path / "broken.py"
-    broken.write_text("import numpy as np\n\nx = np.zeros(2) + undefined_name\n",
-                      encoding="utf-8")
-    _one_line_error(*_check(capsys, broken), "broken.py, line 3", "NameError")
+    broken.write_text("import numpy as np\n\nx = np.zeros(2) + undefined_name\n\n\n"
+                      "def relu(x):\n    return np.maximum(0, x)\n", encoding="utf-8")
+    status, out, err = _check(capsys, broken, "--json")
+    document = json.loads(out)
+    assert status == 0 and err == ""
+    assert document["cells"]["skipped"] == [
+        {"cell": 1, "line": 3, "code": "NameError: name 'undefined_name' is not defined"}]
+    assert [r["verdict"] for r in document["results"]] == ["pass"]
+
+
+def test_a_file_that_defines_nothing_says_so_and_is_not_a_usage_error(capsys, tmp_path):
+    empty = tmp_path / "notes.py"
+    empty.write_text("import numpy as np\n", encoding="utf-8")
+    status, out, err = _check(capsys, empty)
+    assert status == 0 and err == ""
+    assert "notes.py defines no class or function to check" in out
 
 
 @pytest.mark.parametrize("value", ["0", "-1"])

@@ -9,8 +9,10 @@ limit. The child runs the file where its author ran it (see ``place``): in its o
 part of its package — a file in ``common/`` is the module ``common.NAME``, so ``from
 .functions import *`` works — with the folders above it that hold the modules it imports
 (``common/``, ``dataset/``) on the path, so ``from common.layers import …`` works from any
-folder. A .py runs as a module (``__name__`` is not "__main__", so its training under ``if
-__name__ == "__main__":`` does not run); a notebook runs its code cells that only import and
+folder. A .py runs as a module (``__name__`` is not "__main__"), statement by statement: its
+top-level statements that define (imports, functions, classes, constants; see ``_defines``)
+run, a script's training, data loading and plots at the top level do not, and a definition
+that raises is skipped with its error. A notebook runs its code cells that only import and
 define (see ``cell_blocker``) and the imports of the others. It plans every class and function
 defined there (``dlfs.check.plan``: checked, unfinished, or skipped with the reason), checks
 each and writes one JSON line per event to PATH: ``cells``, ``plan``, ``start``, ``result``,
@@ -56,6 +58,7 @@ class Cell:
     code: str          # its source, IPython magics blanked
     filename: str      # what tracebacks and messages call it: "nb.ipynb [cell 3]"
     blocker: tuple[int, str] | None = None  # (line, code) of the statement that skips it
+    statements: list = field(default_factory=list)  # a .py's skipped statements: (line, code)
 
 
 @dataclass
@@ -179,8 +182,7 @@ def cell_blocker(tree: ast.Module) -> tuple[int, str] | None:
     or None when the cell only imports, defines and assigns."""
     for statement in tree.body:
         if not _defines(statement):
-            code = ast.unparse(statement).split("\n")[0]
-            return statement.lineno, code if len(code) <= 60 else code[:57] + "..."
+            return statement.lineno, _shown(statement)
     return None
 
 
@@ -387,13 +389,10 @@ def load(source: Source) -> tuple[types.ModuleType, list[Cell]]:
         if cell.blocker is not None:
             _run_imports(cell, module)
             continue
-        code = compile(cell.code, cell.filename, "exec")
         if not source.notebook:
-            try:
-                exec(code, module.__dict__)  # an error here is the file's: the caller reports it
-            except ModuleNotFoundError as error:
-                raise _missing(error, cell, source, where) from None
+            _run_statements(cell, module, source, where)
             continue
+        code = compile(cell.code, cell.filename, "exec")
         try:
             exec(code, module.__dict__)
         except Exception as error:  # a cell that needs a skipped one: skip it too, say why
@@ -401,6 +400,48 @@ def load(source: Source) -> tuple[types.ModuleType, list[Cell]]:
             cell.blocker = (line, f"{type(error).__name__}: {error}"[:60])
             failed.append(cell)
     return module, failed
+
+
+def _run_statements(cell: Cell, module: types.ModuleType, source: Source, where: Place):
+    """Runs a .py file's top-level statements that define (imports, functions, classes,
+    constants), one by one, as the notebook's cells are run: a script's training, data
+    loading and plotting at the top level are skipped, and so is a definition that raises;
+    each lands in ``cell.statements`` as (line, code). An import of a module found nowhere
+    raises CheckError (``missing_module``)."""
+    tree = ast.parse(cell.code, cell.filename)
+    flags = 0
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            for alias in statement.names:
+                feature = getattr(__import__("__future__"), alias.name, None)
+                flags |= getattr(feature, "compiler_flag", 0)
+    for statement in tree.body:
+        if not _defines(statement):
+            if not _main_guard(statement):
+                cell.statements.append((statement.lineno, _shown(statement)))
+            continue
+        code = compile(ast.Module([statement], []), cell.filename, "exec", flags=flags,
+                       dont_inherit=True)
+        try:
+            exec(code, module.__dict__)
+        except ModuleNotFoundError as error:
+            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                raise _missing(error, cell, source, where) from None
+            cell.statements.append((_error_line(error, cell.filename),
+                                    f"{type(error).__name__}: {error}"[:60]))
+        except Exception as error:  # a definition that needs what was skipped: skip it too
+            cell.statements.append((_error_line(error, cell.filename),
+                                    f"{type(error).__name__}: {error}"[:60]))
+
+
+def _main_guard(statement: ast.stmt) -> bool:
+    """``if __name__ == "__main__":``, which a module never runs anyway."""
+    return isinstance(statement, ast.If) and "__main__" in ast.unparse(statement.test)
+
+
+def _shown(statement: ast.stmt) -> str:
+    code = ast.unparse(statement).split("\n")[0]
+    return code if len(code) <= 60 else code[:57] + "..."
 
 
 def _run_imports(cell: Cell, module: types.ModuleType) -> None:
@@ -469,7 +510,8 @@ def child(events_path: str, path: str, names: list[str], dump_at: float | None =
                 "error": f"{type(error).__name__}: {error}"[:300]})
             return 0
         say("cells", ran=[c.number for c in source.cells if c.blocker is None],
-            skipped=[[c.number, *c.blocker] for c in source.cells if c.blocker is not None])
+            skipped=[[c.number, *c.blocker] for c in source.cells if c.blocker is not None]
+            + [[c.number, *statement] for c in source.cells for statement in c.statements])
         defined = {name: obj for name, obj in vars(module).items()
                    if not name.startswith("_")
                    and getattr(obj, "__module__", None) == module.__name__
@@ -486,12 +528,6 @@ def child(events_path: str, path: str, names: list[str], dump_at: float | None =
         planned = [name for name, found in plans.items() if found.checked]
         skipped = [{"name": name, "why": found.why_text()} for name, found in plans.items()
                    if not found.checked]
-        if not chosen:
-            from dlfs.check import known_names
-
-            raise CheckError("check.nothing_recognised", file=path,
-                             names=", ".join(defined) or "-",
-                             known=", ".join(known_names()))
         say("plan", names=planned, skipped=skipped)
         for name in planned:
             found = plans[name]

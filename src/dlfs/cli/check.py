@@ -1,11 +1,13 @@
 """dlfs check FILE [NAME…]: a learner's optimizers, layers and functions against dlfs.
 
 The file runs in a child process with a time limit (``dlfs.check.load``); this prints what
-came back: which notebook cells ran, one line per object with its verdict and then its
+came back: which notebook cells ran (or which top-level statements of a .py did not: a
+script's training and plots), one line per object with its verdict and then its
 diagnoses, what was not checked and why. ``--json`` prints one document,
 
     {"results": [Result.as_dict(), …], "skipped": [{"name": …, "why": {"en": …, "ko": …}}],
      "cells": {"ran": [1, 2], "skipped": [{"cell": 3, "line": 2, "code": "…"}]},
+     (a .py is cell 1; its skipped entries are its top-level statements that were not run)
      "error": null or {"code": "no_file", "message": {"en": …, "ko": …}}}
 
 Hangul as UTF-8, not \\u escapes; the document is printed for a usage error too. Exit status 0
@@ -22,6 +24,7 @@ from dlfs.cli.text import CliError
 from dlfs.cli.text import say as _say
 
 DEFAULT_TIMEOUT = 60.0
+SHOWN_STATEMENTS = 3  # a script's skipped top-level statements shown; --json has them all
 
 
 def cmd_check(args) -> int:
@@ -46,6 +49,15 @@ def cmd_check(args) -> int:
             cells = "; ".join(_say("check.cell_skip", lang, cell=number, line=line, code=code)
                               for number, line, code in outcome.cells_skipped)
             print(_say("check.cells_skipped", lang, cells=cells))
+    elif outcome.cells_skipped:  # a script's training and plotting at the top level
+        shown = "; ".join(_say("check.statement_skip", lang, line=line, code=code)
+                          for _, line, code in outcome.cells_skipped[:SHOWN_STATEMENTS])
+        more = len(outcome.cells_skipped) - SHOWN_STATEMENTS
+        if more > 0:
+            shown = _say("check.statements_more", lang, shown=shown, count=more)
+        print(_say("check.statements_skipped", lang, statements=shown))
+    if not outcome.results and not outcome.skipped:
+        print(_say("check.nothing_defined", lang, file=args.file))
     for result in outcome.results:
         print(result.text(lang))
     for entry in outcome.skipped:
