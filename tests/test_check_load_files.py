@@ -303,3 +303,15 @@ def test_a_learners_matplotlib_import_is_deferred_until_its_code_uses_it(tmp_pat
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True, cwd=tmp_path)
     assert done.stdout.split() == ["_Deferred", "module"]
+
+
+def test_a_script_that_trains_at_the_top_level_has_its_classes_checked_without_training(
+        capsys, elsewhere):
+    path = BOOK / "ch06" / "compare_optimizers.py"
+    status, document, err = _json(capsys, path)
+    assert status == 0 and err == ""
+    assert _verdicts(document) == {"Momentum": "pass"}
+    skipped = document["cells"]["skipped"]
+    assert skipped[0] == {"cell": 1, "line": 27,
+                          "code": "(x_train, t_train), (x_test, t_test) = load_mnist(normali..."}
+    assert [entry["line"] for entry in skipped] == [27, 28, 30]  # params = {...} ran
