@@ -295,7 +295,7 @@ def test_a_learners_matplotlib_import_is_deferred_until_its_code_uses_it(tmp_pat
                        "def figure():\n    return plt.figure\n", encoding="utf-8")
     probe = ("import sys\n"
              "from dlfs.check.load import load, read_source\n"
-             f"module, _ = load(read_source({str(learner)!r}))\n"
+             f"module, _ = load(read_source({str(learner)!r}), own_process=True)\n"
              "before = type(sys.modules['matplotlib.pyplot']).__name__\n"
              "module.figure()\n"
              "after = type(sys.modules['matplotlib.pyplot']).__name__\n"
@@ -315,3 +315,29 @@ def test_a_script_that_trains_at_the_top_level_has_its_classes_checked_without_t
     assert skipped[0] == {"cell": 1, "line": 27,
                           "code": "(x_train, t_train), (x_test, t_test) = load_mnist(normali..."}
     assert [entry["line"] for entry in skipped] == [27, 28, 30]  # params = {...} ran
+
+
+def test_the_lab_loading_a_learners_optimizer_keeps_its_folder_and_its_imports(tmp_path,
+                                                                               monkeypatch):
+    """dlfs run --optimizer mine=FILE::CLASS loads the learner's file into the lab's own
+    process: that must not move the process to the file's folder, nor defer the lab's
+    matplotlib."""
+    import sys
+
+    from dlfs.check.load import _FINDER, load, read_source
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    learner = folder / "mine.py"
+    learner.write_text("import numpy as np\n\n\nclass SGD:\n"
+                       "    def __init__(self, lr=0.01):\n        self.lr = lr\n\n"
+                       "    def update(self, params, grads):\n"
+                       "        for key in params:\n"
+                       "            params[key] -= self.lr * grads[key]\n", encoding="utf-8")
+    here = tmp_path / "elsewhere"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    module, _ = load(read_source(learner))
+    assert module.SGD(lr=0.1).lr == 0.1
+    assert Path.cwd() == here and _FINDER not in sys.meta_path

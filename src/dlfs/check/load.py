@@ -364,11 +364,14 @@ def defer_heavy_imports() -> None:
         sys.meta_path.insert(0, _FINDER)
 
 
-def load(source: Source) -> tuple[types.ModuleType, list[Cell]]:
+def load(source: Source, own_process: bool = False) -> tuple[types.ModuleType, list[Cell]]:
     """Runs the file's code (its cells that define, and the imports of the other ones) as
     the module ``place(source).module``; (the module, the cells that raised when run, their
     blocker set to the error). Raises CheckError for a module the file imports that is found
-    nowhere (``missing_module``, with the folder to run from)."""
+    nowhere (``missing_module``, with the folder to run from). ``own_process``: the process
+    is the checker's child, so it may also move to the file's folder and defer the heavy
+    imports (``defer_heavy_imports``); the lab, which loads a learner's optimizer into its
+    own processes, leaves both as they are."""
     where = place(source)
     module = types.ModuleType(where.module)
     module.__file__ = str(Path(source.path).resolve())
@@ -379,8 +382,9 @@ def load(source: Source) -> tuple[types.ModuleType, list[Cell]]:
         if path in sys.path:
             sys.path.remove(path)
         sys.path.insert(0, path)  # as running the file would: its neighbours import
-    os.chdir(where.folder)
-    defer_heavy_imports()
+    if own_process:
+        os.chdir(where.folder)
+        defer_heavy_imports()
     for cell in source.cells:  # so that tracebacks and inspect read a notebook's cells
         lines = cell.code.splitlines(keepends=True)
         linecache.cache[cell.filename] = (len(cell.code), None, lines, cell.filename)
@@ -501,7 +505,7 @@ def child(events_path: str, path: str, names: list[str], dump_at: float | None =
     try:
         source = read_source(path)
         try:
-            module, failed = load(source)
+            module, failed = load(source, own_process=True)
         except CheckError:
             raise
         except Exception as error:
