@@ -1,7 +1,8 @@
 """How long ``dlfs check FILE`` takes on a typical learner's file: the median wall time of the
 whole command (its process, the child that runs the learner's code, the checks) per test
-fixture, and beside it the child alone (``python -m dlfs.check.load``) and a bare
-``python -c "import numpy"``, the floor any child pays.
+fixture, with the child forked (the default) and with the child a new interpreter
+(``DLFS_CHECK_FORK=0``), and beside them the child alone (``python -m dlfs.check.load``) and a
+bare ``python -c "import numpy"``, the floor any new interpreter pays.
 
     python -m benchmarks.check_speed            # 5 runs per file
     python -m benchmarks.check_speed --runs 9 --importtime
@@ -45,24 +46,28 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _seconds(command: list[str], cwd: str) -> float:
+def _seconds(command: list[str], cwd: str, **env: str) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=_env(), stdout=subprocess.DEVNULL,
+    subprocess.run(command, cwd=cwd, env={**_env(), **env}, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - start
 
 
-def median_times(path: Path, runs: int, cwd: str) -> tuple[float, float]:
-    """(median seconds of ``dlfs check PATH``, of its child alone), the two interleaved."""
-    whole, child = [], []
+def median_times(path: Path, runs: int, cwd: str) -> tuple[float, float, float]:
+    """(median seconds of ``dlfs check PATH`` with the child forked, with it a new
+    interpreter, of the child alone), the three interleaved run by run."""
+    forked, started, child = [], [], []
+    command = [sys.executable, "-m", "dlfs", "check", str(path)]
     with tempfile.TemporaryDirectory(prefix="dlfs-check-speed-") as folder:
         events = os.path.join(folder, "events.jsonl")
         for _ in range(runs):
-            whole.append(_seconds([sys.executable, "-m", "dlfs", "check", str(path)], cwd))
+            forked.append(_seconds(command, cwd))
+            started.append(_seconds(command, cwd, DLFS_CHECK_FORK="0"))
             child.append(_seconds([sys.executable, "-m", "dlfs.check.load", "--events", events,
                                    "--", str(path)], cwd))
-            os.remove(events) if os.path.exists(events) else None
-    return statistics.median(whole), statistics.median(child)
+            if os.path.exists(events):
+                os.remove(events)
+    return statistics.median(forked), statistics.median(started), statistics.median(child)
 
 
 def child_imports(path: Path, cwd: str) -> list[tuple[int, str]]:
@@ -92,10 +97,13 @@ def main(argv=None) -> int:
                               for _ in range(args.runs))
     print(f"{args.runs} runs per file, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}; python -c 'import numpy': {floor:.2f} s median")
-    print(f"{'file':<24} {'dlfs check':>11} {'child alone':>12}")
+    print(f"{'file':<24} {'dlfs check':>11} {'new interpreter':>16} {'child alone':>12}")
+    medians = []
     for label, path in FILES.items():
-        whole, child = median_times(path, args.runs, cwd)
-        print(f"{label:<24} {whole:>10.2f}s {child:>11.2f}s")
+        forked, started, child = median_times(path, args.runs, cwd)
+        medians.append(forked)
+        print(f"{label:<24} {forked:>10.2f}s {started:>15.2f}s {child:>11.2f}s")
+    print(f"median over the files: {statistics.median(medians):.2f} s")
     if args.importtime:
         imports = child_imports(FILES["layers (book)"], cwd)
         print("the child's heaviest imports (cumulative):")

@@ -341,3 +341,21 @@ def test_the_lab_loading_a_learners_optimizer_keeps_its_folder_and_its_imports(t
     module, _ = load(read_source(learner))
     assert module.SGD(lr=0.1).lr == 0.1
     assert Path.cwd() == here and _FINDER not in sys.meta_path
+
+
+@pytest.mark.parametrize("fork", ["1", "0"], ids=["forked", "new-interpreter"])
+def test_the_child_is_a_fork_or_a_new_interpreter_with_the_same_results(capsys, monkeypatch,
+                                                                        fork):
+    """The child forks this process where it can (NumPy and dlfs already imported) and starts
+    a new interpreter where it cannot (DLFS_CHECK_FORK=0 forces that): the same document, a
+    process that ends inside update failing that object alone either way."""
+    from dlfs.check.load import can_fork
+
+    monkeypatch.setenv("DLFS_CHECK_FORK", fork)
+    assert can_fork() is (fork == "1")
+    status, document, _ = _json(capsys, FILES.parent / "check" / "exits.py")
+    assert status == 1
+    assert _verdicts(document) == {"RMSprop": "fail", "SGD": "pass"}
+    assert "exit status 3" in document["results"][0]["diagnoses"][0]["message"]["en"]
+    status, document, _ = _json(capsys, BOOK / "ch05" / "study.ipynb")
+    assert status == 0 and len(document["results"]) == 3
