@@ -359,3 +359,12 @@ def test_the_child_is_a_fork_or_a_new_interpreter_with_the_same_results(capsys, 
     assert "exit status 3" in document["results"][0]["diagnoses"][0]["message"]["en"]
     status, document, _ = _json(capsys, BOOK / "ch05" / "study.ipynb")
     assert status == 0 and len(document["results"]) == 3
+
+
+def test_a_chapter_file_importing_its_chapter_as_a_package_from_the_root_loads(capsys,
+                                                                               elsewhere):
+    status, document, err = _json(capsys, BOOK / "ch04" / "descent_from_root.py")
+    assert status == 0 and err == ""
+    assert _verdicts(document) == {"numerical_diff": "pass"}
+    assert [entry["name"] for entry in document["skipped"]] == ["gradient_descent"]
+    assert [entry["line"] for entry in document["cells"]["skipped"]] == [21]
