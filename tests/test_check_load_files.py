@@ -368,3 +368,13 @@ def test_a_chapter_file_importing_its_chapter_as_a_package_from_the_root_loads(c
     assert _verdicts(document) == {"numerical_diff": "pass"}
     assert [entry["name"] for entry in document["skipped"]] == ["gradient_descent"]
     assert [entry["line"] for entry in document["cells"]["skipped"]] == [21]
+
+
+def test_a_reference_name_is_looked_up_among_the_objects_own_kind_first():
+    import numpy as np
+
+    def my_activation(x):
+        return 1 / (1 + np.exp(-x))
+
+    result = check(my_activation, reference="sigmoid")  # "sigmoid" is also a layer's name
+    assert (result.kind, result.verdict) == ("function", "pass")

@@ -195,6 +195,17 @@ def plan(name: str, obj, kind: str | None = None) -> Plan:
     return Plan(name, why=("check.why_no_kind", {"name": name}))
 
 
+def _kind_of(obj) -> str | None:
+    """The kind ``obj`` has by what it is: "function", "layer" (forward/backward),
+    "optimizer" (update), or None."""
+    if not inspect.isclass(obj) and (inspect.isroutine(obj) or not _is_instance(obj)):
+        return "function"
+    methods = _methods(obj if inspect.isclass(obj) else type(obj))
+    if methods & {"forward", "backward"}:
+        return "layer"
+    return "optimizer" if "update" in methods else None
+
+
 def _is_instance(obj) -> bool:
     """An instance of a learner's class (an optimizer or layer object), not a function."""
     return not inspect.isroutine(obj) and type(obj).__module__ not in ("builtins",)
@@ -248,8 +259,9 @@ def check(obj, *, kind: str | None = None, reference: str | None = None,
     """The check of ``obj``, a learner's class (or instance) or function in the book's
     interface.
 
-    kind: "optimizer", "layer" or "function" (default: from the name). reference: what it is
-    meant to be, a name ``check`` knows ("adagrad", "Affine", "softmax"; default: ``name``).
+    kind: "optimizer", "layer" or "function" (default: from what ``obj`` is and its name, see
+    ``plan``). reference: what it is meant to be, a name ``check`` knows ("adagrad", "Affine",
+    "softmax"; default: ``name``), looked up among the references of ``obj``'s kind first.
     name: how to call it in the messages (default: its ``__name__``). lang: the language a
     notebook shows the result in (default: the locale's). Raises ``CheckError`` (a
     ValueError) naming the accepted names for a name it does not know, and for a class with
@@ -257,7 +269,7 @@ def check(obj, *, kind: str | None = None, reference: str | None = None,
     """
     name = name or getattr(obj, "__name__", type(obj).__name__)
     if reference is not None:
-        found = recognise(reference, kind)
+        found = recognise(reference, kind or _kind_of(obj)) or recognise(reference, kind)
         if found is None:
             names = ", ".join(sorted({n for k, table in name_tables().items()
                                       if kind in (None, k) for n in table}))
