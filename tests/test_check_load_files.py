@@ -176,7 +176,8 @@ def test_a_missing_module_says_which_folder_holds_it_not_to_use_main(capsys, tmp
     status, out, err = _check(capsys, learner)
     assert status == 2 and out == ""
     assert "two_layer.py, line 2: no module 'common' was found" in err
-    assert "common/ or common.py" in err and "__main__" not in err
+    assert "run dlfs check from the folder that holds common/ or common.py" in err
+    assert "__main__" not in err
     status, document, _ = _json(capsys, learner)
     assert status == 2 and document["error"]["code"] == "missing_module"
 
@@ -378,3 +379,27 @@ def test_a_reference_name_is_looked_up_among_the_objects_own_kind_first():
 
     result = check(my_activation, reference="sigmoid")  # "sigmoid" is also a layer's name
     assert (result.kind, result.verdict) == ("function", "pass")
+
+
+def test_a_common_folder_elsewhere_is_found_from_the_folder_dlfs_check_is_run_in(
+        capsys, tmp_path, monkeypatch):
+    """common/ kept apart from the chapter folders (src/common beside ch05/): running dlfs
+    check from the folder that holds it finds it, as the missing-module message says."""
+    (tmp_path / "src" / "common").mkdir(parents=True)
+    (tmp_path / "src" / "common" / "functions.py").write_text(
+        "import numpy as np\n\n\ndef relu(x):\n    return np.maximum(0, x)\n",
+        encoding="utf-8")
+    (tmp_path / "ch05").mkdir()
+    learner = tmp_path / "ch05" / "layers.py"
+    learner.write_text("from common.functions import relu\n\n\nclass Relu:\n"
+                       "    def forward(self, x):\n        self.mask = x <= 0\n"
+                       "        return relu(x)\n\n"
+                       "    def backward(self, dout):\n"
+                       "        return dout * ~self.mask\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    status, _, err = _check(capsys, learner)
+    assert status == 2 and "no module 'common' was found" in err
+    monkeypatch.chdir(tmp_path / "src")
+    status, document, err = _json(capsys, learner)
+    assert status == 0 and err == ""
+    assert _verdicts(document) == {"Relu": "pass"}

@@ -228,6 +228,7 @@ class Place:
     package: str | None
     folder: str
     paths: list[str]
+    here: str = "."  # the folder dlfs check was run from
 
 
 def place(source: Source) -> Place:
@@ -236,7 +237,8 @@ def place(source: Source) -> Place:
     __init__.py) is the module of its dotted path from the package's top; a file in a folder
     ``common/`` (a namespace package, as in the book's repository) is ``common.NAME``. Every
     folder above the file that holds a module it imports by an absolute name (``common/``,
-    ``dataset/``, ``two_layer_net.py``) goes on the path, the nearest first."""
+    ``dataset/``, ``two_layer_net.py``) goes on the path, the nearest first; failing those,
+    the folder dlfs check was run from, where it holds the module."""
     file = Path(source.path).resolve()
     folder = file.parent
     paths = [str(folder)]
@@ -254,15 +256,16 @@ def place(source: Source) -> Place:
             if all(part.isidentifier() for part in parts):
                 module, package = ".".join(parts), ".".join(parts[:-1])
                 paths.append(str(top))
+    here = Path.cwd()  # the folder dlfs check was run from: the last place to look
     for name in _absolute_imports(source):
         if _findable(name, paths):
             continue
-        for above in [folder, *folder.parents]:
+        for above in [folder, *folder.parents, here]:
             if (above / name).is_dir() or (above / f"{name}.py").is_file():
                 if str(above) not in paths:
                     paths.append(str(above))
                 break
-    return Place(module, package, str(folder), paths)
+    return Place(module, package, str(folder), paths, str(here))
 
 
 def _trees(source: Source):
@@ -471,7 +474,7 @@ def _missing(error: ModuleNotFoundError, cell: Cell, source: Source, where: Plac
     name = (error.name or "?").split(".")[0]
     return CheckError("check.missing_module", file=cell.filename,
                       line=_error_line(error, cell.filename), module=error.name or name,
-                      top=name, folder=where.folder, searched=", ".join(where.paths))
+                      top=name, folder=where.folder, here=where.here)
 
 
 def _error_line(error: BaseException, filename: str) -> int:
