@@ -145,8 +145,10 @@ def plan(name: str, obj, kind: str | None = None) -> Plan:
 
     A function is looked up among the functions only; a class among the layers when it has
     forward or backward, among the optimizers when it has update, whatever the case of its
-    name. A class named after a layer or optimizer that has neither of its methods yet is
-    unfinished. Anything else is skipped, with the reason."""
+    name. A class named after a layer or optimizer that has none of its methods yet (a stub:
+    __init__ and nothing else) is unfinished. Anything else is skipped, with the reason — a
+    layer with forward but no backward too (the second book's forward-only layers of 1.3 are
+    right as they are)."""
     tables = name_tables()
     if kind is not None and kind not in KINDS:
         raise CheckError("check.unknown_kind", kinds=", ".join(KINDS), kind=kind)
@@ -177,7 +179,11 @@ def plan(name: str, obj, kind: str | None = None) -> Plan:
         if kind not in (None, candidate) or reference is None or not fits:
             continue
         missing = [method for method in needed if method not in methods]
-        return Plan(name, candidate, reference, missing=missing)
+        if missing:  # forward without backward: the book's forward-only layers (2nd book 1.3)
+            return Plan(name, why=("check.why_layer_partial", {
+                "name": name, "has": ", ".join(m for m in needed if m in methods),
+                "missing": ", ".join(missing)}))
+        return Plan(name, candidate, reference)
     for candidate in order:  # named after one, but without its methods
         reference, _, needed = wants[candidate]
         if kind not in (None, candidate) or reference is None:
