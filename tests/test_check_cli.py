@@ -36,13 +36,17 @@ def test_a_py_file_with_a_mistake_exits_1_and_names_the_code_and_line(capsys):
     assert lines[0] == "SGD: pass — equals dlfs SGD"
     assert lines[1].startswith("AdaGrad: fail — departs from dlfs AdaGrad at step 2")
     assert lines[2].startswith("  - state-reset: ") and "learner.py, line 22" in lines[2]
-    assert "not checked (not a name dlfs check knows): train" in out
+    assert "not checked: train — train is a function dlfs check has no reference for" in out
 
 
-def test_the_json_form_is_exactly_the_results_with_stable_keys(capsys):
+def test_the_json_form_has_the_results_the_skipped_the_cells_and_the_error_with_stable_keys(
+        capsys):
     status, out, _ = _check(capsys, FIXTURES / "learner.py", "--json")
     data = json.loads(out)
-    assert status == 1 and list(data) == ["results"]
+    assert status == 1 and list(data) == ["results", "skipped", "cells", "error"]
+    assert data["error"] is None and data["cells"] == {"ran": [1], "skipped": []}
+    assert [entry["name"] for entry in data["skipped"]] == ["train"]
+    assert set(data["skipped"][0]["why"]) == {"en", "ko"}
     assert [r["name"] for r in data["results"]] == ["SGD", "AdaGrad"]
     for result in data["results"]:
         assert list(result) == KEYS
@@ -112,9 +116,11 @@ def test_a_name_the_file_does_not_define_is_a_usage_error(capsys):
                     "defines no 'Adam'", "SGD, AdaGrad, train")
 
 
-def test_a_class_with_another_interface_is_a_usage_error(capsys):
-    _one_line_error(*_check(capsys, FIXTURES / "other_interface.py"),
-                    "Adam is not an optimizer in the book's interface")
+def test_a_class_with_another_interface_is_skipped_with_the_reason_not_a_usage_error(capsys):
+    status, out, err = _check(capsys, FIXTURES / "other_interface.py")
+    assert status == 0 and err == ""
+    assert ("not checked: Adam — Adam is named after an optimizer but has no "
+            "update(params, grads) (its methods: step)") in out
 
 
 def test_a_notebook_without_code_is_a_usage_error(capsys):
@@ -135,17 +141,36 @@ def test_a_usage_error_is_korean_in_korean(capsys, tmp_path):
     _one_line_error(status, out, err, "파일이 없습니다")
 
 
-def test_an_update_that_never_returns_ends_by_the_time_limit(capsys):
+def test_an_update_that_never_returns_fails_by_the_time_limit_at_the_line_it_was_running(
+        capsys):
     start = time.monotonic()
-    status, out, err = _check(capsys, FIXTURES / "endless.py", "--timeout", "3")
+    status, out, err = _check(capsys, FIXTURES / "endless.py", "--timeout", "3", "--json")
     assert time.monotonic() - start < 30  # the limit, the child's start-up, and no more
-    _one_line_error(status, out, err, "Momentum", "did not finish within 3 s")
+    assert status == 1 and err == ""
+    (result,) = json.loads(out)["results"]
+    assert (result["name"], result["verdict"]) == ("Momentum", "fail")
+    (found,) = result["diagnoses"]
+    assert found["code"] == "timeout" and found["line"] in range(14, 20)  # inside the loop
+    assert "did not finish within 3 s" in found["message"]["en"]
+    assert f"endless.py, line {found['line']}: " in found["message"]["en"]
 
 
-def test_top_level_training_is_not_run_and_a_loop_at_load_times_out(capsys, tmp_path):
+def test_a_scripts_top_level_loop_is_not_run_and_is_listed(capsys, tmp_path):
     looping = tmp_path / "loops.py"
     looping.write_text("class SGD:\n    pass\n\nwhile True:\n    pass\n", encoding="utf-8")
-    _one_line_error(*_check(capsys, looping, "--timeout", "2"), "did not finish loading")
+    status, out, err = _check(capsys, looping, "--timeout", "20")
+    assert status == 1 and err == ""  # SGD is unfinished: no update yet
+    assert "not run (not a definition): line 4: while True:" in out
+    assert "SGD: fail — not written yet" in out
+
+
+def test_a_loop_while_loading_times_out_naming_the_learners_line(capsys, tmp_path):
+    (tmp_path / "trains.py").write_text("while True:\n    pass\n", encoding="utf-8")
+    learner = tmp_path / "uses.py"
+    learner.write_text("import numpy as np\n\nimport trains\n", encoding="utf-8")
+    status, out, err = _check(capsys, learner, "--timeout", "3")
+    _one_line_error(status, out, err, "uses.py, line 3: loading the file did not finish "
+                                      "within 3 s")
 
 
 def test_a_process_that_ends_inside_update_fails_that_name_and_the_others_are_checked(capsys):
@@ -158,11 +183,25 @@ def test_a_process_that_ends_inside_update_fails_that_name_and_the_others_are_ch
     assert results["SGD"]["verdict"] == "pass"
 
 
-def test_a_file_that_raises_when_run_is_a_usage_error_with_its_line(capsys, tmp_path):
+def test_a_top_level_statement_that_raises_is_listed_with_its_error_not_fatal(capsys,
+                                                                              tmp_path):
     broken = tmp_path / "broken.py"
-    broken.write_text("import numpy as np\n\nx = np.zeros(2) + undefined_name\n",
-                      encoding="utf-8")
-    _one_line_error(*_check(capsys, broken), "broken.py, line 3", "NameError")
+    broken.write_text("import numpy as np\n\nx = np.zeros(2) + undefined_name\n\n\n"
+                      "def relu(x):\n    return np.maximum(0, x)\n", encoding="utf-8")
+    status, out, err = _check(capsys, broken, "--json")
+    document = json.loads(out)
+    assert status == 0 and err == ""
+    assert document["cells"]["skipped"] == [
+        {"cell": 1, "line": 3, "code": "NameError: name 'undefined_name' is not defined"}]
+    assert [r["verdict"] for r in document["results"]] == ["pass"]
+
+
+def test_a_file_that_defines_nothing_says_so_and_is_not_a_usage_error(capsys, tmp_path):
+    empty = tmp_path / "notes.py"
+    empty.write_text("import numpy as np\n", encoding="utf-8")
+    status, out, err = _check(capsys, empty)
+    assert status == 0 and err == ""
+    assert "notes.py defines no class or function to check" in out
 
 
 @pytest.mark.parametrize("value", ["0", "-1"])

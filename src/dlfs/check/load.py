@@ -2,25 +2,38 @@
 what it defines there.
 
 The parent (``check_file``, which ``dlfs check`` calls) reads the file first without running
-it: a missing file, a syntax error (file and line), a notebook that is not one or has no code
-are answered at once. It then starts ``python -m dlfs.check.load --events PATH FILE [NAME…]``
-in a new session and waits at most the time limit. The child runs the file — a .py as a module
-(``__name__`` is not "__main__", so its training under ``if __name__ == "__main__":`` does not
-run); a notebook's code cells that only import and define (see ``cell_blocker``) —, checks each
-recognised name with ``dlfs.check.check`` and writes one JSON line per event to PATH:
-``plan`` (the names it will check), ``start``, ``result``, ``skipped``, ``error`` (a usage
-error: a catalogue key and its fields), ``done``. A learner's print goes nowhere; an infinite
-loop ends with the time limit (the whole session is killed); a crash of the process itself
-(``os._exit``, a segmentation fault) while one name is checked fails that name and the child
-is started again for the names after it.
+it: a missing file, a syntax error (file and line; syntax of a newer Python says which), a
+notebook that is not one or has no code are answered at once. It then forks a child in a
+session of its own (NumPy and dlfs are imported already, so it starts in milliseconds; where it
+cannot fork, it starts ``python -m dlfs.check.load --events PATH FILE [NAME…]``) and waits at
+most the time limit. The child runs the file where its author ran it (see ``place``): in its
+own folder, as part of its package — a file in ``common/`` is the module ``common.NAME``, so
+``from .functions import *`` works — with the folders above it that hold the modules it imports
+(``common/``, ``dataset/``) on the path, so ``from common.layers import …`` works from any
+folder. A .py runs as a module (``__name__`` is not "__main__"), statement by statement: its
+top-level statements that define (imports, functions, classes, constants; see ``_defines``)
+run, a script's training, data loading and plots at the top level do not, and a definition that
+raises is skipped with its error. A notebook runs its code cells that only import and define
+(see ``cell_blocker``) and the imports of the others. It plans every class and function defined
+there (``dlfs.check.plan``: checked, unfinished, or skipped with the reason), checks each and
+writes one JSON line per event to PATH: ``cells``, ``plan``, ``start``, ``result``, ``error``
+(a usage error: a catalogue key and its fields), ``done``. A learner's print goes nowhere; one
+object that raises or cannot be built fails alone. An infinite loop ends with the time limit
+(the whole session is killed), and a traceback dumped just before it names the learner's line
+that was running; a crash of the process itself (``os._exit``, a segmentation fault) while one
+name is checked fails that name and the child is started again for the names after it.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import faulthandler
+import importlib.util
 import json
+import linecache
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -45,6 +58,7 @@ class Cell:
     code: str          # its source, IPython magics blanked
     filename: str      # what tracebacks and messages call it: "nb.ipynb [cell 3]"
     blocker: tuple[int, str] | None = None  # (line, code) of the statement that skips it
+    statements: list = field(default_factory=list)  # a .py's skipped statements: (line, code)
 
 
 @dataclass
@@ -121,13 +135,45 @@ def _notebook_cells(text: str, shown: str) -> list[Cell]:
     return cells
 
 
+# syntax that a newer Python added: (version, pattern of the line that uses it, what it is)
+NEWER_SYNTAX = (
+    ((3, 10), re.compile(r"^\s*match\s+\S.*:\s*(#.*)?$"), "match"),
+    ((3, 11), re.compile(r"^\s*except\s*\*"), "except_star"),
+    ((3, 12), re.compile(r"^\s*type\s+[A-Za-z_]\w*\s*(\[.*\])?\s*="), "type"),
+    ((3, 12), re.compile(r"^\s*(async\s+)?def\s+[A-Za-z_]\w*\s*\["), "generic_function"),
+    ((3, 12), re.compile(r"^\s*class\s+[A-Za-z_]\w*\s*\["), "generic_class"),
+    ((3, 14), re.compile(r"^\s*except\s+[^(:\s][^:]*,[^:]*:"), "except_comma"),
+    ((3, 14), re.compile(r"""(^|[^\w])[tT][rR]?["']"""), "template_string"),
+)
+
+
 def _parse(cell: Cell) -> Cell:
     try:
         ast.parse(cell.code, cell.filename)
     except SyntaxError as error:
-        raise CheckError("check.syntax", file=cell.filename, line=error.lineno or 1,
+        line = error.lineno or 1
+        newer = newer_syntax(cell.code, line)
+        if newer is not None:
+            (major, minor), what = newer
+            raise CheckError("check.syntax_newer", file=cell.filename, line=line,
+                             what=catalogue.both(f"check.syntax_{what}"),
+                             needs=f"{major}.{minor}",
+                             this=f"{sys.version_info[0]}.{sys.version_info[1]}") from None
+        raise CheckError("check.syntax", file=cell.filename, line=line,
                          message=error.msg) from None
     return cell
+
+
+def newer_syntax(code: str, line: int):
+    """((major, minor), what) where the syntax error at ``line`` of ``code`` is syntax a newer
+    Python than this one added (a ``type X = …`` statement, PEP 695 generics, ``except*``, …),
+    else None; ``what`` names it in the catalogue: check.syntax_WHAT."""
+    lines = code.split("\n")
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    for version, pattern, what in NEWER_SYNTAX:
+        if version > sys.version_info[:2] and pattern.search(text):
+            return version, what
+    return None
 
 
 def cell_blocker(tree: ast.Module) -> tuple[int, str] | None:
@@ -136,8 +182,7 @@ def cell_blocker(tree: ast.Module) -> tuple[int, str] | None:
     or None when the cell only imports, defines and assigns."""
     for statement in tree.body:
         if not _defines(statement):
-            code = ast.unparse(statement).split("\n")[0]
-            return statement.lineno, code if len(code) <= 60 else code[:57] + "..."
+            return statement.lineno, _shown(statement)
     return None
 
 
@@ -173,23 +218,190 @@ def _static(expression: ast.expr) -> bool:
 # -- the child ----------------------------------------------------------------------------------
 
 
-def load(source: Source) -> tuple[types.ModuleType, list[Cell]]:
-    """Runs the file's code (its cells that define) as the module MODULE; (the module, the
-    cells that raised when run, their blocker set to the error)."""
-    module = types.ModuleType(MODULE)
-    module.__file__ = source.path
-    sys.modules[MODULE] = module
-    folder = str(Path(source.path).resolve().parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # as running the file would: its neighbours import
+@dataclass
+class Place:
+    """Where and as what the learner's file runs: the module name (``common.layers`` for a
+    file in ``common/``, else MODULE), its package (for relative imports), the folder it runs
+    in and the folders put first on the import path."""
+
+    module: str
+    package: str | None
+    folder: str
+    paths: list[str]
+    here: str = "."  # the folder dlfs check was run from
+
+
+def place(source: Source) -> Place:
+    """How the file is loaded as its author had it. Its folder is the working folder and the
+    first on the path (as ``python FILE`` run there). A file in a package (folders with
+    __init__.py) is the module of its dotted path from the package's top; a file in a folder
+    ``common/`` (a namespace package, as in the book's repository) is ``common.NAME``. Every
+    folder above the file that holds a module it imports by an absolute name (``common/``,
+    ``dataset/``, ``two_layer_net.py``) goes on the path, the nearest first; failing those,
+    the folder dlfs check was run from, where it holds the module."""
+    file = Path(source.path).resolve()
+    folder = file.parent
+    paths = [str(folder)]
+    module, package = MODULE, None
+    if not source.notebook:
+        top = folder
+        while (top / "__init__.py").is_file() and top.parent != top:
+            top = top.parent
+        if top == folder and folder.name.isidentifier() and _imports_relative(source):
+            top = folder.parent  # no __init__.py, yet relative imports: a namespace package
+        elif top == folder and folder.name == "common":
+            top = folder.parent
+        if top != folder:
+            parts = [*folder.relative_to(top).parts, file.stem]
+            if all(part.isidentifier() for part in parts):
+                module, package = ".".join(parts), ".".join(parts[:-1])
+                paths.append(str(top))
+    here = Path.cwd()  # the folder dlfs check was run from: the last place to look
+    for name in _absolute_imports(source):
+        if _findable(name, paths):
+            continue
+        for above in [folder, *folder.parents, here]:
+            if (above / name).is_dir() or (above / f"{name}.py").is_file():
+                if str(above) not in paths:
+                    paths.append(str(above))
+                break
+    return Place(module, package, str(folder), paths, str(here))
+
+
+def _trees(source: Source):
+    for cell in source.cells:
+        try:
+            yield ast.parse(cell.code)
+        except SyntaxError:  # a notebook cell skipped for its magics
+            continue
+
+
+def _imports_relative(source: Source) -> bool:
+    return any(isinstance(node, ast.ImportFrom) and node.level > 0
+               for tree in _trees(source) for node in ast.walk(tree))
+
+
+def _absolute_imports(source: Source) -> list[str]:
+    """The top-level names of the modules the file imports by an absolute name, in order."""
+    names = []
+    for tree in _trees(source):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found = [node.module]
+            else:
+                continue
+            for name in found:
+                top = name.split(".")[0]
+                if top not in names:
+                    names.append(top)
+    return names
+
+
+def _findable(name: str, paths: list[str]) -> bool:
+    """Whether ``import name`` finds it: a module already loaded or built in, one in the
+    given folders, or an installed one."""
+    if name in sys.modules or name in sys.builtin_module_names:
+        return True
+    if any(os.path.exists(os.path.join(path, name)) or
+           os.path.exists(os.path.join(path, f"{name}.py")) for path in paths):
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+# heavy modules a learner's file imports for plots and training (``import matplotlib.pyplot as
+# plt``), which the definitions dlfs check runs seldom use: imported when first used
+DEFERRED = ("matplotlib", "seaborn", "pandas", "optuna", "plotly", "tqdm")
+
+
+class _Deferred(types.ModuleType):
+    """Stands for a module in DEFERRED until the learner's code first reads from it; then the
+    real module is imported and every attribute read goes to it."""
+
+    def __getattr__(self, attribute: str):
+        real = vars(self).get("_dlfs_real")
+        if real is None:
+            real = _import_for_real(self.__name__)
+            vars(self)["_dlfs_real"] = real
+        return getattr(real, attribute)
+
+
+class _DeferredFinder:
+    """A meta-path finder that hands out a _Deferred for the modules in DEFERRED."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] not in DEFERRED:
+            return None
+        return importlib.util.spec_from_loader(name, self, is_package=True)
+
+    def create_module(self, spec):
+        module = _Deferred(spec.name)
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+_FINDER = _DeferredFinder()
+
+
+def _import_for_real(name: str) -> types.ModuleType:
+    """The real module ``name``: the stand-ins of its package leave sys.modules first."""
+    if _FINDER in sys.meta_path:
+        sys.meta_path.remove(_FINDER)
+    top = name.split(".")[0]
+    for key in [key for key, value in sys.modules.items()
+                if (key == top or key.startswith(top + ".")) and isinstance(value, _Deferred)]:
+        del sys.modules[key]
+    return importlib.import_module(name)
+
+
+def defer_heavy_imports() -> None:
+    """Makes the modules of the packages in DEFERRED that are not imported yet (all of them,
+    or matplotlib.pyplot where the process has matplotlib already) import only when first
+    used."""
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+
+
+def load(source: Source, own_process: bool = False) -> tuple[types.ModuleType, list[Cell]]:
+    """Runs the file's code (its cells that define, and the imports of the other ones) as
+    the module ``place(source).module``; (the module, the cells that raised when run, their
+    blocker set to the error). Raises CheckError for a module the file imports that is found
+    nowhere (``missing_module``, with the folder to run from). ``own_process``: the process
+    is the checker's child, so it may also move to the file's folder and defer the heavy
+    imports (``defer_heavy_imports``); the lab, which loads a learner's optimizer into its
+    own processes, leaves both as they are."""
+    where = place(source)
+    module = types.ModuleType(where.module)
+    module.__file__ = str(Path(source.path).resolve())
+    if where.package is not None:
+        module.__package__ = where.package
+    sys.modules[where.module] = module
+    for path in reversed(where.paths):
+        if path in sys.path:
+            sys.path.remove(path)
+        sys.path.insert(0, path)  # as running the file would: its neighbours import
+    if own_process:
+        os.chdir(where.folder)
+        defer_heavy_imports()
+    for cell in source.cells:  # so that tracebacks and inspect read a notebook's cells
+        lines = cell.code.splitlines(keepends=True)
+        linecache.cache[cell.filename] = (len(cell.code), None, lines, cell.filename)
     failed = []
     for cell in source.cells:
         if cell.blocker is not None:
+            _run_imports(cell, module)
+            continue
+        if not source.notebook:
+            _run_statements(cell, module, source, where)
             continue
         code = compile(cell.code, cell.filename, "exec")
-        if not source.notebook:
-            exec(code, module.__dict__)  # an error here is the file's: the caller reports it
-            continue
         try:
             exec(code, module.__dict__)
         except Exception as error:  # a cell that needs a skipped one: skip it too, say why
@@ -197,6 +409,72 @@ def load(source: Source) -> tuple[types.ModuleType, list[Cell]]:
             cell.blocker = (line, f"{type(error).__name__}: {error}"[:60])
             failed.append(cell)
     return module, failed
+
+
+def _run_statements(cell: Cell, module: types.ModuleType, source: Source, where: Place):
+    """Runs a .py file's top-level statements that define (imports, functions, classes,
+    constants), one by one, as the notebook's cells are run: a script's training, data
+    loading and plotting at the top level are skipped, and so is a definition that raises;
+    each lands in ``cell.statements`` as (line, code). An import of a module found nowhere
+    raises CheckError (``missing_module``)."""
+    tree = ast.parse(cell.code, cell.filename)
+    flags = 0
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            for alias in statement.names:
+                feature = getattr(__import__("__future__"), alias.name, None)
+                flags |= getattr(feature, "compiler_flag", 0)
+    for statement in tree.body:
+        if not _defines(statement):
+            if not _main_guard(statement):
+                cell.statements.append((statement.lineno, _shown(statement)))
+            continue
+        code = compile(ast.Module([statement], []), cell.filename, "exec", flags=flags,
+                       dont_inherit=True)
+        try:
+            exec(code, module.__dict__)
+        except ModuleNotFoundError as error:
+            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                raise _missing(error, cell, source, where) from None
+            cell.statements.append((_error_line(error, cell.filename),
+                                    f"{type(error).__name__}: {error}"[:60]))
+        except Exception as error:  # a definition that needs what was skipped: skip it too
+            cell.statements.append((_error_line(error, cell.filename),
+                                    f"{type(error).__name__}: {error}"[:60]))
+
+
+def _main_guard(statement: ast.stmt) -> bool:
+    """``if __name__ == "__main__":``, which a module never runs anyway."""
+    return isinstance(statement, ast.If) and "__main__" in ast.unparse(statement.test)
+
+
+def _shown(statement: ast.stmt) -> str:
+    code = ast.unparse(statement).split("\n")[0]
+    return code if len(code) <= 60 else code[:57] + "..."
+
+
+def _run_imports(cell: Cell, module: types.ModuleType) -> None:
+    """The import statements at the top level of a skipped cell: the names a later cell
+    uses (``import numpy as np`` beside a print)."""
+    try:
+        tree = ast.parse(cell.code, cell.filename)
+    except SyntaxError:
+        return
+    imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    if not imports:
+        return
+    try:
+        exec(compile(ast.Module(imports, []), cell.filename, "exec"), module.__dict__)
+    except Exception:  # noqa: S110 - a later cell that needs it says so
+        pass
+
+
+def _missing(error: ModuleNotFoundError, cell: Cell, source: Source, where: Place):
+    """The usage error for a module the file imports that is found nowhere."""
+    name = (error.name or "?").split(".")[0]
+    return CheckError("check.missing_module", file=cell.filename,
+                      line=_error_line(error, cell.filename), module=error.name or name,
+                      top=name, folder=where.folder, here=where.here)
 
 
 def _error_line(error: BaseException, filename: str) -> int:
@@ -217,46 +495,53 @@ class _Events:
         self.file.flush()
 
 
-def child(events_path: str, path: str, names: list[str]) -> int:
-    """The child's work: load, plan, check each name, writing events."""
-    from dlfs.check import check, recognise
+def child(events_path: str, path: str, names: list[str], dump_at: float | None = None) -> int:
+    """The child's work: load, plan, check each name, writing events. With ``dump_at`` (a
+    time.time()), the stacks are written to ``events_path + ".stack"`` then, so the parent
+    can name the line that was running when the time ran out."""
+    from dlfs.check import plan as plan_of
 
+    if dump_at is not None:
+        stack = open(events_path + ".stack", "w", encoding="utf-8")  # noqa: SIM115
+        faulthandler.dump_traceback_later(max(dump_at - time.time(), 0.05), file=stack)
     say = _Events(events_path)
     devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     sys.stdout = devnull  # the learner's prints go nowhere
     try:
         source = read_source(path)
         try:
-            module, failed = load(source)
+            module, failed = load(source, own_process=True)
+        except CheckError:
+            raise
         except Exception as error:
             say("error", key="check.crash_loading", fields={
                 "file": path, "line": _error_line(error, path),
                 "error": f"{type(error).__name__}: {error}"[:300]})
             return 0
         say("cells", ran=[c.number for c in source.cells if c.blocker is None],
-            skipped=[[c.number, *c.blocker] for c in source.cells if c.blocker is not None])
+            skipped=[[c.number, *c.blocker] for c in source.cells if c.blocker is not None]
+            + [[c.number, *statement] for c in source.cells for statement in c.statements])
         defined = {name: obj for name, obj in vars(module).items()
-                   if not name.startswith("_") and getattr(obj, "__module__", None) == MODULE
+                   if not name.startswith("_")
+                   and getattr(obj, "__module__", None) == module.__name__
                    and isinstance(obj, (type, types.FunctionType))}
         if names:
             for name in names:
                 if name not in vars(module):
                     raise CheckError("check.missing_name", file=path, name=name,
                                      names=", ".join(defined) or "-")
-            plan, skipped = list(names), []
+            chosen = {name: vars(module)[name] for name in names}
         else:
-            plan = [name for name in defined if recognise(name) is not None]
-            skipped = [name for name in defined if name not in plan]
-            if not plan:
-                from dlfs.check import known_names
-
-                raise CheckError("check.nothing_recognised", file=path,
-                                 names=", ".join(defined) or "-",
-                                 known=", ".join(known_names()))
-        say("plan", names=plan, skipped=skipped)
-        for name in plan:
-            say("start", name=name)
-            result = check(getattr(module, name), name=name)
+            chosen = defined
+        plans = {name: plan_of(name, obj) for name, obj in chosen.items()}
+        planned = [name for name, found in plans.items() if found.checked]
+        skipped = [{"name": name, "why": found.why_text()} for name, found in plans.items()
+                   if not found.checked]
+        say("plan", names=planned, skipped=skipped)
+        for name in planned:
+            found = plans[name]
+            say("start", name=name, kind=found.kind, reference=found.reference)
+            result = check_one(found, chosen[name])
             say("result", result=result.as_dict())
         say("done")
     except CheckError as error:
@@ -264,13 +549,60 @@ def child(events_path: str, path: str, names: list[str]) -> int:
     return 0
 
 
+def check_one(found, obj) -> Result:
+    """The check of one planned object; what the checker cannot get through (a class that
+    cannot be built, an exception out of the learner's code) fails this object alone."""
+    from dlfs.check import run_plan
+
+    try:
+        return run_plan(found, obj)
+    except CheckError as error:
+        message = {lang: error.text(lang) for lang in catalogue.LANGS}
+        file, line = _line_of(obj)
+    except Exception as error:  # the learner's code may raise anything, anywhere
+        from dlfs.check.result import learner_frame
+
+        file, line = learner_frame(error)
+        text = " ".join(f"{type(error).__name__}: {error}".split())[:200]
+        message = {lang: catalogue.text("check.crash_checking", lang, name=found.name,
+                                        error=text) for lang in catalogue.LANGS}
+    if file is not None and line is not None:
+        message = {lang: catalogue.text("check.where", lang, file=file, line=line) + text
+                   for lang, text in message.items()}
+    return Result(found.name, found.kind, _reference_name(found.kind, found.reference), "fail",
+                  diagnoses=[Diagnosis("crash", message, line, file)])
+
+
+def _line_of(obj) -> tuple[str | None, int | None]:
+    """(file, line) of a learner's class's __init__ (else its first method) or function."""
+    members = [obj]
+    if isinstance(obj, type):
+        members = [vars(obj)[name] for name in ("__init__", *vars(obj)) if name in vars(obj)]
+    for member in members:
+        code = getattr(member, "__code__", None)
+        if code is not None:
+            return code.co_filename, code.co_firstlineno
+    return None, None
+
+
+def _reference_name(kind: str | None, reference: str | None) -> str:
+    """The dlfs name of an optimizer rule key ("adagrad" -> "AdaGrad"); others as they are."""
+    if kind == "optimizer":
+        from dlfs.check.optimizers import RULES
+
+        if reference in RULES:
+            return RULES[reference].reference
+    return reference or "?"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlfs.check.load")
     parser.add_argument("--events", required=True)
+    parser.add_argument("--dump-at", type=float, default=None)
     parser.add_argument("file")
     parser.add_argument("names", nargs="*")
     args = parser.parse_args(argv)
-    return child(args.events, args.file, args.names)
+    return child(args.events, args.file, args.names, args.dump_at)
 
 
 # -- the parent ---------------------------------------------------------------------------------
@@ -278,26 +610,51 @@ def main(argv=None) -> int:
 
 @dataclass
 class Outcome:
-    """What ``check_file`` found: the results, the names it did not check, the cells."""
+    """What ``check_file`` found: the results, the objects it did not check (name and why, in
+    every language), the notebook's cells."""
 
     results: list[Result] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)  # {"name": …, "why": {lang: text}}
     cells_ran: list[int] = field(default_factory=list)
     cells_skipped: list[list] = field(default_factory=list)  # [number, line, code]
     notebook: bool = False
 
+    def as_dict(self, error: CheckError | None = None) -> dict:
+        """The JSON form ``dlfs check --json`` prints."""
+        return {"results": [r.as_dict() for r in self.results],
+                "skipped": [dict(entry) for entry in self.skipped],
+                "cells": {"ran": list(self.cells_ran),
+                          "skipped": [{"cell": number, "line": line, "code": code}
+                                      for number, line, code in self.cells_skipped]},
+                "error": None if error is None else {
+                    "code": error.key.split(".", 1)[-1],
+                    "message": {lang: error.text(lang) for lang in catalogue.LANGS}}}
 
-def check_file(path: str | os.PathLike, names=(), timeout: float = 60.0) -> Outcome:
-    """Checks what the learner's file ``path`` defines (``names``, else every recognised one)
+
+
+def dump_margin(seconds: float) -> float:
+    """How long before the limit the child dumps its stacks: enough to write them on a busy
+    machine, and late enough that the line is the one it is stuck on."""
+    return min(1.0, max(0.3, 0.2 * seconds))
+
+
+def check_file(path: str | os.PathLike, names=(), timeout: float = 60.0,
+               outcome: Outcome | None = None) -> Outcome:
+    """Checks what the learner's file ``path`` defines (``names``, else every one it holds)
     in a child process that may run ``timeout`` seconds in all. Raises CheckError for a usage
-    error: a bad file, a name it does not define, code that does not end in time."""
+    error: a bad file, a name it does not define, a file that does not load (in time). Code
+    that runs out of time while one object is checked fails that object (``timeout``, with the
+    learner's line that was running) and leaves the ones after it unchecked. ``outcome``: the
+    Outcome to fill (what was found before a usage error is then still in it)."""
     source = read_source(path)
     shown = str(path)
-    outcome = Outcome(notebook=source.notebook)
+    outcome = outcome if outcome is not None else Outcome()
+    outcome.notebook = source.notebook
+    files = {cell.filename: cell.code.split("\n") for cell in source.cells}
     deadline = time.monotonic() + timeout
     pending = list(names)
     while True:
-        events, ended = _run_child(shown, pending, deadline - time.monotonic())
+        events, ended, stack = _run_child(shown, pending, deadline - time.monotonic())
         current, plan = None, None
         for event in events:
             kind = event["event"]
@@ -310,56 +667,157 @@ def check_file(path: str | os.PathLike, names=(), timeout: float = 60.0) -> Outc
                 plan = event["names"]
                 outcome.skipped = outcome.skipped or event["skipped"]
             elif kind == "start":
-                current = event["name"]
+                current = event
             elif kind == "result":
                 outcome.results.append(_result(event["result"]))
                 current = None
             elif kind == "done":
                 return outcome
         if ended == "timeout":
+            file, line = learner_line(stack, files)
             if current is None:
+                if line is not None:
+                    raise CheckError("check.timeout_loading_at", file=file, line=line,
+                                     seconds=timeout)
                 raise CheckError("check.timeout_loading", file=shown, seconds=timeout)
-            raise CheckError("check.timeout", name=current, file=shown, seconds=timeout)
+            code = files[file][line - 1].strip() if line and line <= len(files[file]) else ""
+            outcome.results.append(_timed_out(current, shown, timeout, file, line, code))
+            left = plan[plan.index(current["name"]) + 1:] if plan else []
+            outcome.skipped += [{"name": name, "why": catalogue.both(
+                "check.why_no_time", name=name, seconds=timeout)} for name in left]
+            return outcome
         if plan is None or current is None:
             raise CheckError("check.died_loading", file=shown, how=_how(ended, "en"))
         outcome.results.append(_died(current, ended))
-        pending = plan[plan.index(current) + 1:]
+        pending = plan[plan.index(current["name"]) + 1:]
         if not pending:
             return outcome
 
 
-def _run_child(path: str, names: list[str], seconds: float):
-    """(events, how it ended: "timeout" or the return code) of one child run."""
-    import dlfs
+_STACK_LINE = re.compile(r'^\s*File "(.*)", line (\d+) in ')
 
-    package_root = str(Path(dlfs.__file__).resolve().parents[1])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+
+def learner_line(stack: str, files) -> tuple[str | None, int | None]:
+    """(file, line) of the innermost frame of the dumped stacks (``faulthandler``'s text, most
+    recent call first) that lies in the learner's ``files``; (None, None) if none does."""
+    for text in stack.splitlines():
+        found = _STACK_LINE.match(text)
+        if found and found.group(1) in files:
+            return found.group(1), int(found.group(2))
+    return None, None
+
+
+def _run_child(path: str, names: list[str], seconds: float):
+    """(events, how it ended: "timeout" or the return code, the stacks dumped) of one run."""
+    seconds = max(seconds, 0.1)
     with tempfile.TemporaryDirectory(prefix="dlfs-check-") as folder:
         events_path = os.path.join(folder, "events.jsonl")
-        command = [sys.executable, "-m", "dlfs.check.load", "--events", events_path, "--",
-                   path, *names]
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   env=env, start_new_session=True)
+        dump_at = time.time() + seconds - dump_margin(seconds)
+        process = (_Forked if can_fork() else _Started)(path, names, events_path, dump_at)
         try:
-            ended = process.wait(timeout=max(seconds, 0.1))
-        except subprocess.TimeoutExpired:
-            ended = "timeout"
+            ended = process.wait(seconds)
         finally:
-            _kill_session(process)
-        try:
-            with open(events_path, encoding="utf-8") as file:
-                lines = file.read().splitlines()
-        except FileNotFoundError:
-            lines = []
+            process.kill()
+        lines = _read(events_path).splitlines()
+        stack = _read(events_path + ".stack") if ended == "timeout" else ""
     events = []
     for line in lines:
         try:
             events.append(json.loads(line))
         except json.JSONDecodeError:
             break  # a line cut short by the process's end
-    return events, ended
+    return events, ended, stack
+
+
+def can_fork() -> bool:
+    """Whether the child can be a fork of this process (POSIX, and no other thread running
+    that a fork could catch holding a lock): it then starts with NumPy and dlfs imported,
+    in milliseconds instead of the second a new interpreter takes."""
+    import threading
+
+    return (hasattr(os, "fork") and threading.active_count() == 1
+            and os.environ.get("DLFS_CHECK_FORK", "1") != "0")
+
+
+class _Forked:
+    """The child as a fork of this process, in a session of its own."""
+
+    def __init__(self, path: str, names: list[str], events_path: str, dump_at: float):
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()  # else the child holds a copy of what is still buffered
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns
+            status = 70
+            try:
+                os.setsid()
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+                status = child(events_path, path, names, dump_at)
+            except BaseException:  # noqa: S110 - the parent reads what the events say
+                pass
+            finally:
+                os._exit(status)
+
+    def wait(self, seconds: float):
+        """The exit code (negative: the signal), or "timeout"."""
+        deadline = time.monotonic() + seconds
+        pause = 0.002
+        while True:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.pid = None
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() >= deadline:
+                return "timeout"
+            time.sleep(min(pause, max(deadline - time.monotonic(), 0)))
+            pause = min(pause * 2, 0.05)
+
+    def kill(self) -> None:
+        """Ends the child and anything it started (its own session), then reaps it."""
+        if self.pid is None:
+            return
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        os.waitpid(self.pid, 0)
+        self.pid = None
+
+
+class _Started:
+    """The child as a new interpreter, ``python -m dlfs.check.load …``, in a new session."""
+
+    def __init__(self, path: str, names: list[str], events_path: str, dump_at: float):
+        import dlfs
+
+        package_root = str(Path(dlfs.__file__).resolve().parents[1])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root,
+                                                          env.get("PYTHONPATH")]))
+        command = [sys.executable, "-m", "dlfs.check.load", "--events", events_path,
+                   "--dump-at", f"{dump_at:.3f}", "--", path, *names]
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        env=env, start_new_session=True)
+
+    def wait(self, seconds: float):
+        try:
+            return self.process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return "timeout"
+
+    def kill(self) -> None:
+        _kill_session(self.process)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read()
+    except FileNotFoundError:
+        return ""
 
 
 def _kill_session(process: subprocess.Popen) -> None:
@@ -381,16 +839,28 @@ def _how(ended, lang: str) -> str:
     return catalogue.text("check.how_exit", lang, status=ended)
 
 
-def _died(name: str, ended) -> Result:
-    from dlfs.check import recognise
-    from dlfs.check.optimizers import RULES
-
-    kind, reference = recognise(name) or ("optimizer", name)
-    if kind == "optimizer" and reference in RULES:
-        reference = RULES[reference].reference
+def _died(current: dict, ended) -> Result:
+    name = current["name"]
     message = {lang: catalogue.text("check.crash_process", lang, name=name,
                                     how=_how(ended, lang)) for lang in catalogue.LANGS}
-    return Result(name, kind, reference, "fail", diagnoses=[Diagnosis("crash", message)])
+    return Result(name, current["kind"], _reference_name(current["kind"], current["reference"]),
+                  "fail", diagnoses=[Diagnosis("crash", message)])
+
+
+def _timed_out(current: dict, shown: str, seconds: float, file, line, code: str) -> Result:
+    """The fail of the object whose check ran out of time, at the learner's running line."""
+    name = current["name"]
+    message = {}
+    for lang in catalogue.LANGS:
+        if line is not None:
+            message[lang] = catalogue.text("check.timeout_at", lang, name=name, file=file,
+                                           line=line, seconds=seconds,
+                                           code=code or "…")
+        else:
+            message[lang] = catalogue.text("check.timeout", lang, name=name, file=shown,
+                                           seconds=seconds)
+    return Result(name, current["kind"], _reference_name(current["kind"], current["reference"]),
+                  "fail", diagnoses=[Diagnosis("timeout", message, line, file)])
 
 
 def _result(data: dict) -> Result:

@@ -87,6 +87,8 @@ class Result:
         codes = self.codes()
         if "unfinished" in codes:
             return catalogue.text("check.head_unfinished", lang, **fields)
+        if "timeout" in codes:
+            return catalogue.text("check.head_timeout", lang, **fields)
         if "crash" in codes:
             return catalogue.text("check.head_crash", lang, **fields)
         if (self.verdict == "fail" and self.first_bad_step is not None
@@ -135,14 +137,17 @@ def _locale_lang() -> str:
 
 class CheckError(ValueError):
     """What cannot be checked (an unknown name, a class with another interface): one line,
-    the catalogue's ``key`` formatted with ``fields``; ``str()`` is the English line."""
+    the catalogue's ``key`` formatted with ``fields``; ``str()`` is the English line. A field
+    given as {lang: text} is taken in each language."""
 
     def __init__(self, key: str, **fields):
         self.key, self.fields = key, fields
         super().__init__(self.text("en"))
 
     def text(self, lang: str) -> str:
-        return catalogue.text(self.key, lang, **self.fields)
+        fields = {name: value.get(lang, value.get("en")) if isinstance(value, dict) else value
+                  for name, value in self.fields.items()}
+        return catalogue.text(self.key, lang, **fields)
 
 
 def learner_frame(error: BaseException, files: set[str] | None = None):
