@@ -157,6 +157,12 @@ MISTAKES = {
                 {"crash"}, "checked"),
     "loop": ("optimizer.py", "class SGD:", "while True:\n    pass\n\n\nclass SGD:", set(),
              "timeout"),
+    # a child in a session of its own that outlives the learner's code; its pid is kept beside
+    # the file so that a test can see it is gone
+    "daemon": ("optimizer.py", "class SGD:",
+               "import subprocess\n_SLEEPER = subprocess.Popen(['sleep', '300'], "
+               "start_new_session=True)\nwith open(__file__ + '.pid', 'w') as _file:\n"
+               "    _file.write(str(_SLEEPER.pid))\n\n\nclass SGD:", set(), "checked"),
     "memory": ("optimizer.py", "class SGD:",
                "TABLE = np.ones(20 * 10**9 // 8)  # 20 GB\n\n\nclass SGD:", set(), "memory"),
 }

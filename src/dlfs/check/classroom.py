@@ -62,7 +62,7 @@ class Learner:
 @dataclass
 class LearnerRecord:
     """What became of one learner. status: "checked", "no-python", "timeout", "memory",
-    "crash" or "interrupted"; notes: [{"code", "message": {lang: text}, "file", "line"}];
+    or "crash"; notes: [{"code", "message": {lang: text}, "file", "line"}];
     files: [{"file", "document"}], each document as ``dlfs check --json`` printed it."""
 
     id: str
@@ -423,7 +423,7 @@ def check_class(learners: list[Learner], *, timeout: float = 60.0,
             on_done(record)
 
     try:
-        while pending or running:
+        while (pending or running) and not interrupted:
             while pending and len(running) < workers:
                 learner = pending.pop(0)
                 if not learner.files:
@@ -438,9 +438,14 @@ def check_class(learners: list[Learner], *, timeout: float = 60.0,
             ready, _, _ = select.select(list(running), [], [])
             for fd in ready:
                 learner, handle = running.pop(fd)
-                finish(_record(learner, handle.wait(), timeout))
+                ending = handle.wait()
+                if ending.status == "stopped":  # Ctrl-C reached its supervisor first
+                    interrupted = True
+                else:
+                    finish(_record(learner, ending, timeout))
     except KeyboardInterrupt:
         interrupted = True
+    if interrupted:  # the learners still being checked are not counted
         for _, handle in running.values():
             handle.stop()
         for _, handle in running.values():
@@ -506,8 +511,6 @@ def _record(learner: Learner, ending: sandbox.Ending, timeout: float) -> Learner
         record.status = "crash"
         how = ending.signal or f"exit status {ending.exit_code}"
         record.notes.append(_note("crash", how=how))
-    elif ending.status == "stopped":
-        record.status = "interrupted"
     if ending.descendants_killed:
         record.notes.append(_note("descendants", count=ending.descendants_killed))
     return record
