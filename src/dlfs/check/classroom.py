@@ -218,9 +218,9 @@ def extract_zip(path: Path, scratch: Path) -> Path:
         for member in members:
             name = member.filename
             parts = name.replace("\\", "/").split("/")
-            mode = member.external_attr >> 16
+            kind = stat.S_IFMT(member.external_attr >> 16)  # 0: no Unix type recorded
             if (name.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", name)
-                    or (mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)))):
+                    or kind not in (0, stat.S_IFREG, stat.S_IFDIR)):
                 raise CheckError("classroom.zip_unsafe", path=str(path), member=name)
             target = scratch.joinpath(*[p for p in parts if p not in ("", ".")])
             if not target.resolve().is_relative_to(scratch.resolve()):
