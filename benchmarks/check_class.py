@@ -1,7 +1,11 @@
 """``dlfs check --class`` on a generated class: its time, and whether the summary's counts equal
 the mistakes injected.
 
-    python -m benchmarks.check_class [--learners 100] [--timeout 10] [--seed 0]
+    python -m benchmarks.check_class [--learners 100] [--timeout 10] [--seed 0] [--cold]
+
+--cold also checks the class with each file's checker started as a new interpreter (what
+``dlfs check FILE`` does) instead of forked from the warm learner's process, and prints the
+ratio of the two times, measured side by side.
 
 Each learner is a folder with ``common/functions.py``, ``common/layers.py`` (which imports
 ``from common.functions import …``, as learners' repositories do) and ``common/optimizer.py``,
@@ -226,25 +230,47 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--cold", action="store_true")
     args = parser.parse_args(argv)
-    from dlfs.cli import main as dlfs
 
     with tempfile.TemporaryDirectory(prefix="dlfs-class-bench-") as scratch:
         folder = Path(scratch) / "class"
         injected = make_class(folder, args.learners, args.seed)
-        out = Path(scratch) / "out"
-        began = time.perf_counter()
-        status = dlfs(["check", "--class", str(folder), "--out", str(out), "--timeout",
-                       f"{args.timeout:g}", "--workers", str(args.workers), "--no-progress"])
-        seconds = time.perf_counter() - began
-        totals = json.loads((out / "results.json").read_text(encoding="utf-8"))["totals"]
+        seconds, status, totals = _check(folder, Path(scratch) / "out", args)
+        if args.cold:
+            cold, _, cold_totals = _check(folder, Path(scratch) / "out-cold", args, cold=True)
     problems = compare(totals, injected)
     print(f"{args.learners} learners on {os.cpu_count()} cores: {seconds:.1f} s "
           f"(exit status {status}); counts equal the injected ones: "
           f"{'yes' if not problems else 'NO'}")
     for problem in problems:
         print("  " + problem)
+    if args.cold:
+        equal = "yes" if not compare(cold_totals, injected) else "NO"
+        print(f"each file's checker a new interpreter: {cold:.1f} s ({cold / seconds:.1f} "
+              f"times as long); counts equal: {equal}")
     return 0 if not problems else 1
+
+
+def _check(folder: Path, out: Path, args, cold: bool = False):
+    """(seconds, exit status, results.json's totals) of dlfs check --class on ``folder``."""
+    import contextlib
+
+    from dlfs.check import classroom
+    from dlfs.cli import main as dlfs
+
+    warm = classroom._warm_children
+    if cold:  # the learners' children are forked after this, so they see it
+        classroom._warm_children = contextlib.nullcontext
+    try:
+        began = time.perf_counter()
+        status = dlfs(["check", "--class", str(folder), "--out", str(out), "--timeout",
+                       f"{args.timeout:g}", "--workers", str(args.workers), "--no-progress"])
+        seconds = time.perf_counter() - began
+    finally:
+        classroom._warm_children = warm
+    totals = json.loads((out / "results.json").read_text(encoding="utf-8"))["totals"]
+    return seconds, status, totals
 
 
 if __name__ == "__main__":
