@@ -241,3 +241,13 @@ def test_gradescopes_run_autograder_grades_a_submission_in_a_scratch_root(tmp_pa
     assert (tests["SGD"]["score"], tests["SGD"]["status"]) == (5.0, "passed")
     assert (tests["Dropout"]["max_score"], tests["Dropout"]["status"]) == (0.0, "failed")
     assert set(results) >= {"score", "tests", "output", "visibility"}
+
+
+def test_a_class_named_by_a_relative_path_still_imports_each_learners_common_package(
+        tmp_path, monkeypatch):
+    make_class(tmp_path / "class", kinds=["correct"])
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--class", "class", "--out", "out", "--no-progress"]) == 0
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert {"Relu", "Affine"} <= set(results["learners"][0]["objects"])  # from common.functions
+    assert results["learners"][0]["notes"] == []

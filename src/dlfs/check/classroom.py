@@ -153,13 +153,13 @@ def find_learners(path: str | os.PathLike, scratch: str | os.PathLike | None = N
     """The learners of the class folder or .zip ``path``, sorted by id. A .zip is extracted
     (safely, see ``extract_zip``) into ``scratch``, a new folder the caller removes. Raises
     CheckError (classroom.*) for a missing path, an empty folder, a bad zip."""
-    path = Path(path)
+    shown, path = str(path), Path(path).resolve()  # absolute: each learner's check moves
     if not path.exists():
-        raise CheckError("classroom.no_class", path=str(path))
+        raise CheckError("classroom.no_class", path=shown)
     zipped = path.is_file()
     if zipped:
         if path.suffix.lower() != ".zip":
-            raise CheckError("classroom.not_class", path=str(path))
+            raise CheckError("classroom.not_class", path=shown)
         if scratch is None:
             raise ValueError("a .zip needs a scratch folder to be extracted into")
         path = extract_zip(path, Path(scratch))
@@ -173,11 +173,11 @@ def find_learners(path: str | os.PathLike, scratch: str | os.PathLike | None = N
         elif entry.is_file() and entry.suffix.lower() in SOURCES:
             learners.append(Learner(entry.stem, str(entry.parent), [entry.name]))
     if not learners:
-        raise CheckError("classroom.empty", path=str(path))
+        raise CheckError("classroom.empty", path=shown)
     ids = [learner.id for learner in learners]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
-        raise CheckError("classroom.same_id", path=str(path), ids=", ".join(twice))
+        raise CheckError("classroom.same_id", path=shown, ids=", ".join(twice))
     return learners
 
 
@@ -384,6 +384,7 @@ def _template_regex(key: str) -> re.Pattern:
 def check_learner(root: str, files: list[str], timeout: float) -> list[dict]:
     """[{"file", "document", "where"}] for each of the learner's ``files`` (relative to
     ``root``), all within ``timeout`` seconds; runs in the learner's sandboxed child."""
+    root = os.path.abspath(root)
     os.chdir(root)
     sys.path.insert(0, root)  # `from common.layers import …` as in the learner's own folder
     deadline = time.monotonic() + timeout

@@ -33,9 +33,10 @@ def grades(run: ClassRun, rubric: Rubric) -> dict[str, dict]:
     for learner in run.learners:
         objects = learner.objects()
         earned, total = rubric.score(objects)
+        # a learner not fully checked is not told it lacks what was never reached
+        missing = rubric.missing(objects) if learner.status == "checked" else []
         found[learner.id] = {"objects": earned, "total": total, "max": rubric.maximum(),
-                             "missing": rubric.missing(objects) if learner.status == "checked"
-                             or objects else rubric.missing({})}
+                             "missing": missing}
     return found
 
 

@@ -175,6 +175,7 @@ def _submission(folder: Path, lang: str):
 
     if not folder.is_dir():
         raise CheckError("classroom.no_class", path=str(folder))
+    folder = folder.resolve()
     return classroom.Learner("submission", str(folder), classroom._sources(folder, folder))
 
 
