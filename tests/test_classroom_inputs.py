@@ -251,3 +251,25 @@ def test_a_class_named_by_a_relative_path_still_imports_each_learners_common_pac
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert {"Relu", "Affine"} <= set(results["learners"][0]["objects"])  # from common.functions
     assert results["learners"][0]["notes"] == []
+
+
+def test_learners_as_a_notebook_a_single_file_and_one_that_kills_its_checker(tmp_path):
+    fixtures = Path(__file__).parent / "fixtures" / "check"
+    (tmp_path / "class" / "park").mkdir(parents=True)
+    shutil.copy(fixtures / "learner.ipynb", tmp_path / "class" / "kim.ipynb")
+    shutil.copy(fixtures / "learner.py", tmp_path / "class" / "lee.py")
+    # the process checking park's file is killed from inside it: the learner crashed
+    (tmp_path / "class" / "park" / "optimizer.py").write_text(
+        "import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGKILL)\n")
+    assert main(["check", "--class", str(tmp_path / "class"), "--out", str(tmp_path / "out"),
+                 "--no-progress"]) == 1
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    learners = {entry["id"]: entry for entry in results["learners"]}
+    assert {name: entry["status"] for name, entry in learners.items()} == {
+        "kim": "checked", "lee": "checked", "park": "crash"}
+    assert {ref: o["codes"] for ref, o in learners["kim"]["objects"].items()} == {
+        "Momentum": [], "Nesterov": ["nesterov-order"], "Adam": ["unfinished"]}
+    assert learners["lee"]["objects"]["AdaGrad"]["codes"] == ["state-reset"]
+    note = learners["park"]["notes"][0]
+    assert note["code"] == "crash" and "SIGKILL" in note["message"]["en"]
+    assert results["totals"]["statuses"]["crash"] == ["park"]

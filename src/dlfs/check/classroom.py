@@ -349,7 +349,8 @@ def file_document(path: str, seconds: float) -> dict:
         if not isinstance(document, dict):
             raise ValueError("not an object")
     except ValueError:
-        line = err.getvalue().strip().splitlines()[-1:] or [f"exit status {status}"]
+        line = err.getvalue().strip().splitlines()[-1:] or [
+            catalogue.text("check.how_exit", "en", status=status)]
         document = {"results": [], "error": _error_from_line(line[0])}
     document.setdefault("results", [])
     document.setdefault("skipped", [])
@@ -511,8 +512,11 @@ def _record(learner: Learner, ending: sandbox.Ending, timeout: float) -> Learner
         record.notes.append(_note("memory", where=learner.id))
     elif ending.status in ("crashed", "failed"):
         record.status = "crash"
-        how = ending.signal or f"exit status {ending.exit_code}"
-        record.notes.append(_note("crash", how=how))
+        record.notes.append({"code": "crash", "file": None, "line": None, "message": {
+            lang: catalogue.text("classroom.note_crash", lang, how=catalogue.text(
+                "check.how_signal", lang, signal=ending.signal) if ending.signal else
+                catalogue.text("check.how_exit", lang, status=ending.exit_code))
+            for lang in catalogue.LANGS}})
     if ending.descendants_killed:
         record.notes.append(_note("descendants", count=ending.descendants_killed))
     return record

@@ -121,7 +121,9 @@ def gradescope_json(learner: LearnerRecord, rubric: Rubric, grade: dict,
             verdict = catalogue.text(f"classroom.verdict_{entry['verdict']}", lang)
             output = "\n".join([f"{found} ({entry['file']}): {verdict}",
                                 *(f"- {d.get('code')}"
-                                  + (f" (line {d['line']})" if d.get("line") else "")
+                                  + (" (" + catalogue.text("classroom.feedback_line", lang,
+                                                           line=d["line"]) + ")"
+                                     if d.get("line") else "")
                                   + f": {_message(d, lang)}" for d in entry["diagnoses"])])
             status = "passed" if entry["verdict"] in ("pass", "variant") else "failed"
         tests.append({"name": name, "score": grade["objects"][name],

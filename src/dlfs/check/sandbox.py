@@ -24,8 +24,8 @@ as ``Ending.value``). How it works, on Linux:
 
 Elsewhere (no prctl) only the child's session is killed. ``Ending.status`` says how it ended:
 "finished" (exit status 0), "failed" (another exit status, e.g. ``os._exit(3)`` or an uncaught
-exception), "crashed" (killed by a signal: a segmentation fault, an abort), "memory" (an
-allocation refused by the limit, or killed by the kernel for memory) or "timeout".
+exception), "crashed" (killed by a signal: a segmentation fault, an abort, a SIGKILL), "memory" (an
+allocation refused by the limit: MemoryError) or "timeout".
 """
 
 from __future__ import annotations
@@ -207,8 +207,7 @@ def _supervise(target, args, timeout, memory, cwd, env, scratch: Path) -> Ending
         ending.status, ending.where = "timeout", learner_frame(stderr)
     elif ((isinstance(value, dict) and value.get("memory"))
           or (ending.exit_code is not None and ending.exit_code != 0
-              and "MemoryError" in stderr[-2000:])
-          or ending.signal == "SIGKILL"):  # only the kernel's OOM killer sends it here
+              and "MemoryError" in stderr[-2000:])):
         ending.status = "memory"
     elif ending.signal is not None:
         ending.status = "crashed"
