@@ -13,9 +13,11 @@ written as learners write them; a seeded draw gives some of them one mistake of 
 a diagnosis code (AdaGrad's state re-created every call, ε outside the denominator, ε missing,
 SGD without its learning rate, an Affine whose backward raises, a Momentum that calls
 os._exit(3)) or a file that loops forever or allocates 20 GB at its top level; a few learners
-hand in no Python at all. The class's folder is checked by the real command; the counts of
-results.json's totals (learners per diagnosis code, per status) are compared with the
-injected ones, exactly. ``make_class`` is what tests/test_classroom.py uses for a small class.
+hand in no Python at all. (The kind "daemon", a learner whose file leaves a process in a session
+of its own running, is drawn only by the tests.) The class's folder is checked by the real
+command; the counts of results.json's totals (learners per diagnosis code, per status) are
+compared with the injected ones, exactly. ``make_class`` is what tests/test_classroom.py
+uses for a small class.
 """
 
 from __future__ import annotations

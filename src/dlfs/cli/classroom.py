@@ -195,10 +195,13 @@ def _file_names(ids: list[str]) -> list[str]:
 def _progress(total: int, wanted: bool):
     from dlfs._progress import progress_bar
 
-    bar = progress_bar(total, wanted and sys.stderr.isatty(), unit="learner")
-    if bar is not None:
-        bar.monitor_interval = 0
-    return bar
+    if wanted and sys.stderr.isatty():
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return None
+        tqdm.monitor_interval = 0  # no monitor thread in the process the learners fork from
+    return progress_bar(total, wanted and sys.stderr.isatty(), unit="learner")
 
 
 # -- Gradescope's autograder bundle -------------------------------------------------------------
