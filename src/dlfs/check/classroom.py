@@ -3,7 +3,7 @@ by side over the cores, each within its own time and memory limit.
 
     >>> from dlfs.check import classroom
     >>> learners = classroom.find_learners("submissions/")     # or a .zip
-    >>> run = classroom.check_class(learners, timeout=60, memory=2 * 2**30)
+    >>> run = classroom.check_class(learners, document, timeout=60, memory=2 * 2**30)
     >>> run.totals()["codes"]["state-reset"]                   # the learners who have it
     ['kim', 'park']
 
@@ -12,17 +12,17 @@ folder; its name is the learner's id. Each learner is checked in a child started
 ``dlfs.check.sandbox`` (time limit, memory limit, every process it starts killed at its end),
 forked from this process so that NumPy and the checkers are not imported again. In that child
 every Python file and notebook of the learner gets the document ``dlfs check --json FILE``
-prints, made by the command itself (``dlfs.cli.main``); the command's own per-file child is
-forked there too instead of started anew (``_forked_check_child``), which makes a class about
-three times as fast (benchmarks/check_class.py --cold: 20 learners, 15 s against 48 s, side by
-side on the shared 2-core machine). Nothing else of the per-file check is used: a learner's
-record holds its documents as the command wrote them.
+prints, made by the command itself (the command line passes ``document``, which calls it).
+The command's own per-file child is forked there too instead of started anew
+(``_forked_check_child``), which makes a class about three times as fast
+(benchmarks/check_class.py --cold: 20 learners, 15 s against 48 s, side by side on the shared
+2-core machine). Nothing else of the per-file check is used: a learner's record holds its
+documents as the command wrote them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import re
@@ -334,57 +334,11 @@ def _warm_children():
         load._run_child = original
 
 
-def file_document(path: str, seconds: float) -> dict:
-    """The document ``dlfs check --json PATH --timeout SECONDS`` prints, made by the command
-    in this process. Where the command ends with a usage error written as a line (exit 2, no
-    JSON), the document is {"results": [], "error": {"code", "message"}}, the code being the
-    catalogue key the line was written from where it can be told."""
-    from dlfs.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main(["check", path, "--json", "--lang", "en", "--timeout", f"{seconds:.3f}"])
-    try:
-        document = json.loads(out.getvalue())
-        if not isinstance(document, dict):
-            raise ValueError("not an object")
-    except ValueError:
-        line = err.getvalue().strip().splitlines()[-1:] or [
-            catalogue.text("check.how_exit", "en", status=status)]
-        document = {"results": [], "error": _error_from_line(line[0])}
-    document.setdefault("results", [])
-    document.setdefault("skipped", [])
-    document.setdefault("cells", {"ran": [], "skipped": []})
-    document.setdefault("error", None)
-    return document
-
-
-def _error_from_line(line: str) -> dict:
-    prefix = catalogue.text("errors.line", "en", message="")
-    message = line[len(prefix):] if line.startswith(prefix) else line
-    code = "usage"
-    for key in sorted(catalogue.CATALOGUE.keys("en")):
-        if key.startswith("check.") and _template_regex(key).fullmatch(message):
-            code = key
-            break
-    return {"code": code, "message": {lang: message for lang in catalogue.LANGS}}
-
-
-def _template_regex(key: str) -> re.Pattern:
-    try:
-        template = catalogue.CATALOGUE.template(key, "en")
-    except catalogue.CatalogueError:
-        template = None
-    if not isinstance(template, str):
-        return re.compile(r"(?!x)x")
-    pieces = re.split(r"(\{[^{}]*\})", template)
-    return re.compile("".join(".+?" if p.startswith("{") else re.escape(p) for p in pieces),
-                      re.S)
-
-
-def check_learner(root: str, files: list[str], timeout: float) -> list[dict]:
+def check_learner(root: str, files: list[str], timeout: float,
+                  document: Callable[[str, float], dict]) -> list[dict]:
     """[{"file", "document", "where"}] for each of the learner's ``files`` (relative to
-    ``root``), all within ``timeout`` seconds; runs in the learner's sandboxed child."""
+    ``root``), all within ``timeout`` seconds; runs in the learner's sandboxed child.
+    ``document(path, seconds)`` makes one file's ``dlfs check --json`` document."""
     root = os.path.abspath(root)
     os.chdir(root)
     sys.path.insert(0, root)  # `from common.layers import …` as in the learner's own folder
@@ -397,8 +351,8 @@ def check_learner(root: str, files: list[str], timeout: float) -> list[dict]:
                 found.append({"file": name, "document": None, "where": None})
                 continue
             path = name  # relative to the learner's folder, the working one: messages say
-            document = file_document(path, left)  # "common/optimizer.py, line 34"
-            found.append({"file": name, "document": document,
+            made = document(path, left)  # "common/optimizer.py, line 34"
+            found.append({"file": name, "document": made,
                           "where": _TIMEOUT_WHERE.get(path)})
     return found
 
@@ -406,13 +360,15 @@ def check_learner(root: str, files: list[str], timeout: float) -> list[dict]:
 # -- the class ----------------------------------------------------------------------------------
 
 
-def check_class(learners: list[Learner], *, timeout: float = 60.0,
+def check_class(learners: list[Learner], document: Callable[[str, float], dict], *,
+                timeout: float = 60.0,
                 memory: int | None = 2 * 2**30, workers: int | None = None,
                 on_done: Callable[[LearnerRecord], None] | None = None) -> ClassRun:
     """Checks every learner, ``workers`` (default: the cores) at a time, each in a sandboxed
-    child with ``timeout`` seconds and ``memory`` bytes. ``on_done`` is called with each
-    record as it comes. Ctrl-C (KeyboardInterrupt) stops the learners being checked and
-    returns the ones done, with ``interrupted`` set."""
+    child with ``timeout`` seconds and ``memory`` bytes; ``document(path, seconds)`` makes the
+    ``dlfs check --json`` document of one file there (the command line passes its own).
+    ``on_done`` is called with each record as it comes. Ctrl-C (KeyboardInterrupt) stops the
+    learners being checked and returns the ones done, with ``interrupted`` set."""
     _warm_up()
     workers = max(1, workers or os.cpu_count() or 1)
     pending = list(learners)
@@ -434,7 +390,7 @@ def check_class(learners: list[Learner], *, timeout: float = 60.0,
                                          notes=[_note("no-python", path=learner.id)]))
                     continue
                 handle = sandbox.start(check_learner, learner.root, learner.files, timeout,
-                                       timeout=timeout + GRACE, memory=memory)
+                                       document, timeout=timeout + GRACE, memory=memory)
                 running[handle.fileno()] = (learner, handle)
             if not running:
                 continue
@@ -460,9 +416,8 @@ def check_class(learners: list[Learner], *, timeout: float = 60.0,
 def _warm_up() -> None:
     """Imports what every learner's check needs once, here, so each forked child has it."""
     import dlfs.check.load  # noqa: F401
-    import dlfs.cli  # noqa: F401
 
-    for name in ("dlfs.check.layers", "dlfs.check.functions", "matplotlib"):
+    for name in ("dlfs.check.layers", "dlfs.check.functions"):
         with contextlib.suppress(ImportError):
             __import__(name)
 

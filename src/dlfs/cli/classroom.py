@@ -13,6 +13,9 @@ for a usage error, 130 when interrupted (the results of the learners done are wr
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import re
 import shutil
@@ -129,8 +132,8 @@ def cmd_class(args) -> int:
                 bar.update(1)
 
         try:
-            run = classroom.check_class(learners, timeout=timeout, memory=memory,
-                                        workers=workers, on_done=done)
+            run = classroom.check_class(learners, file_document, timeout=timeout,
+                                        memory=memory, workers=workers, on_done=done)
         finally:
             if bar is not None:
                 bar.close()
@@ -167,6 +170,54 @@ def cmd_class(args) -> int:
         entry["verdict"] == "fail" for record in run.learners
         for entry in record.objects().values())
     return 1 if failed else 0
+
+
+def file_document(path: str, seconds: float) -> dict:
+    """The document ``dlfs check --json PATH --timeout SECONDS`` prints, made by the command
+    in this process. Where the command ends with a usage error written as a line (exit 2, no
+    JSON), the document is {"results": [], "error": {"code", "message"}}, the code being the
+    catalogue key the line was written from where it can be told."""
+    from dlfs.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["check", path, "--json", "--lang", "en", "--timeout", f"{seconds:.3f}"])
+    try:
+        document = json.loads(out.getvalue())
+        if not isinstance(document, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        line = err.getvalue().strip().splitlines()[-1:] or [
+            catalogue.text("check.how_exit", "en", status=status)]
+        document = {"results": [], "error": _error_from_line(line[0])}
+    document.setdefault("results", [])
+    document.setdefault("skipped", [])
+    document.setdefault("cells", {"ran": [], "skipped": []})
+    document.setdefault("error", None)
+    return document
+
+
+def _error_from_line(line: str) -> dict:
+    prefix = catalogue.text("errors.line", "en", message="")
+    message = line[len(prefix):] if line.startswith(prefix) else line
+    code = "usage"
+    for key in sorted(catalogue.CATALOGUE.keys("en")):
+        if key.startswith("check.") and _template_regex(key).fullmatch(message):
+            code = key
+            break
+    return {"code": code, "message": {lang: message for lang in catalogue.LANGS}}
+
+
+def _template_regex(key: str) -> re.Pattern:
+    try:
+        template = catalogue.CATALOGUE.template(key, "en")
+    except catalogue.CatalogueError:
+        template = None
+    if not isinstance(template, str):
+        return re.compile(r"(?!x)x")
+    pieces = re.split(r"(\{[^{}]*\})", template)
+    return re.compile("".join(".+?" if p.startswith("{") else re.escape(p) for p in pieces),
+                      re.S)
 
 
 def _submission(folder: Path, lang: str):
