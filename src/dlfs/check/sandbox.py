@@ -22,7 +22,11 @@ as ``Ending.value``). How it works, on Linux:
 - when the child has ended, it kills (SIGKILL) every remaining descendant, found by walking
   /proc, until it has no child left, and reports to the caller through a pipe.
 
-Elsewhere (no prctl) only the child's session is killed. ``Ending.status`` says how it ended:
+Elsewhere (no prctl) only the child's session is killed. The sandbox bounds time, memory and
+processes; it is not a security boundary: the code runs as the caller's user, can read and
+write the caller's files and reach the network (a container or a separate user is needed for
+code one does not trust at all). Forking copies the calling thread only: start runs from a
+process whose other threads hold no lock the child needs (no tqdm monitor thread, say). ``Ending.status`` says how it ended:
 "finished" (exit status 0), "failed" (another exit status, e.g. ``os._exit(3)`` or an uncaught
 exception), "crashed" (killed by a signal: a segmentation fault, an abort, a SIGKILL), "memory" (an
 allocation refused by the limit: MemoryError) or "timeout".

@@ -6,7 +6,8 @@
 
 The learners are checked by ``dlfs.check.classroom``; this writes what comes back, through
 ``dlfs.io.atomic_dir``: --out is the old folder or the finished new one, never half of one.
-Written: summary.html, grades.csv, feedback/LEARNER.md, results.json. Exit status 0 when
+Written: summary.html, grades.csv, feedback/LEARNER.md, results.json (also printed with
+--json). Exit status 0 when
 every learner's code passed, 1 when something failed or a learner was not fully checked, 2
 for a usage error, 130 when interrupted (the results of the learners done are written).
 """
@@ -143,9 +144,9 @@ def cmd_class(args) -> int:
     rubric = classroom_pages.rubric_for(run, rubric)
     grades = classroom_pages.grades(run, rubric)
     writable_folder(out.parent if str(out.parent) else Path("."))
+    results = classroom_pages.dumps(classroom_pages.results_json(run, rubric))
     with atomic_dir(out) as folder:
-        write_text(folder / "results.json",
-                   classroom_pages.dumps(classroom_pages.results_json(run, rubric)))
+        write_text(folder / "results.json", results)
         write_text(folder / "summary.html", classroom_pages.summary_html(run, rubric, lang))
         with atomic_file(folder / "grades.csv", "w") as handle:
             handle.write(classroom_pages.grades_csv(run, rubric))
@@ -160,12 +161,15 @@ def cmd_class(args) -> int:
         write_text(target, classroom_pages.dumps(classroom_pages.gradescope_json(
             record, rubric, grades[record.id], feedback_langs[0])))
     totals = run.totals()
+    if args.json:  # what results.json holds, for a script reading stdout
+        sys.stdout.write(results)
     if run.interrupted:
         print(_say("classroom.interrupted", lang, out=out, done=totals["done"],
                    total=totals["learners"]), file=sys.stderr)
         return 130
-    print(_say("classroom.done", lang, done=totals["done"], total=totals["learners"],
-               seconds=seconds, out=out))
+    if not args.json:
+        print(_say("classroom.done", lang, done=totals["done"], total=totals["learners"],
+                   seconds=seconds, out=out))
     failed = totals["codes"] or set(totals["statuses"]) - {"checked"} or any(
         entry["verdict"] == "fail" for record in run.learners
         for entry in record.objects().values())
