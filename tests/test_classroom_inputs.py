@@ -273,3 +273,12 @@ def test_learners_as_a_notebook_a_single_file_and_one_that_kills_its_checker(tmp
     note = learners["park"]["notes"][0]
     assert note["code"] == "crash" and "SIGKILL" in note["message"]["en"]
     assert results["totals"]["statuses"]["crash"] == ["park"]
+
+
+def test_json_prints_what_results_json_holds(tmp_path, capsys):
+    make_class(tmp_path / "class", kinds=["ignores-lr"])
+    assert main(["check", "--class", str(tmp_path / "class"), "--out", str(tmp_path / "out"),
+                 "--json", "--no-progress"]) == 1
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert printed["totals"]["codes"] == {"ignores-lr": ["learner001"]}

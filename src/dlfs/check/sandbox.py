@@ -26,10 +26,12 @@ Elsewhere (no prctl) only the child's session is killed. The sandbox bounds time
 processes; it is not a security boundary: the code runs as the caller's user, can read and
 write the caller's files and reach the network (a container or a separate user is needed for
 code one does not trust at all). Forking copies the calling thread only: start runs from a
-process whose other threads hold no lock the child needs (no tqdm monitor thread, say). ``Ending.status`` says how it ended:
-"finished" (exit status 0), "failed" (another exit status, e.g. ``os._exit(3)`` or an uncaught
-exception), "crashed" (killed by a signal: a segmentation fault, an abort, a SIGKILL), "memory" (an
-allocation refused by the limit: MemoryError) or "timeout".
+process whose other threads hold no lock the child needs (no tqdm monitor thread, say).
+
+``Ending.status`` says how it ended: "finished" (exit status 0), "failed" (another exit status,
+e.g. ``os._exit(3)`` or an uncaught exception), "crashed" (killed by a signal: a segmentation
+fault, an abort, a SIGKILL), "memory" (an allocation refused by the limit: MemoryError),
+"timeout" or "stopped" (``Running.stop``, or Ctrl-C reaching the supervisor).
 """
 
 from __future__ import annotations
