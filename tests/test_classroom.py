@@ -208,3 +208,14 @@ def test_the_summary_opens_in_chromium_without_a_request_and_sorts_and_counts(ch
     control.write_text('<img src="https://example.invalid/x.png">', encoding="utf-8")
     _, netlog = _chromium(control.as_uri(), tmp_path)
     assert _page_requests(netlog) == ["https://example.invalid/x.png"]
+
+
+def test_the_grid_tells_objects_not_reached_from_objects_not_handed_in(checked):
+    _, injected, out, _, results = checked
+    page = (out / "summary.html").read_text(encoding="utf-8")
+    rows = dict(re.findall(r'<tr data-learner="([^"]+)">(.*?)</tr>', page, re.S))
+    looping = _learner(results, "loop", injected)["id"]
+    correct = _learner(results, "correct", injected)["id"]
+    assert rows[looping].count("v-unchecked") == 3  # SGD, Momentum, AdaGrad: never reached
+    assert "v-unchecked" not in rows[correct] and "v-missing" not in rows[correct]
+    assert rows[correct].count("v-pass") + rows[correct].count("v-variant") == 7

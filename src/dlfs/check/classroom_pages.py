@@ -20,7 +20,7 @@ from dlfs.check.classroom import ClassRun, LearnerRecord
 from dlfs.check.rubric import Rubric, default_rubric
 
 VERDICT_COLOURS = {"pass": "#1a7f37", "variant": "#0969da", "warn": "#9a6700",
-                   "fail": "#cf222e", "missing": "#8c959f"}
+                   "fail": "#cf222e", "missing": "#8c959f", "unchecked": "#d0d7de"}
 
 
 def rubric_for(run: ClassRun, rubric: Rubric | None) -> Rubric:
@@ -291,9 +291,13 @@ def summary_html(run: ClassRun, rubric: Rubric, lang: str = "en") -> str:
                  f"{_both('status_' + learner.status)}</td>"]
         for name in objects:
             reference = rubric.match(name, list(found))
-            verdict = found[reference]["verdict"] if reference is not None else "missing"
+            if reference is not None:
+                verdict = found[reference]["verdict"]
+            else:  # not handed in, or not reached within the learner's limits
+                verdict = "missing" if learner.status == "checked" else "unchecked"
             codes = ", ".join(found[reference]["codes"]) if reference is not None else ""
-            label = ("verdict_" + verdict) if verdict != "missing" else "missing"
+            label = ("verdict_" + verdict) if verdict in VERDICT_ORDER_KEY and verdict not in (
+                "missing", "unchecked") else verdict
             cells.append(f'<td class="v v-{verdict}" data-key="{VERDICT_ORDER_KEY[verdict]}" '
                          f'title="{_esc(codes)}">{_both(label)}</td>')
         grade = points[learner.id]
@@ -306,7 +310,8 @@ def summary_html(run: ClassRun, rubric: Rubric, lang: str = "en") -> str:
     return "".join(parts)
 
 
-VERDICT_ORDER_KEY = {"pass": 0, "variant": 1, "warn": 2, "fail": 3, "missing": 4}
+VERDICT_ORDER_KEY = {"pass": 0, "variant": 1, "warn": 2, "fail": 3, "missing": 4,
+                     "unchecked": 5}
 
 
 def dumps(data) -> str:
