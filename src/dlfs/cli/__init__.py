@@ -33,6 +33,7 @@ import threading
 from dlfs import __version__, catalogue
 from dlfs.catalogue import LANGS
 from dlfs.cli.check import DEFAULT_TIMEOUT, cmd_check
+from dlfs.cli.classroom import add_arguments as add_class_arguments
 from dlfs.cli.results import cmd_open, cmd_report, cmd_show
 from dlfs.cli.run import cmd_data, cmd_list, cmd_run, load_lab_data, write_result
 from dlfs.cli.search import cmd_search
@@ -178,6 +179,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                        help=catalogue.text("check.help_timeout", lang,
                                            default=f"{DEFAULT_TIMEOUT:g}").replace("%", "%%"))
     lang_option(check)
+    add_class_arguments(check, lang)  # dlfs check --class DIR: a whole class (cli/classroom.py)
     return parser
 
 
