@@ -129,5 +129,4 @@ EXPERIMENT = Experiment(
     check=check,
     params={"hidden_size": 10, "batch_size": 10, "steps": 3, "lr": 0.1,
             "train_samples": 1000, "repeats": 20},
-    judged_when_quick=True,  # no quick settings: it is small already
 )
