@@ -254,3 +254,20 @@ def test_a_toy_experiment_in_a_module_of_its_own_runs_through_the_real_runner(
     assert (out / "toy" / "figure.en.png").read_bytes()[:4] == b"\x89PNG"
     assert not (out / "toy" / "figure.en.svg").exists()  # PNG unless --formats asks for more
     assert len(counted()) == 2 * (2 + 7)  # the toy's two and optimizer-compare's seven
+
+
+def test_figures_are_png_unless_asked_and_replot_draws_any_format(tmp_path, capsys):
+    out = tmp_path / "results"
+    assert main(["run", "gradient-descent", "--out", str(out)]) == 0
+    folder = out / "gradient-descent"
+    assert sorted(p.suffix for p in folder.glob("figure.*")) == [".png", ".png"]
+    assert main(["run", "gradient-descent", "--replot", "--formats", "svg,png", "--out",
+                 str(out)]) == 0
+    record = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert record["figures"]["ko"]["svg"] == "figure.ko.svg"
+    assert (folder / "figure.ko.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert (folder / "figure.ko.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    assert main(["run", "gradient-descent", "--formats", "pdf", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == ("dlfs: error: --formats 'pdf': choose from png, svg, "
+                                       "separated by commas (e.g. png,svg)\n")
