@@ -136,9 +136,10 @@ def main(argv=None) -> None:
     print("\n".join(table(book, labs)))
     print()
     first = next(iter(labs.values()))
-    print(f"lab: {first['workers']} worker process(es), {first['side_by_side']} experiment(s) "
-          f"at a time; its time per experiment is results.json's wall_time_s, the runs "
-          f"only: its figures (two languages, PNG and SVG) are drawn after it")
+    print(f"lab: {first['workers']} worker process(es), every job of the run in one pool; its "
+          f"time per experiment is results.json's wall_time_s, its jobs only (a job two "
+          f"experiments share counted in each): its figures ({', '.join(first['formats'])}, "
+          f"two languages) are drawn after")
     print(f"{'book scripts, one after another (one seed)':48} {book_total:8.2f} s")
     for n in args.seeds:
         flag = f" --seeds {n}" if n > 1 else ""

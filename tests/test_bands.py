@@ -14,9 +14,9 @@ from matplotlib.colors import to_rgb
 from dlfs import catalogue
 from dlfs.catalogue import LANGS
 from dlfs.data import Data
-from dlfs.experiments import EXPERIMENTS, Context
-from dlfs.experiments.base import plain
+from dlfs.experiments import EXPERIMENTS
 from dlfs.experiments.figures import band, band_title, close
+from dlfs.experiments.lab import results_of
 from dlfs.report import build_report
 from tests.conftest import make_blobs
 
@@ -97,9 +97,7 @@ def seed_runs(blobs):
     for name in CURVES:
         experiment = EXPERIMENTS[name]
         runs[name] = [
-            json.loads(json.dumps(plain(experiment.run(
-                Context(seed=seed, quick=True, load_data=lambda: blobs),
-                experiment.parameters(quick=True)))))
+            results_of(experiment, experiment.parameters(quick=True), seed, blobs)
             for seed in SEEDS]
     return runs
 

@@ -16,9 +16,11 @@ from dlfs.data import load_lab_data
 from dlfs.experiments import (
     EXPERIMENTS,
     Context,
+    Request,
     optimizer_compare,
     overfitting,
     run_experiment,
+    run_lab,
     weight_init_compare,
 )
 from dlfs.experiments.base import plain, verdict_state
@@ -31,44 +33,29 @@ def lab_data():
 
 
 def _context(lab_data, seed=0):
-    return Context(seed=seed, quick=True, workers=2, load_data=lambda: lab_data)
-
-
-def _rendered(fig, fmt):
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt)
-    return buffer.getvalue()
+    return Context(seed=seed, quick=True, workers=2, data=lab_data)
 
 
 @pytest.fixture(scope="module")
 def quick_run_all(lab_data, tmp_path_factory):
-    """Every experiment, in the registry's order, on one fresh Context whose data set loads on
-    first use, as `dlfs run all --quick` runs them; what the runner printed and wrote while
-    doing so; and each figure rendered as PNG and SVG (then closed)."""
-    loaded_during = []
-    running = SimpleNamespace(name=None)
-
-    def load():
-        loaded_during.append(running.name)
-        return lab_data
-
-    ctx = Context(seed=0, quick=True, workers=2, load_data=load)
+    """Every experiment in one request to the lab, as `dlfs run all --quick --formats png,svg`
+    hands it over; what the lab printed and wrote while doing so; and each figure as the PNG
+    and SVG files the lab rendered."""
     cwd = tmp_path_factory.mktemp("cwd")
     printed = io.StringIO()
     records, rendered = {}, {}
+    request = Request(list(EXPERIMENTS.values()), quick=True, workers=2,
+                      formats=("png", "svg"))
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed), \
             contextlib.redirect_stderr(printed):
         patch.chdir(cwd)
-        for name, experiment in EXPERIMENTS.items():
-            running.name = name
-            result = run_experiment(experiment, ctx)
+        for result in run_lab(request, lab_data):
+            name = result.record["name"]
             records[name] = result.record
-            rendered[name] = {lang: {"type": type(fig).__name__, "png": _rendered(fig, "png"),
-                                     "svg": _rendered(fig, "svg")}
-                              for lang, fig in result.figures.items()}
-            result.close()
-    return SimpleNamespace(records=records, figures=rendered, loaded_during=loaded_during,
-                           printed=printed.getvalue(), wrote=sorted(cwd.iterdir()))
+            rendered[name] = result.rendered
+            assert result.figures == {}  # rendered in the worker, closed there
+    return SimpleNamespace(records=records, figures=rendered, printed=printed.getvalue(),
+                           wrote=sorted(cwd.iterdir()))
 
 
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
@@ -90,13 +77,13 @@ def test_quick_run_gives_a_json_record_with_a_verdict_and_figures_in_both_langua
     assert experiment.judge(run["results"], record["quick"]).as_dict() == run["verdict"]
     assert {key: record["verdict"][key] for key in run["verdict"]} == run["verdict"]
     assert (record["verdict"]["held_in"], record["verdict"]["of"]) == (
-        int(run["verdict"]["held"]), int(run["verdict"]["judged"]))
-    assert record["verdict"]["judged"] or not record["verdict"]["held"]
+        int(run["verdict"]["held"] and run["verdict"]["judged"]), int(run["verdict"]["judged"]))
+    # Not judged: not held in quick settings, or resting on a baseline that was not judged.
+    assert record["verdict"]["judged"] or not record["verdict"]["held"] or experiment.rests_on
     assert record["quick_settings"] is bool(experiment.quick_params)
     assert set(record["figures"]) == set(quick_run_all.figures[name]) == {"en", "ko"}
     for lang, figure in quick_run_all.figures[name].items():
         assert record["figures"][lang]["labels"] in (lang, "en")
-        assert figure["type"] == "Figure"
         assert figure["png"][:8] == b"\x89PNG\r\n\x1a\n"
         assert figure["svg"].lstrip().startswith(b"<?xml")
 
@@ -106,11 +93,8 @@ def test_the_runner_prints_nothing_and_writes_nothing(quick_run_all):
     assert quick_run_all.wrote == []
 
 
-def test_a_run_loads_its_data_once_when_the_first_experiment_needs_it(quick_run_all, lab_data):
-    first = next(name for name, experiment in EXPERIMENTS.items() if experiment.needs_data)
-    assert quick_run_all.loaded_during == [first]
-    # The first experiment to load the data records it too (it once recorded "none").
-    assert quick_run_all.records[first]["dataset"] == lab_data.info()
+def test_the_lab_yields_every_experiment_of_the_request_once(quick_run_all):
+    assert sorted(quick_run_all.records) == sorted(EXPERIMENTS)
 
 
 def test_the_report_of_a_whole_quick_run_names_the_data_set_of_every_experiment_needing_one(
@@ -157,20 +141,14 @@ def test_the_runner_refuses_a_language_the_lab_does_not_have():
         run_experiment(EXPERIMENTS["numerical-diff"], Context(quick=True), langs=("en", "fr"))
 
 
-def test_each_context_has_a_cache_of_its_own():
-    first, second = Context(), Context()
-    first.cache["baseline"] = [1.0]
-    assert second.cache == {}
-
-
-def test_parallel_and_serial_runs_agree(lab_data):
+def test_parallel_and_serial_runs_agree(lab_data, quick_run_all):
     experiment = EXPERIMENTS["optimizer-compare"]
-    params = experiment.parameters(quick=True)
-    serial = experiment.run(Context(seed=0, quick=True, workers=1, load_data=lambda: lab_data),
-                            params)
-    parallel = experiment.run(_context(lab_data), params)
-    for key in serial["losses"]:
-        np.testing.assert_array_equal(serial["losses"][key], parallel["losses"][key])
+    serial = run_experiment(experiment, Context(seed=0, quick=True, workers=1, data=lab_data))
+    serial.close()
+    pooled = quick_run_all.records["optimizer-compare"]["results"]
+    for key in pooled["losses"]:
+        np.testing.assert_array_equal(serial.record["results"]["losses"][key],
+                                      pooled["losses"][key])
 
 
 def _losses(**finals):
@@ -200,16 +178,10 @@ def test_regularisation_claim_compares_the_train_test_gaps():
     assert overfitting.check_overfit({"baseline": wide}).held
 
 
-def test_overfit_and_weight_decay_share_one_baseline_within_a_run(lab_data):
-    ctx = _context(lab_data)
-    overfit, decay = (EXPERIMENTS[n].run(ctx, EXPERIMENTS[n].parameters(quick=True))
-                      for n in ("overfit", "weight-decay"))
-    assert len(ctx.cache["overfitting.baselines"]) == 1
-    (baseline,) = ctx.cache["overfitting.baselines"].values()  # trained once, shared
-    assert decay["baseline"] == overfit["baseline"] == baseline
-    fresh = _context(lab_data)
-    again = EXPERIMENTS["weight-decay"].run(fresh, EXPERIMENTS["weight-decay"].parameters(True))
-    assert again["baseline"] == overfit["baseline"]
+def test_overfit_and_weight_decay_share_one_baseline_within_a_run(quick_run_all):
+    overfit, decay, dropout = (quick_run_all.records[n]["results"]["baseline"]
+                               for n in ("overfit", "weight-decay", "dropout"))
+    assert decay == overfit == dropout  # one training; quick mode: all 15 epochs
 
 
 # -- verdicts in quick mode ----------------------------------------------------------------------
@@ -237,7 +209,22 @@ def test_the_deterministic_cheap_claims_are_judged_in_quick_mode_whatever_they_s
               if experiment.judged_when_quick or not experiment.quick_params}
     assert always == {"numerical-diff", "function-surface", "gradient-field", "gradient-descent",
                       "sgd-function", "optimizer-paths", "activation-histograms",
-                      "batch-norm-gradcheck"}
+                      "batch-norm-gradcheck", "numerical-vs-backprop"}
+
+
+@pytest.mark.parametrize("name", ["weight-decay", "dropout"])
+def test_a_quick_remedy_is_not_judged_where_the_baseline_it_rests_on_is_not(name):
+    remedy = EXPERIMENTS[name]
+    regulariser = remedy.params["regulariser"]
+    narrow = {"train_acc": [0.6] * 10, "test_acc": [0.57] * 10}  # no overfitting to remedy
+    smaller = {"train_acc": [0.6] * 10, "test_acc": [0.59] * 10}
+    results = {"baseline": narrow, "regularised": smaller, "regulariser": regulariser}
+    quick, full = remedy.judge(results, quick=True), remedy.judge(results, quick=False)
+    assert quick.held and full.held  # the gap did shrink, 0.03 → 0.01
+    assert (quick.state, full.state) == ("not_judged", "held")
+    overfitting_baseline = {**results, "baseline": {"train_acc": [1.0] * 10,
+                                                    "test_acc": [0.7] * 10}}
+    assert remedy.judge(overfitting_baseline, quick=True).state == "held"
     gradcheck = EXPERIMENTS["batch-norm-gradcheck"]
     failed = gradcheck.judge({"errors": {"W1": 1e-3, "b1": 1e-9}}, quick=True)
     assert failed.state == "not_held"

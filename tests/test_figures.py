@@ -3,7 +3,6 @@ in both languages, is Korean throughout in Korean, draws every legend entry it l
 the book's figure number in a footer that overlaps nothing; and the figures that make a book
 point (ReLU's spread, the precision limit, AdaDelta's tiny steps) make it."""
 
-import json
 import re
 
 import matplotlib
@@ -15,15 +14,14 @@ from dlfs import catalogue
 from dlfs.data import Data
 from dlfs.experiments import (
     EXPERIMENTS,
-    Context,
     activation_histograms,
     gradient_descent,
     hyperparameter_search,
     optimizer_compare,
     sgd_function,
 )
-from dlfs.experiments.base import plain
 from dlfs.experiments.figures import close, stamp
+from dlfs.experiments.lab import results_of
 
 HANGUL = re.compile("[\uac00-\ud7a3]")
 # Latin words a Korean figure may show: names of methods and data sets, function and type
@@ -48,9 +46,7 @@ def results():
     data = _synthetic_data()
     out = {}
     for name, experiment in EXPERIMENTS.items():
-        ctx = Context(seed=0, quick=True, workers=1, load_data=lambda: data)
-        out[name] = json.loads(json.dumps(plain(experiment.run(
-            ctx, experiment.parameters(quick=True)))))
+        out[name] = results_of(experiment, experiment.parameters(quick=True), 0, data)
     return out
 
 

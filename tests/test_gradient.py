@@ -164,13 +164,12 @@ def test_gradient_check_agrees_with_the_networks_own_numerical_gradient(rng):
 def test_the_labs_batch_norm_gradient_check_shows_its_bar_when_the_run_asks(rng, capsys,
                                                                            progress):
     from dlfs.data import Data
-    from dlfs.experiments import Context, batch_norm_gradcheck
+    from dlfs.experiments import batch_norm_gradcheck
 
     x, t = rng.standard_normal((20, 6)), np.arange(20) % 3
     data = Data("tiny", "Tiny", "made in the test", x, t, x, t)
-    ctx = Context(quick=True, load_data=lambda: data, progress=progress)
     params = batch_norm_gradcheck.EXPERIMENT.parameters(quick=True)
-    results = batch_norm_gradcheck.run(ctx, params)
+    results = batch_norm_gradcheck.gradcheck(params, 0, data, progress=progress)
     err = capsys.readouterr().err
     assert ("gradient check" in err) is progress and bool(err) is progress
     assert batch_norm_gradcheck.check(results).held
@@ -270,14 +269,14 @@ def test_the_bar_counts_directions_when_the_check_goes_along_them(rng, capsys):
 def test_the_labs_batch_norm_gradient_check_fails_its_claim_on_a_wrong_batch_norm_backward(
         rng, monkeypatch):
     from dlfs.data import Data
-    from dlfs.experiments import Context, batch_norm_gradcheck
+    from dlfs.experiments import batch_norm_gradcheck
     from dlfs.layers import BatchNormalization
 
     x, t = rng.standard_normal((20, 6)), np.arange(20) % 3
     data = Data("tiny", "Tiny", "made in the test", x, t, x, t)
     params = batch_norm_gradcheck.EXPERIMENT.parameters(quick=True)
     assert params["directions"] == 32
-    right = batch_norm_gradcheck.run(Context(quick=True, load_data=lambda: data), params)
+    right = batch_norm_gradcheck.gradcheck(params, 0, data)
     assert batch_norm_gradcheck.check(right).held
 
     backward = BatchNormalization.backward
@@ -286,7 +285,7 @@ def test_the_labs_batch_norm_gradient_check_fails_its_claim_on_a_wrong_batch_nor
         return backward(self, dout) + (self.gamma / self.std) * self.dbeta / len(dout)
 
     monkeypatch.setattr(BatchNormalization, "backward", without_the_mean_term)
-    wrong = batch_norm_gradcheck.run(Context(quick=True, load_data=lambda: data), params)
+    wrong = batch_norm_gradcheck.gradcheck(params, 0, data)
     verdict = batch_norm_gradcheck.check(wrong)
     assert not verdict.held and verdict.numbers["max_error"] > 1e-4, verdict
 

@@ -3,6 +3,9 @@ experiments → cli/report. Nothing imports upward; every import is read from th
 ``ast``, lazy ones inside functions included."""
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,3 +122,27 @@ def test_the_layer_and_function_checks_import_neither_the_lab_nor_the_command_li
     # only (the CLI imports dlfs.check, never the other way round).
     assert module in IMPORTS
     assert _offences([module], [*LAB]) == []
+
+
+def test_the_lab_runs_with_the_command_line_unimportable(tmp_path):
+    # The data set is handed in; nothing below the command line calls back into it (it once
+    # loaded the data through the CLI's load_lab_data).
+    script = (
+        "import sys\n"
+        "sys.modules['dlfs.cli'] = None  # importing it now raises ImportError\n"
+        "import numpy as np\n"
+        "from dlfs.data import Data\n"
+        "from dlfs.experiments import EXPERIMENTS, Request, run_lab\n"
+        "rng = np.random.default_rng(0)\n"
+        "x, t = rng.random((120, 9)).astype(np.float32), np.arange(120) % 3\n"
+        "data = Data('tiny', 'Tiny', 'made here', x[:90], t[:90], x[90:], t[90:])\n"
+        "names = ['numerical-diff', 'overfit', 'weight-decay']\n"
+        "request = Request([EXPERIMENTS[n] for n in names], quick=True, workers=2)\n"
+        "ended = sorted(result.record['name'] for result in run_lab(request, data))\n"
+        "assert ended == sorted(names), ended\n"
+        "assert sys.modules['dlfs.cli'] is None\n"
+        "print('ran')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(PACKAGE.parent)}, timeout=300,
+                          check=False)
+    assert (done.returncode, done.stdout) == (0, "ran\n"), done.stderr

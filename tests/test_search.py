@@ -23,7 +23,7 @@ import sqlalchemy
 from dlfs import network, optim, search
 from dlfs.data import Data
 from dlfs.experiments import figures, hyperparameter_search
-from dlfs.experiments.base import Context
+from dlfs.experiments.lab import results_of
 from dlfs.search.study import _sampler
 
 TINY = dict(n_trials=4, epochs=2, hidden_sizes=[8], train_samples=120)
@@ -154,8 +154,7 @@ def test_the_search_shows_a_bar_of_finished_trials_only_when_asked(tmp_path, tin
 def test_the_labs_search_shows_its_bar_when_the_run_asks(capsys):
     params = {**hyperparameter_search.EXPERIMENT.parameters(quick=True), "n_trials": 2,
               "epochs": 1}
-    ctx = Context(quick=True, workers=1, load_data=lambda: _tiny_data(n=100), progress=True)
-    hyperparameter_search.run(ctx, params)
+    hyperparameter_search.trials(params, 0, _tiny_data(n=100), progress=True)
     assert "2/2" in capsys.readouterr().err
 
 
@@ -281,11 +280,7 @@ def test_the_lab_experiment_trains_on_the_data_it_is_handed():
     experiment = hyperparameter_search.EXPERIMENT
     params = experiment.parameters(quick=True)
     data = _tiny_data(n=150)
-    loads = []
-    ctx = Context(seed=0, quick=True, workers=1,
-                  load_data=lambda: loads.append(1) or data)
-    results = experiment.run(ctx, params)
-    assert loads == [1]
+    results = results_of(experiment, params, 0, data)
     assert results["layer_sizes"] == [WIDTH, *params["hidden_sizes"], CLASSES]
     assert len(results["trials"]) == params["n_trials"] == 6
     # Validated on 20 % of this data's 150 samples: every accuracy is a multiple of 1/30

@@ -9,9 +9,9 @@ import pytest
 
 from dlfs import catalogue
 from dlfs.cli import main
-from dlfs.data import load_lab_data, write_idx
+from dlfs.data import write_idx
 from dlfs.experiments import EXPERIMENTS, Context, Experiment, Verdict, figures, run_experiment
-from dlfs.experiments.runner import SEED_CACHES
+from dlfs.experiments.jobs import task
 from dlfs.records import RecordError, load_record
 
 N_TRAIN, N_TEST, CLASSES, SIDE = 400, 100, 4, 6
@@ -88,82 +88,24 @@ def test_a_seeds_numbers_are_identical_alone_and_among_three(idx_folder, tmp_pat
         assert seven["verdict"] == alone["runs"][0]["verdict"], name
 
 
-def test_weight_decay_reuses_overfits_baseline_of_the_same_seed_run_in_a_worker(idx_folder):
-    data = load_lab_data(str(idx_folder))
-    ctx = Context(quick=True, workers=2, load_data=lambda: data)
-    overfit = run_experiment(EXPERIMENTS["overfit"], ctx, langs=("en",), seeds=[3, 7])
-    overfit.close()
-    caches = ctx.cache[SEED_CACHES]
-    assert sorted(caches) == [3, 7]  # each seed's cache came back from its worker
-    (baseline,) = caches[7]["overfitting.baselines"].values()
-    assert baseline == overfit.record["runs"][1]["results"]["baseline"]
-    # Mark seed 7's cached baseline: weight-decay shows the mark only if it read the cache.
-    baseline["test_acc"] = [-1.0] * len(baseline["test_acc"])
-    decay = run_experiment(EXPERIMENTS["weight-decay"], ctx, langs=("en",), seeds=[3, 7])
-    decay.close()
-    runs = {run["seed"]: run["results"] for run in decay.record["runs"]}
-    assert runs[7]["baseline"]["test_acc"] == baseline["test_acc"]
-    assert runs[3]["baseline"] == overfit.record["runs"][0]["results"]["baseline"]
-
-
-def test_overfits_numbers_are_the_first_epochs_of_the_longer_baseline_dropout_trains(idx_folder):
-    from dlfs.cli.plan import RunPlan
-
-    data = load_lab_data(str(idx_folder))
-    overfit, dropout = EXPERIMENTS["overfit"], EXPERIMENTS["dropout"]
-    alone = run_experiment(overfit, Context(quick=True, workers=2, load_data=lambda: data),
-                           langs=("en",))
-    alone.close()
-    # The plan tells each experiment what the others of the run will need.
-    plan = RunPlan([overfit, dropout], {"overfit": {}, "dropout": {"max_epochs": 20}}, [0],
-                   True, 2, lambda: data)
-    ctx = plan.context({})
-    assert ctx.planned["overfit"]["max_epochs"] == 15 and ctx.planned["dropout"]["max_epochs"] == 20
-    first = run_experiment(overfit, ctx, langs=("en",))
-    first.close()
-    (baseline,) = ctx.cache[SEED_CACHES][0]["overfitting.baselines"].values()
-    assert len(baseline["train_acc"]) == 21  # trained once, for dropout's 20 epochs
-    assert first.record["results"] == alone.record["results"]  # bit for bit a 15-epoch run
-    assert first.record["verdict"] == alone.record["verdict"]
-    second = run_experiment(dropout, ctx, langs=("en",), overrides={"max_epochs": 20})
-    second.close()
-    assert second.record["results"]["baseline"] == baseline
-    assert len(second.record["results"]["regularised"]["train_acc"]) == 21
-
-
-def test_weight_init_compares_he_run_is_optimizer_compares_sgd_run_trained_once(idx_folder,
-                                                                               monkeypatch):
-    from dlfs.cli.plan import RunPlan
-    from dlfs.experiments import training
-
-    data = load_lab_data(str(idx_folder))
-    compare, inits = EXPERIMENTS["optimizer-compare"], EXPERIMENTS["weight-init-compare"]
-    plan = RunPlan([compare, EXPERIMENTS["numerical-diff"], inits],
-                   {name: {} for name in (compare.name, "numerical-diff", inits.name)}, [0],
-                   True, 1, lambda: data)
-    assert [0, 2] in plan.chains.values()  # one chain: one after another, one cache
-    trained = []
-    real = training.losses_over_iterations
-    monkeypatch.setattr(training, "losses_over_iterations",
-                        lambda shared, *job: trained.append(job[1:3]) or real(shared, *job))
-    ctx = plan.context({})
-    first = run_experiment(compare, ctx, langs=("en",))
-    second = run_experiment(inits, ctx, langs=("en",))
-    first.close()
-    second.close()
-    assert len(trained) == len(compare.params["optimizers"]) + 2  # He was not trained again
-    assert second.record["results"]["losses"]["He"] == first.record["results"]["losses"]["SGD"]
-    alone = run_experiment(inits, Context(quick=True, load_data=lambda: data), langs=("en",))
-    alone.close()
-    assert alone.record["results"] == second.record["results"]  # what training it gives
-
-
 # -- a claim that holds for some seeds only ----------------------------------------------------
 
 
-def _draw(ctx, params):
+def _draw(params, seed):
     """The experiment below: one draw of U(0, 1) from the seed's own stream."""
-    return {"draw": float(ctx.rng(0).random())}
+    return {"draw": float(np.random.default_rng([seed, 0]).random())}
+
+
+def _coin_jobs(params, seed):
+    return [task(_draw, params, seed=seed)]
+
+
+def _broken(params, seed):
+    raise FloatingPointError(f"overflow in the coin of seed {seed}")
+
+
+def _broken_jobs(params, seed):
+    return [task(_broken, params, seed=seed)]
 
 
 def _below(results):
@@ -196,11 +138,11 @@ def coin(monkeypatch):
     """An experiment whose claim (the seed's first draw is below 0.5) holds for some seeds
     and not for others, registered as `coin`; and two seeds it holds for, one it fails for,
     found by running it."""
-    experiment = _Coin(name="coin", chapter=6, section="0", run=_draw, plot=_plot,
+    experiment = _Coin(name="coin", chapter=6, section="0", jobs=_coin_jobs, plot=_plot,
                        check=_below, plot_runs=_plot_runs, params={"n": 1},
                        quick_params={"n": 2})
     monkeypatch.setitem(EXPERIMENTS, "coin", experiment)
-    held = {seed: _below(_draw(Context(seed=seed), {})).held for seed in range(40)}
+    held = {seed: _below(_draw({}, seed)).held for seed in range(40)}
     holding = [seed for seed, ok in held.items() if ok][:2]
     failing = [seed for seed, ok in held.items() if not ok][0]
     return experiment, [holding[0], failing, holding[1]]
@@ -319,10 +261,10 @@ def test_replot_draws_again_from_the_saved_results_without_running(coin, tmp_pat
     before = _record(out, "coin")
     (out / "coin" / "figure.en.png").unlink()
 
-    def no_training(ctx, params):
+    def no_training(params, seed):
         raise AssertionError("--replot trained")
 
-    monkeypatch.setattr(experiment, "run", no_training)
+    monkeypatch.setattr(experiment, "jobs", no_training)
     _run("coin", "--replot", "--out", str(out))
     after = _record(out, "coin")
     assert (out / "coin" / "figure.en.png").read_bytes()[:4] == b"\x89PNG"
@@ -411,13 +353,14 @@ def test_a_record_with_a_bad_seeds_field_is_refused_naming_it(saved, change, mes
     assert str(error.value) == f"{saved}: {message}"
 
 
-# -- experiments side by side ----------------------------------------------------------------
+# -- experiments side by side, in one pool ---------------------------------------------------
 
 
 def _printed_without_times(text):
-    """Each experiment's lines without its time or its place in the order ([k/n]): side by
-    side, experiments are printed as they finish."""
-    blocks, lines = [], [line for line in text.splitlines() if "experiments in" not in line]
+    """Each experiment's lines without its time or its place in the order ([k/n]):
+    experiments are printed as they finish."""
+    blocks, lines = [], [line for line in text.splitlines()
+                         if "experiments in" not in line and not line.startswith("running ")]
     for line in lines:
         if line.startswith("["):
             blocks.append([line.split("] ", 1)[1]])
@@ -434,31 +377,31 @@ def test_experiments_side_by_side_give_the_numbers_and_lines_of_one_after_anothe
     serial = capsys.readouterr().out
     _run(*names, *common, "--workers", "2", "--out", str(tmp_path / "paired"))
     paired = capsys.readouterr().out
-    assert json.loads((tmp_path / "serial" / "run.json").read_text())["side_by_side"] == 1
-    assert json.loads((tmp_path / "paired" / "run.json").read_text())["side_by_side"] == 2
+    assert json.loads((tmp_path / "serial" / "run.json").read_text())["workers"] == 1
+    assert json.loads((tmp_path / "paired" / "run.json").read_text())["workers"] == 2
     assert _printed_without_times(paired) == _printed_without_times(serial)
     for name in names:
         paired_runs, serial_runs = (_record(tmp_path / folder, name)["runs"]
                                     for folder in ("paired", "serial"))
         for run in paired_runs + serial_runs:
-            del run["wall_time_s"]  # the rest is every number
+            del run["wall_time_s"], run["cpu_time_s"]  # the rest is every number
         assert paired_runs == serial_runs, name
 
 
-def test_an_experiment_failing_side_by_side_stops_the_run_with_one_line(coin, tmp_path,
-                                                                       monkeypatch, capsys):
+def test_an_experiment_failing_names_itself_and_its_seeds_and_the_others_finish(
+        coin, tmp_path, monkeypatch, capsys):
     experiment, _ = coin
-
-    def broken(ctx, params):
-        raise FloatingPointError("overflow in the coin")
-
-    monkeypatch.setattr(experiment, "run", broken)
-    monkeypatch.setattr(experiment, "cost", EXPERIMENTS["numerical-diff"].cost)  # side by side
+    monkeypatch.setattr(experiment, "jobs", _broken_jobs)
     out = tmp_path / "results"
-    assert main(["run", "numerical-diff", "coin", "--workers", "2", "--out", str(out)]) == 1
-    assert capsys.readouterr().err == ("dlfs: error: FloatingPointError: overflow in the coin "
-                                       "(rerun with --traceback for details)\n")
-    assert not (out / "coin").exists() and not (out / "run.json").exists()
+    assert main(["run", "numerical-diff", "coin", "gradient-descent", "--seeds", "3,4",
+                 "--workers", "2", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "coin failed (seeds 3, 4); the others go on:" in err
+    assert "FloatingPointError: overflow in the coin of seed" in err
+    assert not (out / "coin").exists()
+    summary = json.loads((out / "run.json").read_text())
+    assert summary["failed"] == [{"name": "coin", "seeds": [3, 4]}]
+    assert [e["name"] for e in summary["experiments"]] == ["numerical-diff", "gradient-descent"]
 
 
 def test_a_quick_run_says_which_seeds_were_not_judged_not_that_they_failed(coin, tmp_path,
@@ -468,7 +411,7 @@ def test_a_quick_run_says_which_seeds_were_not_judged_not_that_they_failed(coin,
     printed = capsys.readouterr().out
     assert f"held in 2 of 2 judged runs; not judged in quick mode with seed {seeds[1]}" in printed
     assert "not held with seed" not in printed
-    failing = [seed for seed in range(40) if not _below(_draw(Context(seed=seed), {})).held][:2]
+    failing = [seed for seed in range(40) if not _below(_draw({}, seed)).held][:2]
     _run("coin", "--quick", "--seeds", ",".join(map(str, failing)), "--lang", "ko", "--out",
          str(tmp_path / "ko"))
     printed = capsys.readouterr().out

@@ -104,7 +104,8 @@ def _is(value, kind: str) -> bool:
 
 # field: kind; a field of a table is "table.field"; those in OPTIONAL may be absent or null
 _FIELDS = {"name": "type_text", "chapter": "type_whole", "section": "type_text",
-           "seed": "type_whole", "wall_time_s": "type_number", "title": "type_languages",
+           "seed": "type_whole", "wall_time_s": "type_number", "cpu_time_s": "type_number",
+           "title": "type_languages",
            "claim": "type_languages", "about": "type_languages", "parameters": "type_table",
            "overrides": "type_table", "quick": "type_bool", "quick_settings": "type_bool",
            "figures": "type_table", "verdict": "type_table", "verdict.held": "type_bool",
@@ -115,6 +116,7 @@ _FIELDS = {"name": "type_text", "chapter": "type_whole", "section": "type_text",
            "verdict.held_in": "type_whole", "verdict.of": "type_whole",
            "verdict.seeds": "type_list"}
 _OPTIONAL = {"overrides", "quick", "quick_settings", "verdict.judged", "dataset", "seeds",
+             "cpu_time_s",
              "deterministic", "runs", "verdict.held_in", "verdict.of", "verdict.seeds"}
 # The fields of each entry of "runs" and of "verdict.seeds", checked as _FIELDS are.
 _RUN_FIELDS = {"seed": "type_whole", "results": "type_table", "verdict": "type_table",

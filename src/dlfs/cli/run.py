@@ -1,16 +1,15 @@
-"""dlfs run, list and data: settings and data for a run, and its results written to --out."""
+"""dlfs run, list and data: the arguments of a run made into one request for the lab
+(dlfs.experiments.run_lab), and what it yields printed and written to --out."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import sys
 import time
 from pathlib import Path
 
 from dlfs import catalogue
-from dlfs.cli.plan import RunPlan
 from dlfs.cli.results import FULL_OUT, QUICK_OUT, refuse_quick_over_full, verdict_words
 from dlfs.cli.text import CliError, os_reason
 from dlfs.cli.text import say as _say
@@ -99,22 +98,35 @@ def add_learner_optimizers(args, experiments: list, overrides: dict[str, dict]) 
         changed["optimizers"] = optimizers
 
 
-def run_data(args, experiments: list):
-    """ctx.load_data for --dataset: a named data set loads on first use; the learner's own
-    (a folder or an .npz) is read now, so a bad file stops the run before anything ran."""
-    load = functools.partial(load_lab_data, args.dataset, args.data_root, args.lang)
-    if args.dataset in DATASET_CHOICES:
-        return load
-    if not Path(args.dataset).exists():
-        raise CliError(f"--dataset {args.dataset!r}: choose {', '.join(DATASET_CHOICES)}, or "
-                       "give a folder of MNIST-layout IDX files or an .npz file that exists")
-    if args.data_root is not None:
-        raise CliError(f"--data-root is where the named data sets are looked for; --dataset "
-                       f"{args.dataset} is read where it is, so leave --data-root out")
-    if not any(experiment.needs_data for experiment in experiments):
-        return load
-    data = load()
-    return lambda: data
+def run_data(args, request):
+    """The data set of --dataset, loaded once, where a job of ``request`` reads it (else None);
+    the learner's own (a folder or an .npz) is checked whatever the experiments."""
+    from dlfs.experiments.lab import needs_data
+
+    if args.dataset not in DATASET_CHOICES:
+        if not Path(args.dataset).exists():
+            raise CliError(f"--dataset {args.dataset!r}: choose {', '.join(DATASET_CHOICES)}, "
+                           "or give a folder of MNIST-layout IDX files or an .npz file that "
+                           "exists")
+        if args.data_root is not None:
+            raise CliError(f"--data-root is where the named data sets are looked for; "
+                           f"--dataset {args.dataset} is read where it is, so leave --data-root "
+                           "out")
+    if not needs_data(request):
+        return None
+    return load_lab_data(args.dataset, args.data_root, args.lang)
+
+
+def run_formats(args) -> tuple[str, ...]:
+    """--formats: png (the default), or several of png and svg separated by commas."""
+    from dlfs.experiments.lab import FORMATS
+
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in args.formats.split(",")))
+    wrong = [f for f in formats if f not in FORMATS]
+    if wrong or not formats:
+        raise CliError(_say("lab.formats_wrong", args.lang, value=args.formats,
+                            formats=", ".join(FORMATS)))
+    return formats
 
 
 # -- writing results --------------------------------------------------------------------------
@@ -128,26 +140,40 @@ def _writable(out: Path, lang: str = "en") -> Path:
                             reason=os_reason(error, lang))) from None
 
 
-def _save_figure(fig, folder: Path, stem: str) -> dict[str, str]:
-    """Writes ``fig`` as STEM.png and STEM.svg in ``folder`` and closes it; returns the names."""
+def _save_figure(fig, folder: Path, stem: str, formats=("png", "svg")) -> dict[str, str]:
+    """Writes ``fig`` as STEM.png (and STEM.svg, …) in ``folder`` and closes it; returns the
+    names."""
     from dlfs.experiments import figures
+    from dlfs.experiments.lab import render
 
-    names = {"png": f"{stem}.png", "svg": f"{stem}.svg"}
-    for fmt, name in names.items():
-        with atomic_file(folder / name) as handle:
-            fig.savefig(handle, format=fmt, **({"dpi": 110} if fmt == "png" else {}))
+    names = _save_rendered(render(fig, formats), folder, stem)
     figures.close(fig)
     return names
 
 
-def write_result(result, out: Path) -> dict:
-    """Writes one experiment's result into out/NAME/ (results.json, figure.{en,ko}.{png,svg})
-    in one swap, so no half-written result is ever seen; returns the record as saved."""
+def _save_rendered(rendered: dict[str, bytes], folder: Path, stem: str) -> dict[str, str]:
+    names = {fmt: f"{stem}.{fmt}" for fmt in rendered}
+    for fmt, name in names.items():
+        with atomic_file(folder / name) as handle:
+            handle.write(rendered[fmt])
+    return names
+
+
+def write_result(result, out: Path, formats=("png",)) -> dict:
+    """Writes one experiment's result into out/NAME/ (results.json, figure.{en,ko}.png and
+    the other ``formats``) in one swap, so no half-written result is ever seen; returns the
+    record as saved. The figures are ``result.rendered`` where the lab rendered them, else
+    ``result.figures`` saved in ``formats``."""
     record = result.record
     with atomic_dir(out / record["name"]) as folder:
-        saved = {**record, "figures": {
-            lang: {**_save_figure(fig, folder, f"figure.{lang}"), **record["figures"][lang]}
-            for lang, fig in result.figures.items()}}
+        if result.rendered:
+            files = {lang: _save_rendered(rendered, folder, f"figure.{lang}")
+                     for lang, rendered in result.rendered.items()}
+        else:
+            files = {lang: _save_figure(fig, folder, f"figure.{lang}", formats)
+                     for lang, fig in result.figures.items()}
+        saved = {**record, "figures": {lang: {**files[lang], **record["figures"][lang]}
+                                       for lang in files}}
         write_text(folder / "results.json", json.dumps(saved, ensure_ascii=False, indent=1))
     return saved
 
@@ -203,19 +229,31 @@ def run_seeds(args) -> list[int]:
     return list(args.seeds)
 
 
+def run_request(args, experiments: list):
+    """The lab's Request for ``dlfs run``'s arguments: settings (--config, --set), learners'
+    optimizers (--optimizer), seeds, workers and figure formats, all checked before anything
+    runs."""
+    from dlfs.experiments import Request
+    from dlfs.experiments.base import default_workers
+
+    overrides = run_overrides(args, experiments)
+    add_learner_optimizers(args, experiments, overrides)
+    return Request(experiments, overrides, run_seeds(args), args.quick,
+                   args.workers or default_workers(), formats=run_formats(args))
+
+
 def cmd_run(args) -> int:
     experiments = _resolve_names(args.names, args.lang)
     out = _out_folder(args)
     if args.replot:
         return _replot(out, args, experiments)
-    overrides = run_overrides(args, experiments)
-    add_learner_optimizers(args, experiments, overrides)
-    load_data = run_data(args, experiments)
+    request = run_request(args, experiments)
+    data = run_data(args, request)
     if args.quick and not args.force:
         refuse_quick_over_full(experiments, out, args.lang)
     out = _writable(out, args.lang)
     with _only_writer(out, args.lang):
-        return _run_into(out, args, experiments, overrides, load_data)
+        return _run_into(out, args, request, data)
 
 
 def _print_result(record: dict, lang: str) -> None:
@@ -243,30 +281,46 @@ def _print_result(record: dict, lang: str) -> None:
                              failed=", ".join(failed), unjudged=", ".join(unjudged)), flush=True)
 
 
-def _run_into(out: Path, args, experiments: list, overrides: dict, load_data) -> int:
-    from dlfs.experiments import VERDICT_STATES, figures, verdict_state
-    from dlfs.experiments.base import default_workers
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that ended and were waited for."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return time.process_time()
+    return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+
+
+def _run_into(out: Path, args, request, data) -> int:
+    """The lab's run of ``request``, each experiment printed and written as it ends; run.json
+    last. A failed experiment is said with its seeds and error, and the others go on; the
+    status is then 1."""
+    from dlfs.experiments import VERDICT_STATES, Failure, figures, run_lab, verdict_state
+    from dlfs.experiments.lab import plan
 
     if figures.korean_font() is None:
         print("dlfs: " + catalogue.text("cli.no_font", args.lang), file=sys.stderr)
-    workers = args.workers or default_workers()
-    seeds = run_seeds(args)
-    total_start = time.perf_counter()
-    done: dict[int, dict] = {}
-    plan = RunPlan(experiments, overrides, seeds, args.quick, workers, load_data,
-                   progress=sys.stderr.isatty())
-
-    def starting(index: int, experiment) -> None:
-        # [k/n]: the k-th to start, or side by side to finish (not always the k-th asked for)
-        title = experiment.texts(plan.planned[experiment.name])["title"][args.lang]
-        print(catalogue.text("cli.run_line", args.lang, index=len(done) + 1,
-                             count=len(experiments), name=experiment.name, title=title),
+    print(_say("lab.starting", args.lang, count=len(request.experiments),
+               jobs=len(plan(request).distinct), workers=request.workers), flush=True)
+    total_start, cpu_start = time.perf_counter(), _cpu_seconds()
+    done: dict[str, dict] = {}
+    failures: list = []
+    names = [experiment.name for experiment in request.experiments]
+    for outcome in run_lab(request, data):
+        index = len(done) + len(failures) + 1  # [k/n]: the k-th to end
+        if isinstance(outcome, Failure):
+            failures.append(outcome)
+            print(_say("lab.failed", args.lang, index=index, count=len(names),
+                       name=outcome.name, seeds=", ".join(map(str, outcome.seeds)),
+                       error=outcome.error.rstrip()), file=sys.stderr, flush=True)
+            continue
+        record = write_result(outcome, out)
+        print(catalogue.text("cli.run_line", args.lang, index=index, count=len(names),
+                             name=record["name"], title=record["title"][args.lang]),
               flush=True)
-
-    for index, record in plan.run(out, write_result, starting):
         _print_result(record, args.lang)
-        done[index] = record
-    records = [done[index] for index in sorted(done)]  # run.json: in the order asked for
+        done[record["name"]] = record
+    records = [done[name] for name in names if name in done]  # run.json: in the order asked
     total = time.perf_counter() - total_start
     states = [verdict_state(r["verdict"]) for r in records]
     counts = {state: states.count(state) for state in VERDICT_STATES}
@@ -275,14 +329,18 @@ def _run_into(out: Path, args, experiments: list, overrides: dict, load_data) ->
                          "judged": r["verdict"]["judged"], "held_in": r["verdict"]["held_in"],
                          "of": r["verdict"]["of"], "wall_time_s": r["wall_time_s"]}
                         for r, state in zip(records, states)],
+        "failed": [{"name": f.name, "seeds": f.seeds} for f in failures],
         "verdicts": counts,
-        "total_wall_time_s": round(total, 3), "quick": args.quick, "seed": seeds[0],
-        "seeds": seeds, "workers": workers, "side_by_side": plan.lanes,
+        "total_wall_time_s": round(total, 3),
+        # This process's CPU time and its workers' (the pool's, ended and waited for by now).
+        "total_cpu_time_s": round(_cpu_seconds() - cpu_start, 3), "quick": args.quick,
+        "seed": request.seeds[0], "seeds": request.seeds, "workers": request.workers,
+        "formats": list(request.formats),
         "dataset": next((r["dataset"] for r in records if r["dataset"]), None)}, indent=1))
     summary = "output.summary_not_judged" if counts["not_judged"] else "cli.summary"
     print(_say(summary, args.lang, count=len(records), seconds=total, held=counts["held"],
                not_held=counts["not_held"], not_judged=counts["not_judged"], out=out))
-    return 0
+    return 1 if failures else 0
 
 
 def _replot(out: Path, args, experiments: list) -> int:
@@ -298,6 +356,7 @@ def _replot(out: Path, args, experiments: list) -> int:
                                           ("--optimizer", args.optimizer)) if value]
     if given:
         raise CliError(_say("errors.replot_with", args.lang, option=given[0]))
+    formats = run_formats(args)
     records = {}
     for experiment in experiments:
         path = out / experiment.name / "results.json"
@@ -318,7 +377,7 @@ def _replot(out: Path, args, experiments: list) -> int:
                 raise CliError(_say("errors.replot_failed", args.lang, name=experiment.name,
                                     path=out / experiment.name / "results.json",
                                     error=error)) from None
-            record = write_result(result, out)
+            record = write_result(result, out, formats)
             print(catalogue.text("cli.replot_line", args.lang, index=i,
                                  count=len(experiments), name=experiment.name,
                                  title=record["title"][args.lang]), flush=True)

@@ -1,4 +1,5 @@
-"""The experiment lab: every figure of chapters 4 and 6, each one module (see base.py), and
+"""The experiment lab: every figure of chapters 4 and 6, each one module (see base.py);
+``run_lab``, which runs many of them over many seeds, each job once (see lab.py); and
 ``run_experiment``, which runs one of them end to end (see runner.py)."""
 
 from dlfs.experiments import (
@@ -10,6 +11,7 @@ from dlfs.experiments import (
     gradient_field,
     hyperparameter_search,
     numerical_diff,
+    numerical_vs_backprop,
     optimizer_compare,
     optimizer_paths,
     overfitting,
@@ -26,6 +28,7 @@ from dlfs.experiments.base import (
     quick_settings,
     verdict_state,
 )
+from dlfs.experiments.lab import Failure, Request, run_lab
 from dlfs.experiments.runner import ExperimentResult, run_experiment
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -36,6 +39,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         gradient_field.EXPERIMENT,
         gradient_descent.EXPERIMENT,
         two_layer_net.EXPERIMENT,
+        numerical_vs_backprop.EXPERIMENT,
         sgd_function.EXPERIMENT,
         optimizer_paths.EXPERIMENT,
         optimizer_compare.EXPERIMENT,
@@ -49,4 +53,5 @@ EXPERIMENTS: dict[str, Experiment] = {
 }
 
 __all__ = ["EXPERIMENTS", "VERDICT_STATES", "Context", "Data", "Experiment", "ExperimentResult",
-           "Verdict", "quick_settings", "run_experiment", "verdict_state"]
+           "Failure", "Request", "Verdict", "quick_settings", "run_experiment", "run_lab",
+           "verdict_state"]

@@ -13,23 +13,24 @@ import numpy as np
 
 from dlfs import catalogue
 from dlfs.experiments import figures
-from dlfs.experiments.base import Experiment, Verdict
+from dlfs.experiments.base import Experiment, Verdict, rng
+from dlfs.experiments.jobs import task
 from dlfs.functions import ACTIVATIONS
 from dlfs.init import weight_scale
 
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, 1.0)}
 
 
-def run(ctx, params):
+def histograms(params, seed):
     results = {}
     nodes, layers = params["node_num"], params["hidden_layer_size"]
     for a, activation in enumerate(params["activations"]):
         for i, init in enumerate(params["inits"]):
-            rng = ctx.rng(a, i)
-            x = rng.standard_normal((params["samples"], nodes))
+            draws = rng(seed, a, i)
+            x = draws.standard_normal((params["samples"], nodes))
             histograms, stds, saturated, zeros = [], [], [], []
             for _ in range(layers):
-                w = rng.standard_normal((nodes, nodes)) * weight_scale(init, nodes, nodes)
+                w = draws.standard_normal((nodes, nodes)) * weight_scale(init, nodes, nodes)
                 x = ACTIVATIONS[activation](x @ w)
                 # The book's range=(0, 1) would cut tanh's negative half; tanh gets (−1, 1).
                 counts, edges = np.histogram(x, bins=params["bins"], range=RANGES[activation])
@@ -127,12 +128,15 @@ def check(results):
                    numbers)
 
 
+def jobs(params, seed):
+    return [task(histograms, params, seed=seed)]
+
+
 EXPERIMENT = Experiment(
     name="activation-histograms",
-    cost=3,
     chapter=6,
     section="6.2.2",
-    run=run,
+    jobs=jobs,
     plot=plot,
     check=check,
     params={"samples": 1000, "node_num": 100, "hidden_layer_size": 5, "bins": 30,

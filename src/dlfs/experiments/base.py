@@ -1,20 +1,22 @@
-"""What every experiment shares: its description, its context, parallel runs, plotting helpers.
+"""What every experiment shares: its description, its context, plotting helpers.
 
-An experiment is three functions over plain data:
+An experiment is four functions over plain data:
 
-    run(ctx, params) -> results  every number the figure and the claim need (JSON-able)
+    jobs(params, seed) -> [job, ...]     the trainings (or tasks) it needs (jobs.py)
+    run(histories, params) -> results    every number the figure and the claim need
+                                         (JSON-able), from its jobs' results in their order
     plot(results, lang) -> matplotlib Figure
-    check(results) -> Verdict  the book's claim tested on those numbers
+    check(results) -> Verdict            the book's claim tested on those numbers
 
-so a result file can be re-plotted and re-judged without training again.
+so a result file can be re-plotted and re-judged without training again, and how the jobs
+are shared, scheduled and run side by side is the lab's business (lab.py).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,50 +74,30 @@ def quick_settings(record: dict) -> bool:
 
 @dataclass
 class Context:
-    """What a run gets: the seed, quick mode, worker count, the data (loaded on first use by
-    ``load_data``) and ``cache``, a place for work that experiments of one run share.
-
-    One ``dlfs run`` makes one Context for all its experiments. ``cache`` lives and dies with
-    it, so an experiment can reuse what an earlier one of the same run computed (overfit and
-    weight-decay train one unregularised baseline) without a module-level cache that would
-    outlive the run. Key it by the module's name and everything the value depends on.
-    ``planned`` holds the parameters of every experiment the run will run (name -> params),
-    so that shared work is done once at the size the largest of them needs (dropout's
-    301-epoch baseline serves overfit's 201 epochs too).
-    """
+    """What ``run_experiment`` gets: the seed, quick mode, the worker count and the data set
+    (None: no experiment needing one can run)."""
 
     seed: int = 0
     quick: bool = False
     workers: int = 1
-    load_data: Callable[[], Data] | None = None
-    progress: bool = False  # progress bars on stderr for long runs
-    cache: dict[Any, Any] = field(default_factory=dict)
-    planned: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _data: Data | None = field(default=None, init=False, repr=False)
-
-    @property
-    def data(self) -> Data:
-        if self._data is None:
-            if self.load_data is None:
-                raise RuntimeError("this experiment needs a data set, but none was given")
-            self._data = self.load_data()
-        return self._data
-
-    def rng(self, *stream: int) -> np.random.Generator:
-        """A Generator for one named stream of this run: the same (seed, stream) always gives
-        the same draws, whatever ran before it."""
-        return np.random.default_rng([self.seed, *stream])
+    data: Data | None = None
 
 
 @dataclass
 class Experiment:
+    """One figure of the book: what it is (name, chapter, section), what it computes (jobs,
+    run), how it is drawn and judged, and its parameters. Whether it needs the data set and
+    whether it is deterministic follow from its jobs."""
+
     name: str
     chapter: int
     section: str
-    run: Callable[[Context, dict], dict]  # run(ctx, params) -> results
+    jobs: Callable[[dict, int], list]  # jobs(params, seed) -> [Training | Task, ...]
     plot: Callable[[dict, str], Any]
     check: Callable[[dict], Verdict]
-    needs_data: bool = False
+    # run(histories, params) -> results, from its jobs' results in their order. None: the
+    # results are those of its one job (a Task computing the figure's numbers).
+    run: Callable[[list, dict], dict] | None = None
     params: dict[str, Any] = field(default_factory=dict)  # the book's parameters, full mode
     quick_params: dict[str, Any] = field(default_factory=dict)
     fixed: tuple[str, ...] = ()  # parameters the claim is stated for, which no setting changes
@@ -124,24 +106,31 @@ class Experiment:
     # settings test the claim as well as the full ones (a gradient check on a smaller net). An
     # experiment without quick_params runs the same in both modes and is always judged.
     judged_when_quick: bool = False
-    # It draws nothing random: one run stands for every seed (dlfs run --seeds runs it once).
-    deterministic: bool = False
     # plot_runs(runs_results, lang) draws n > 1 runs (one results per seed): the mean curve of
     # each series with its spread. None: the runner draws plot() of the first run.
     plot_runs: Callable[[list[dict], str], Any] | None = None
-    # About how many seconds one full-mode run takes on one core, figures included (measured on
-    # the README's 2-core machine). dlfs run, running experiments side by side, starts the
-    # costliest first so that both cores end together; it orders the work, and no number
-    # depends on it.
-    cost: float = 1.0
-    # Its chain: experiments of one chain run one after another in one dlfs run and may share
-    # work through Context.cache. None: the module of its run (overfit, weight-decay and dropout
-    # share a baseline).
-    chain: str | None = None
+    # The experiment whose claim this one's rests on (weight-decay and dropout compare
+    # against overfit's baseline): where that claim is not judged, neither is this one.
+    rests_on: Callable[[dict], Verdict] | None = None
 
     @property
-    def chain_key(self) -> str:
-        return self.chain or self.run.__module__
+    def needs_data(self) -> bool:
+        """Whether a job of it reads the data set."""
+        from dlfs.experiments.jobs import needs_data
+
+        return any(needs_data(job) for job in self.jobs(self.params, 0))
+
+    @property
+    def deterministic(self) -> bool:
+        """Whether it draws nothing random (no job of it has a seed): one run stands for every
+        seed, and dlfs run --seeds runs it once."""
+        from dlfs.experiments.jobs import is_random
+
+        return not any(is_random(job) for job in self.jobs(self.params, 0))
+
+    def results(self, histories: list, params: dict) -> dict:
+        """run(histories, params), or the results of its one job."""
+        return histories[0] if self.run is None else self.run(histories, params)
 
     def parameters(self, quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The book's parameters, shrunk by ``quick_params`` in quick mode, then changed by
@@ -162,10 +151,16 @@ class Experiment:
 
     def judge(self, results: dict, quick: bool) -> Verdict:
         """check(results), not judged when ``quick`` settings are too small to judge a claim
-        that did not hold (a claim that held in quick mode still held)."""
+        that did not hold (a claim that held in quick mode still held), nor when the claim it
+        rests on (``rests_on``) is not judged on the same results: a remedy's smaller gap means
+        nothing where the baseline's overfitting could not be judged."""
         verdict = self.check(results)
-        if quick and self.quick_params and not self.judged_when_quick and not verdict.held:
-            verdict.judged = False
+        if quick and self.quick_params and not self.judged_when_quick:
+            if not verdict.held:
+                verdict.judged = False
+            elif self.rests_on is not None:
+                base = self.rests_on(results)
+                verdict.judged = base.held  # quick: a baseline that did not hold is not judged
         return verdict
 
     def texts(self, params: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -211,65 +206,17 @@ def plain(value):
     return value
 
 
-# -- parallel runs -----------------------------------------------------------------------------
-
-_SHARED: dict[str, Any] = {}
+# -- processes ---------------------------------------------------------------------------------
 
 
-def _call(job):
-    func, args = job
-    return _single_threaded(func, _SHARED, *args)
-
-
-def _single_threaded(func, *args):
-    from threadpoolctl import threadpool_limits
-
-    # Processes share the cores, so each job gets one BLAS thread. Serial runs get one too:
-    # the BLAS thread count changes float32 summation order, and a run's numbers must not
-    # depend on --workers.
-    with threadpool_limits(1):
-        return func(*args)
-
-
-def parallel_map(func: Callable, jobs: Sequence[tuple], workers: int, shared: dict,
-                 progress: bool = False) -> list:
-    """[func(shared, *job) for job in jobs], over ``workers`` forked processes.
-
-    ``shared`` (the data set, say) reaches the workers by fork, not by pickling. Results come
-    back in the order of ``jobs``, and equal whatever the number of workers. ``progress`` shows
-    a bar of finished jobs.
-    """
-    from dlfs._progress import progress_bar
-
-    bar = progress_bar(len(jobs), progress and len(jobs) > 1, unit="run")
-
-    def tick(result):
-        if bar is not None:
-            bar.update()
-        return result
-
-    pooled = workers > 1 and len(jobs) > 1 and can_fork()
-    try:
-        if not pooled:
-            return [tick(_single_threaded(func, shared, *job)) for job in jobs]
-        _SHARED.clear()
-        _SHARED.update(shared)
-        context = multiprocessing.get_context("fork")
-        with warnings.catch_warnings(), context.Pool(min(workers, len(jobs))) as pool:
-            # Python 3.12+ warns that fork in a threaded process may deadlock; the pool is
-            # created before any thread of ours exists.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return [tick(result) for result in
-                    pool.imap(_call, [(func, job) for job in jobs], chunksize=1)]
-    finally:
-        if pooled:  # a serial map inside a pool's job leaves the pool's shared values be
-            _SHARED.clear()
-        if bar is not None:
-            bar.close()
+def rng(seed: int, *stream: int) -> np.random.Generator:
+    """A Generator for one named stream of a run's seed: the same (seed, stream) always gives
+    the same draws, whatever ran before it."""
+    return np.random.default_rng([seed, *stream])
 
 
 def can_fork() -> bool:
-    """Whether parallel_map can run jobs in worker processes here (it forks them)."""
+    """Whether the lab can run jobs in worker processes here (it forks them)."""
     return "fork" in multiprocessing.get_all_start_methods()
 
 

@@ -6,38 +6,32 @@ import numpy as np
 
 from dlfs import catalogue
 from dlfs.experiments import figures
-from dlfs.experiments.base import Experiment, Verdict, parallel_map
-from dlfs.experiments.training import accuracy_over_epochs
+from dlfs.experiments.base import Experiment, Verdict
+from dlfs.experiments.jobs import training
 
 
-def _pair(shared, scale, net_kwargs, params, seed):
-    """Both networks at one scale, on the same mini-batches."""
-    curves = {}
-    for use_batchnorm in (True, False):
-        net = {**net_kwargs, "weight_init": scale, "use_batchnorm": use_batchnorm}
-        with np.errstate(over="ignore", invalid="ignore"):
-            try:
-                history = accuracy_over_epochs(shared, net, "sgd", {"lr": params["lr"]},
-                                               params["max_epochs"], params["batch_size"],
-                                               [seed, 3])
-                curve = history["train_acc"]
-            except FloatingPointError:
-                curve = None
-        curves["batchnorm" if use_batchnorm else "plain"] = curve
-    return curves
+def _scales(params):
+    return np.logspace(0, -4, num=params["scales"])
 
 
-def run(ctx, params):
-    data = ctx.data
-    n = params["train_samples"]
-    x, t = data.x_train[:n], data.t_train[:n]
-    net_kwargs = {"input_size": data.input_size, "hidden_sizes": params["hidden_sizes"],
-                  "output_size": data.n_classes, "activation": "relu", "seed": ctx.seed}
-    scales = np.logspace(0, -4, num=params["scales"])
-    # The book measures the training accuracy only: no test set, no second evaluation of it.
-    results = parallel_map(_pair, [(float(s), net_kwargs, params, ctx.seed) for s in scales],
-                           ctx.workers, {"x": x, "t": t}, ctx.progress)
-    return {"scales": scales, "runs": results}
+def jobs(params, seed):
+    """At every weight scale, the network with and without batch norm, on the same
+    mini-batches. The book measures the training accuracy only: no test set."""
+    return [training({"hidden_sizes": params["hidden_sizes"], "activation": "relu",
+                      "seed": seed, "weight_init": float(scale), "use_batchnorm": batchnorm},
+                     "sgd", {"lr": params["lr"]}, samples=params["train_samples"],
+                     epochs=params["max_epochs"], batch_size=params["batch_size"],
+                     batches=[seed, 3])
+            for scale in _scales(params) for batchnorm in (True, False)]
+
+
+def run(histories, params):
+    """The training accuracy per epoch of both networks at each scale; None for one whose loss
+    became NaN or inf."""
+    curves = [None if h["diverged_at"] is not None else h["train_acc"] for h in histories]
+    return {"scales": _scales(params),
+            "runs": [{"batchnorm": with_bn, "plain": without}
+                     for with_bn, without in zip(curves[::2], curves[1::2])]}
 
 
 STYLES = {"batchnorm": "-", "plain": "--"}
@@ -132,13 +126,12 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="batch-norm",
-    cost=18,
     chapter=6,
     section="6.3.2",
+    jobs=jobs,
     run=run,
     plot=plot,
     check=check,
-    needs_data=True,
     params={"train_samples": 1000, "hidden_sizes": [100] * 5, "lr": 0.01, "batch_size": 100,
             "max_epochs": 20, "scales": 16},
     quick_params={"train_samples": 200, "max_epochs": 2, "scales": 4},

@@ -6,27 +6,27 @@ import numpy as np
 
 from dlfs import catalogue
 from dlfs.experiments import figures
-from dlfs.experiments.base import Experiment, Verdict
+from dlfs.experiments.base import Experiment, Verdict, rng
+from dlfs.experiments.jobs import task
 from dlfs.gradient import gradient_check
 from dlfs.network import MultiLayerNet
 
 
-def run(ctx, params):
-    data = ctx.data
+def gradcheck(params, seed, data, progress=False):
     x = data.x_train[: params["batch"]].astype(np.float64)
     t = data.t_train[: params["batch"]]
     net = MultiLayerNet(data.input_size, params["hidden_sizes"], data.n_classes,
                         activation="relu", weight_init="he", use_batchnorm=True,
-                        dtype=np.float64, seed=ctx.rng(1))
+                        dtype=np.float64, seed=rng(seed, 1))
     # Non-zero β keeps ReLU inputs off its kink at 0, where a central difference is wrong.
-    rng = ctx.rng(2)
+    draws = rng(seed, 2)
     for key, value in net.params.items():
         if key.startswith("beta"):
-            value[...] = 0.1 * rng.standard_normal(value.shape)
+            value[...] = 0.1 * draws.standard_normal(value.shape)
     # Along random directions (two losses each) rather than coordinate by coordinate (two per
     # weight, 90 000 for [100, 100]): as strict on a wrong backward, 100 times faster.
-    errors = gradient_check(net, x, t, progress=ctx.progress,
-                            directions=params["directions"], seed=ctx.rng(3))
+    errors = gradient_check(net, x, t, progress=progress,
+                            directions=params["directions"], seed=rng(seed, 3))
     return {"errors": errors}
 
 
@@ -51,15 +51,17 @@ def check(results):
         count=len(results["errors"])), {"max_error": worst, "worst": worst_key})
 
 
+def jobs(params, seed):
+    return [task(gradcheck, params, seed=seed, data=True)]
+
+
 EXPERIMENT = Experiment(
     name="batch-norm-gradcheck",
-    cost=1,
     chapter=6,
     section="6.3",
-    run=run,
+    jobs=jobs,
     plot=plot,
     check=check,
-    needs_data=True,
     params={"hidden_sizes": [100, 100], "batch": 10, "directions": 32},
     quick_params={"hidden_sizes": [10, 10]},
     judged_when_quick=True,  # a gradient check is as strict on a smaller net

@@ -8,6 +8,7 @@ import numpy as np
 from dlfs import catalogue
 from dlfs.experiments import figures
 from dlfs.experiments.base import Experiment, Verdict
+from dlfs.experiments.jobs import task
 from dlfs.gradient import numerical_gradient
 
 
@@ -15,7 +16,7 @@ def function_2(x):
     return float(np.sum(x**2))
 
 
-def run(ctx, params):
+def surface(params):
     axis = np.arange(*params["grid"])
     x0, x1 = np.meshgrid(axis, axis)
     points = np.array(params["points"], dtype=float)
@@ -60,12 +61,15 @@ def check(results):
                                         max_error=error, x0=lowest[0], x1=lowest[1]), numbers)
 
 
+def jobs(params, seed):
+    return [task(surface, params)]
+
+
 EXPERIMENT = Experiment(
     name="function-surface",
-    cost=1,
     chapter=4,
     section="4.4",
-    run=run,
+    jobs=jobs,
     plot=plot,
     check=check,
     params={"grid": [-4.0, 4.25, 0.25], "points": [[3.0, 4.0], [0.0, 2.0], [3.0, 0.0]]},

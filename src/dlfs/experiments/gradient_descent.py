@@ -9,6 +9,7 @@ import numpy as np
 from dlfs import catalogue
 from dlfs.experiments import figures
 from dlfs.experiments.base import Experiment, Verdict
+from dlfs.experiments.jobs import task
 from dlfs.gradient import gradient_descent
 
 
@@ -16,7 +17,7 @@ def function_2(x):
     return float(np.sum(x**2))
 
 
-def run(ctx, params):
+def descend(params):
     init = np.array(params["init_x"])
     path = gradient_descent(function_2, init, lr=params["lr"], step_num=params["step_num"])
     compare = {}
@@ -84,16 +85,18 @@ def check(results):
         small_lr=runs["1e-10"]["lr"]), {"start": start, "final_distance": final})
 
 
+def jobs(params, seed):
+    return [task(descend, params)]
+
+
 EXPERIMENT = Experiment(
     name="gradient-descent",
-    cost=1.5,
     chapter=4,
     section="4.4.1",
-    run=run,
+    jobs=jobs,
     plot=plot,
     check=check,
     params={"init_x": [-3.0, 4.0], "lr": 0.1, "step_num": 20, "compare_lr": [0.1, 10.0, 1e-10],
             "compare_steps": 100},
     fixed=("compare_lr",),  # the claim reads the runs at 0.1, 10 and 1e-10
-    deterministic=True,  # it draws nothing: one run stands for every seed
 )

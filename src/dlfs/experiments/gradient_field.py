@@ -7,6 +7,7 @@ import numpy as np
 from dlfs import catalogue
 from dlfs.experiments import figures
 from dlfs.experiments.base import Experiment, Verdict
+from dlfs.experiments.jobs import task
 from dlfs.gradient import numerical_gradient
 
 
@@ -14,7 +15,7 @@ def function_2(x):
     return float(np.sum(x**2))
 
 
-def run(ctx, params):
+def gradients(params):
     axis = np.arange(*params["grid"])
     X, Y = np.meshgrid(axis, axis)
     points = np.stack([X.ravel(), Y.ravel()], axis=1)
@@ -47,14 +48,16 @@ def check(results):
                                         **numbers), numbers)
 
 
+def jobs(params, seed):
+    return [task(gradients, params)]
+
+
 EXPERIMENT = Experiment(
     name="gradient-field",
-    cost=0.5,
     chapter=4,
     section="4.4",
-    run=run,
+    jobs=jobs,
     plot=plot,
     check=check,
     params={"grid": [-2.0, 2.5, 0.25]},
-    deterministic=True,  # it draws nothing: one run stands for every seed
 )

@@ -8,23 +8,26 @@ import tempfile
 
 import numpy as np
 
-from dlfs import catalogue, search
+from dlfs import catalogue
 from dlfs.experiments import figures
 from dlfs.experiments.base import Experiment, Verdict
+from dlfs.experiments.jobs import task, weights
 
 
-def run(ctx, params):
-    """The book's search on ``ctx.data``, the very data set the run records."""
-    data = ctx.data
+def trials(params, seed, data, progress=False):
+    """The book's search on ``data``, the very data set the run records, in this process (the
+    lab runs it beside its other jobs)."""
+    from dlfs import search  # here: a run without the search does not load it
+
     config = search.load_config(
-        n_trials=params["n_trials"], epochs=params["epochs"], seed=ctx.seed,
+        n_trials=params["n_trials"], epochs=params["epochs"], seed=seed,
         hidden_sizes=params["hidden_sizes"], train_samples=params["train_samples"],
         sampler="random")
     with tempfile.TemporaryDirectory(prefix="dlfs-search-") as folder:
         storage = search.default_storage(folder)
         # Thrown away with the folder: no commit needs to wait for the disk.
-        search.search(config, "lab", storage, workers=ctx.workers, data=data,
-                      progress=ctx.progress, durable=False)
+        search.search(config, "lab", storage, workers=1, data=data,
+                      progress=progress, durable=False)
         summary = search.summarize(search.open_study(config, "lab", storage))
     summary["layer_sizes"] = [data.input_size, *params["hidden_sizes"], data.n_classes]
     return summary
@@ -114,15 +117,23 @@ def check(results):
                    {"median_lr_top5": median_lr, "weight_decay_lambda_decades_top5": decades})
 
 
+def _work(params) -> float:
+    """About the multiply-adds of the search: every trial's epochs over its training samples."""
+    sizes = [784, *params["hidden_sizes"], 10]  # MNIST's sizes; only to order the jobs
+    return 3.0 * params["n_trials"] * params["epochs"] * params["train_samples"] * weights(sizes)
+
+
+def jobs(params, seed):
+    return [task(trials, params, seed=seed, data=True, work=_work(params))]
+
+
 EXPERIMENT = Experiment(
     name="hyperparameter-search",
-    cost=50,
     chapter=6,
     section="6.5.3",
-    run=run,
+    jobs=jobs,
     plot=plot,
     check=check,
-    needs_data=True,
     params={"n_trials": 100, "epochs": 50, "hidden_sizes": [100] * 6, "train_samples": 500},
     quick_params={"n_trials": 6, "epochs": 3, "hidden_sizes": [20, 20]},
 )

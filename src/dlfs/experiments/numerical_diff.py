@@ -7,6 +7,7 @@ import numpy as np
 from dlfs import catalogue
 from dlfs.experiments import figures
 from dlfs.experiments.base import Experiment, Verdict
+from dlfs.experiments.jobs import task
 from dlfs.gradient import numerical_diff
 
 
@@ -14,7 +15,7 @@ def function_1(x):
     return 0.01 * x**2 + 0.1 * x
 
 
-def run(ctx, params):
+def tangents(params):
     x = np.arange(0.0, 20.0, 0.1)
     tangents = []
     for at in params["tangent_at"]:
@@ -47,14 +48,16 @@ def check(results):
                    numbers)
 
 
+def jobs(params, seed):
+    return [task(tangents, params)]
+
+
 EXPERIMENT = Experiment(
     name="numerical-diff",
-    cost=0.5,
     chapter=4,
     section="4.3.2",
-    run=run,
+    jobs=jobs,
     plot=plot,
     check=check,
     params={"h": 1e-4, "tangent_at": [5.0, 10.0]},
-    deterministic=True,  # it draws nothing: one run stands for every seed
 )

@@ -7,20 +7,26 @@ import numpy as np
 from dlfs import catalogue
 from dlfs.experiments import figures, learner
 from dlfs.experiments.base import Experiment, Verdict, smooth_curve
-from dlfs.experiments.training import BATCHES, losses_once
+from dlfs.experiments.jobs import training
 
 # The book's markers first (o, x, s, D); more curves than markers reuse them in turn.
 MARKERS = "oxsD^v<>"
 
 
-def run(ctx, params):
-    data = ctx.data
-    net_kwargs = {"input_size": data.input_size, "hidden_sizes": params["hidden_sizes"],
-                  "output_size": data.n_classes, "activation": "relu", "weight_init": "he",
-                  "seed": ctx.seed}
-    jobs = [(net_kwargs, name, {"lr": lr}, params["iters"], params["batch_size"],
-             [ctx.seed, BATCHES]) for name, lr in params["optimizers"].values()]
-    losses = losses_once(ctx, jobs, {"x": data.x_train, "t": data.t_train})
+BATCHES = 7  # the comparisons' mini-batch stream: [seed, BATCHES], the same for every network
+
+
+def jobs(params, seed):
+    """One training per optimizer: the same network (He's initial weights from the seed) on the
+    same mini-batches, ``iters`` iterations each."""
+    network = {"hidden_sizes": params["hidden_sizes"], "activation": "relu",
+               "weight_init": "he", "seed": seed}
+    return [training(network, name, {"lr": lr}, iterations=params["iters"],
+                     batch_size=params["batch_size"], batches=[seed, BATCHES])
+            for name, lr in params["optimizers"].values()]
+
+
+def run(losses, params):
     return {"losses": dict(zip(params["optimizers"], losses)),
             "optimizers": params["optimizers"]}
 
@@ -114,14 +120,12 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="optimizer-compare",
-    chain="losses",  # its SGD run is weight-init-compare's He run (training.losses_once)
-    cost=24,
     chapter=6,
     section="6.1.8",
+    jobs=jobs,
     run=run,
     plot=plot,
     check=check,
-    needs_data=True,
     params={
         "hidden_sizes": [100] * 4,
         "batch_size": 128,

@@ -9,13 +9,14 @@ import numpy as np
 from dlfs import catalogue
 from dlfs.experiments import figures, learner
 from dlfs.experiments.base import Experiment, Verdict
+from dlfs.experiments.jobs import task
 
 
 def f(x, y):
     return x**2 / 20.0 + y**2
 
 
-def run(ctx, params):
+def paths(params):
     paths = {}
     for label, (name, lr) in params["optimizers"].items():
         point = {"x": np.array(params["init"][0]), "y": np.array(params["init"][1])}
@@ -99,12 +100,15 @@ def check(results):
         {"sign_changes": changes, "final_distance": distance})
 
 
+def jobs(params, seed):
+    return [task(paths, params)]
+
+
 EXPERIMENT = Experiment(
     name="optimizer-paths",
-    cost=3,
     chapter=6,
     section="6.1.7",
-    run=run,
+    jobs=jobs,
     plot=plot,
     check=check,
     params={
@@ -120,5 +124,4 @@ EXPERIMENT = Experiment(
             "AdaDelta": ["adadelta", 1.0],
         },
     },
-    deterministic=True,  # it draws nothing: one run stands for every seed
 )

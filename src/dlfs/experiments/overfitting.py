@@ -7,68 +7,39 @@ import numpy as np
 
 from dlfs import catalogue
 from dlfs.experiments import figures
-from dlfs.experiments.base import Experiment, Verdict, parallel_map
-from dlfs.experiments.training import accuracy_over_epochs
+from dlfs.experiments.base import Experiment, Verdict
+from dlfs.experiments.jobs import training
 
 # Each remedy's network argument and the catalogue table (the experiment) that describes it.
 REMEDIES = {"weight_decay_lambda": "weight-decay", "dropout_ratio": "dropout"}
 LAST = 10  # epochs averaged for the train − test gap
 
 
-def _train(shared, net_kwargs: dict, regulariser: dict, params: dict, seed: int):
-    return accuracy_over_epochs(shared, {**net_kwargs, **regulariser}, "sgd",
-                                {"lr": params["lr"]}, params["max_epochs"],
-                                params["batch_size"], [seed, 5])
+def jobs(params, seed):
+    """The unregularised network on ``train_samples`` samples, and the remedy's where there is
+    one: the same initial weights and mini-batches. (Overfit's 201 epochs are the first 201 of
+    dropout's 301-epoch baseline: the lab trains that once.)"""
+    def train(**regulariser):
+        return training({"hidden_sizes": params["hidden_sizes"], "activation": "relu",
+                         "weight_init": "he", "seed": seed, **regulariser}, "sgd",
+                        {"lr": params["lr"]}, samples=params["train_samples"],
+                        test_samples=params["test_samples"], epochs=params["max_epochs"],
+                        batch_size=params["batch_size"], batches=[seed, 5])
 
-
-def run(ctx, params):
     regulariser = params["regulariser"]
-    data = ctx.data
-    n, n_test = params["train_samples"], params["test_samples"]
-    shared = {"x": data.x_train[:n], "t": data.t_train[:n], "x_test": data.x_test[:n_test],
-              "t_test": data.t_test[:n_test]}
-    net_kwargs = {"input_size": data.input_size, "hidden_sizes": params["hidden_sizes"],
-                  "output_size": data.n_classes, "activation": "relu", "weight_init": "he",
-                  "seed": ctx.seed}
-    # The three share one unregularised baseline within one `dlfs run`, trained once for the
-    # most epochs any of them needs: its first 201 epochs are bit for bit a 201-epoch run
-    # (the mini-batches come from the seed, epoch after epoch, whatever the number of epochs).
-    baselines = ctx.cache.setdefault("overfitting.baselines", {})
-    baseline_key = _baseline_key(params)
-    key = (data.name, ctx.seed, baseline_key)
-    epochs = params["max_epochs"]
-    train_baseline = key not in baselines or len(baselines[key]["train_acc"]) < epochs + 1
-    jobs = []  # (regulariser, parameters) of each training this run needs
-    if train_baseline:
-        longest = max([epochs] + [other["max_epochs"] for name, other in ctx.planned.items()
-                                  if name in NAMES and _baseline_key(other) == baseline_key])
-        jobs.append(({}, {**params, "max_epochs": longest}))
-    if regulariser:
-        jobs.append((regulariser, params))
-    runs = parallel_map(_train, [(net_kwargs, config, job_params, ctx.seed)
-                                 for config, job_params in jobs], ctx.workers, shared,
-                        ctx.progress)
-    if train_baseline:
-        baselines[key] = runs.pop(0)
-    results = {"baseline": _first_epochs(baselines[key], epochs)}
-    if regulariser:
-        results["regularised"] = runs[0]
-        results["regulariser"] = regulariser
+    return [train(), train(**regulariser)] if regulariser else [train()]
+
+
+def run(histories, params):
+    results = {"baseline": _accuracies(histories[0])}
+    if params["regulariser"]:
+        results["regularised"] = _accuracies(histories[1])
+        results["regulariser"] = params["regulariser"]
     return results
 
 
-def _baseline_key(params: dict) -> str:
-    """What the baseline depends on: every setting but the regulariser and the epoch count."""
-    return repr([params[k] for k in sorted(PARAMS) if k != "max_epochs"])
-
-
-def _first_epochs(history: dict, epochs: int) -> dict:
-    """The history of the first ``epochs`` epochs of a longer run: the accuracies before
-    training and after each epoch, and the losses of those epochs' iterations."""
-    per_epoch = len(history["train_loss"]) // (len(history["train_acc"]) - 1)
-    return {"train_acc": history["train_acc"][:epochs + 1],
-            "test_acc": history["test_acc"][:epochs + 1],
-            "train_loss": history["train_loss"][:epochs * per_epoch]}
+def _accuracies(history: dict) -> dict:
+    return {key: history[key] for key in ("train_acc", "test_acc", "train_loss")}
 
 
 def _gap(history, last: int = LAST):
@@ -137,19 +108,15 @@ PARAMS = {"train_samples": 300, "test_samples": 10_000, "hidden_sizes": [100] * 
 QUICK = {"max_epochs": 15, "test_samples": 1_000}
 
 
-def _experiment(name, section, regulariser, check, cost, **overrides):
+def _experiment(name, section, regulariser, check, **overrides):
     return Experiment(
-        name=name, chapter=6, section=section, run=run, plot=plot, check=check,
-        needs_data=True, params={**PARAMS, **overrides, "regulariser": regulariser},
-        quick_params=QUICK, plot_runs=plot_runs, cost=cost)
+        name=name, chapter=6, section=section, jobs=jobs, run=run, plot=plot, check=check,
+        params={**PARAMS, **overrides, "regulariser": regulariser}, quick_params=QUICK,
+        plot_runs=plot_runs, rests_on=None if regulariser is None else check_overfit)
 
 
-# Costs as in a run of all three, where overfit runs first and trains the shared baseline.
-OVERFIT = _experiment("overfit", "6.4.1", None, check_overfit, cost=15)
-WEIGHT_DECAY = _experiment("weight-decay", "6.4.2", {"weight_decay_lambda": 0.1}, check_remedy,
-                           cost=11)
-DROPOUT = _experiment("dropout", "6.4.3", {"dropout_ratio": 0.2}, check_remedy, cost=16,
-                      max_epochs=301)
+OVERFIT = _experiment("overfit", "6.4.1", None, check_overfit)
+WEIGHT_DECAY = _experiment("weight-decay", "6.4.2", {"weight_decay_lambda": 0.1}, check_remedy)
+DROPOUT = _experiment("dropout", "6.4.3", {"dropout_ratio": 0.2}, check_remedy, max_epochs=301)
 
 EXPERIMENTS = (OVERFIT, WEIGHT_DECAY, DROPOUT)
-NAMES = {experiment.name for experiment in EXPERIMENTS}

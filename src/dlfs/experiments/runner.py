@@ -1,25 +1,23 @@
-"""The lab's runner: one experiment end to end (parameters, data, run, check, plot).
+"""One experiment's record: its parameters, runs, verdict and figures (lab.py runs the jobs).
 
-``run_experiment`` returns what a run produced, the record and the figures, and prints and
-writes nothing: saving is the caller's business (``dlfs run`` writes results.json and the
-figures; a notebook may show them instead).
+``run_experiment`` runs one experiment through the lab and returns what it produced, the
+record and the figures, and prints and writes nothing: saving is the caller's business
+(``dlfs run`` writes results.json and the figures; a notebook may show them instead).
 """
 
 from __future__ import annotations
 
-import json
 import platform
-import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dlfs.catalogue import LANGS
-from dlfs.experiments.base import Context, Experiment, can_fork, parallel_map, plain
+from dlfs.experiments.base import Context, Experiment, plain
 from dlfs.experiments.figures import close as close_figure
 from dlfs.experiments.figures import figure_lang, stamp
 
@@ -31,11 +29,13 @@ if TYPE_CHECKING:
 class ExperimentResult:
     """One experiment's run: ``record``, every number and word of it as JSON-able data (what
     results.json holds), and ``figures``, one matplotlib Figure per language, drawn but not
-    saved. ``record["figures"][lang]["labels"]`` is the language a figure is labelled in:
-    English where no Korean font is installed."""
+    saved, or ``rendered``, each figure as the bytes of a file per format, where the lab drew
+    it in a worker. ``record["figures"][lang]["labels"]`` is the language a figure is labelled
+    in: English where no Korean font is installed."""
 
     record: dict[str, Any]
     figures: dict[str, Figure]  # lang -> figure
+    rendered: dict[str, dict[str, bytes]] = field(default_factory=dict)  # lang -> fmt -> file
 
     def close(self) -> None:
         """Frees the figures (pyplot keeps every figure it made until it is closed)."""
@@ -73,34 +73,37 @@ def check_seeds(seeds) -> list[int]:
 def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS,
                    overrides: dict[str, Any] | None = None,
                    seeds: Sequence[int] | None = None) -> ExperimentResult:
-    """Runs ``experiment`` once per seed of ``seeds`` (default: ``ctx``'s seed alone), judges
-    its claim on each run and draws its figure in every language of ``langs``.
+    """Runs ``experiment`` once per seed of ``seeds`` (default: ``ctx``'s seed alone) through
+    the lab (lab.run_lab, over ``ctx.workers`` processes, on ``ctx.data``), judges its claim on
+    each run and draws its figure in every language of ``langs``.
 
     ``overrides`` changes parameters ({"lr": 0.5}, what ``dlfs run --set`` passes), checked
     by ``Experiment.parameters`` before anything runs; the record holds them as "overrides"
-    beside the "parameters" actually used.
-
-    Each seed's run is ``experiment.run`` with a Context of that seed, and its numbers are the
-    same whether it runs alone or among other seeds: every run gets one BLAS thread and draws
-    only from its own seed (see ``run_seeds``). A deterministic experiment (it draws nothing)
-    runs once, for the first seed, and its record says so. The claim is judged on every run;
-    the record's verdict holds in how many runs it held, and held only when it held in all
+    beside the "parameters" actually used. A deterministic experiment (no job of it draws from
+    a seed) runs once, for the first seed, and its record says so. The claim is judged on every
+    run; the record's verdict holds in how many runs it held, and held only when it held in all
     (``aggregate_verdicts``). With more than one run the figure is ``experiment.plot_runs``
     (the mean and the spread), where the experiment has one, else ``plot`` of the first run.
-
-    The results pass through JSON before they are judged and plotted, so the verdict and the
-    figures are exactly what results.json will let anyone recompute. A quick run whose claim
-    did not hold is "not judged" where the quick settings are too small to judge it
-    (Experiment.judge). The data set is recorded after the run, from ``ctx.data``, for every
-    experiment that needs data.
+    An error in a job is raised as a RuntimeError naming the experiment and seeds.
     """
+    from dlfs.experiments.lab import Failure, Request, run_lab
+
     _check_langs(langs)
-    seeds = check_seeds([ctx.seed] if seeds is None else seeds)
-    params = experiment.parameters(ctx.quick, overrides)
-    start = time.perf_counter()
-    runs = run_seeds(experiment, ctx, params, seeds[:1] if experiment.deterministic else seeds)
-    wall = time.perf_counter() - start
-    record = {
+    request = Request([experiment], {experiment.name: dict(overrides or {})},
+                      check_seeds([ctx.seed] if seeds is None else seeds), ctx.quick,
+                      ctx.workers, tuple(langs), formats=None)
+    (outcome,) = run_lab(request, ctx.data)
+    if isinstance(outcome, Failure):
+        raise RuntimeError(f"{outcome.name} (seeds {outcome.seeds}) failed:\n{outcome.error}")
+    return outcome
+
+
+def new_record(experiment: Experiment, params: dict, overrides: dict | None, seeds: list[int],
+               quick: bool, workers: int, data, runs: list[dict]) -> dict:
+    """The record of a run of ``experiment`` before its results: every word and setting of it.
+    ``runs``: one {"seed", "wall_time_s", "cpu_time_s"} per run (one alone for a
+    deterministic one)."""
+    return {
         "name": experiment.name,
         "chapter": experiment.chapter,
         "section": experiment.section,
@@ -109,17 +112,18 @@ def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS,
         "overrides": plain(dict(overrides or {})),
         "seed": seeds[0],  # kept for readers older than "seeds"
         "seeds": seeds,
-        "deterministic": experiment.deterministic,
-        "quick": ctx.quick,
+        "deterministic": len(runs) < len(seeds) or experiment.deterministic,
+        "quick": quick,
         # Quick mode shrank the settings (an experiment without quick_params runs the book's).
-        "quick_settings": ctx.quick and bool(experiment.quick_params),
-        "workers": ctx.workers,
-        "dataset": ctx.data.info() if experiment.needs_data else None,
+        "quick_settings": quick and bool(experiment.quick_params),
+        "workers": workers,
+        "dataset": data.info() if experiment.needs_data else None,
         "versions": versions(),
-        "wall_time_s": round(wall, 3),
+        # The seconds its jobs took, wall and CPU, a job two experiments share in each.
+        "wall_time_s": round(sum(run["wall_time_s"] for run in runs), 3),
+        "cpu_time_s": round(sum(run["cpu_time_s"] for run in runs), 3),
         "runs": runs,
     }
-    return judge_and_draw(experiment, record, langs)
 
 
 def replot(experiment: Experiment, record: dict, langs=LANGS) -> ExperimentResult:
@@ -134,8 +138,10 @@ def replot(experiment: Experiment, record: dict, langs=LANGS) -> ExperimentResul
     params = record["parameters"]
     saved = {**record, **experiment.texts(params),
              "seeds": record.get("seeds", [run["seed"] for run in runs]),
-             "deterministic": record.get("deterministic", experiment.deterministic),
-             "runs": [{key: run[key] for key in ("seed", "results", "wall_time_s") if key in run}
+             "deterministic": (record["deterministic"] if "deterministic" in record
+                               else experiment.deterministic),
+             "runs": [{key: run[key] for key in ("seed", "results", "wall_time_s", "cpu_time_s")
+                       if key in run}
                       for run in runs]}
     return judge_and_draw(experiment, saved, langs)
 
@@ -172,68 +178,24 @@ def aggregate_verdicts(runs: list[dict]) -> dict:
     held in every run; "held_in" k of "of" n, the runs judged; "detail" and "numbers" those of
     the first run that did not hold (one judged first), else of the first run.
 
-    A run whose claim did not hold in quick settings is not judged (Experiment.judge), so the
-    whole is not judged when its only failures are such runs: the claim held in k of k
-    judged runs, and the others cannot tell."""
+    A run whose claim did not hold in quick settings is not judged (Experiment.judge), nor one
+    whose baseline claim could not be judged, so the whole is not judged when it has such runs
+    and no judged failure: the claim held in k of k judged runs, and the others cannot tell."""
     verdicts = [run["verdict"] for run in runs]
     failed = [v for v in verdicts if not v["held"]]
     judged_failures = [v for v in failed if v["judged"]]
     shown = (judged_failures or failed or verdicts)[0]
     return {
         "held": not failed,
-        "judged": not failed or bool(judged_failures),
+        # A claim that held where its baseline could not be judged is not judged either.
+        "judged": bool(judged_failures) or all(v["judged"] for v in verdicts),
         "detail": shown["detail"],
         "numbers": shown["numbers"],
-        "held_in": sum(v["held"] for v in verdicts),
+        "held_in": sum(v["held"] and v["judged"] for v in verdicts),
         "of": sum(v["judged"] for v in verdicts),
         "seeds": [{"seed": run["seed"], "held": run["verdict"]["held"],
                    "judged": run["verdict"]["judged"]} for run in runs],
     }
-
-
-# -- several seeds -----------------------------------------------------------------------------
-
-
-def run_seeds(experiment: Experiment, ctx: Context, params: dict, seeds: list[int]) -> list[dict]:
-    """``experiment.run`` once per seed: [{"seed", "results", "wall_time_s"}, ...] in the order
-    of ``seeds``, each results passed through JSON.
-
-    Several seeds run side by side over ``ctx.workers`` processes (base.parallel_map), each
-    run serial inside, when there are at least as many seeds as workers; else one after
-    another, each run spreading its own independent runs over the workers. Either way a seed's
-    numbers are the same: every experiment's numbers are independent of its worker count.
-    A pool's worker cannot start a pool of its own, hence one level of processes, not two.
-
-    ``ctx.cache`` keeps one cache per seed, so what an experiment shares with a later one of
-    the same ``dlfs run`` (overfit's baseline, which weight-decay reuses) is shared per seed,
-    also when a seed ran in a worker process: the worker's cache comes back with its results.
-    """
-    if experiment.needs_data:
-        ctx.data  # noqa: B018  loaded once, here, before any worker process is forked
-    caches = ctx.cache.setdefault(SEED_CACHES, {})
-    side_by_side = 1 < len(seeds) and ctx.workers <= len(seeds) and can_fork()
-    inner = 1 if side_by_side else ctx.workers
-    shared = {"experiment": experiment, "ctx": ctx, "params": params, "caches": caches}
-    runs = parallel_map(_run_seed, [(seed, inner, side_by_side) for seed in seeds],
-                        ctx.workers if side_by_side else 1, shared,
-                        ctx.progress and side_by_side)
-    for run in runs:
-        caches[run["seed"]] = run.pop("cache")
-    return runs
-
-
-SEED_CACHES = "runner.seeds"  # ctx.cache[SEED_CACHES][seed]: the cache of that seed's runs
-
-
-def _run_seed(shared: dict, seed: int, workers: int, in_worker: bool) -> dict:
-    experiment, base = shared["experiment"], shared["ctx"]
-    ctx = Context(seed=seed, quick=base.quick, workers=workers,
-                  load_data=lambda: base.data, progress=base.progress and not in_worker,
-                  cache=shared["caches"].get(seed, {}), planned=base.planned)
-    start = time.perf_counter()
-    results = json.loads(json.dumps(plain(experiment.run(ctx, shared["params"]))))
-    return {"seed": seed, "results": results,
-            "wall_time_s": round(time.perf_counter() - start, 3), "cache": ctx.cache}
 
 
 def _check_langs(langs) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 from dlfs import catalogue
 from dlfs.experiments import figures
 from dlfs.experiments.base import Experiment, Verdict
+from dlfs.experiments.jobs import task
 from dlfs.gradient import numerical_gradient
 
 
@@ -19,7 +20,7 @@ def _f_of_point(p):
     return float(f(p[0], p[1]))
 
 
-def run(ctx, params):
+def gradients(params):
     x, y = np.meshgrid(np.arange(*params["x_grid"]), np.arange(*params["y_grid"]))
     points = np.stack([x.ravel(), y.ravel()], axis=1)
     grads = np.array([numerical_gradient(_f_of_point, p.copy()) for p in points])
@@ -79,12 +80,15 @@ def check(results):
                    numbers)
 
 
+def jobs(params, seed):
+    return [task(gradients, params)]
+
+
 EXPERIMENT = Experiment(
     name="sgd-function",
-    cost=1.5,
     chapter=6,
     section="6.1.3",
-    run=run,
+    jobs=jobs,
     plot=plot,
     check=check,
     params={"x_grid": [-10.0, 10.5, 1.0], "y_grid": [-5.0, 5.5, 0.5]},

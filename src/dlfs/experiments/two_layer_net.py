@@ -6,22 +6,22 @@ import numpy as np
 
 from dlfs import catalogue
 from dlfs.experiments import figures
-from dlfs.experiments.base import Experiment, Verdict
+from dlfs.experiments.base import Experiment, Verdict, rng
+from dlfs.experiments.jobs import task, weights
 from dlfs.network import TwoLayerNet
 from dlfs.optim import SGD
 from dlfs.train import Trainer
 
 
-def run(ctx, params):
-    data = ctx.data
+def train(params, seed, data, progress=False):
     n_train, n_test = params["train_samples"], params["test_samples"]
     x_train, t_train = data.x_train[:n_train], data.t_train[:n_train]
-    net = TwoLayerNet(data.input_size, params["hidden_size"], data.n_classes, seed=ctx.rng(1))
+    net = TwoLayerNet(data.input_size, params["hidden_size"], data.n_classes, seed=rng(seed, 1))
     trainer = Trainer(net, SGD(lr=params["lr"]), x_train, t_train, data.x_test[:n_test],
                       data.t_test[:n_test], epochs=-(-params["iters_num"] * params["batch_size"]
                                                      // len(t_train)),
                       batch_size=params["batch_size"], max_iter=params["iters_num"],
-                      seed=ctx.rng(2), progress=ctx.progress)
+                      seed=rng(seed, 2), progress=progress)
     history = trainer.train()
     return {"train_loss": history.train_loss, "train_acc": history.train_acc,
             "test_acc": history.test_acc, "eval_iterations": history.eval_iterations,
@@ -66,15 +66,23 @@ def check(results):
         test_first=results["test_acc"][0], test_last=results["test_acc"][-1]), numbers)
 
 
+def _work(params) -> float:
+    """About the multiply-adds of the training: its iterations' mini-batches."""
+    sizes = [784, params["hidden_size"], 10]  # MNIST's sizes; only to order the jobs
+    return 3.0 * params["iters_num"] * params["batch_size"] * weights(sizes)
+
+
+def jobs(params, seed):
+    return [task(train, params, seed=seed, data=True, work=_work(params))]
+
+
 EXPERIMENT = Experiment(
     name="two-layer-net",
-    cost=9,
     chapter=4,
     section="4.5",
-    run=run,
+    jobs=jobs,
     plot=plot,
     check=check,
-    needs_data=True,
     params={"hidden_size": 50, "iters_num": 10_000, "batch_size": 100, "lr": 0.1,
             "train_samples": 60_000, "test_samples": 10_000},
     quick_params={"iters_num": 500, "train_samples": 5_000, "test_samples": 1_000},

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from dlfs import catalogue
 from dlfs.experiments.base import Experiment, Verdict
-from dlfs.experiments.optimizer_compare import LAST, final_loss, listing, plot_loss_runs
-from dlfs.experiments.training import BATCHES, losses_once
+from dlfs.experiments.jobs import training
+from dlfs.experiments.optimizer_compare import (
+    BATCHES,
+    LAST,
+    final_loss,
+    listing,
+    plot_loss_runs,
+)
 
 
-def run(ctx, params):
-    data = ctx.data
-    jobs = []
-    for init in params["inits"].values():
-        net_kwargs = {"input_size": data.input_size, "hidden_sizes": params["hidden_sizes"],
-                      "output_size": data.n_classes, "activation": "relu", "weight_init": init,
-                      "seed": ctx.seed}
-        jobs.append((net_kwargs, "sgd", {"lr": params["lr"]}, params["iters"],
-                     params["batch_size"], [ctx.seed, BATCHES]))
-    losses = losses_once(ctx, jobs, {"x": data.x_train, "t": data.t_train})
+def jobs(params, seed):
+    """One training per initial weight scale, with SGD, on the same mini-batches."""
+    return [training({"hidden_sizes": params["hidden_sizes"], "activation": "relu",
+                      "weight_init": init, "seed": seed}, "sgd", {"lr": params["lr"]},
+                     iterations=params["iters"], batch_size=params["batch_size"],
+                     batches=[seed, BATCHES])
+            for init in params["inits"].values()]
+
+
+def run(losses, params):
     return {"losses": dict(zip(params["inits"], losses))}
 
 
@@ -50,14 +56,12 @@ def check(results):
 
 EXPERIMENT = Experiment(
     name="weight-init-compare",
-    chain="losses",  # its He run is optimizer-compare's SGD run (training.losses_once)
-    cost=9,
     chapter=6,
     section="6.2.4",
+    jobs=jobs,
     run=run,
     plot=plot,
     check=check,
-    needs_data=True,
     params={"hidden_sizes": [100] * 4, "batch_size": 128, "iters": 2000, "lr": 0.01,
             "inits": {"std=0.01": 0.01, "Xavier": "xavier", "He": "he"}},
     quick_params={"iters": 60},

@@ -1,0 +1,284 @@
+"""The lab's runner: every job of a whole run, each trained once, over one process pool.
+
+``run_lab(request, data)`` takes one ``Request`` (experiments, their settings, seeds, quick
+mode, workers, figure formats) and the data set, loaded once by the caller, and yields each
+experiment's ``ExperimentResult`` (or a ``Failure``) as soon as it is ready:
+
+1. every experiment lists its jobs for every seed (jobs.py); a deterministic one (no job with a
+   seed) for the first seed only;
+2. equal jobs are one job, and a training equal to a longer one but for its length is the
+   longer one's beginning (jobs.longest, jobs.prefix);
+3. the distinct jobs run over ``workers`` forked processes, the costliest first (jobs.cost), so
+   that the cores end together; each process gets one BLAS thread, so no number depends on
+   the worker count;
+4. when an experiment's jobs are done, its ``run`` turns their results into its numbers, its
+   claim is judged and its figures drawn, in a worker too (runner.judge_and_draw).
+
+A job that raises fails the experiments that need it, named with their seeds; the others
+finish. An interrupted run (Ctrl-C) ends its workers before it leaves.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import multiprocessing
+import queue
+import signal
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlfs.catalogue import LANGS
+from dlfs.experiments import jobs as jobs_
+from dlfs.experiments.base import Experiment, can_fork, plain
+from dlfs.experiments.runner import ExperimentResult, check_seeds, new_record
+
+FORMATS = ("png", "svg")
+
+
+@dataclass
+class Request:
+    """One run of the lab: ``experiments``, each with its ``overrides`` (name -> settings),
+    over ``seeds``. ``formats``: the figures rendered to these file formats in the workers
+    (``ExperimentResult.rendered``); None: drawn as matplotlib Figures here."""
+
+    experiments: list[Experiment]
+    overrides: dict[str, dict] = field(default_factory=dict)
+    seeds: list[int] = field(default_factory=lambda: [0])
+    quick: bool = False
+    workers: int = 1
+    langs: tuple[str, ...] = LANGS
+    formats: tuple[str, ...] | None = ("png",)
+
+
+@dataclass
+class Failure:
+    """An experiment that could not finish: ``seeds`` the runs that failed, ``error`` the
+    exception and where it was raised."""
+
+    name: str
+    seeds: list[int]
+    error: str
+
+
+@dataclass
+class Plan:
+    """What a Request trains: each experiment's parameters, its jobs per seed, and the job
+    actually run for each (itself, or a longer one it is the beginning of)."""
+
+    params: dict[str, dict[str, Any]]
+    jobs: dict[tuple[str, int], list]  # (experiment, seed) -> its jobs, in its order
+    trained: dict[Any, Any]  # job -> the job run for it
+
+    @property
+    def distinct(self) -> list:
+        return list(dict.fromkeys(self.trained.values()))
+
+    def seeds_of(self, name: str) -> list[int]:
+        return [seed for (each, seed) in self.jobs if each == name]
+
+
+def plan(request: Request) -> Plan:
+    """The jobs of ``request``; a SettingError for a setting an experiment does not take."""
+    seeds = check_seeds(request.seeds)
+    params = {e.name: e.parameters(request.quick, request.overrides.get(e.name))
+              for e in request.experiments}
+    listed = {}
+    for experiment in request.experiments:
+        first = experiment.jobs(params[experiment.name], seeds[0])
+        deterministic = not any(jobs_.is_random(job) for job in first)
+        for seed in seeds[:1] if deterministic else seeds:
+            listed[experiment.name, seed] = (first if seed == seeds[0] else
+                                             experiment.jobs(params[experiment.name], seed))
+    every = list(dict.fromkeys(job for each in listed.values() for job in each))
+    return Plan(params, listed, jobs_.longest(every))
+
+
+def needs_data(request: Request) -> bool:
+    """Whether any job of ``request`` reads the data set."""
+    return any(jobs_.needs_data(job) for job in plan(request).distinct)
+
+
+# -- the workers ----------------------------------------------------------------------------
+
+_DATA: dict[str, Any] = {}  # the data set, reaching forked workers by fork (not pickled)
+
+
+def _single_threaded(func, *args):
+    from threadpoolctl import threadpool_limits
+
+    # Processes share the cores, so each job gets one BLAS thread. Serial runs get one too:
+    # the BLAS thread count changes float32 summation order, and no number may depend on the
+    # worker count.
+    with threadpool_limits(1):
+        return func(*args)
+
+
+def _do(kind: str, payload) -> tuple[str, Any, tuple[float, float]]:
+    """("ok", result, seconds) or ("error", traceback, seconds) of one piece of work; seconds:
+    (wall, CPU) time it took."""
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        if kind == "job":
+            result = _single_threaded(jobs_.run_job, payload, _DATA.get("data"))
+        else:
+            result = _single_threaded(_finish, *payload)
+        status = "ok"
+    except Exception:  # noqa: BLE001  reported with the experiments it fails
+        status, result = "error", traceback.format_exc(limit=-4)
+    return status, result, (time.perf_counter() - start, time.process_time() - cpu)
+
+
+def _quiet_worker() -> None:
+    # Ctrl-C reaches the whole process group: the parent ends the workers, they do not each
+    # print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# -- an experiment's end: numbers, verdict, figures -------------------------------------------
+
+
+def _finish(experiment: Experiment, record: dict, histories: dict[int, list], langs,
+            formats) -> ExperimentResult:
+    """The record of ``experiment`` with each seed's results from its jobs' ``histories``, its
+    verdict and its figures (rendered to ``formats``, or drawn where None)."""
+    from dlfs.experiments.runner import judge_and_draw
+
+    params = record["parameters"]
+    for run in record["runs"]:
+        results = experiment.results(histories[run["seed"]], params)
+        run["results"] = json.loads(json.dumps(plain(results)))
+    result = judge_and_draw(experiment, record, langs)
+    if formats is not None:
+        result.rendered = {lang: render(fig, formats) for lang, fig in result.figures.items()}
+        result.close()
+        result.figures = {}
+    return result
+
+
+def render(fig, formats) -> dict[str, bytes]:
+    rendered = {}
+    for fmt in formats:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, **({"dpi": 110} if fmt == "png" else {}))
+        rendered[fmt] = buffer.getvalue()
+    return rendered
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def run_lab(request: Request, data=None) -> Iterator[ExperimentResult | Failure]:
+    """Each experiment of ``request`` run (see the module's doc), yielded as it ends: an
+    ExperimentResult, or a Failure naming its seeds and the error. ``data``: the data set,
+    needed where a job reads it (``needs_data``)."""
+    if request.formats is not None:
+        unknown = [fmt for fmt in request.formats if fmt not in FORMATS]
+        if unknown or not request.formats:
+            raise ValueError(f"formats must be drawn from {', '.join(FORMATS)}, got "
+                             f"{unknown[0] if unknown else 'none'!r}")
+    made = plan(request)
+    if data is None and any(jobs_.needs_data(job) for job in made.distinct):
+        raise ValueError("these experiments train on a data set, but none was given")
+    by_name = {e.name: e for e in request.experiments}
+    # Costliest first; equal costs in the order asked for.
+    pending = sorted(made.distinct, key=lambda job: -jobs_.cost(job, data) if data else 0)
+    waiting = {name: {made.trained[job] for (each, _), listed in made.jobs.items()
+                      if each == name for job in listed} for name in by_name}
+    done: dict[Any, Any] = {}
+    seconds: dict[Any, float] = {}
+    ready: list[str] = [name for name, needed in waiting.items() if not needed]
+    failed: dict[str, list] = {}  # experiment -> (job, error) of each job of it that raised
+    pooled = request.workers > 1 and len(made.distinct) + len(by_name) > 1 and can_fork()
+    _DATA["data"] = data
+    outcomes: queue.Queue = queue.Queue()  # ((kind, key), outcome) of each piece of work done
+    pool = None
+    if pooled:
+        pool = multiprocessing.get_context("fork").Pool(request.workers, _quiet_worker)
+    in_flight = 0
+
+    def submit(kind: str, key, payload) -> None:
+        nonlocal in_flight
+        in_flight += 1
+        if pool is None or (kind == "finish" and request.formats is None):
+            outcomes.put(((kind, key), _do(kind, payload)))  # here: Figures stay here
+            return
+        pool.apply_async(_do, (kind, payload),
+                         callback=lambda outcome: outcomes.put(((kind, key), outcome)),
+                         error_callback=lambda error: outcomes.put(
+                             ((kind, key), ("error", f"{type(error).__name__}: {error}",
+                                            (0.0, 0.0)))))
+
+    try:
+        while True:
+            while (ready or pending) and in_flight < (request.workers if pooled else 1):
+                if ready:  # an experiment whose jobs are done ends first
+                    name = ready.pop(0)
+                    submit("finish", name, _finish_payload(by_name[name], made, done, seconds,
+                                                           request, data))
+                else:
+                    job = pending.pop(0)
+                    submit("job", job, job)
+            if not in_flight:
+                break
+            (kind, key), (status, value, took) = outcomes.get()
+            in_flight -= 1
+            if kind == "finish":
+                yield value if status == "ok" else Failure(key, made.seeds_of(key), value)
+                continue
+            seconds[key] = took
+            if status == "ok":
+                done[key] = value
+            for name, needed in waiting.items():
+                if key not in needed:
+                    continue
+                needed.discard(key)
+                if status != "ok":
+                    failed.setdefault(name, []).append((key, value))
+                if needed:
+                    continue
+                if name not in failed:
+                    ready.append(name)
+                    continue
+                # Once all its jobs have ended: the seeds whose jobs raised, the first error.
+                bad = {job for job, _ in failed[name]}
+                seeds = [seed for (each, seed), listed in made.jobs.items() if each == name
+                         and any(made.trained[job] in bad for job in listed)]
+                yield Failure(name, seeds, failed[name][0][1])
+    finally:
+        _DATA.clear()
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+
+def _finish_payload(experiment: Experiment, made: Plan, done: dict, seconds: dict,
+                    request: Request, data) -> tuple:
+    seeds = made.seeds_of(experiment.name)
+    histories = {seed: [jobs_.prefix(job, made.trained[job], done[made.trained[job]])
+                        for job in made.jobs[experiment.name, seed]] for seed in seeds}
+    runs = []
+    for seed in seeds:
+        took = [seconds[job] for job in {made.trained[job] for job in made.jobs[
+            experiment.name, seed]}]
+        runs.append({"seed": seed, "wall_time_s": round(sum(wall for wall, _ in took), 3),
+                     "cpu_time_s": round(sum(cpu for _, cpu in took), 3)})
+    record = new_record(experiment, made.params[experiment.name],
+                        request.overrides.get(experiment.name), check_seeds(request.seeds),
+                        request.quick, request.workers, data, runs)
+    return experiment, record, histories, request.langs, request.formats
+
+
+def results_of(experiment: Experiment, params: dict, seed: int = 0, data=None) -> dict:
+    """``experiment``'s results for ``params`` and ``seed``, computed here, one job after
+    another (each equal job once), as JSON-able values: for a notebook or a test that wants the
+    numbers without records or figures."""
+    listed = experiment.jobs(params, seed)
+    trained = jobs_.longest(listed)
+    done = {job: _single_threaded(jobs_.run_job, job, data)
+            for job in dict.fromkeys(trained.values())}
+    histories = [jobs_.prefix(job, trained[job], done[trained[job]]) for job in listed]
+    return json.loads(json.dumps(plain(experiment.results(histories, params))))
