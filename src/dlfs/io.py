@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import math
 import os
 import re
 import secrets
@@ -182,22 +183,46 @@ def save_params(network, path) -> Path:
     return path
 
 
+def npy_header(member) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran_order, dtype) from the start of an open ``.npy`` stream (a zip member of
+    an ``.npz``), reading no array data, so a huge declared shape costs nothing.
+
+    Raises ValueError (the reason, no file name) when the stream is no plain ``.npy`` array,
+    Python objects (a pickle) included.
+    """
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        raise ValueError(f"unsupported .npy format version {version}")
+    if dtype.hasobject:
+        raise ValueError("it holds Python objects (a pickle), which are never loaded")
+    return shape, fortran, dtype
+
+
+def npy_nbytes(shape, dtype: np.dtype) -> int:
+    """The bytes an array of ``shape`` and ``dtype`` takes, as a Python int (no overflow)."""
+    return math.prod(shape) * dtype.itemsize
+
+
+def size_text(n: int) -> str:
+    """``n`` bytes for a person: '512 B', '47 MiB', '6.12 PiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}" if unit != "B" else f"{n} B"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
 def _npy_header(member, key: str, path: Path):
-    """(shape, dtype) from the header of an ``.npy`` zip member, reading no array data."""
+    """(shape, dtype) from the header of a parameter file's entry ``key``."""
     try:
-        version = np.lib.format.read_magic(member)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
-        else:
-            raise ValueError(f"unsupported .npy format version {version}")
+        shape, _, dtype = npy_header(member)
     except ValueError as error:
         raise ValueError(f"{str(path)!r} is not a readable .npz parameter file: the entry {key} "
                          f"is not a plain .npy array ({error})") from None
-    if dtype.hasobject:
-        raise ValueError(f"{str(path)!r} is not a readable .npz parameter file: the entry {key} "
-                         "holds Python objects (a pickle), which are never loaded")
     return shape, dtype
 
 
