@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 from conftest import make_blobs
@@ -291,6 +293,57 @@ def test_accuracy_fallen_to_chance_after_a_finite_blow_up_ends_with_a_warning(op
     assert history.train_acc[-1] <= chance + 0.05
     assert history.warnings == [str(caught[0].message)]
     assert f"{chance:.3f} for always guessing the most common class" in history.warnings[0]
+
+
+def _blob_data(rng):
+    """Ten classes around random centres in [0, 1]^64, pixels clipped as images are."""
+    centres, t = rng.random((10, 64)), rng.integers(0, 10, 1200)
+    x = np.clip(centres[t] + 0.3 * rng.normal(size=(1200, 64)), 0, 1)
+    return x[:1000], t[:1000], x[1000:], t[1000:]
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+def test_a_loss_ten_thousand_times_its_start_is_flagged_though_accuracy_stays_above_chance():
+    # SGD lr 10 for two steps, then lr 0.1: the loss reaches 1.9e4 (10^4 times its start) and
+    # the network recovers to 0.40 against 0.295 for always guessing; the old rule (blow-up
+    # and chance) said nothing
+    x, t, xt, tt = _teacher_data(np.random.default_rng(5))
+    net = MultiLayerNet(10, [32, 32], 4, seed=0)
+    trainer = Trainer(net, SGD(lr=10.0), x, t, xt, tt, epochs=6, batch_size=50, seed=0,
+                      lr_schedule=lambda i: 10.0 if i < 2 else 0.1)
+    with pytest.warns(TrainingCollapsed) as caught:
+        history = trainer.train()
+    assert history.train_acc[-1] > np.bincount(t).max() / len(t) + 0.05
+    assert max(history.train_loss) > 1e4 * history.train_loss[0]
+    assert history.warnings == [str(caught[0].message)]
+    assert history.warnings[0].startswith(
+        "the loss blew up though it stayed finite: the loss rose from 1.8 to 1.92e+04 at "
+        "iteration 2, 1.07e+04 times its start (train accuracy 0.397 at the end), so the "
+        "learning rate (SGD lr 10) is likely too high")
+
+
+def test_a_loss_that_tripled_before_accuracy_fell_to_chance_is_flagged():
+    # SGD lr 3 on ten classes: the loss rises from 2.6 to 8 (3 times), every ReLU dies and the
+    # network ends at chance; the old rule wanted 10 times
+    x, t, xt, tt = _blob_data(np.random.default_rng(1))
+    net = MultiLayerNet(64, [32, 32], 10, seed=0)
+    trainer = Trainer(net, SGD(lr=3.0), x, t, xt, tt, epochs=6, batch_size=50, seed=0)
+    with pytest.warns(TrainingCollapsed, match=r"^training ended at chance: .* the loss rose "
+                                               r"from 2.62 to 7.96 at iteration \d+, 3.03 times"):
+        trainer.train()
+
+
+def test_the_books_std_001_deep_network_stuck_at_chance_with_a_flat_loss_is_not_flagged():
+    # the book's figure 6-14 setting: five sigmoid layers of 100 at std 0.01 do not learn
+    # (vanishing gradients), but nothing blew up
+    x, t, xt, tt = _blob_data(np.random.default_rng(1))
+    net = MultiLayerNet(64, [100] * 5, 10, activation="sigmoid", weight_init=0.01, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrainingCollapsed)
+        history = Trainer(net, SGD(lr=0.01), x, t, xt, tt, epochs=6, batch_size=50,
+                          seed=0).train()
+    assert history.train_acc[-1] <= np.bincount(t).max() / len(t) + 0.05
+    assert history.warnings == []
 
 
 def test_a_run_that_learns_records_no_warning():
