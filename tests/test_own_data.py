@@ -266,6 +266,20 @@ def test_dlfs_run_trains_the_data_experiments_on_a_learners_own_small_data_set(
     assert max(two_layer["test_acc"]) > 1.5 / CLASSES  # brightness classes are learnable
 
 
+@pytest.mark.parametrize("setting, held", [("train_samples", N_TRAIN),
+                                             ("test_samples", N_TEST)])
+def test_asking_for_more_samples_than_the_data_set_holds_is_an_error_naming_both_numbers(
+        tmp_path, arrays, capsys, setting, held):
+    out = tmp_path / "results"
+    assert main(["run", "two-layer-net", "--quick", "--dataset",
+                 str(_npz(tmp_path / "mine.npz", arrays)), "--set", f"{setting}=1000000000000",
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert (f"{setting} = 1000000000000, but mine.npz has only {held} such samples; set "
+            f"{setting} to at most {held}") in err
+    assert not (out / "two-layer-net" / "results.json").exists()  # nothing recorded
+
+
 def test_a_bad_own_data_set_stops_the_run_before_any_experiment_ran(tmp_path, arrays, capsys):
     path = _npz(tmp_path / "bad.npz", arrays, t_train=arrays["t_train"] + 1)
     out = tmp_path / "results"

@@ -50,6 +50,18 @@ class Data:
         """Number of classes: one more than the largest label of either set."""
         return int(max(self.t_train.max(initial=0), self.t_test.max(initial=0))) + 1
 
+    def check_sample_settings(self, settings: dict) -> None:
+        """Refuses a setting that asks for more samples than this data set holds
+        (``train_samples``, ``test_samples``, as ``dlfs run --set`` gives them), naming both
+        numbers: the book's ``x_train[:n]`` would silently use fewer, and the run would record
+        a number it did not use."""
+        for key, held in (("train_samples", len(self.t_train)),
+                          ("test_samples", len(self.t_test))):
+            n = settings.get(key)
+            if isinstance(n, int) and n > held:
+                raise DatasetError(key="bounds.too_many_samples", setting=key, n=n,
+                                   held=held, title=self.title)
+
     def info(self) -> dict[str, str]:
         """What a result records about its data: name, title, source."""
         return {"name": self.name, "title": self.title, "source": self.source}

@@ -97,6 +97,8 @@ def run_experiment(experiment: Experiment, ctx: Context, langs=LANGS,
     _check_langs(langs)
     seeds = check_seeds([ctx.seed] if seeds is None else seeds)
     params = experiment.parameters(ctx.quick, overrides)
+    if experiment.needs_data and overrides:
+        ctx.data.check_sample_settings(overrides)  # never more samples than exist
     start = time.perf_counter()
     runs = run_seeds(experiment, ctx, params, seeds[:1] if experiment.deterministic else seeds)
     wall = time.perf_counter() - start
