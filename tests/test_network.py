@@ -263,3 +263,18 @@ def test_two_layers_of_100000_units_are_refused_under_a_16_gib_address_space_lim
         "gradients (10,079,600,010 values of float32), more than the ")
     available = float(done.stdout.split("more than the ")[1].split(" GiB")[0])
     assert available <= 16
+
+
+@pytest.mark.parametrize("x, message", [
+    (np.zeros((0, 4)), r"x holds no samples \(shape \(0, 4\)\); give at least one row of 4 "
+                       "values"),
+    ([[0.1, 0.2, 0.3, 0.4], [0.1, 0.2]], r"x must be a table of samples with the same number "
+                                         r"of values each \(shape \(N, 4\)\), got rows of "
+                                         "lengths 2, 4"),
+], ids=["no rows", "ragged rows"])
+def test_predict_of_no_rows_or_ragged_rows_says_what_x_must_be(x, message):
+    net = TwoLayerNet(4, 5, 3)
+    with pytest.raises(ValueError, match=message):
+        net.predict(x)
+    with pytest.raises(ValueError, match=message):
+        net.loss(x, [])

@@ -351,3 +351,16 @@ def test_a_run_that_learns_records_no_warning():
     net = MultiLayerNet(10, [32, 32], 4, seed=0)
     history = Trainer(net, SGD(lr=0.1), x, t, xt, tt, epochs=6, batch_size=50, seed=0).train()
     assert history.train_acc[-1] > 0.8 and history.warnings == []
+
+
+@pytest.mark.parametrize("returned", ["fast", "0.1", None, float("nan"), -0.1])
+def test_an_lr_schedule_returning_no_positive_number_is_refused_naming_what_it_returned(
+        returned):
+    x, t, xt, tt = _data()
+    trainer = Trainer(MultiLayerNet(4, [5], 3), SGD(lr=0.1), x, t, xt, tt, epochs=1,
+                      batch_size=60, lr_schedule=lambda iteration: returned)
+    with pytest.raises(ValueError) as info:
+        trainer.train()
+    assert str(info.value).startswith(
+        f"lr_schedule(0) returned {returned!r} ({type(returned).__name__}); a schedule returns "
+        "the learning rate as a positive finite number")

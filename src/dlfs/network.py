@@ -212,6 +212,24 @@ class MultiLayerNet:
         _checks.finite("x", x)
         return x, _checks.labels("t", t, x.shape[0], self.output_size)
 
+    def _features(self, x, *, empty: bool = False) -> np.ndarray:
+        """``x`` as (N, input_size) of the network's dtype (_checks.features), with our words
+        for rows of different lengths and, unless ``empty``, for no rows at all."""
+        if not isinstance(x, np.ndarray):
+            try:
+                x = np.asarray(x)
+            except ValueError:  # numpy: "inhomogeneous shape"
+                lengths = sorted({len(row) for row in x if hasattr(row, "__len__")})
+                raise ValueError(
+                    "x must be a table of samples with the same number of values each (shape "
+                    f"(N, {self.input_size})), got rows of lengths "
+                    f"{', '.join(map(str, lengths[:5]))}") from None
+        x = _checks.features("x", x, self.input_size, self.dtype)
+        if not empty and x.shape[0] == 0:
+            raise ValueError(f"x holds no samples (shape {x.shape}); give at least one row of "
+                             f"{self.input_size} values")
+        return x
+
     def _weights(self):
         return (self.params[param_key("W", k)] for k in range(1, self.n_layers + 1))
 
@@ -224,7 +242,7 @@ class MultiLayerNet:
         element of row n of x·W1 + b1 NaN or ±inf (while W1 is finite: x·0 is NaN for
         x = ±inf, and inf − inf is NaN), so one column of the first Affine's output tells.
         """
-        x = _checks.features("x", x, self.input_size, self.dtype)
+        x = self._features(x)
         with np.errstate(invalid="ignore"):  # the NaNs of a bad x are reported just below
             out = self.layers[0].forward(x, train_flg)
             out_is_finite = np.isfinite(out[:, 0].sum())
@@ -237,7 +255,7 @@ class MultiLayerNet:
     def loss(self, x, t, train_flg: bool = False) -> float:
         """Mean cross-entropy plus ½λΣ‖W‖². The book's default train_flg=False evaluates in test
         mode (no dropout, batch-norm running statistics)."""
-        x = _checks.features("x", x, self.input_size, self.dtype)
+        x = self._features(x)
         labels = _checks.labels("t", t, x.shape[0], self.output_size)
         loss = self.last_layer.forward(self.predict(x, train_flg), labels)
         if self.weight_decay_lambda:

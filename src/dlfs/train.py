@@ -24,6 +24,7 @@ through ``network.loss_and_gradient`` where the network has it.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -228,6 +229,17 @@ class Trainer:
         self.optimizer.update(network.params, grads)
         return float(loss)
 
+    def _scheduled_lr(self, iteration: int) -> float:
+        """lr_schedule(iteration), checked: a positive finite number (a str such as "0.1" or
+        "fast" is refused, not converted)."""
+        lr = self.lr_schedule(iteration)
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) \
+                or lr <= 0:
+            raise ValueError(f"lr_schedule({iteration}) returned {lr!r} "
+                             f"({type(lr).__name__}); a schedule returns the learning rate as "
+                             "a positive finite number, e.g. lambda it: 0.1 * 0.5 ** (it // 1000)")
+        return float(lr)
+
     def train(self) -> History:
         """Runs every epoch and returns the history (also kept in ``self.history``)."""
         bar = progress_bar(self.max_iter, self.progress, unit="it")
@@ -235,7 +247,7 @@ class Trainer:
         try:
             for iteration, index in zip(range(self.max_iter), self._batches()):
                 if self.lr_schedule is not None:
-                    self.optimizer.lr = float(self.lr_schedule(iteration))
+                    self.optimizer.lr = self._scheduled_lr(iteration)
                     self.history.learning_rates.append(self.optimizer.lr)
                 loss = self._step(self.x_train[index], self.t_train[index])
                 epoch = iteration // self.iter_per_epoch + 1

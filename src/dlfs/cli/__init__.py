@@ -53,6 +53,9 @@ def _positive_int(value: str, lang: str = "en") -> int:
     return number
 
 
+MAX_SEEDS = 100  # --seeds: more runs of every experiment than any spread needs
+
+
 def _seeds(value: str, lang: str = "en") -> int | tuple[int, ...]:
     """--seeds: a number of seeds N >= 1 (``5``: --seed, --seed + 1, …), or distinct seeds
     >= 0 separated by commas (``3,7,11``), returned as a tuple."""
@@ -63,6 +66,9 @@ def _seeds(value: str, lang: str = "en") -> int | tuple[int, ...]:
             count = 0
         if count < 1:
             raise argparse.ArgumentTypeError(_say("errors.seeds_count", lang, value=value))
+        if count > MAX_SEEDS:  # each seed runs every experiment once more
+            raise argparse.ArgumentTypeError(_say("bounds.seeds_too_many", lang, value=value,
+                                                  most=MAX_SEEDS))
         return count
     seeds: list[int] = []
     for item in value.split(","):
@@ -77,6 +83,9 @@ def _seeds(value: str, lang: str = "en") -> int | tuple[int, ...]:
             raise argparse.ArgumentTypeError(_say("errors.seeds_twice", lang, value=value,
                                                   seed=seed))
         seeds.append(seed)
+    if len(seeds) > MAX_SEEDS:
+        raise argparse.ArgumentTypeError(_say("bounds.seeds_too_many", lang, value=value,
+                                              most=MAX_SEEDS))
     return tuple(seeds)
 
 
