@@ -6,7 +6,7 @@ from conftest import make_blobs
 
 from dlfs import MultiLayerNet, Trainer, TrainingDiverged
 from dlfs.optim import SGD, Adam
-from dlfs.train import TrainingCollapsed
+from dlfs.train import TrainingCollapsed, TrainingTooLong
 
 
 def _data(seed=0):
@@ -364,3 +364,62 @@ def test_an_lr_schedule_returning_no_positive_number_is_refused_naming_what_it_r
     assert str(info.value).startswith(
         f"lr_schedule(0) returned {returned!r} ({type(returned).__name__}); a schedule returns "
         "the learning rate as a positive finite number")
+
+
+# -- the time a run would take, estimated from its first updates --------------------------------
+
+
+def test_an_absurd_iteration_count_is_refused_after_its_first_updates_with_an_estimate():
+    x, t, xt, tt = _data()
+    trainer = Trainer(MultiLayerNet(4, [5], 3), SGD(lr=0.1), x, t, xt, tt, epochs=10**30,
+                      batch_size=10, max_iter=10**30, time_limit=3600)
+    with pytest.raises(TrainingTooLong) as info:
+        trainer.train()
+    assert len(trainer.history.train_loss) < 10**4  # refused early, not after an hour
+    message = str(info.value)
+    assert message.startswith("this training would take about ")
+    assert " years: 1e+30 updates at " in message and "more than the limit of 1 h" in message
+    assert "or let it run anyway with dlfs run --force (DLFS_TIME_LIMIT=0" in message
+    assert info.value.text("ko").startswith("이 훈련은 약 ")
+
+
+def test_the_time_limit_comes_from_dlfs_time_limit_and_0_lifts_it(monkeypatch):
+    x, t, xt, tt = _data()
+
+    def train():
+        return Trainer(MultiLayerNet(4, [5], 3), SGD(lr=0.1), x, t, xt, tt, epochs=200,
+                       batch_size=10, seed=0).train()
+
+    monkeypatch.setenv("DLFS_TIME_LIMIT", "0.01")  # 2 400 updates take longer than 10 ms
+    with pytest.raises(TrainingTooLong, match="more than the limit of 0.01 s"):
+        train()
+    monkeypatch.setenv("DLFS_TIME_LIMIT", "0")
+    assert len(train().train_loss) == 200 * 12
+
+
+def test_time_limit_lifted_sets_the_variable_for_the_block_and_restores_it(monkeypatch):
+    from dlfs.train import time_limit_from_env, time_limit_lifted
+
+    monkeypatch.setenv("DLFS_TIME_LIMIT", "120")
+    with time_limit_lifted(True):
+        assert time_limit_from_env() is None
+    assert time_limit_from_env() == 120.0
+    with time_limit_lifted(False):
+        assert time_limit_from_env() == 120.0
+    monkeypatch.delenv("DLFS_TIME_LIMIT")
+    with time_limit_lifted(True):
+        assert time_limit_from_env() is None
+    assert time_limit_from_env() == 3600.0
+
+
+def test_dlfs_run_refuses_iters_num_10_to_the_30_in_one_line_naming_force(tmp_path, capsys):
+    from dlfs.cli import main
+
+    rng = np.random.default_rng(0)
+    own = tmp_path / "own.npz"
+    np.savez(own, x_train=rng.random((200, 8)), t_train=np.arange(200) % 2,
+             x_test=rng.random((50, 8)), t_test=np.arange(50) % 2)
+    assert main(["run", "two-layer-net", "--quick", "--dataset", str(own), "--set",
+                 f"iters_num={10**30}", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "1e+30 updates at" in err and "--force" in err

@@ -214,7 +214,10 @@ def cmd_run(args) -> int:
     if args.quick and not args.force:
         refuse_quick_over_full(experiments, out, args.lang)
     out = _writable(out, args.lang)
-    with _only_writer(out, args.lang):
+    from dlfs.train import time_limit_lifted
+
+    # --force also lets a training run estimated to take over an hour go on (dlfs.train)
+    with _only_writer(out, args.lang), time_limit_lifted(args.force):
         return _run_into(out, args, experiments, overrides, load_data)
 
 
