@@ -4,6 +4,7 @@ checksums, checked for shape and range, and trained on by the lab's data experim
 import io
 import json
 import math
+import re
 import struct
 import tracemalloc
 import zipfile
@@ -17,6 +18,7 @@ from dlfs.data import DatasetError, load_lab_data, specs, write_idx
 from dlfs.data.own import load_own_data
 
 N_TRAIN, N_TEST, CLASSES, SIDE = 1000, 200, 5, 8
+HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def _images(rng, n):
@@ -306,3 +308,17 @@ def test_a_dataset_path_that_cannot_be_used_is_one_line_with_exit_status_2(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("case", ["one-hot", "missing-key", "int64-pixels"])
+def test_own_data_errors_are_said_in_korean_under_lang_ko_with_no_english_left(
+        tmp_path, arrays, capsys, case):
+    make, english = REFUSED[case]
+    out = tmp_path / "r"
+    assert main(["--lang", "ko", "run", "two-layer-net", "--dataset",
+                 str(make(arrays, tmp_path)), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dlfs: 오류: ") and len(err.splitlines()) == 1
+    assert HANGUL.search(err.split(": ", 2)[-1])
+    words = english.split(": ", 1)[1].split()[:3]  # the English sentence is gone
+    assert " ".join(words) not in err

@@ -245,6 +245,10 @@ def main(argv=None) -> int:
     except Exception as error:  # an unexpected failure: one line unless --traceback
         if args.traceback:
             raise
+        if callable(getattr(error, "text", None)):  # said by the catalogue (dlfs._said)
+            print(_say("errors.line", args.lang, message=error.text(args.lang)),
+                  file=sys.stderr)
+            return 1
         print(_say("errors.unexpected", args.lang, kind=type(error).__name__, message=error),
               file=sys.stderr)
         return 1

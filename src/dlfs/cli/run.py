@@ -38,7 +38,7 @@ def load_lab_data(dataset: str, root, lang: str = "en", quiet: bool = False):
     try:
         data = load(dataset, root, progress=not quiet)
     except DatasetError as error:
-        raise CliError(str(error)) from None
+        raise CliError(error.text(lang)) from None
     if data.substitute_for and not quiet:
         print("dlfs: " + catalogue.text("cli.data_note", lang, wanted=data.substitute_for,
                                         used=data.title, source=source_in(data.source, lang)),
@@ -358,7 +358,7 @@ def cmd_data(args) -> int:
             try:
                 download(spec.name, args.root)
             except DatasetError as error:
-                raise CliError(str(error)) from None
+                raise CliError(error.text(args.lang)) from None
             location = find_dataset(spec.name, args.root)
         if location is None:
             print(_say("output.data_missing", args.lang, title=spec.title, name=spec.name,

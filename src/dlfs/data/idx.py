@@ -24,7 +24,7 @@ from stat import S_ISREG
 
 import numpy as np
 
-from dlfs import catalogue
+from dlfs._said import Said
 from dlfs.io import atomic_file
 
 TYPE_CODES = {
@@ -40,20 +40,12 @@ MAX_BYTES = 1 << 30  # MNIST's largest file is 47 MB; a learner's own data 20 ti
 _LONGEST_HEADER = 4 + 4 * 255
 
 
-class DatasetError(Exception):
+class DatasetError(Said):
     """A data file is missing, corrupt or inconsistent; the message names the file.
 
     ``DatasetError(key=KEY, **fields)`` is the catalogue's entry KEY: ``str()`` is its English
     line, ``text(lang)`` the line in ``lang``. ``DatasetError(message)`` is a fixed line.
     """
-
-    def __init__(self, message: str | None = None, *, key: str | None = None, **fields):
-        self.key, self.fields = key, fields
-        super().__init__(message if key is None else catalogue.text(key, "en", **fields))
-
-    def text(self, lang: str) -> str:
-        """The message in ``lang`` (a fixed line is the same in every language)."""
-        return str(self) if self.key is None else catalogue.text(self.key, lang, **self.fields)
 
 
 def _header(content: bytes, name: str, max_bytes: int = MAX_BYTES):

@@ -43,13 +43,14 @@ def load_own_data(path) -> Data:
     elif path.is_file() and path.suffix == ".npz":
         arrays, names = _read_npz(path)
     else:
-        raise DatasetError(f"{path}: not a folder of IDX files nor an .npz file")
+        raise DatasetError(key="bounds.own_not_data", path=str(path))
     x_train, x_test = arrays["x_train"], arrays["x_test"]
     for x, key in ((x_train, "x_train"), (x_test, "x_test")):
         _check_samples(x, names[key])
     if x_test[0].size != x_train[0].size:
-        raise DatasetError(f"{names['x_test']}: {x_test[0].size} values per sample, but "
-                           f"{_short(names['x_train'])} has {x_train[0].size}")
+        raise DatasetError(key="bounds.own_widths_differ", name=names["x_test"],
+                           width=x_test[0].size, other=_short(names["x_train"]),
+                           other_width=x_train[0].size)
     t_train = _labels(arrays["t_train"], names["t_train"], len(x_train),
                       _short(names["x_train"]))
     t_test = _labels(arrays["t_test"], names["t_test"], len(x_test), _short(names["x_test"]))
@@ -71,9 +72,8 @@ def _read_idx_folder(folder: Path):
     found = {file.key: file_in(folder, file) for file in MNIST.files}
     missing = [file.filename.removesuffix(".gz") for file in MNIST.files if not found[file.key]]
     if missing:
-        raise DatasetError(f"{folder}: no {', '.join(missing)} (gzipped or not); a data folder "
-                           "holds MNIST's four IDX files, or pass an .npz file with "
-                           f"{', '.join(NPZ_KEYS)}")
+        raise DatasetError(key="bounds.own_idx_missing", folder=str(folder),
+                           missing=", ".join(missing), keys=", ".join(NPZ_KEYS))
     arrays = {keys[key]: read_idx(found_path) for key, found_path in found.items()}
     return arrays, {keys[key]: str(found_path) for key, found_path in found.items()}
 
@@ -88,15 +88,17 @@ def _read_npz(path: Path, max_bytes: int = MAX_BYTES):
             held = list(entries)
             missing = [key for key in NPZ_KEYS if key not in held]
             if missing:
-                raise DatasetError(f"{path}: no {', '.join(missing)}; an .npz for dlfs holds "
-                                   f"{', '.join(NPZ_KEYS)} (this one holds "
-                                   f"{', '.join(held) or 'nothing'})")
+                raise DatasetError(key="bounds.own_npz_missing" if held else
+                                   "bounds.own_npz_empty", path=str(path),
+                                   missing=", ".join(missing), keys=", ".join(NPZ_KEYS),
+                                   held=", ".join(held))
             arrays = {key: _read_member(archive, entries[key], path, key, max_bytes)
                       for key in NPZ_KEYS}
     except DatasetError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as error:
-        raise DatasetError(f"{path}: not a readable .npz of plain arrays ({error})") from None
+        raise DatasetError(key="bounds.own_npz_unreadable", path=str(path),
+                           reason=str(error)) from None
     return arrays, {key: f"{path} [{key}]" for key in NPZ_KEYS}
 
 
@@ -129,21 +131,17 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, ke
 def _check_samples(x: np.ndarray, name: str) -> None:
     """(N, ...) uint8, or finite floats within ±FLOAT_LIMIT."""
     if x.ndim < 2 or x.shape[0] == 0 or x[0].size == 0:
-        raise DatasetError(f"{name}: samples must be (N, D) vectors or (N, rows, cols) images, "
-                           f"at least one, got shape {x.shape}")
+        raise DatasetError(key="bounds.own_samples_shape", name=name, shape=x.shape)
     if x.dtype == np.uint8:
         return
     if x.dtype.kind != "f":
-        raise DatasetError(f"{name}: samples must be uint8 pixels (0..255) or floats, got "
-                           f"{x.dtype}; convert them with x.astype(np.uint8) or "
-                           "x.astype(np.float32)")
+        raise DatasetError(key="bounds.own_samples_dtype", name=name, dtype=str(x.dtype))
     if not np.isfinite(x).all():
-        raise DatasetError(f"{name}: holds NaN or infinite values")
+        raise DatasetError(key="bounds.own_samples_not_finite", name=name)
     largest = float(np.abs(x).max())
     if largest > FLOAT_LIMIT:
-        raise DatasetError(f"{name}: float values up to {largest:g}; scale them to about "
-                           f"[0, 1] (pixels: divide by 255), since values beyond "
-                           f"±{FLOAT_LIMIT:g} make the book's learning rates diverge")
+        raise DatasetError(key="bounds.own_samples_unscaled", name=name, largest=largest,
+                           limit=FLOAT_LIMIT)
 
 
 def _as_vectors(x: np.ndarray) -> np.ndarray:
@@ -157,29 +155,28 @@ def _as_vectors(x: np.ndarray) -> np.ndarray:
 
 def _labels(t: np.ndarray, name: str, count: int, samples: str) -> np.ndarray:
     if t.ndim != 1:
-        hint = "; one-hot? pass t.argmax(axis=1)" if t.ndim == 2 else ""
-        raise DatasetError(f"{name}: labels must be 1-D class indices, got shape "
-                           f"{t.shape}{hint}")
+        raise DatasetError(key="bounds.own_labels_one_hot" if t.ndim == 2 else
+                           "bounds.own_labels_shape", name=name, shape=t.shape)
     if t.dtype.kind not in "iu":
-        raise DatasetError(f"{name}: labels must be whole numbers (class indices), got "
-                           f"{t.dtype}; convert them with t.astype(int)")
+        raise DatasetError(key="bounds.own_labels_dtype", name=name, dtype=str(t.dtype))
     if len(t) != count:
-        raise DatasetError(f"{name}: {len(t)} labels, but {samples} holds {count} samples")
+        raise DatasetError(key="bounds.own_labels_count", name=name, labels=len(t),
+                           samples=samples, count=count)
     if t.min() < 0:
-        raise DatasetError(f"{name}: label {t.min()} is negative; labels are 0..K-1")
+        raise DatasetError(key="bounds.own_labels_negative", name=name, label=int(t.min()))
     return t.astype(np.int64)
 
 
 def _check_classes(t_train: np.ndarray, t_test: np.ndarray, names: dict) -> None:
     classes = int(t_train.max()) + 1
     absent = sorted(set(range(classes)) - set(np.unique(t_train).tolist()))
-    if classes < 2 or absent:
-        problem = ("only one class" if classes < 2 else
-                   f"no sample of class {', '.join(map(str, absent[:5]))}"
-                   f"{' …' if len(absent) > 5 else ''} below its largest label {classes - 1}")
-        raise DatasetError(f"{names['t_train']}: {problem}; labels must be 0..K-1 with K >= 2 "
-                           "and every class present (renumber them, e.g. with np.unique(t, "
-                           "return_inverse=True))")
+    if classes < 2:
+        raise DatasetError(key="bounds.own_one_class", name=names["t_train"])
+    if absent:
+        raise DatasetError(key="bounds.own_absent_class", name=names["t_train"],
+                           absent=", ".join(map(str, absent[:5])) + (" …" if len(absent) > 5
+                                                                     else ""),
+                           largest=classes - 1)
     if t_test.max() >= classes:
-        raise DatasetError(f"{names['t_test']}: label {t_test.max()}, a class the training "
-                           f"labels (0..{classes - 1}) never have")
+        raise DatasetError(key="bounds.own_unseen_class", name=names["t_test"],
+                           label=int(t_test.max()), largest=classes - 1)
