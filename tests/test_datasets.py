@@ -590,3 +590,15 @@ def test_a_cache_write_that_fails_leaves_no_temporary_file(tmp_path):
     assert cache.is_dir() and sorted(p.name for p in cache.iterdir()) == []
     datasets._write_cached(array, source, cache, "train_images")  # without the limit it works
     assert sorted(p.name for p in cache.iterdir()) == ["train_images.json", "train_images.npy"]
+
+
+def test_a_data_set_not_found_is_said_in_korean_line_by_line(tmp_path, tiny):
+    _, _, register = tiny
+    register(mirrors=[_refused_url()])
+    with pytest.raises(DatasetError) as info:
+        datasets.load_dataset("tiny", root=tmp_path / "r", progress=False)
+    english, korean = str(info.value).splitlines(), info.value.text("ko").splitlines()
+    assert len(english) == len(korean) and english[0] == "Tiny was not found. Looked in:"
+    assert korean[0] == "Tiny 데이터셋을 찾지 못했습니다. 찾아본 곳:"
+    assert "내려받기에 실패했습니다:" in korean and "다음 가운데 하나로 해결하세요:" in korean
+    assert f"  - {tmp_path / 'r' / 'tiny'}  (root)" in korean  # the places, as they are

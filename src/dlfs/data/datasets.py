@@ -56,27 +56,24 @@ IMAGE_SHAPE = (28, 28)  # rows, cols of every MNIST and Fashion-MNIST image
 
 
 def _not_found(spec: DatasetSpec, root, download_error: str | None) -> DatasetError:
-    lines = [f"{spec.title} was not found. Looked in:"]
+    lines = [("bounds.not_found", {"title": spec.title})]
     for place in places(spec, root):
-        lines.append(f"  - {place.directory}  ({place.label})")
+        lines.append(("bounds.not_found_place", {"folder": str(place.directory),
+                                                 "label": place.label}))
     if os.environ.get("DLFS_DATA") is None:
-        lines.append("  ($DLFS_DATA is not set)")
+        lines.append(("bounds.not_found_no_env", {}))
     if download_error:
-        lines.append("Downloading failed:")
-        lines.extend("  " + line.strip()
+        lines.append(("bounds.not_found_download_failed", {}))
+        lines.extend(("bounds.not_found_failure", {"line": line.strip()})
                      for line in download_error.splitlines()[1:] or [download_error])
     else:
-        lines.append("Downloading was not allowed (download=False).")
+        lines.append(("bounds.not_found_download_off", {}))
     names = ", ".join(f.filename for f in spec.files)
-    lines.append("To fix it, any one of:")
-    lines.append(f"  - connect to the network and download the files once: dlfs data {spec.name} "
-                 "--fetch (load_dataset(..., download=True) in Python);")
-    lines.append(f"  - put {names} (gzipped or not) in a folder and pass it as --data-root DIR "
-                 "(root=DIR in Python);")
-    lines.append("  - or set the environment variable DLFS_DATA to such a folder;")
+    lines += [("bounds.not_found_fix", {}), ("bounds.not_found_fetch", {"name": spec.name}),
+              ("bounds.not_found_root", {"names": names}), ("bounds.not_found_env", {})]
     if spec.debian_package and sys.platform.startswith("linux"):
-        lines.append(f"  - on Debian/Ubuntu: sudo apt-get install {spec.debian_package}")
-    return DatasetError("\n".join(lines))
+        lines.append(("bounds.not_found_apt", {"package": spec.debian_package}))
+    return DatasetError(lines=lines)
 
 
 # -- parsing with a .npy cache ---------------------------------------------------------------

@@ -67,8 +67,7 @@ def _read(url, response, out, target, file, limit, progress, give_up, deadline) 
     """The body of ``response`` into ``out``, bounded in size and time, checksum verified."""
     total = int(response.headers.get("Content-Length") or 0) or None
     if total is not None and total > limit:
-        raise DatasetError(f"{url}: {total} bytes announced, more than the {limit} bytes "
-                           "of the published file")
+        raise DatasetError(key="bounds.download_announced", url=url, size=total, limit=limit)
     bar = progress_bar(total, progress, unit="B", unit_scale=True, desc=target.name)
     chunks, received = [], 0
     # read1 returns what one read of the socket gives; read(n) would wait for all n bytes
@@ -76,7 +75,7 @@ def _read(url, response, out, target, file, limit, progress, give_up, deadline) 
         chunks.append(chunk)
         received += len(chunk)
         if received > limit:
-            raise DatasetError(f"{url}: more than the {limit} bytes of the published file")
+            raise DatasetError(key="bounds.download_excess", url=url, limit=limit)
         if time.monotonic() > give_up:
             raise DatasetError(key="bounds.download_deadline", url=url,
                                deadline=f"{deadline:g}", received=received,
@@ -108,7 +107,8 @@ def download(name: str, root=None, stall: float | None = None, progress: bool = 
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise DatasetError(f"cannot create the download folder {directory}: {error}") from error
+        raise DatasetError(key="bounds.download_folder", folder=str(directory),
+                           reason=str(error)) from error
     failures: list[str] = []
     for file in spec.files:
         if file_in(directory, file):

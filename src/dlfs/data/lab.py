@@ -99,10 +99,13 @@ def load_lab_data(dataset: str = "auto", root=None, progress: bool = False) -> D
         try:
             (x, t), (xt, tt) = load_dataset(name, root=root, progress=progress)
         except DatasetError as error:
-            failures.append(str(error))
+            failures.append(error)
             continue
         spec = get_spec(name)
         source = describe_location(name, find_dataset(name, root))
         wanted = get_spec(names[0]).title if name != names[0] else None
         return Data(name, spec.title, source, x, t, xt, tt, substitute_for=wanted)
-    raise DatasetError("no data set could be loaded:\n" + "\n".join(failures))
+    lines = [("bounds.no_data_set", {})]
+    for failure in failures:
+        lines += failure.lines or [("bounds.raw_line", {"line": str(failure)})]
+    raise DatasetError(lines=lines)
