@@ -1,3 +1,4 @@
+import io
 import warnings
 
 import numpy as np
@@ -423,3 +424,35 @@ def test_dlfs_run_refuses_iters_num_10_to_the_30_in_one_line_naming_force(tmp_pa
                  f"iters_num={10**30}", "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "1e+30 updates at" in err and "--force" in err
+
+
+def test_progress_bars_say_their_units_in_the_commands_language(monkeypatch):
+    from dlfs._progress import progress_bar
+
+    for lang, unit, desc in (("en", "it", "gradient check"), ("ko", "회", "기울기 확인")):
+        monkeypatch.setenv("DLFS_LANG", lang)
+        shown = io.StringIO()
+        bar = progress_bar(10, True, unit="it", desc="gradient check", file=shown)
+        bar.update(3)
+        bar.refresh()
+        assert (bar.unit, bar.desc) == (unit, desc) and f"{desc}:" in shown.getvalue()
+        bar.close()
+    monkeypatch.delenv("DLFS_LANG")
+    monkeypatch.setenv("LC_ALL", "ko_KR.UTF-8")
+    bar = progress_bar(10, True, unit="trial", file=io.StringIO())
+    assert bar.unit == "시행"
+    bar.close()
+
+
+def test_dlfs_sets_dlfs_lang_for_its_command_and_restores_it(monkeypatch, capsys):
+    import os
+
+    from dlfs.cli import _lang_for_progress_bars, main
+
+    monkeypatch.setenv("DLFS_LANG", "en")
+    with _lang_for_progress_bars("ko"):
+        assert os.environ["DLFS_LANG"] == "ko"
+    assert os.environ["DLFS_LANG"] == "en"
+    monkeypatch.delenv("DLFS_LANG")
+    assert main(["--lang", "ko", "list"]) == 0
+    assert "DLFS_LANG" not in os.environ

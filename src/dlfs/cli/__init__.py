@@ -221,6 +221,23 @@ def _reader_gone() -> int:
     return 128 + getattr(signal, "SIGPIPE", 13)
 
 
+@contextlib.contextmanager
+def _lang_for_progress_bars(lang: str):
+    """DLFS_LANG set to ``lang`` for the command (and the workers it starts), so progress bars
+    speak it (dlfs._progress); restored after."""
+    from dlfs._progress import LANG_ENV
+
+    before = os.environ.get(LANG_ENV)
+    os.environ[LANG_ENV] = lang
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(LANG_ENV, None)
+        else:
+            os.environ[LANG_ENV] = before
+
+
 def main(argv=None) -> int:
     import matplotlib
 
@@ -230,7 +247,7 @@ def main(argv=None) -> int:
     with argparse_in(lang):
         args = build_parser(lang).parse_args(argv)
     try:
-        with _interrupt_in_this_process_only():
+        with _interrupt_in_this_process_only(), _lang_for_progress_bars(args.lang):
             status = args.func(args)
             sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status
