@@ -1,7 +1,8 @@
 """Exceptions whose message is an entry of the catalogue, so the command line can say them in
 its language: ``Said(key=KEY, **fields)``; ``str()`` is the English line, ``text(lang)`` the
 line in ``lang``. ``Said(lines=[(KEY, fields), ...])`` is several entries, one per line.
-``Said(message)`` is a fixed line, the same in every language."""
+A line's fields may hold ``indent``, put before it. ``Said(message)`` is a fixed line, the
+same in every language."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ class Said(Exception):
         """The message in ``lang`` (a fixed line is the same in every language)."""
         if self.lines is None:
             return str(self)
-        return "\n".join(catalogue.text(key, lang, **fields) for key, fields in self.lines)
+        return "\n".join(fields.get("indent", "") + catalogue.text(key, lang, **fields)
+                         for key, fields in self.lines)
 
 
 def said_in(error: BaseException, lang: str) -> str:

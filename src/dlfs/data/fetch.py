@@ -109,7 +109,7 @@ def download(name: str, root=None, stall: float | None = None, progress: bool = 
     except OSError as error:
         raise DatasetError(key="bounds.download_folder", folder=str(directory),
                            reason=str(error)) from error
-    failures: list[str] = []
+    failures: list[tuple[str, dict]] = []
     for file in spec.files:
         if file_in(directory, file):
             continue
@@ -120,9 +120,11 @@ def download(name: str, root=None, stall: float | None = None, progress: bool = 
                 break
             except (urllib.error.URLError, OSError, DatasetError) as error:
                 reason = getattr(error, "reason", None) or error
-                failures.append(f"{url}: {reason}")
+                failures += (error.lines if isinstance(error, DatasetError) and error.lines
+                             else [("bounds.download_failure", {"url": url,
+                                                                "reason": str(reason)})])
         else:
-            raise DatasetError(
-                f"could not download {file.filename} of {spec.title}:\n  " + "\n  ".join(failures)
-            )
+            raise DatasetError(lines=[("bounds.download_gave_up", {
+                "file": file.filename, "title": spec.title})] + [
+                (key, {**fields, "indent": "  "}) for key, fields in failures])
     return directory
