@@ -2,16 +2,11 @@
 names it passes on, and worker processes sharing one study in SQLite and in a real PostgreSQL
 server on 127.0.0.1, a worker killed mid-trial."""
 
-import contextlib
-import glob
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +19,7 @@ from dlfs import network, optim, search
 from dlfs.data import Data
 from dlfs.experiments import figures, hyperparameter_search
 from dlfs.experiments.base import Context
+from dlfs.search import study as study_module
 from dlfs.search.study import _sampler
 
 TINY = dict(n_trials=4, epochs=2, hidden_sizes=[8], train_samples=120)
@@ -326,10 +322,46 @@ def data_file(tmp_path, tiny_data):
     return path
 
 
-def _worker(config, study, url, data_file, *force):
+def _worker(config, study, url, data_file, *force, stop_at=None):
+    """A worker process; ``stop_at`` = (point, folder) makes it stop there the first time
+    (dlfs.search.study.stop_point) and say so with a file in ``folder``."""
+    env = dict(os.environ)
+    if stop_at is not None:
+        env |= {study_module.STOP_AT: stop_at[0], study_module.STOP_DIR: str(stop_at[1])}
     return subprocess.Popen([sys.executable, "-c", WORKER, str(config), study, url,
                              str(data_file), *force],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def _reached(folder, point, process, timeout=60.0) -> int:
+    """Waits (at most ``timeout`` s) until ``process`` stopped at ``point``; its trial's id."""
+    path = Path(folder) / f"{point}.{process.pid}"
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None:
+            pytest.fail(f"the worker ended before it reached {point}:\n"
+                        f"{process.communicate()[0]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"waited {timeout} s for the worker to reach {point}:\n"
+                        f"{process.communicate()[0]}")
+        time.sleep(0.01)
+    return int(path.read_text())
+
+
+def _release(folder, point, pid) -> None:
+    """Lets the worker ``pid`` stopped at ``point`` go on."""
+    (Path(folder) / f"{point}.{pid}").unlink()
+
+
+def _state(url, trial_id) -> str:
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.text(
+                "SELECT state FROM trials WHERE trial_id = :id"), {"id": trial_id}).scalar()
+    finally:
+        engine.dispose()
 
 
 def _cli(*args, **kwargs):
@@ -348,7 +380,7 @@ def _check_exact(url, n, study="s"):
 
 def _parallel_workers(url, out, data_file, n=6):
     """Three independent worker processes, as on three machines, on one study: exactly n
-    trials, and the very trials one worker alone draws."""
+    trials, and the very trials one worker alone draws (here, in this process)."""
     config = out / "tiny.toml"
     config.write_text(f"n_trials = {n}\nepochs = 2\nhidden_sizes = [8]\ntrain_samples = 150\n")
     workers = [_worker(config, "s", url, data_file) for _ in range(3)]
@@ -357,40 +389,30 @@ def _parallel_workers(url, out, data_file, n=6):
     trials = _check_exact(url, n)
     (out / "alone").mkdir()
     alone = search.default_storage(out / "alone")
-    single = _worker(config, "s", alone, data_file)
-    assert single.wait(timeout=300) == 0
+    assert search.work(search.load_config(config), "s", alone, _tiny_data()) == n
     by_number = {t.number: t.params for t in _trials(alone)}
     assert {t.number: t.params for t in trials} == by_number
 
 
 def _kill_mid_trial(url, out, data_file):
-    """A worker is SIGKILLed in the middle of the study's one trial (it would run for hours);
-    a second worker fails it once its heartbeat is stale, and runs it again, with the same
-    values, in one epoch."""
+    """A worker is SIGKILLed in the middle of the study's one trial (it would run for hours),
+    once its heartbeat thread has beaten; a second worker fails the trial once its heartbeat
+    is stale, and runs it again, with the same values, in one epoch."""
     settings = "n_trials = 1\nhidden_sizes = [8]\nheartbeat_interval = 1\ngrace_period = 2\n"
     (out / "endless.toml").write_text(settings + "epochs = 1000000000\n")
     (out / "short.toml").write_text(settings + "epochs = 1\n")
-    first = _worker(out / "endless.toml", "k", url, data_file)
-    deadline = time.time() + 120
-    # Killed once its trial has sent a heartbeat: a trial that never sent one is never stale.
-    while _count(url, "SELECT count(*) FROM trial_heartbeats") == 0:
-        if first.poll() is not None:
-            pytest.fail(f"the first worker ended before it could be killed:\n"
-                        f"{first.communicate()[0]}")
-        if time.time() > deadline:
-            first.kill()
-            pytest.fail(f"the first worker never started a trial:\n{first.communicate()[0]}")
-        time.sleep(0.1)
+    first = _worker(out / "endless.toml", "k", url, data_file,
+                    stop_at=("after-first-heartbeat", out))
+    trial_id = _reached(out, "after-first-heartbeat", first)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    assert first.returncode == -signal.SIGKILL and _running(url) == 1
+    assert first.returncode == -signal.SIGKILL and _state(url, trial_id) == "RUNNING"
     # The same study with fewer epochs: a resume with other settings, forced.
-    second = _worker(out / "short.toml", "k", url, data_file, "force")
-    output = second.communicate(timeout=120)[0]
-    assert second.returncode == 0, output
+    assert search.work(search.load_config(out / "short.toml"), "k", url, _tiny_data(),
+                       poll=0.1, force_resume=True) == 1
     trials = _check_exact(url, 1, "k")
     stale = [t for t in trials if t.state.name == "FAIL"]
-    assert len(stale) == 1
+    assert len(stale) == 1 and stale[0]._trial_id == trial_id
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == stale[0].number]
     assert len(retried) == 1 and retried[0].params == stale[0].params
     assert len(retried[0].user_attrs["val_acc"]) == 2  # epoch 0 and the one epoch
@@ -418,54 +440,6 @@ def test_dlfs_search_runs_worker_processes_on_the_data_set_it_records(tmp_path):
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def private_postgres():
-    """A private PostgreSQL server on 127.0.0.1, started here and stopped at the end: its URL,
-    and a function running pg_ctl on it (``ctl("stop")``, ``ctl("start")``)."""
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    if not bins:
-        pytest.fail("PostgreSQL is missing: `make test` installs Debian's postgresql")
-    bindir = Path(bins[-1])
-    folder = Path(tempfile.mkdtemp(prefix="dlfs-pg-", dir="/tmp"))
-    folder.chmod(0o755)
-    as_user = []
-    if os.geteuid() == 0:  # postgres refuses to run as root
-        shutil.chown(folder, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = folder / "data"
-
-    def run(*command):
-        subprocess.run([*as_user, *command], check=True, capture_output=True, cwd=folder,
-                       timeout=60)
-
-    def ctl(action):
-        if action == "start":
-            run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
-                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start")
-        else:
-            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", action)
-
-    run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "dlfs")
-    ctl("start")
-    try:
-        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "dlfs", "dlfs")
-        yield f"postgresql://dlfs@127.0.0.1:{port}/dlfs", ctl
-    finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
-                        "stop"], capture_output=True, cwd=folder, timeout=60)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    """A private PostgreSQL server on 127.0.0.1 for this module's tests."""
-    with private_postgres() as (url, _):
-        yield url
 
 
 def _fresh_database(url, name):
