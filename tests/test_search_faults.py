@@ -131,7 +131,7 @@ def test_stale_trials_are_looked_for_while_every_worker_is_busy(tmp_path, data_f
         doomed.wait()
         _wait_for(lambda: _state(url, doomed_trial) == "FAIL" and
                   _count(url, "SELECT count(*) FROM trials WHERE state = 'WAITING'") == 1,
-                  survivor, "the killed worker's trial was re-queued", timeout=15)
+                  survivor, "the killed worker's trial was re-queued", timeout=30)
         assert _state(url, survivor_trial) == "RUNNING"  # by its heartbeat thread, mid-trial
     finally:
         for process in (doomed, survivor):
