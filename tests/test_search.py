@@ -91,6 +91,7 @@ def test_each_trial_number_gets_its_own_sampler_seed():
     assert search.trial_seed(0, 5) == search.trial_seed(0, 5) != search.trial_seed(1, 5)
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_trials(tmp_path, tiny_data):
     config = search.load_config(**TINY)
     results = []
@@ -102,6 +103,7 @@ def test_the_same_seed_gives_the_same_trials(tmp_path, tiny_data):
     assert results[0] == results[1] and len(results[0]) == 4
 
 
+@pytest.mark.slow
 def test_a_study_thrown_away_after_its_run_commits_without_waiting_for_the_disk(tmp_path,
                                                                              tiny_data):
     config = search.load_config(**TINY)
@@ -135,7 +137,7 @@ def test_a_diverging_trial_is_failed_with_its_reason_and_the_study_goes_on(tmp_p
                for t in failed)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_the_search_shows_a_bar_of_finished_trials_only_when_asked(tmp_path, tiny_data, capfd,
                                                                    workers):
     config = search.load_config(**TINY)
@@ -243,6 +245,7 @@ def test_weight_decay_lambda_goes_to_the_network_and_weight_decay_to_the_optimiz
         ("sgd", {"lr": params["lr"], "weight_decay": params["weight_decay"]})
 
 
+@pytest.mark.slow
 def test_a_loader_is_called_once_here_and_need_not_be_picklable(tmp_path, tiny_data):
     calls = []
 
@@ -273,6 +276,7 @@ def test_data_the_search_cannot_train_on_is_refused_naming_what_would_work(tmp_p
                       data=data)
 
 
+@pytest.mark.slow
 def test_the_lab_experiment_trains_on_the_data_it_is_handed():
     experiment = hyperparameter_search.EXPERIMENT
     params = experiment.parameters(quick=True)
@@ -328,9 +332,25 @@ def _worker(config, study, url, data_file, *force, stop_at=None):
     env = dict(os.environ)
     if stop_at is not None:
         env |= {study_module.STOP_AT: stop_at[0], study_module.STOP_DIR: str(stop_at[1])}
-    return subprocess.Popen([sys.executable, "-c", WORKER, str(config), study, url,
-                             str(data_file), *force],
+    # -X faulthandler: SIGABRT (sent by _output at its deadline) prints where every thread is
+    return subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", WORKER, str(config),
+                             study, url, str(data_file), *force],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def _output(process, timeout) -> str:
+    """What ``process`` printed once it ended, waiting at most ``timeout`` s; past that, a
+    failure showing where each of its threads was (a worker started by _worker)."""
+    try:
+        return process.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        try:
+            output = process.communicate(timeout=10)[0]
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output = process.communicate()[0]
+        pytest.fail(f"the worker did not end in {timeout} s:\n{output}")
 
 
 def _reached(folder, point, process, timeout=60.0) -> int:
@@ -418,14 +438,17 @@ def _kill_mid_trial(url, out, data_file):
     assert len(retried[0].user_attrs["val_acc"]) == 2  # epoch 0 and the one epoch
 
 
+@pytest.mark.slow
 def test_sqlite_three_workers_complete_exactly_the_requested_trials(tmp_path, data_file):
     _parallel_workers(search.default_storage(tmp_path), tmp_path, data_file)
 
 
+@pytest.mark.slow
 def test_sqlite_a_killed_worker_is_replaced_and_the_study_completes(tmp_path, data_file):
     _kill_mid_trial(search.default_storage(tmp_path), tmp_path, data_file)
 
 
+@pytest.mark.slow
 def test_dlfs_search_runs_worker_processes_on_the_data_set_it_records(tmp_path):
     process = _cli("--study", "s", "--out", str(tmp_path), "--quick", "--workers", "2",
                    "--n-trials", "5", "--dataset", "fashion-mnist")
@@ -452,16 +475,19 @@ def _fresh_database(url, name):
     return url.rsplit("/", 1)[0] + "/" + name
 
 
+@pytest.mark.slow
 def test_postgres_three_workers_complete_exactly_the_requested_trials(postgres_url, tmp_path,
                                                                      data_file):
     _parallel_workers(_fresh_database(postgres_url, "parallel"), tmp_path, data_file)
 
 
+@pytest.mark.slow
 def test_postgres_a_killed_worker_is_replaced_and_the_study_completes(postgres_url, tmp_path,
                                                                       data_file):
     _kill_mid_trial(_fresh_database(postgres_url, "killed"), tmp_path, data_file)
 
 
+@pytest.mark.slow
 def test_a_postgres_password_is_never_shown(postgres_url, tmp_path):
     # The test server trusts every login, so any password connects; it must appear nowhere.
     secret = "s3cr3t-pa55"

@@ -16,7 +16,7 @@ import optuna
 import pytest
 
 # Shared with test_search: the worker process, its stop points, the SQL count and state.
-from test_search import _count, _fresh_database, _reached, _release, _state, _worker
+from test_search import _count, _fresh_database, _output, _reached, _release, _state, _worker
 
 from dlfs import search
 from dlfs.search import SearchError
@@ -52,11 +52,7 @@ def _trials(url, study):
 
 
 def _finish(process, timeout):
-    try:
-        output = process.communicate(timeout=timeout)[0]
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail(f"the worker did not finish in {timeout} s:\n{process.communicate()[0]}")
+    output = _output(process, timeout)
     assert process.returncode == 0, output
     return output
 
@@ -163,7 +159,7 @@ def test_a_stopped_worker_requeues_its_trial_at_once_and_a_rerun_finishes_the_st
                     "k", url, data_file, "force", stop_at=(point, tmp_path))
     trial_id = _reached(tmp_path, point, first)
     first.send_signal(signum)
-    output = first.communicate(timeout=30)[0]
+    output = _output(first, 30)
     assert first.returncode != 0 and "SearchStopped" in output, output
     assert _state(url, trial_id) == "FAIL"
     assert _count(url, "SELECT count(*) FROM trials WHERE state = 'WAITING'") == 1
@@ -228,8 +224,8 @@ def test_a_worker_process_that_dies_has_its_trial_requeued_by_the_parent_which_c
     stops = tmp_path / "stops"
     stops.mkdir()
     parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, url, str(data_file)], stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-X", "faulthandler", "-c", PARENT, url, str(data_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=os.environ | {"DLFS_SEARCH_STOP_AT": "after-claim", "DLFS_SEARCH_STOP_DIR": str(stops)})
     try:
         _wait_for(lambda: len(list(stops.glob("after-claim.*"))) == 2, parent,
@@ -387,7 +383,7 @@ def test_three_workers_one_killed_one_stopped_finish_exactly_the_requested_trial
         victim.wait()
         stopped_trial = _reached(stops, "after-first-heartbeat", stopped)
         stopped.send_signal(signal.SIGTERM)
-        output = stopped.communicate(timeout=30)[0]
+        output = _output(stopped, 30)
         assert stopped.returncode != 0 and "SearchStopped" in output, output
         assert _state(url, stopped_trial) == "FAIL"  # and re-queued at once
         _reached(stops, "before-tell", survivor)
@@ -474,7 +470,7 @@ def test_workers_retry_a_vanished_database_for_a_bounded_time_and_a_rerun_comple
             stopped_at = time.monotonic()
             for worker in workers:
                 _release(tmp_path, "before-tell", worker.pid)
-            outputs = [w.communicate(timeout=60)[0] for w in workers]
+            outputs = [_output(w, 60) for w in workers]
             # the 3 s of retries, not the 60 s of wait_timeout
             assert time.monotonic() - stopped_at < 30
         finally:
