@@ -22,6 +22,7 @@ def _check(capsys, *argv):
     return status, out.out, out.err
 
 
+@pytest.mark.slow
 def test_the_books_classes_pass_and_exit_0(capsys):
     status, out, err = _check(capsys, FIXTURES / "book_optimizer.py")
     assert status == 0 and err == ""
@@ -61,6 +62,7 @@ def test_names_choose_what_is_checked(capsys):
     assert [r["name"] for r in json.loads(out)["results"]] == ["SGD"]
 
 
+@pytest.mark.slow
 def test_a_notebook_runs_its_defining_cells_and_says_which_it_skipped(capsys):
     status, out, _ = _check(capsys, FIXTURES / "learner.ipynb")
     assert status == 1
@@ -71,6 +73,7 @@ def test_a_notebook_runs_its_defining_cells_and_says_which_it_skipped(capsys):
     assert "Adam: fail — not written yet" in out
 
 
+@pytest.mark.slow
 def test_korean_output_is_korean(capsys):
     status, out, _ = _check(capsys, FIXTURES / "learner.ipynb", "--lang", "ko")
     assert status == 1
@@ -135,6 +138,7 @@ def test_a_usage_error_is_korean_in_korean(capsys, tmp_path):
     _one_line_error(status, out, err, "파일이 없습니다")
 
 
+@pytest.mark.slow
 def test_an_update_that_never_returns_ends_by_the_time_limit(capsys):
     start = time.monotonic()
     status, out, err = _check(capsys, FIXTURES / "endless.py", "--timeout", "3")
@@ -142,12 +146,14 @@ def test_an_update_that_never_returns_ends_by_the_time_limit(capsys):
     _one_line_error(status, out, err, "Momentum", "did not finish within 3 s")
 
 
+@pytest.mark.slow
 def test_top_level_training_is_not_run_and_a_loop_at_load_times_out(capsys, tmp_path):
     looping = tmp_path / "loops.py"
     looping.write_text("class SGD:\n    pass\n\nwhile True:\n    pass\n", encoding="utf-8")
     _one_line_error(*_check(capsys, looping, "--timeout", "2"), "did not finish loading")
 
 
+@pytest.mark.slow
 def test_a_process_that_ends_inside_update_fails_that_name_and_the_others_are_checked(capsys):
     status, out, _ = _check(capsys, FIXTURES / "exits.py", "--json")
     results = {r["name"]: r for r in json.loads(out)["results"]}

@@ -71,6 +71,7 @@ def quick_run_all(lab_data, tmp_path_factory):
                            printed=printed.getvalue(), wrote=sorted(cwd.iterdir()))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_quick_run_gives_a_json_record_with_a_verdict_and_figures_in_both_languages(
         name, quick_run_all, lab_data):
@@ -101,11 +102,13 @@ def test_quick_run_gives_a_json_record_with_a_verdict_and_figures_in_both_langua
         assert figure["svg"].lstrip().startswith(b"<?xml")
 
 
+@pytest.mark.slow
 def test_the_runner_prints_nothing_and_writes_nothing(quick_run_all):
     assert quick_run_all.printed == ""
     assert quick_run_all.wrote == []
 
 
+@pytest.mark.slow
 def test_a_run_loads_its_data_once_when_the_first_experiment_needs_it(quick_run_all, lab_data):
     first = next(name for name, experiment in EXPERIMENTS.items() if experiment.needs_data)
     assert quick_run_all.loaded_during == [first]
@@ -113,6 +116,7 @@ def test_a_run_loads_its_data_once_when_the_first_experiment_needs_it(quick_run_
     assert quick_run_all.records[first]["dataset"] == lab_data.info()
 
 
+@pytest.mark.slow
 def test_the_report_of_a_whole_quick_run_names_the_data_set_of_every_experiment_needing_one(
         quick_run_all, lab_data, tmp_path):
     for name, record in quick_run_all.records.items():  # saved as dlfs run saves them
@@ -133,6 +137,7 @@ def test_the_report_of_a_whole_quick_run_names_the_data_set_of_every_experiment_
                                                          not experiment.needs_data), name
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_numbers(quick_run_all, lab_data):
     experiment = EXPERIMENTS["two-layer-net"]
     again = run_experiment(experiment, _context(lab_data))
@@ -163,6 +168,7 @@ def test_each_context_has_a_cache_of_its_own():
     assert second.cache == {}
 
 
+@pytest.mark.slow
 def test_parallel_and_serial_runs_agree(lab_data):
     experiment = EXPERIMENTS["optimizer-compare"]
     params = experiment.parameters(quick=True)
@@ -200,6 +206,7 @@ def test_regularisation_claim_compares_the_train_test_gaps():
     assert overfitting.check_overfit({"baseline": wide}).held
 
 
+@pytest.mark.slow
 def test_overfit_and_weight_decay_share_one_baseline_within_a_run(lab_data):
     ctx = _context(lab_data)
     overfit, decay = (EXPERIMENTS[n].run(ctx, EXPERIMENTS[n].parameters(quick=True))
