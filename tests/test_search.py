@@ -344,13 +344,25 @@ def _output(process, timeout) -> str:
     try:
         return process.communicate(timeout=timeout)[0]
     except subprocess.TimeoutExpired:
+        signals = _signal_state(process.pid)
         process.send_signal(signal.SIGABRT)
         try:
             output = process.communicate(timeout=10)[0]
         except subprocess.TimeoutExpired:
             process.kill()
             output = process.communicate()[0]
-        pytest.fail(f"the worker did not end in {timeout} s:\n{output}")
+        pytest.fail(f"the worker did not end in {timeout} s ({signals}):\n{output}")
+
+
+def _signal_state(pid) -> str:
+    """The pending, blocked, ignored and caught signals of each thread of ``pid``."""
+    try:
+        return "; ".join(
+            " ".join(line.strip() for line in open(f"/proc/{pid}/task/{task}/status")
+                     if line.startswith(("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")))
+            for task in os.listdir(f"/proc/{pid}/task"))
+    except OSError as error:
+        return str(error)
 
 
 def _reached(folder, point, process, timeout=60.0) -> int:
