@@ -139,6 +139,7 @@ def test_own_data_the_lab_cannot_train_on_is_refused_in_one_line_naming_the_file
 # -- through dlfs run --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", ["idx", "npz"])
 def test_dlfs_run_trains_the_data_experiments_on_a_learners_own_small_data_set(
         tmp_path, arrays, layout):

@@ -59,6 +59,7 @@ def timed(monkeypatch, tmp_path):
     return made, log
 
 
+@pytest.mark.slow
 def test_side_by_side_the_costliest_start_first_each_on_one_core_and_run_json_keeps_the_order(
         timed, tmp_path, capsys):
     made, log = timed
