@@ -305,12 +305,16 @@ def test_the_lab_experiment_trains_on_the_data_it_is_handed():
 # -- worker processes on one study --------------------------------------------------------------
 
 # One worker process of a study, as on another machine: it loads the data the test saved (as
-# plain arrays, never pickle) and runs search.search until the study is complete.
+# plain arrays, never pickle) and runs search.search until the study is complete. A test
+# process killed mid-test takes its workers with it (none is left training an endless trial).
 WORKER = """
+import ctypes
+import signal
 import sys
 import numpy as np
 from dlfs import search
 from dlfs.data import Data
+ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: it dies with the test process
 config, study, url, arrays, *force = sys.argv[1:]
 with np.load(arrays, allow_pickle=False) as a:
     data = Data("tiny", "Tiny", arrays, a["x"], a["t"], a["x"][:50], a["t"][:50])

@@ -197,10 +197,13 @@ def test_a_worker_waiting_for_others_gives_up_at_its_deadline_naming_what_it_wai
 # -- worker processes of one search ------------------------------------------------------------
 
 PARENT = """
+import ctypes
+import signal
 import sys
 import numpy as np
 from dlfs import search
 from dlfs.data import Data
+ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: it dies with the test process
 url, arrays = sys.argv[1:]
 with np.load(arrays, allow_pickle=False) as a:
     data = Data("tiny", "Tiny", arrays, a["x"], a["t"], a["x"][:50], a["t"][:50])
