@@ -106,6 +106,7 @@ def test_a_read_only_out_folder_is_refused(tmp_path, capsys):
         tmp_path.chmod(0o700)
 
 
+@pytest.mark.slow
 def test_bad_option_values_exit_2_without_traceback():
     result = subprocess.run([sys.executable, "-m", "dlfs.cli", "run", "all", "--seed", "-3"],
                             capture_output=True, text=True)

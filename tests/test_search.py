@@ -157,6 +157,7 @@ def test_the_labs_search_shows_its_bar_when_the_run_asks(capsys):
     assert "2/2" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_rerunning_a_study_resumes_it(tmp_path, tiny_data):
     url = search.default_storage(tmp_path)
     search.work(search.load_config(**TINY), "s", url, tiny_data)

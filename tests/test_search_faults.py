@@ -279,6 +279,7 @@ def _tiny(data_file):
     return Data("tiny", "Tiny", "test", x, t, x[:50], t[:50])
 
 
+@pytest.mark.slow
 def test_resuming_a_study_with_other_settings_is_refused_naming_the_differences(tmp_path,
                                                                                data_file):
     url = search.default_storage(tmp_path)
@@ -325,6 +326,7 @@ def test_out_folders_with_url_characters_hold_their_own_sqlite_storage(tmp_path,
         sorted(["tiny.npz", name])
 
 
+@pytest.mark.slow
 def test_dlfs_search_refuses_bad_settings_before_loading_any_data(tmp_path):
     (tmp_path / "bad.toml").write_text('log = "no"\n')
     for args, message in ((["--config", str(tmp_path / "bad.toml")], "unknown search setting"),

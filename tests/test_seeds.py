@@ -44,6 +44,7 @@ def _record(out, name):
 NAMES = ["optimizer-compare", "weight-init-compare", "batch-norm"]
 
 
+@pytest.mark.slow
 def test_three_seeds_write_each_seeds_run_and_verdict_and_the_report_reads_them(
         idx_folder, tmp_path, capsys):
     out = tmp_path / "results"
@@ -74,6 +75,7 @@ def test_three_seeds_write_each_seeds_run_and_verdict_and_the_report_reads_them(
     assert main(["show", "batch-norm", "--out", str(out)]) == 0
 
 
+@pytest.mark.slow
 def test_a_seeds_numbers_are_identical_alone_and_among_three(idx_folder, tmp_path):
     names = ["optimizer-compare", "overfit", "weight-decay"]
     common = ["--quick", "--dataset", str(idx_folder), "--workers", "2"]
@@ -88,6 +90,7 @@ def test_a_seeds_numbers_are_identical_alone_and_among_three(idx_folder, tmp_pat
         assert seven["verdict"] == alone["runs"][0]["verdict"], name
 
 
+@pytest.mark.slow
 def test_weight_decay_reuses_overfits_baseline_of_the_same_seed_run_in_a_worker(idx_folder):
     data = load_lab_data(str(idx_folder))
     ctx = Context(quick=True, workers=2, load_data=lambda: data)
@@ -106,6 +109,7 @@ def test_weight_decay_reuses_overfits_baseline_of_the_same_seed_run_in_a_worker(
     assert runs[3]["baseline"] == overfit.record["runs"][0]["results"]["baseline"]
 
 
+@pytest.mark.slow
 def test_overfits_numbers_are_the_first_epochs_of_the_longer_baseline_dropout_trains(idx_folder):
     from dlfs.cli.plan import RunPlan
 
@@ -131,6 +135,7 @@ def test_overfits_numbers_are_the_first_epochs_of_the_longer_baseline_dropout_tr
     assert len(second.record["results"]["regularised"]["train_acc"]) == 21
 
 
+@pytest.mark.slow
 def test_weight_init_compares_he_run_is_optimizer_compares_sgd_run_trained_once(idx_folder,
                                                                                monkeypatch):
     from dlfs.cli.plan import RunPlan
@@ -206,6 +211,7 @@ def coin(monkeypatch):
     return experiment, [holding[0], failing, holding[1]]
 
 
+@pytest.mark.slow
 def test_a_claim_failing_on_one_seed_of_three_is_not_held_and_held_in_two(coin, tmp_path,
                                                                           capsys):
     experiment, seeds = coin
@@ -254,6 +260,7 @@ def test_a_quick_failure_on_one_seed_leaves_the_whole_not_judged(coin):
     assert verdict["seeds"][1] == {"seed": seeds[1], "held": False, "judged": False}
 
 
+@pytest.mark.slow
 def test_a_deterministic_experiment_runs_once_for_all_seeds(tmp_path, capsys):
     out = tmp_path / "results"
     _run("numerical-diff", "--seed", "5", "--seeds", "3", "--out", str(out))
@@ -311,6 +318,7 @@ def test_the_runner_refuses_seeds_that_repeat_or_are_negative():
 # -- --replot ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_replot_draws_again_from_the_saved_results_without_running(coin, tmp_path,
                                                                    monkeypatch):
     experiment, seeds = coin
@@ -330,6 +338,7 @@ def test_replot_draws_again_from_the_saved_results_without_running(coin, tmp_pat
         assert after[key] == before[key], key
 
 
+@pytest.mark.slow
 def test_replot_of_a_record_from_before_several_seeds(tmp_path, capsys):
     out = tmp_path / "results"
     _run("gradient-descent", "--out", str(out))
@@ -369,6 +378,7 @@ def saved(tmp_path):
     return out / "gradient-descent" / "results.json"
 
 
+@pytest.mark.slow
 def test_a_record_from_before_several_seeds_reads_as_one_run_of_its_seed(saved):
     record = json.loads(saved.read_text(encoding="utf-8"))
     for key in ("seeds", "runs", "deterministic"):
@@ -385,6 +395,7 @@ def test_a_record_from_before_several_seeds_reads_as_one_run_of_its_seed(saved):
     assert loaded["verdict"]["seeds"] == [{"seed": 4, "held": True, "judged": True}]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("change", "message"), [
     (lambda r: r.update(seeds=[1, 1]),
      "seeds should be a list of distinct whole numbers >= 0, at least one"),
@@ -426,6 +437,7 @@ def _printed_without_times(text):
     return sorted(blocks)
 
 
+@pytest.mark.slow
 def test_experiments_side_by_side_give_the_numbers_and_lines_of_one_after_another(
         idx_folder, tmp_path, capsys):
     names = ["activation-histograms", "two-layer-net", "weight-init-compare", "gradient-descent"]
@@ -461,6 +473,7 @@ def test_an_experiment_failing_side_by_side_stops_the_run_with_one_line(coin, tm
     assert not (out / "coin").exists() and not (out / "run.json").exists()
 
 
+@pytest.mark.slow
 def test_a_quick_run_says_which_seeds_were_not_judged_not_that_they_failed(coin, tmp_path,
                                                                           capsys):
     _, seeds = coin
