@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN_PACKAGES := dataset-fashion-mnist fonts-noto-cjk
 TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql
 
-.PHONY: run test lint docs notebook notebooks clean
+.PHONY: run test test-fast lint docs notebook notebooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ lint: $(VENV)/.installed-test
 test: $(VENV)/.installed-test lint
 	$(call apt_install,$(TEST_PACKAGES))
 	$(PY) -m pytest
+
+# The fast tier, while you work (under a minute): every test not marked slow (pyproject.toml's
+# markers): the library, dlfs check, the catalogue, the lab's quick paths. `make test` runs all.
+test-fast: $(VENV)/.installed-test lint
+	$(call apt_install,$(RUN_PACKAGES))
+	$(PY) -m pytest -m "not slow"
 
 run: $(VENV)/.installed-run
 	$(call apt_install,$(RUN_PACKAGES))

@@ -1,3 +1,12 @@
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -22,3 +31,64 @@ def make_blobs(rng, n_per_class=60, n_classes=3, dim=4, spread=0.3):
     t = np.repeat(np.arange(n_classes), n_per_class)
     order = rng.permutation(len(t))
     return x[order], t[order]
+
+
+# -- a private PostgreSQL server, shared by the search tests -----------------------------------
+
+
+@contextlib.contextmanager
+def private_postgres():
+    """A private PostgreSQL server on 127.0.0.1, started here and stopped at the end: its URL,
+    and a function running pg_ctl on it (``ctl("stop")``, ``ctl("start")``). Thrown away
+    afterwards, so it never waits for the disk (fsync off) and is stopped without a final
+    checkpoint; a stop and start in between is a clean one, as on a real server."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not bins:
+        pytest.fail("PostgreSQL is missing: `make test` installs Debian's postgresql")
+    bindir = Path(bins[-1])
+    folder = Path(tempfile.mkdtemp(prefix="dlfs-pg-", dir="/tmp"))
+    folder.chmod(0o755)
+    as_user = []
+    if os.geteuid() == 0:  # postgres refuses to run as root
+        shutil.chown(folder, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = folder / "data"
+
+    def run(*command):
+        subprocess.run([*as_user, *command], check=True, capture_output=True, cwd=folder,
+                       timeout=60)
+
+    def ctl(action, mode="fast"):
+        if action == "start":
+            run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
+                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off", "start")
+        else:
+            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", mode, "-w", action)
+
+    run(str(bindir / "initdb"), "--no-sync", "-D", str(data), "-A", "trust", "-U", "dlfs")
+    ctl("start")
+    try:
+        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "dlfs", "dlfs")
+        yield f"postgresql://dlfs@127.0.0.1:{port}/dlfs", ctl
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "-w", "stop"], capture_output=True, cwd=folder, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One private PostgreSQL server for the whole session (starting one takes seconds): its
+    URL and its pg_ctl function. A test that stops it starts it again before it ends."""
+    with private_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """The session's PostgreSQL server, running."""
+    return postgres_server[0]

@@ -111,6 +111,7 @@ def test_every_curve_experiment_registers_plot_runs():
     assert all(EXPERIMENTS[name].plot_runs is not None for name in CURVES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("name", CURVES)
 def test_plot_runs_draws_one_band_per_series_and_a_legend_entry_per_series(seed_runs, name,
@@ -145,6 +146,7 @@ def test_plot_runs_draws_one_band_per_series_and_a_legend_entry_per_series(seed_
     assert entries and all(titles) and set(titles) == {title}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CURVES)
 def test_one_run_is_drawn_without_bands_or_a_band_legend(seed_runs, name):
     fig = EXPERIMENTS[name].plot(seed_runs[name][0], "en")
@@ -156,6 +158,7 @@ def test_one_run_is_drawn_without_bands_or_a_band_legend(seed_runs, name):
     assert all(legend.get_title().get_text() == "" for legend in legends)
 
 
+@pytest.mark.slow
 def test_optimizer_compare_shows_the_books_four_apart_from_the_others(seed_runs):
     fig = EXPERIMENTS["optimizer-compare"].plot_runs(seed_runs["optimizer-compare"], "en")
     panels = [[line.get_label().split(" (")[0] for line in lines] for _, lines in _series(fig)]
@@ -166,6 +169,7 @@ def test_optimizer_compare_shows_the_books_four_apart_from_the_others(seed_runs)
     assert markers == {"SGD": "o", "Momentum": "x", "AdaGrad": "s", "Adam": "D"}  # the book's
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["weight-decay", "dropout"])
 def test_the_remedy_figures_put_the_baseline_on_the_left_with_titles_in_words(seed_runs, name):
     for lang in LANGS:
@@ -180,6 +184,7 @@ def test_the_remedy_figures_put_the_baseline_on_the_left_with_titles_in_words(se
                        for title in titles)
 
 
+@pytest.mark.slow
 def test_the_texts_of_every_curve_experiment_hold_no_python_container(seed_runs):
     for name in CURVES:
         experiment = EXPERIMENTS[name]
@@ -189,6 +194,7 @@ def test_the_texts_of_every_curve_experiment_hold_no_python_container(seed_runs)
             assert not re.search(r"\{'|': |\{\"|None", text), (name, text)
 
 
+@pytest.mark.slow
 def test_the_diverged_note_stands_clear_of_the_batch_norm_curve(seed_runs):
     runs = [json.loads(json.dumps(run)) for run in seed_runs["batch-norm"]]
     for run in runs:  # without batch norm diverges at the first scale in every seed
@@ -335,6 +341,7 @@ def test_a_single_seed_record_says_held_in_1_of_1_seed(tmp_path):
     assert "(seed 7)" not in section
 
 
+@pytest.mark.slow
 def test_the_weight_init_legend_says_std_in_every_language(seed_runs):
     for lang, wanted in (("en", "std=0.01"), ("ko", "표준편차=0.01")):
         fig = EXPERIMENTS["weight-init-compare"].plot_runs(seed_runs["weight-init-compare"], lang)

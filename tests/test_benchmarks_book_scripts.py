@@ -66,6 +66,7 @@ def _numbers(value):
     return [float(value)]
 
 
+@pytest.mark.slow
 def test_every_book_script_runs_at_its_tiniest_with_finite_numbers_and_its_figures(data,
                                                                                    tmp_path):
     ran = {}
@@ -112,6 +113,7 @@ def test_gradient_method_shrinks_x_by_one_minus_two_lr_per_step(data, tmp_path):
     assert numbers["history"].shape == (20, 2)
 
 
+@pytest.mark.slow
 def test_train_neuralnet_loss_falls_on_separable_data(data, tmp_path):
     numbers = SCRIPTS["train_neuralnet"](data, np.random.default_rng(1), tmp_path,
                                          iters_num=300)
@@ -120,6 +122,7 @@ def test_train_neuralnet_loss_falls_on_separable_data(data, tmp_path):
     assert numbers["test_acc"][-1] > 0.9
 
 
+@pytest.mark.slow
 def test_batch_norm_gradient_check_agrees_to_1e6_on_ten_samples(data, tmp_path):
     # Ten samples, as the lab checks. The book's β = 0 leaves some ReLU inputs near 0: for
     # another seed one lies within h = 1e-4 of the kink and spoils its central difference
@@ -131,6 +134,7 @@ def test_batch_norm_gradient_check_agrees_to_1e6_on_ten_samples(data, tmp_path):
     assert max(diff.values()) < 1e-6
 
 
+@pytest.mark.slow
 def test_batch_norm_gradient_check_on_the_books_one_sample_misses_beta2_at_relus_kink(
         data, tmp_path):
     # One sample: every batch-norm output is β = 0, where ReLU's central difference is half
@@ -141,6 +145,7 @@ def test_batch_norm_gradient_check_on_the_books_one_sample_misses_beta2_at_relus
     assert diff["W1"] == diff["gamma1"] == diff["beta1"] == 0.0
 
 
+@pytest.mark.slow
 def test_optimizer_compare_naive_brings_every_rule_near_the_minimum_in_30_steps(data,
                                                                                tmp_path):
     last = SCRIPTS["optimizer_compare_naive"](data, None, tmp_path)["last"]
@@ -149,6 +154,7 @@ def test_optimizer_compare_naive_brings_every_rule_near_the_minimum_in_30_steps(
         assert abs(x) < 1.0 and abs(y) < 0.5
 
 
+@pytest.mark.slow
 def test_weight_init_histograms_show_sigmoid_saturating_and_he_keeping_relu_spread(data,
                                                                                   tmp_path):
     std = SCRIPTS["weight_init_activation_histogram"](data, np.random.default_rng(3),
@@ -166,6 +172,7 @@ def test_hyperparameter_optimization_draws_from_the_books_ranges(data, tmp_path)
         assert 1e-6 <= lr <= 1e-2 and 1e-8 <= weight_decay <= 1e-4 and 0 <= val_acc <= 1
 
 
+@pytest.mark.slow
 def test_a_script_draws_only_from_the_generator_it_is_given(data, tmp_path):
     # overfit_dropout draws initial weights, mini-batches and dropout masks: none from np.random.
     def run(seed):

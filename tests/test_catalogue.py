@@ -119,6 +119,7 @@ def test_quick_texts_quote_the_quick_numbers_not_the_books():
     assert "15 epochs" in overfit.texts(overfit.parameters(quick=True))["about"]["en"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_every_verdict_formats_from_the_numbers_in_every_language(name, results):
     verdict = EXPERIMENTS[name].check(results[name])
@@ -128,6 +129,7 @@ def test_every_verdict_formats_from_the_numbers_in_every_language(name, results)
     assert HANGUL.search(verdict.detail["ko"]) and not HANGUL.search(verdict.detail["en"])
 
 
+@pytest.mark.slow
 def test_the_weight_decay_verdict_names_the_remedy_in_words(results):
     detail = EXPERIMENTS["weight-decay"].check(results["weight-decay"]).detail
     assert "with weight decay (λ = 0.1)" in detail["en"]
@@ -141,6 +143,7 @@ def _figure_texts(fig) -> list[str]:
     return [t for t in texts if t and not t.startswith("$")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in EXPERIMENTS if n != "hyperparameter-search"])
 def test_every_figure_is_labelled_from_the_catalogue_in_its_language(name, results):
     for lang in LANGS:
@@ -151,6 +154,7 @@ def test_every_figure_is_labelled_from_the_catalogue_in_its_language(name, resul
         assert any(HANGUL.search(t) for t in texts) == (lang == "ko"), (lang, texts)
 
 
+@pytest.mark.slow
 def test_panel_titles_are_words_not_python_values(results):
     for name, wanted in (("weight-decay", {"en": "with weight decay, λ = 0.1",
                                            "ko": "가중치 감소 적용, λ = 0.1"}),
@@ -162,6 +166,7 @@ def test_panel_titles_are_words_not_python_values(results):
             assert wanted[lang] in titles, titles
 
 
+@pytest.mark.slow
 def test_data_experiments_size_their_networks_from_the_data(results):
     # Untrained nets with near-uniform outputs start at the loss ln(classes): ln 3, not ln 10.
     first = np.mean(results["two-layer-net"]["train_loss"][:5])

@@ -22,6 +22,7 @@ def test_list_names_every_experiment(capsys):
         assert name in out
 
 
+@pytest.mark.slow
 def test_run_and_report_end_to_end(tmp_path, capsys):
     out = tmp_path / "results"
     assert main(["run", "numerical-diff", "gradient-descent", "--out", str(out)]) == 0
@@ -50,6 +51,7 @@ def test_run_writes_each_result_folder_with_its_record_and_figures_in_png_and_sv
     assert sorted(p.name for p in out.iterdir()) == ["numerical-diff", "run.json"]
 
 
+@pytest.mark.slow
 def test_a_rerun_replaces_the_result_folder_whole(tmp_path):
     out = tmp_path / "results"
     assert main(["run", "numerical-diff", "--out", str(out)]) == 0
@@ -60,6 +62,7 @@ def test_a_rerun_replaces_the_result_folder_whole(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["numerical-diff", "run.json"]
 
 
+@pytest.mark.slow
 def test_the_first_experiment_that_needs_data_names_the_data_set_everywhere(tmp_path, capsys):
     out = tmp_path / "results"
     assert main(["run", "numerical-diff", "two-layer-net", "--quick", "--dataset",
@@ -103,6 +106,7 @@ def test_a_read_only_out_folder_is_refused(tmp_path, capsys):
         tmp_path.chmod(0o700)
 
 
+@pytest.mark.slow
 def test_bad_option_values_exit_2_without_traceback():
     result = subprocess.run([sys.executable, "-m", "dlfs.cli", "run", "all", "--seed", "-3"],
                             capture_output=True, text=True)
@@ -139,6 +143,7 @@ def _record(folder, name):
     return json.loads((folder / name / "results.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_a_quick_run_goes_to_results_quick_and_a_full_run_to_results(tmp_path, monkeypatch,
                                                                         capsys):
     monkeypatch.chdir(tmp_path)
@@ -151,6 +156,7 @@ def test_a_quick_run_goes_to_results_quick_and_a_full_run_to_results(tmp_path, m
     assert _record(tmp_path / "results", "numerical-diff")["quick"] is False
 
 
+@pytest.mark.slow
 def test_a_quick_run_over_a_full_result_is_refused_unless_forced(tmp_path, capsys,
                                                                    quick_breaks_claims):
     out = tmp_path / "mine"
@@ -166,6 +172,7 @@ def test_a_quick_run_over_a_full_result_is_refused_unless_forced(tmp_path, capsy
     assert _record(out, "gradient-descent")["quick"] is True
 
 
+@pytest.mark.slow
 def test_a_full_run_replaces_a_quick_result(tmp_path, quick_breaks_claims):
     out = tmp_path / "mine"
     assert main(["run", "gradient-descent", "--quick", "--out", str(out)]) == 0
@@ -173,6 +180,7 @@ def test_a_full_run_replaces_a_quick_result(tmp_path, quick_breaks_claims):
     assert _record(out, "gradient-descent")["quick"] is False
 
 
+@pytest.mark.slow
 def test_a_quick_run_that_is_the_full_run_may_replace_a_full_result(tmp_path):
     out = tmp_path / "mine"
     assert EXPERIMENTS["numerical-diff"].quick_params == {}
@@ -181,6 +189,7 @@ def test_a_quick_run_that_is_the_full_run_may_replace_a_full_result(tmp_path):
     assert _record(out, "numerical-diff")["quick_settings"] is False
 
 
+@pytest.mark.slow
 def test_run_json_counts_held_not_held_and_not_judged(tmp_path, capsys, quick_breaks_claims):
     out = tmp_path / "mine"
     names = ["numerical-diff", "gradient-descent", "gradient-field"]
@@ -241,6 +250,7 @@ def _joined(lines):
     return joined
 
 
+@pytest.mark.slow
 def test_every_line_the_cli_prints_in_korean_is_korean(tmp_path, monkeypatch, capsys,
                                                        quick_breaks_claims):
     import dlfs.data
@@ -326,6 +336,7 @@ def test_lang_ko_anywhere_in_the_command_line_makes_the_help_korean(capsys):
     assert _help(["run", "--help", "--lang=ko"], capsys).startswith("사용법: dlfs run")
 
 
+@pytest.mark.slow
 def test_a_korean_locale_makes_dlfs_help_korean_and_lc_all_decides_first():
     def help_in(**env):
         result = subprocess.run([sys.executable, "-m", "dlfs", "--help"], capture_output=True,

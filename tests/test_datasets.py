@@ -258,6 +258,7 @@ def test_an_unpacked_file_that_cannot_be_checksummed_must_have_the_published_cou
         datasets.load_dataset("tiny", root=tmp_path, download=False)
 
 
+@pytest.mark.slow
 def test_genuine_mnist_test_files_unpacked_match_their_known_sha256(tmp_path, tiny, recwarn):
     arrays, blobs, register = tiny
     real = Path("/work/shared/data/mnist-t10k")
@@ -560,6 +561,7 @@ def fashion():
     return datasets.load_fashion_mnist(progress=False)
 
 
+@pytest.mark.slow
 def test_real_fashion_mnist_from_debians_package(fashion):
     (x, t), (xt, tt) = fashion
     assert x.shape == (60000, 784) and xt.shape == (10000, 784)

@@ -85,6 +85,7 @@ def run_blocks(page: Path) -> dict:
     return namespace
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", [p for p in PAGES if blocks(p, "python")], ids=page_id)
 def test_every_python_block_of_a_page_runs_in_order_in_one_namespace(page, small_data,
                                                                      monkeypatch, tmp_path):
@@ -226,6 +227,7 @@ def test_formulas_become_mathml_and_code_and_prices_stay_as_written():
     assert "_" not in text.split("`")[0]  # nothing Markdown would read as emphasis
 
 
+@pytest.mark.slow
 def test_a_notebook_page_shows_stored_outputs_images_and_a_note_for_widgets(tmp_path):
     import nbformat
 
@@ -251,6 +253,7 @@ def test_a_notebook_page_shows_stored_outputs_images_and_a_note_for_widgets(tmp_
     assert files["ch09-ko.ipynb"] == path.read_bytes()
 
 
+@pytest.mark.slow
 def test_figures_are_drawn_from_a_saved_run_in_every_language(tmp_path):
     from dlfs.cli import main
 
@@ -314,6 +317,7 @@ def html(site: Path, page: str) -> str:
     return (site / page / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_the_site_builds_strictly_with_every_page_in_english_and_korean(site):
     for prefix, lang in (("", "en"), ("ko/", "ko")):
         optim = html(site, f"{prefix}api/optim")
@@ -342,6 +346,7 @@ def html_escape(text: str) -> str:
     return html_module.escape(text, quote=False)
 
 
+@pytest.mark.slow
 def test_a_saved_run_given_to_the_build_draws_its_figures_and_the_rest_are_committed(site):
     from PIL import Image
 
@@ -393,6 +398,7 @@ def chromium(url: str, profile: Path) -> subprocess.CompletedProcess:
         capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page, lang", [("", "en"), ("experiments/optimizer-paths/", "en"),
                                         ("ko/", "ko"), ("ko/notebooks/ch06/", "ko")])
 def test_a_page_renders_in_chromium_without_console_errors(site, page, lang, tmp_path):

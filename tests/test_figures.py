@@ -77,6 +77,7 @@ def _shown(handle) -> bool:
     return True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_every_figure_speaks_its_language_and_draws_every_legend_entry(name, lang, results):
@@ -110,6 +111,7 @@ def _overlaps(a, b) -> bool:
     return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_the_footer_names_the_book_figure_and_overlaps_nothing(name, lang, results):
@@ -138,6 +140,7 @@ def test_the_footer_names_the_book_figure_and_overlaps_nothing(name, lang, resul
         close(fig)
 
 
+@pytest.mark.slow
 def test_the_fashion_note_comes_only_with_fashion_mnist_however_the_data_set_is_given(results):
     note = catalogue.text("figures.fashion", "ko")
     for dataset, wanted in ((None, False), ("mnist", False), ("fashion-mnist", True),
@@ -148,6 +151,7 @@ def test_the_fashion_note_comes_only_with_fashion_mnist_however_the_data_set_is_
         close(fig)
 
 
+@pytest.mark.slow
 def test_stamp_refuses_an_unknown_experiment_a_second_stamp_and_an_odd_dataset(results):
     fig = EXPERIMENTS["numerical-diff"].plot(results["numerical-diff"], "en")
     with pytest.raises(ValueError, match="'numeric-diff' is not an experiment"):
@@ -170,6 +174,7 @@ def test_every_experiment_names_its_book_figure_in_both_languages():
 # -- the figures that carry a point ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_relu_histograms_count_zeros_apart_so_he_keeps_the_spread_and_std_001_collapses(results):
     runs = results["activation-histograms"]["runs"]
     he, small = runs["relu/he"], runs["relu/0.01"]
@@ -187,6 +192,7 @@ def test_relu_histograms_count_zeros_apart_so_he_keeps_the_spread_and_std_001_co
     assert any(label.startswith("1층\n0: ") and f"{share:.0%}" in label for label in labels)
 
 
+@pytest.mark.slow
 def test_the_flat_lr_10_curve_is_marked_as_the_precision_limit_not_convergence(results):
     result = results["gradient-descent"]
     fig = gradient_descent.plot(result, "en")
@@ -205,6 +211,7 @@ def test_the_flat_lr_10_curve_is_marked_as_the_precision_limit_not_convergence(r
     close(fig)
 
 
+@pytest.mark.slow
 def test_optimizer_paths_zoom_to_the_paths_and_show_adadelta_in_an_inset(results):
     result = results["optimizer-paths"]
     fig = EXPERIMENTS["optimizer-paths"].plot(result, "en")
@@ -226,6 +233,7 @@ def test_optimizer_paths_zoom_to_the_paths_and_show_adadelta_in_an_inset(results
     assert "by design" in note and f"{np.abs(path[1] - path[0]).max():.1e}" in note
 
 
+@pytest.mark.slow
 def test_the_search_figure_says_which_line_is_validation_and_names_values_in_korean(results):
     fig = hyperparameter_search.plot(results["hyperparameter-search"], "ko")
     legend = fig.legends[0]
@@ -239,12 +247,14 @@ def test_the_search_figure_says_which_line_is_validation_and_names_values_in_kor
     assert xlabels and all("학습률" in x and "가중치 감소" in x for x in xlabels)
 
 
+@pytest.mark.slow
 def test_function_surface_gives_the_books_gradients(results):
     gradients = np.asarray(results["function-surface"]["gradients"])
     np.testing.assert_allclose(gradients, [[6.0, 8.0], [0.0, 4.0], [6.0, 0.0]], atol=1e-6)
     assert EXPERIMENTS["function-surface"].check(results["function-surface"]).held
 
 
+@pytest.mark.slow
 def test_the_sgd_function_claim_tells_the_valley_from_a_round_bowl(results):
     verdict = sgd_function.check(results["sgd-function"])
     assert verdict.held and verdict.numbers["share_over_45"] > 0.5

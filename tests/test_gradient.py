@@ -160,6 +160,7 @@ def test_gradient_check_agrees_with_the_networks_own_numerical_gradient(rng):
     assert errors == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("progress", [True, False])
 def test_the_labs_batch_norm_gradient_check_shows_its_bar_when_the_run_asks(rng, capsys,
                                                                            progress):

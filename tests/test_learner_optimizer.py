@@ -35,6 +35,7 @@ def _paths(out):
     return record, record["results"]["paths"]
 
 
+@pytest.mark.slow
 def test_a_learners_adagrad_runs_beside_the_books_and_equals_it_when_right(tmp_path):
     (tmp_path / "mine.py").write_text(RIGHT, encoding="utf-8")
     out = tmp_path / "lab"
@@ -48,6 +49,7 @@ def test_a_learners_adagrad_runs_beside_the_books_and_equals_it_when_right(tmp_p
     assert set(record["parameters"]["optimizers"]) >= {"SGD", "AdaGrad", "Adam", "mine"}
 
 
+@pytest.mark.slow
 def test_a_buggy_adagrad_shows_its_own_path_and_its_default_lr_is_read(tmp_path):
     (tmp_path / "reset.py").write_text(RESET.replace("lr=0.01", "lr=1.5"), encoding="utf-8")
     out = tmp_path / "lab"
@@ -61,6 +63,7 @@ def test_a_buggy_adagrad_shows_its_own_path_and_its_default_lr_is_read(tmp_path)
     assert not np.allclose(paths["reset"]["path"], paths["AdaGrad"]["path"])
 
 
+@pytest.mark.slow
 def test_the_figures_label_the_learners_optimizer_as_theirs(tmp_path):
     (tmp_path / "mine.py").write_text(RIGHT, encoding="utf-8")
     idx = tmp_path / "idx"

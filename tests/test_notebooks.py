@@ -86,6 +86,7 @@ def test_the_stored_cells_are_exactly_what_build_py_writes(path):
         f"{path} differs from build.py's cells: run python notebooks/build.py"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", PATHS, ids=_id)
 def test_a_quick_rebuild_has_the_stored_cells_and_output_types(path, quick_runs):
     """Quick and full runs print other numbers and draw other curves, but every cell shows
@@ -94,6 +95,7 @@ def test_a_quick_rebuild_has_the_stored_cells_and_output_types(path, quick_runs)
         f"{path}'s outputs are stale: run python notebooks/build.py"
 
 
+@pytest.mark.slow
 def test_the_build_is_deterministic(quick_runs, tmp_path):
     """The notebook with the sliders, the search and the most figures, built twice."""
     path = build.HERE / "en" / "ch06.ipynb"
@@ -244,6 +246,7 @@ def test_build_names_the_notebooks_it_has_when_asked_for_another(capsys):
         capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_moving_a_slider_redraws_the_figure_in_place(tmp_path):
     """What a learner's slider does, without a browser: set the widgets' values in a later
     cell; the figure above the sliders is replaced (update_display_data), nothing raises."""

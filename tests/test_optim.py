@@ -161,6 +161,7 @@ def test_every_optimizer_has_exactly_one_row():
     assert len(ROWS) == len(OPTIMIZER_DB)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("row", "case"), CASES)
 def test_optimizer_and_its_state_match_the_reference_over_100_steps(row, case):
     rng = np.random.default_rng(zlib.crc32(f"{row.name} {case}".encode()))

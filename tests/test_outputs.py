@@ -69,6 +69,7 @@ def _hidden(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
+@pytest.mark.slow
 @linux_only
 def test_a_second_run_into_an_out_folder_being_written_is_refused_with_one_line(tmp_path):
     out = tmp_path / "results"
@@ -95,6 +96,7 @@ def test_a_second_run_into_an_out_folder_being_written_is_refused_with_one_line(
         "numerical-diff")
 
 
+@pytest.mark.slow
 @linux_only
 def test_a_run_sigkilled_while_writing_its_result_leaves_nothing_the_next_run_keeps(tmp_path):
     out = tmp_path / "results"
@@ -118,6 +120,7 @@ def test_a_run_sigkilled_while_writing_its_result_leaves_nothing_the_next_run_ke
     assert sorted(p.name for p in out.iterdir()) == ["numerical-diff", "run.json"]
 
 
+@pytest.mark.slow
 @linux_only
 def test_ctrl_c_during_a_run_with_two_workers_prints_one_line_and_exits_130(tmp_path):
     run = _dlfs([*ENDLESS, "--workers", "2", "--out", str(tmp_path / "results")],
@@ -134,6 +137,7 @@ def test_ctrl_c_during_a_run_with_two_workers_prints_one_line_and_exits_130(tmp_
     assert err.strip() == "dlfs: interrupted"
 
 
+@pytest.mark.slow
 def test_dlfs_list_into_a_pipe_closed_early_exits_quietly():
     read_end, write_end = os.pipe()
     listing = _dlfs(["list"], stdout=write_end, stderr=subprocess.PIPE)
@@ -144,6 +148,7 @@ def test_dlfs_list_into_a_pipe_closed_early_exits_quietly():
     assert listing.returncode == 141  # 128 + SIGPIPE, what the shell shows for `yes | head`
 
 
+@pytest.mark.slow
 def test_an_empty_out_is_refused_rather_than_taken_for_the_current_folder(tmp_path,
                                                                           monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
@@ -153,6 +158,7 @@ def test_an_empty_out_is_refused_rather_than_taken_for_the_current_folder(tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_run_results_honour_the_umask(tmp_path):
     out = tmp_path / "results"
     command = (f"import os, sys; os.umask(0o022); from dlfs.cli import main; "

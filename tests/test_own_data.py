@@ -249,6 +249,7 @@ def test_uint8_samples_are_not_converted_to_float32_before_the_labels_are_checke
 # -- through dlfs run --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", ["idx", "npz"])
 def test_dlfs_run_trains_the_data_experiments_on_a_learners_own_small_data_set(
         tmp_path, arrays, layout):

@@ -45,6 +45,7 @@ def _third_party_imports() -> dict[str, set[str]]:
     return found
 
 
+@pytest.mark.slow
 def test_every_package_the_library_imports_is_a_base_dependency():
     base = {_requirement_name(r) for r in PYPROJECT["project"]["dependencies"]}
     imported = _third_party_imports()
@@ -72,6 +73,7 @@ def test_the_readme_states_the_python_version_pyproject_requires():
     assert "Python ≥ 3.10" not in readme or required == "3.10"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["-m", "dlfs"], ["-m", "dlfs.cli"]])
 def test_python_dash_m_dlfs_prints_the_version_like_the_dlfs_command(command):
     result = subprocess.run([sys.executable, *command, "--version"], capture_output=True,
@@ -80,6 +82,7 @@ def test_python_dash_m_dlfs_prints_the_version_like_the_dlfs_command(command):
     assert result.stdout.strip() == f"dlfs {dlfs.__version__}"
 
 
+@pytest.mark.slow
 def test_python_dash_m_dlfs_runs_a_command():
     result = subprocess.run([sys.executable, "-m", "dlfs", "list"], capture_output=True,
                             text=True, timeout=60)
@@ -87,6 +90,7 @@ def test_python_dash_m_dlfs_runs_a_command():
     assert "two-layer-net" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_postgresql_storage_without_its_driver_names_the_pip_command(monkeypatch, tmp_path,
                                                                       capsys):
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if not installed: import fails

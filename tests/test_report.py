@@ -43,6 +43,7 @@ def _chromium(url, tmp_path):
     return result
 
 
+@pytest.mark.slow
 def test_report_opens_in_chromium_with_every_figure_and_a_working_language_switch(report,
                                                                                     tmp_path):
     result = _chromium(report.as_uri() + "#selftest", tmp_path)
@@ -61,11 +62,13 @@ def test_report_opens_in_chromium_with_every_figure_and_a_working_language_switc
     assert not [line for line in console if "Uncaught" in line or "rror" in line], console
 
 
+@pytest.mark.slow
 def test_report_opens_in_korean_with_lang_query(report, tmp_path):
     result = _chromium(report.as_uri() + "?lang=ko", tmp_path)
     assert '<body data-lang="ko"' in result.stdout
 
 
+@pytest.mark.slow
 def test_report_takes_its_words_from_the_catalogue_with_one_button_per_language(report):
     page = report.read_text(encoding="utf-8")
     for lang in LANGS:
@@ -110,6 +113,7 @@ def _spans(key, **fields):
                    "</span>" for lang in LANGS)
 
 
+@pytest.mark.slow
 def test_a_claim_not_judged_is_a_grey_badge_with_its_numbers_and_the_reason(quick_page):
     section = _section(quick_page, "numerical-diff")
     assert f'<span class="badge not-judged">{_spans("words.not_judged")}</span>' in section
@@ -119,6 +123,7 @@ def test_a_claim_not_judged_is_a_grey_badge_with_its_numbers_and_the_reason(quic
     assert re.search(r'<a href="#numerical-diff">.*?</a> –</li>', quick_page)
 
 
+@pytest.mark.slow
 def test_a_claim_judged_in_quick_mode_that_fails_is_red_and_marked_quick(quick_page):
     section = _section(quick_page, "gradient-descent")
     assert f'<span class="badge not-held">{_spans("words.not_held")}</span>' in section
@@ -126,6 +131,7 @@ def test_a_claim_judged_in_quick_mode_that_fails_is_red_and_marked_quick(quick_p
     assert re.search(r'<a href="#gradient-descent">.*?</a> ✘</li>', quick_page)
 
 
+@pytest.mark.slow
 def test_quick_results_wear_a_quick_settings_badge_and_the_page_a_banner(quick_page):
     badge = f'<span class="badge quick">{_spans("words.quick")}</span>'
     assert badge in _section(quick_page, "numerical-diff")
@@ -134,6 +140,7 @@ def test_quick_results_wear_a_quick_settings_badge_and_the_page_a_banner(quick_p
     assert f'<p class="banner">{_spans("report.quick_banner")}</p>' in quick_page
 
 
+@pytest.mark.slow
 def test_the_header_counts_claims_held_among_those_judged_and_the_ones_not_judged(quick_page):
     assert (f'{_spans("report.summary")}: 1 / 2 · {_spans("report.not_judged_count", count=1)}'
             in quick_page)
@@ -141,6 +148,7 @@ def test_the_header_counts_claims_held_among_those_judged_and_the_ones_not_judge
         quick_page
 
 
+@pytest.mark.slow
 def test_a_page_of_full_results_has_no_quick_badge_no_banner_and_counts_all(report):
     page = report.read_text(encoding="utf-8")
     assert "badge quick" not in page and 'class="banner"' not in page
@@ -185,6 +193,7 @@ def test_the_report_names_the_data_source_in_each_language(tmp_path):
     assert "held in 1 of 1 seed" in page and 'class="seeds"' not in page
 
 
+@pytest.mark.slow
 def test_the_report_names_the_settings_a_run_changed(tmp_path):
     from dlfs.cli import main
 

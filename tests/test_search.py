@@ -2,16 +2,11 @@
 names it passes on, and worker processes sharing one study in SQLite and in a real PostgreSQL
 server on 127.0.0.1, a worker killed mid-trial."""
 
-import contextlib
-import glob
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +19,7 @@ from dlfs import network, optim, search
 from dlfs.data import Data
 from dlfs.experiments import figures, hyperparameter_search
 from dlfs.experiments.lab import results_of
+from dlfs.search import study as study_module
 from dlfs.search.study import _sampler
 
 TINY = dict(n_trials=4, epochs=2, hidden_sizes=[8], train_samples=120)
@@ -95,6 +91,7 @@ def test_each_trial_number_gets_its_own_sampler_seed():
     assert search.trial_seed(0, 5) == search.trial_seed(0, 5) != search.trial_seed(1, 5)
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_trials(tmp_path, tiny_data):
     config = search.load_config(**TINY)
     results = []
@@ -106,6 +103,7 @@ def test_the_same_seed_gives_the_same_trials(tmp_path, tiny_data):
     assert results[0] == results[1] and len(results[0]) == 4
 
 
+@pytest.mark.slow
 def test_a_study_thrown_away_after_its_run_commits_without_waiting_for_the_disk(tmp_path,
                                                                              tiny_data):
     config = search.load_config(**TINY)
@@ -139,7 +137,7 @@ def test_a_diverging_trial_is_failed_with_its_reason_and_the_study_goes_on(tmp_p
                for t in failed)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_the_search_shows_a_bar_of_finished_trials_only_when_asked(tmp_path, tiny_data, capfd,
                                                                    workers):
     config = search.load_config(**TINY)
@@ -158,6 +156,7 @@ def test_the_labs_search_shows_its_bar_when_the_run_asks(capsys):
     assert "2/2" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_rerunning_a_study_resumes_it(tmp_path, tiny_data):
     url = search.default_storage(tmp_path)
     search.work(search.load_config(**TINY), "s", url, tiny_data)
@@ -246,6 +245,7 @@ def test_weight_decay_lambda_goes_to_the_network_and_weight_decay_to_the_optimiz
         ("sgd", {"lr": params["lr"], "weight_decay": params["weight_decay"]})
 
 
+@pytest.mark.slow
 def test_a_loader_is_called_once_here_and_need_not_be_picklable(tmp_path, tiny_data):
     calls = []
 
@@ -276,6 +276,7 @@ def test_data_the_search_cannot_train_on_is_refused_naming_what_would_work(tmp_p
                       data=data)
 
 
+@pytest.mark.slow
 def test_the_lab_experiment_trains_on_the_data_it_is_handed():
     experiment = hyperparameter_search.EXPERIMENT
     params = experiment.parameters(quick=True)
@@ -300,12 +301,16 @@ def test_the_lab_experiment_trains_on_the_data_it_is_handed():
 # -- worker processes on one study --------------------------------------------------------------
 
 # One worker process of a study, as on another machine: it loads the data the test saved (as
-# plain arrays, never pickle) and runs search.search until the study is complete.
+# plain arrays, never pickle) and runs search.search until the study is complete. A test
+# process killed mid-test takes its workers with it (none is left training an endless trial).
 WORKER = """
+import ctypes
+import signal
 import sys
 import numpy as np
 from dlfs import search
 from dlfs.data import Data
+ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: it dies with the test process
 config, study, url, arrays, *force = sys.argv[1:]
 with np.load(arrays, allow_pickle=False) as a:
     data = Data("tiny", "Tiny", arrays, a["x"], a["t"], a["x"][:50], a["t"][:50])
@@ -321,10 +326,74 @@ def data_file(tmp_path, tiny_data):
     return path
 
 
-def _worker(config, study, url, data_file, *force):
-    return subprocess.Popen([sys.executable, "-c", WORKER, str(config), study, url,
-                             str(data_file), *force],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _worker(config, study, url, data_file, *force, stop_at=None):
+    """A worker process; ``stop_at`` = (point, folder) makes it stop there the first time
+    (dlfs.search.study.stop_point) and say so with a file in ``folder``."""
+    env = dict(os.environ)
+    if stop_at is not None:
+        env |= {study_module.STOP_AT: stop_at[0], study_module.STOP_DIR: str(stop_at[1])}
+    # -X faulthandler: SIGABRT (sent by _output at its deadline) prints where every thread is
+    return subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", WORKER, str(config),
+                             study, url, str(data_file), *force],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def _output(process, timeout) -> str:
+    """What ``process`` printed once it ended, waiting at most ``timeout`` s; past that, a
+    failure showing where each of its threads was (a worker started by _worker)."""
+    try:
+        return process.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        signals = _signal_state(process.pid)
+        process.send_signal(signal.SIGABRT)
+        try:
+            output = process.communicate(timeout=10)[0]
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output = process.communicate()[0]
+        pytest.fail(f"the worker did not end in {timeout} s ({signals}):\n{output}")
+
+
+def _signal_state(pid) -> str:
+    """The pending, blocked, ignored and caught signals of each thread of ``pid``."""
+    try:
+        return "; ".join(
+            " ".join(line.strip() for line in open(f"/proc/{pid}/task/{task}/status")
+                     if line.startswith(("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")))
+            for task in os.listdir(f"/proc/{pid}/task"))
+    except OSError as error:
+        return str(error)
+
+
+def _reached(folder, point, process, timeout=60.0) -> int:
+    """Waits (at most ``timeout`` s) until ``process`` stopped at ``point``; its trial's id."""
+    path = Path(folder) / f"{point}.{process.pid}"
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None:
+            pytest.fail(f"the worker ended before it reached {point}:\n"
+                        f"{process.communicate()[0]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"waited {timeout} s for the worker to reach {point}:\n"
+                        f"{process.communicate()[0]}")
+        time.sleep(0.01)
+    return int(path.read_text())
+
+
+def _release(folder, point, pid) -> None:
+    """Lets the worker ``pid`` stopped at ``point`` go on."""
+    (Path(folder) / f"{point}.{pid}").unlink()
+
+
+def _state(url, trial_id) -> str:
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.text(
+                "SELECT state FROM trials WHERE trial_id = :id"), {"id": trial_id}).scalar()
+    finally:
+        engine.dispose()
 
 
 def _cli(*args, **kwargs):
@@ -343,7 +412,7 @@ def _check_exact(url, n, study="s"):
 
 def _parallel_workers(url, out, data_file, n=6):
     """Three independent worker processes, as on three machines, on one study: exactly n
-    trials, and the very trials one worker alone draws."""
+    trials, and the very trials one worker alone draws (here, in this process)."""
     config = out / "tiny.toml"
     config.write_text(f"n_trials = {n}\nepochs = 2\nhidden_sizes = [8]\ntrain_samples = 150\n")
     workers = [_worker(config, "s", url, data_file) for _ in range(3)]
@@ -352,53 +421,46 @@ def _parallel_workers(url, out, data_file, n=6):
     trials = _check_exact(url, n)
     (out / "alone").mkdir()
     alone = search.default_storage(out / "alone")
-    single = _worker(config, "s", alone, data_file)
-    assert single.wait(timeout=300) == 0
+    assert search.work(search.load_config(config), "s", alone, _tiny_data()) == n
     by_number = {t.number: t.params for t in _trials(alone)}
     assert {t.number: t.params for t in trials} == by_number
 
 
 def _kill_mid_trial(url, out, data_file):
-    """A worker is SIGKILLed in the middle of the study's one trial (it would run for hours);
-    a second worker fails it once its heartbeat is stale, and runs it again, with the same
-    values, in one epoch."""
+    """A worker is SIGKILLed in the middle of the study's one trial (it would run for hours),
+    once its heartbeat thread has beaten; a second worker fails the trial once its heartbeat
+    is stale, and runs it again, with the same values, in one epoch."""
     settings = "n_trials = 1\nhidden_sizes = [8]\nheartbeat_interval = 1\ngrace_period = 2\n"
     (out / "endless.toml").write_text(settings + "epochs = 1000000000\n")
     (out / "short.toml").write_text(settings + "epochs = 1\n")
-    first = _worker(out / "endless.toml", "k", url, data_file)
-    deadline = time.time() + 120
-    # Killed once its trial has sent a heartbeat: a trial that never sent one is never stale.
-    while _count(url, "SELECT count(*) FROM trial_heartbeats") == 0:
-        if first.poll() is not None:
-            pytest.fail(f"the first worker ended before it could be killed:\n"
-                        f"{first.communicate()[0]}")
-        if time.time() > deadline:
-            first.kill()
-            pytest.fail(f"the first worker never started a trial:\n{first.communicate()[0]}")
-        time.sleep(0.1)
+    first = _worker(out / "endless.toml", "k", url, data_file,
+                    stop_at=("after-first-heartbeat", out))
+    trial_id = _reached(out, "after-first-heartbeat", first)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    assert first.returncode == -signal.SIGKILL and _running(url) == 1
+    assert first.returncode == -signal.SIGKILL and _state(url, trial_id) == "RUNNING"
     # The same study with fewer epochs: a resume with other settings, forced.
-    second = _worker(out / "short.toml", "k", url, data_file, "force")
-    output = second.communicate(timeout=120)[0]
-    assert second.returncode == 0, output
+    assert search.work(search.load_config(out / "short.toml"), "k", url, _tiny_data(),
+                       poll=0.1, force_resume=True) == 1
     trials = _check_exact(url, 1, "k")
     stale = [t for t in trials if t.state.name == "FAIL"]
-    assert len(stale) == 1
+    assert len(stale) == 1 and stale[0]._trial_id == trial_id
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == stale[0].number]
     assert len(retried) == 1 and retried[0].params == stale[0].params
     assert len(retried[0].user_attrs["val_acc"]) == 2  # epoch 0 and the one epoch
 
 
+@pytest.mark.slow
 def test_sqlite_three_workers_complete_exactly_the_requested_trials(tmp_path, data_file):
     _parallel_workers(search.default_storage(tmp_path), tmp_path, data_file)
 
 
+@pytest.mark.slow
 def test_sqlite_a_killed_worker_is_replaced_and_the_study_completes(tmp_path, data_file):
     _kill_mid_trial(search.default_storage(tmp_path), tmp_path, data_file)
 
 
+@pytest.mark.slow
 def test_dlfs_search_runs_worker_processes_on_the_data_set_it_records(tmp_path):
     process = _cli("--study", "s", "--out", str(tmp_path), "--quick", "--workers", "2",
                    "--n-trials", "5", "--dataset", "fashion-mnist")
@@ -415,54 +477,6 @@ def test_dlfs_search_runs_worker_processes_on_the_data_set_it_records(tmp_path):
 # -- PostgreSQL ---------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def private_postgres():
-    """A private PostgreSQL server on 127.0.0.1, started here and stopped at the end: its URL,
-    and a function running pg_ctl on it (``ctl("stop")``, ``ctl("start")``)."""
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    if not bins:
-        pytest.fail("PostgreSQL is missing: `make test` installs Debian's postgresql")
-    bindir = Path(bins[-1])
-    folder = Path(tempfile.mkdtemp(prefix="dlfs-pg-", dir="/tmp"))
-    folder.chmod(0o755)
-    as_user = []
-    if os.geteuid() == 0:  # postgres refuses to run as root
-        shutil.chown(folder, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = folder / "data"
-
-    def run(*command):
-        subprocess.run([*as_user, *command], check=True, capture_output=True, cwd=folder,
-                       timeout=60)
-
-    def ctl(action):
-        if action == "start":
-            run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
-                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start")
-        else:
-            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", action)
-
-    run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "dlfs")
-    ctl("start")
-    try:
-        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "dlfs", "dlfs")
-        yield f"postgresql://dlfs@127.0.0.1:{port}/dlfs", ctl
-    finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
-                        "stop"], capture_output=True, cwd=folder, timeout=60)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    """A private PostgreSQL server on 127.0.0.1 for this module's tests."""
-    with private_postgres() as (url, _):
-        yield url
-
-
 def _fresh_database(url, name):
     import sqlalchemy
 
@@ -473,16 +487,19 @@ def _fresh_database(url, name):
     return url.rsplit("/", 1)[0] + "/" + name
 
 
+@pytest.mark.slow
 def test_postgres_three_workers_complete_exactly_the_requested_trials(postgres_url, tmp_path,
                                                                      data_file):
     _parallel_workers(_fresh_database(postgres_url, "parallel"), tmp_path, data_file)
 
 
+@pytest.mark.slow
 def test_postgres_a_killed_worker_is_replaced_and_the_study_completes(postgres_url, tmp_path,
                                                                       data_file):
     _kill_mid_trial(_fresh_database(postgres_url, "killed"), tmp_path, data_file)
 
 
+@pytest.mark.slow
 def test_a_postgres_password_is_never_shown(postgres_url, tmp_path):
     # The test server trusts every login, so any password connects; it must appear nowhere.
     secret = "s3cr3t-pa55"

@@ -133,6 +133,7 @@ def test_a_set_value_is_read_as_toml_then_as_a_python_number_then_as_text(text, 
 # -- through dlfs run --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_dlfs_run_set_changes_parameters_says_where_and_records_them(tmp_path, capsys):
     out = tmp_path / "results"
     assert main(["run", "numerical-diff", "gradient-descent", "--set", "lr=0.05",
@@ -148,6 +149,7 @@ def test_dlfs_run_set_changes_parameters_says_where_and_records_them(tmp_path, c
     assert diff["overrides"] == {"h": 0.001}
 
 
+@pytest.mark.slow
 def test_a_config_file_holds_several_settings_and_set_wins_over_it(tmp_path, capsys):
     config = tmp_path / "mine.toml"
     config.write_text("lr = 0.2\nstep_num = 5\ninit_x = [1.0, -1.0]\n")

@@ -49,6 +49,7 @@ def _flat(text):
 # -- dlfs show ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_show_prints_title_claim_verdict_numbers_data_set_seed_time_and_parameters(lab,
                                                                                     capsys):
     capsys.readouterr()
@@ -70,6 +71,7 @@ def test_show_prints_title_claim_verdict_numbers_data_set_seed_time_and_paramete
     assert lines[-1] == f"result: {lab / 'weight-init-compare' / 'results.json'}"
 
 
+@pytest.mark.slow
 def test_show_reads_the_saved_result_and_trains_nothing(lab, monkeypatch, capsys):
     def refuse(*args):
         raise AssertionError("dlfs show ran the experiment")
@@ -82,6 +84,7 @@ def test_show_reads_the_saved_result_and_trains_nothing(lab, monkeypatch, capsys
     assert "  numbers as saved" in capsys.readouterr().out.splitlines()
 
 
+@pytest.mark.slow
 def test_show_of_a_claim_not_judged_says_so_and_why_in_both_languages(lab, capsys):
     capsys.readouterr()
     for lang, state, why in (
@@ -96,6 +99,7 @@ def test_show_of_a_claim_not_judged_says_so_and_why_in_both_languages(lab, capsy
         assert "claim not held" not in shown and "주장 불성립" not in shown
 
 
+@pytest.mark.slow
 def test_show_in_korean_labels_everything_in_korean(lab, capsys):
     capsys.readouterr()
     assert main(["show", "weight-init-compare", "--out", str(lab), "--lang", "ko"]) == 0
@@ -110,6 +114,7 @@ def test_show_in_korean_labels_everything_in_korean(lab, capsys):
     assert lines[-1].startswith("결과 파일: ")
 
 
+@pytest.mark.slow
 def test_show_wraps_to_the_terminal_counting_hangul_as_two_columns(lab):
     record = _record(lab, "weight-init-compare")
     for lang in ("en", "ko"):
@@ -120,6 +125,7 @@ def test_show_wraps_to_the_terminal_counting_hangul_as_two_columns(lab):
         assert _flat(record["claim"][lang]) in _flat(text)
 
 
+@pytest.mark.slow
 def test_show_finds_a_quick_result_in_results_quick_when_results_has_none(tmp_path,
                                                                           monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
@@ -135,6 +141,7 @@ def test_show_finds_a_quick_result_in_results_quick_when_results_has_none(tmp_pa
         f"result: {os.path.join('results', 'gradient-field', 'results.json')}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("argv", "message"), [
     (["show", "two-layer-net", "--out", "{lab}"],
      "no result of two-layer-net in {lab}; run it first (dlfs run two-layer-net --out {lab})"),
@@ -165,6 +172,7 @@ def browser(monkeypatch):
     return opened
 
 
+@pytest.mark.slow
 def test_open_writes_the_missing_report_and_opens_its_file_url(lab, browser, capsys):
     capsys.readouterr()
     assert main(["open", "--out", str(lab), "--lang", "ko"]) == 0
@@ -175,6 +183,7 @@ def test_open_writes_the_missing_report_and_opens_its_file_url(lab, browser, cap
         f"실험 2개의 보고서: {page}", f"브라우저로 여는 중: {browser[0]}"]
 
 
+@pytest.mark.slow
 def test_open_rewrites_a_report_older_than_a_result_and_keeps_a_current_one(lab, browser):
     page = lab / "report.html"
     page.write_text("an old report")
@@ -188,6 +197,7 @@ def test_open_rewrites_a_report_older_than_a_result_and_keeps_a_current_one(lab,
     assert browser == [page.resolve().as_uri() + "?lang=en"] * 2
 
 
+@pytest.mark.slow
 def test_open_says_which_file_to_open_when_no_browser_starts(lab, monkeypatch, capsys):
     monkeypatch.setattr("webbrowser.open", lambda url: False)
     capsys.readouterr()

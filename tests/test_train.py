@@ -105,6 +105,7 @@ def test_bad_trainer_arguments_are_rejected(kwargs, message):
         Trainer(**args)
 
 
+@pytest.mark.slow
 def test_steady_state_training_allocates_nothing_that_grows():
     import tracemalloc
 

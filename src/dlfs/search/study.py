@@ -13,10 +13,14 @@ loss diverges is recorded as failed with its reason, and counts. Every wait has 
 ``wait_timeout``, and a SearchError says what it waited for. A storage that stops answering
 (a database server gone) is retried with backoff for ``storage_retry`` seconds, then a
 SearchError names it (password masked); a trial it cut short is re-queued once it is back.
+
+Stop points, for fault tests: a worker can be made to stop at a named point of its trial
+(``stop_point``), so that a test kills it exactly there instead of guessing the moment.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -91,6 +95,43 @@ def _pruner(config: SearchConfig):
     return optuna.pruners.NopPruner()
 
 
+# -- stop points, for fault tests ------------------------------------------------------------
+STOP_AT = "DLFS_SEARCH_STOP_AT"
+STOP_DIR = "DLFS_SEARCH_STOP_DIR"
+STOP_POINTS = ("before-first-heartbeat", "after-claim", "after-first-heartbeat", "before-tell")
+STOP_LIMIT = 60.0  # seconds a stopped worker waits before it carries on by itself
+_stopped: set[str] = set()
+
+
+def stop_point(point: str, trial_id: int, wait: bool = True) -> None:
+    """Where a fault test kills a worker. When the environment variable DLFS_SEARCH_STOP_AT
+    names ``point`` (a comma-separated list of STOP_POINTS), the first time this process
+    reaches it, it writes the file DLFS_SEARCH_STOP_DIR/POINT.PID holding ``trial_id`` and
+    waits while that file exists (at most STOP_LIMIT seconds): the test kills it there
+    (SIGKILL, SIGTERM, SIGSTOP) or deletes the file to let it go on. Unset, it costs one
+    look-up in os.environ. The points, in the order a trial passes them:
+
+    - before-first-heartbeat: inside the claim, under the claim lock, the trial RUNNING with
+      its values drawn but no heartbeat yet;
+    - after-claim: the claim (and its first heartbeat) done, the lock released, the heartbeat
+      thread not yet started; inside the block that re-queues the trial on SIGTERM or SIGINT;
+    - after-first-heartbeat: the heartbeat thread has recorded its first beat. Only said, not
+      waited at (``wait`` False): the trial trains on and its heartbeats go on, as mid-trial;
+    - before-tell: trained, its value not yet told; the heartbeats go on while it waits.
+    """
+    names = os.environ.get(STOP_AT)
+    if not names or point not in names.split(",") or point in _stopped:
+        return
+    _stopped.add(point)
+    path = os.path.join(os.environ[STOP_DIR], f"{point}.{os.getpid()}")
+    with open(path + ".part", "w", encoding="utf-8") as file:
+        file.write(str(trial_id))
+    os.replace(path + ".part", path)  # whole, or not there
+    deadline = time.monotonic() + STOP_LIMIT
+    while wait and os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def trial_seed(seed: int, number: int) -> int:
     """The sampler seed for trial ``number``. Seeding per trial, not per worker, means workers
     never draw the same values (they never share a trial number), and a study's trials are the
@@ -132,6 +173,7 @@ class _Heartbeat:
         while not self._stop.wait(config.heartbeat_interval):
             try:
                 study._storage.record_heartbeat(trial_id)
+                stop_point("after-first-heartbeat", trial_id, wait=False)
                 if time.monotonic() - last_look >= config.grace_period:
                     last_look = time.monotonic()
                     with claim_lock(storage_url, study.study_name, config.wait_timeout):
@@ -298,6 +340,7 @@ def _claim(config: SearchConfig, study, storage_url: str, claimed: dict | None =
         # Every value drawn now, so that a trial re-queued after its worker died carries them
         # all (run_trial's suggest then reads them back).
         suggest(trial, config)
+        stop_point("before-first-heartbeat", trial._trial_id)
         study._storage.record_heartbeat(trial._trial_id)
         return trial, pending
 
@@ -335,6 +378,7 @@ def _work(config: SearchConfig, study, storage_url: str, split: Split, poll: flo
             waited_since = None
             if current is not None:
                 current.value = trial._trial_id
+            stop_point("after-claim", trial._trial_id)
             with _Heartbeat(study, storage_url, trial._trial_id, config):
                 ran += _run(config, study, storage_url, split, trial)
         except _storage_errors() as error:
@@ -371,6 +415,7 @@ def _run(config: SearchConfig, study, storage_url: str, split: Split, trial) -> 
 
     try:
         value = run_trial(trial, config, split)
+        stop_point("before-tell", trial._trial_id)
         study.tell(trial, value, skip_if_finished=True)
     except optuna.TrialPruned:
         study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
