@@ -3,21 +3,21 @@ the mistakes injected.
 
     python -m benchmarks.check_class [--learners 100] [--timeout 10] [--seed 0] [--cold]
 
---cold also checks the class with each file's checker started as a new interpreter (what
-``dlfs check FILE`` does) instead of forked from the warm learner's process, and prints the
-ratio of the two times, measured side by side.
+--cold also checks the class with each file's checker started as a new interpreter
+(DLFS_CHECK_FORK=0) instead of forked from the warm learner's process, and prints the ratio of
+the two times, measured side by side.
 
 Each learner is a folder with ``common/functions.py``, ``common/layers.py`` (which imports
 ``from common.functions import …``, as learners' repositories do) and ``common/optimizer.py``,
 written as learners write them; a seeded draw gives some of them one mistake of a known kind:
 a diagnosis code (AdaGrad's state re-created every call, ε outside the denominator, ε missing,
 SGD without its learning rate, an Affine whose backward raises, a Momentum that calls
-os._exit(3)) or a file that loops forever or allocates 20 GB at its top level; a few learners
-hand in no Python at all. (The kind "daemon", a learner whose file leaves a process in a session
-of its own running, is drawn only by the tests.) The class's folder is checked by the real
-command; the counts of results.json's totals (learners per diagnosis code, per status) are
-compared with the injected ones, exactly. ``make_class`` is what tests/test_classroom.py
-uses for a small class.
+os._exit(3), an SGD whose update loops forever: ``timeout``) or a file that allocates 20 GB at
+its top level; a few learners hand in no Python at all. (The kind "daemon", a learner whose
+optimizer leaves a process in a session of its own running, is drawn only by the tests.) The
+class's folder is checked by the real command; the counts of results.json's totals (learners
+per diagnosis code, per status) are compared with the injected ones, exactly. ``make_class``
+is what tests/test_classroom.py uses for a small class.
 """
 
 from __future__ import annotations
@@ -161,14 +161,22 @@ MISTAKES = {
     "os-exit": ("optimizer.py", "            params[key] += self.v[key]\n",
                 "            params[key] += self.v[key]\n        import os\n        os._exit(3)\n",
                 {"crash"}, "checked"),
-    "loop": ("optimizer.py", "class SGD:", "while True:\n    pass\n\n\nclass SGD:", set(),
-             "timeout"),
-    # a child in a session of its own that outlives the learner's code; its pid is kept beside
-    # the file so that a test can see it is gone
-    "daemon": ("optimizer.py", "class SGD:",
-               "import subprocess\n_SLEEPER = subprocess.Popen(['sleep', '300'], "
-               "start_new_session=True)\nwith open(__file__ + '.pid', 'w') as _file:\n"
-               "    _file.write(str(_SLEEPER.pid))\n\n\nclass SGD:", set(), "checked"),
+    # an SGD whose while loop never moves on (the counter is never increased): its check
+    # fails by the time limit, and the optimizers after it are not reached
+    "loop": ("optimizer.py", "        for key in params.keys():\n"
+                             "            params[key] -= self.lr * grads[key]\n",
+             "        keys = list(params.keys())\n        i = 0\n"
+             "        while i < len(keys):  # i is never increased\n"
+             "            params[keys[i]] -= self.lr * grads[keys[i]]\n", {"timeout"}, "timeout"),
+    # a child in a session of its own that outlives the learner's code (started where the
+    # check runs code: building the optimizer); its pid is kept beside the file so that a
+    # test can see it is gone
+    "daemon": ("optimizer.py", "    def __init__(self, lr=0.01):\n        self.lr = lr\n",
+               "    def __init__(self, lr=0.01):\n        import subprocess\n"
+               "        sleeper = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+               "        with open(__file__ + '.pid', 'w') as file:\n"
+               "            file.write(str(sleeper.pid))\n        self.lr = lr\n",
+               set(), "checked"),
     "memory": ("optimizer.py", "class SGD:",
                "TABLE = np.ones(20 * 10**9 // 8)  # 20 GB\n\n\nclass SGD:", set(), "memory"),
 }
@@ -255,22 +263,23 @@ def main(argv=None) -> int:
 
 
 def _check(folder: Path, out: Path, args, cold: bool = False):
-    """(seconds, exit status, results.json's totals) of dlfs check --class on ``folder``."""
-    import contextlib
-
-    from dlfs.check import classroom
+    """(seconds, exit status, results.json's totals) of dlfs check --class on ``folder``;
+    ``cold``: each file's checker a new interpreter (DLFS_CHECK_FORK=0)."""
     from dlfs.cli import main as dlfs
 
-    warm = classroom._warm_children
+    before = os.environ.get("DLFS_CHECK_FORK")
     if cold:  # the learners' children are forked after this, so they see it
-        classroom._warm_children = contextlib.nullcontext
+        os.environ["DLFS_CHECK_FORK"] = "0"
     try:
         began = time.perf_counter()
         status = dlfs(["check", "--class", str(folder), "--out", str(out), "--timeout",
                        f"{args.timeout:g}", "--workers", str(args.workers), "--no-progress"])
         seconds = time.perf_counter() - began
     finally:
-        classroom._warm_children = warm
+        if before is None:
+            os.environ.pop("DLFS_CHECK_FORK", None)
+        else:
+            os.environ["DLFS_CHECK_FORK"] = before
     totals = json.loads((out / "results.json").read_text(encoding="utf-8"))["totals"]
     return seconds, status, totals
 

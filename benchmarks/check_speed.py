@@ -9,8 +9,10 @@ bare ``python -c "import numpy"``, the floor any new interpreter pays.
 
 ``--importtime`` also lists the heaviest modules the child imports (``python -X importtime``),
 and whether matplotlib, optuna, scipy or pandas are among them (they must not be: the child
-only needs NumPy and dlfs). Timings on a shared machine are noisy: compare the columns of one
-run, not runs made at different times.
+only needs NumPy and dlfs), and the same for the command itself (``dlfs check FILE``'s own
+process, which imports a command's module only when it runs: no lab, data sets or
+matplotlib). Timings on a shared machine are noisy: compare the columns of one run, not runs
+made at different times.
 """
 
 from __future__ import annotations
@@ -70,13 +72,15 @@ def median_times(path: Path, runs: int, cwd: str) -> tuple[float, float, float]:
     return statistics.median(forked), statistics.median(started), statistics.median(child)
 
 
-def child_imports(path: Path, cwd: str) -> list[tuple[int, str]]:
-    """(cumulative µs, module) of every module the child imports, heaviest first."""
+def child_imports(path: Path, cwd: str, command: bool = False) -> list[tuple[int, str]]:
+    """(cumulative µs, module) of every module the child imports (``command``: that
+    ``dlfs check PATH`` itself imports), heaviest first."""
     with tempfile.TemporaryDirectory(prefix="dlfs-check-speed-") as folder:
-        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "dlfs.check.load",
-                               "--events", os.path.join(folder, "events.jsonl"), "--",
-                               str(path)], cwd=cwd, env=_env(), capture_output=True,
-                              text=True, check=False)
+        run = (["-m", "dlfs", "check", str(path)] if command else
+               ["-m", "dlfs.check.load", "--events", os.path.join(folder, "events.jsonl"), "--",
+                str(path)])
+        done = subprocess.run([sys.executable, "-X", "importtime", *run], cwd=cwd, env=_env(),
+                              capture_output=True, text=True, check=False)
     found = []
     for line in done.stderr.splitlines():
         parts = line.split("|")
@@ -105,13 +109,14 @@ def main(argv=None) -> int:
         print(f"{label:<24} {forked:>10.2f}s {started:>15.2f}s {child:>11.2f}s")
     print(f"median over the files: {statistics.median(medians):.2f} s")
     if args.importtime:
-        imports = child_imports(FILES["layers (book)"], cwd)
-        print("the child's heaviest imports (cumulative):")
-        for micro, name in imports[:8]:
-            print(f"  {micro / 1e6:6.3f} s  {name}")
-        heavy = sorted({name.split(".")[0] for _, name in imports
-                        if name.split(".")[0] in HEAVY})
-        print(f"heavy modules in the child: {', '.join(heavy) or 'none'}")
+        for command, who in ((False, "the child"), (True, "the command")):
+            imports = child_imports(FILES["layers (book)"], cwd, command)
+            print(f"{who}'s heaviest imports (cumulative):")
+            for micro, name in imports[:8]:
+                print(f"  {micro / 1e6:6.3f} s  {name}")
+            heavy = sorted({name.split(".")[0] for _, name in imports
+                            if name.split(".")[0] in HEAVY})
+            print(f"heavy modules in {who}: {', '.join(heavy) or 'none'}")
     return 0
 
 

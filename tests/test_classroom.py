@@ -65,13 +65,16 @@ def test_every_learner_beside_the_bombs_is_checked_with_every_object(checked):
 
 
 def test_a_learner_that_loops_forever_is_reported_with_its_line_within_its_limit(checked):
-    _, injected, _, _, results = checked
+    folder, injected, _, _, results = checked
     entry = _learner(results, "loop", injected)
     assert entry["status"] == "timeout"
     assert entry["seconds"] < TIMEOUT + 6
+    text = (folder / entry["id"] / "common" / "optimizer.py").read_text(encoding="utf-8")
+    loop = next(n for n, line in enumerate(text.splitlines(), 1) if "while i <" in line)
     note = next(n for n in entry["notes"] if n["code"] == "timeout")
-    assert note["file"] == "common/optimizer.py" and note["line"] in (4, 5)
-    assert "common/optimizer.py:" in note["message"]["en"]
+    assert note["file"] == "common/optimizer.py" and note["line"] in (loop, loop + 1)
+    assert f"common/optimizer.py:{note['line']} (SGD)" in note["message"]["en"]
+    assert entry["objects"]["SGD"]["codes"] == ["timeout"]
 
 
 def test_a_learner_that_allocates_20_gb_is_reported_as_past_the_memory_limit(checked):
@@ -216,6 +219,7 @@ def test_the_grid_tells_objects_not_reached_from_objects_not_handed_in(checked):
     rows = dict(re.findall(r'<tr data-learner="([^"]+)">(.*?)</tr>', page, re.S))
     looping = _learner(results, "loop", injected)["id"]
     correct = _learner(results, "correct", injected)["id"]
-    assert rows[looping].count("v-unchecked") == 3  # SGD, Momentum, AdaGrad: never reached
+    assert rows[looping].count("v-fail") == 1  # SGD: its update loops forever
+    assert rows[looping].count("v-unchecked") == 2  # Momentum, AdaGrad: never reached
     assert "v-unchecked" not in rows[correct] and "v-missing" not in rows[correct]
     assert rows[correct].count("v-pass") + rows[correct].count("v-variant") == 7

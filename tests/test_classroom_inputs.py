@@ -186,8 +186,13 @@ def test_ctrl_c_leaves_a_complete_summary_of_the_learners_done_and_says_so(tmp_p
     make_class(tmp_path / "class", kinds=["correct", "state-reset", "correct", "correct"])
     marker = tmp_path / "looping"
     looper = tmp_path / "class" / "learner003" / "common" / "optimizer.py"
-    looper.write_text(f"import os\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n"
-                      "while True:\n    pass\n" + looper.read_text())
+    # its SGD's update says it has begun, then loops: the check of learner003 is under way
+    update = "    def update(self, params, grads):\n"
+    text = looper.read_text()
+    assert update in text
+    looper.write_text(text.replace(update, update + (
+        f"        import os\n        open({str(marker)!r}, 'w').write(str(os.getpid()))\n"
+        "        while True:\n            pass\n"), 1))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")]))
     process = subprocess.Popen(
         [sys.executable, "-m", "dlfs", "check", "--class", str(tmp_path / "class"), "--out",
@@ -258,9 +263,13 @@ def test_learners_as_a_notebook_a_single_file_and_one_that_kills_its_checker(tmp
     (tmp_path / "class" / "park").mkdir(parents=True)
     shutil.copy(fixtures / "learner.ipynb", tmp_path / "class" / "kim.ipynb")
     shutil.copy(fixtures / "learner.py", tmp_path / "class" / "lee.py")
-    # the process checking park's file is killed from inside it: the learner crashed
-    (tmp_path / "class" / "park" / "optimizer.py").write_text(
-        "import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGKILL)\n")
+    # park's file imports its training script, which kills the process that watches the check
+    # as it is imported and goes on training: the learner crashed (its check is killed with
+    # its watcher)
+    (tmp_path / "class" / "park" / "optimizer.py").write_text("import train\n")
+    (tmp_path / "class" / "park" / "train.py").write_text(
+        "import os\nimport signal\nimport time\n\nos.kill(os.getppid(), signal.SIGKILL)\n"
+        "time.sleep(30)\n")
     assert main(["check", "--class", str(tmp_path / "class"), "--out", str(tmp_path / "out"),
                  "--no-progress"]) == 1
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))

@@ -119,7 +119,10 @@ def crash_diagnosis(error: BaseException, files: set[str], when: dict[str, str],
                     fallback: tuple = (None, None)) -> Diagnosis:
     """``crash`` (or ``unfinished`` for NotImplementedError) with the learner's file:line;
     ``fallback`` where the error rose before any of the learner's lines ran (a call with
-    arguments the learner's def does not take)."""
+    arguments the learner's def does not take). A MemoryError (the check's memory limit) is
+    raised again: the object fails with ``memory`` (dlfs.check.load.check_one)."""
+    if isinstance(error, MemoryError):
+        raise error
     file, line = learner_frame(error, files) if files else (None, None)
     if file is None:
         file, line = learner_frame(error)

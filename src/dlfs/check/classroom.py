@@ -3,7 +3,7 @@ by side over the cores, each within its own time and memory limit.
 
     >>> from dlfs.check import classroom
     >>> learners = classroom.find_learners("submissions/")     # or a .zip
-    >>> run = classroom.check_class(learners, document, timeout=60, memory=2 * 2**30)
+    >>> run = classroom.check_class(learners, timeout=60, memory=2 * 2**30)
     >>> run.totals()["codes"]["state-reset"]                   # the learners who have it
     ['kim', 'park']
 
@@ -11,27 +11,25 @@ A learner is one sub-folder (several files, a ``common/`` package) or one file o
 folder; its name is the learner's id. Each learner is checked in a child started by
 ``dlfs.check.sandbox`` (time limit, memory limit, every process it starts killed at its end),
 forked from this process so that NumPy and the checkers are not imported again. In that child
-every Python file and notebook of the learner gets the document ``dlfs check --json FILE``
-prints, made by the command itself (the command line passes ``document``, which calls it).
-The command's own per-file child is forked there too instead of started anew
-(``_forked_check_child``), which makes a class about three times as fast
-(benchmarks/check_class.py --cold: 20 learners, 15 s against 48 s, side by side on the shared
-2-core machine). Nothing else of the per-file check is used: a learner's record holds its
-documents as the command wrote them.
+each Python file and notebook of the learner is checked as ``dlfs check FILE`` checks it
+(``dlfs.check.load.check_file``, whose own sandboxed child is forked from the learner's warm
+process), within the time the learner has left, and gets the document ``dlfs check --json FILE``
+prints. The learner's status is read from those documents and from how its child ended:
+"timeout" (an object's ``timeout`` fail, a file that did not load in time, a file not reached,
+or the learner's child past its limit), "memory" (an object's ``memory`` fail, a file that ran
+past the limit loading), "crash" (a file that ended its checker while it loaded, or the
+learner's child ending by itself), else "checked".
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
+import math
 import os
 import re
 import select
 import shutil
-import signal
 import stat
-import sys
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable
@@ -244,130 +242,48 @@ def extract_zip(path: Path, scratch: Path) -> Path:
 
 # -- checking one learner, in its sandboxed child -------------------------------------------------
 
-_TIMEOUT_WHERE: dict[str, dict] = {}  # file -> the learner's frame when its check timed out
-
-
-def _forked_check_child(path: str, names: list[str], seconds: float):
-    """What ``dlfs.check.load._run_child`` does — run the per-file checker's child on
-    ``path`` for at most ``seconds`` and return (its events, how it ended) — with the child
-    forked from this warm process instead of a new interpreter. Past the limit it dumps the
-    child's traceback first (SIGABRT, faulthandler) and keeps the learner's frame."""
-    import faulthandler
-
-    from dlfs.check import load
-
-    with tempfile.TemporaryDirectory(prefix="dlfs-class-") as folder:
-        events_path = os.path.join(folder, "events.jsonl")
-        stderr_path = os.path.join(folder, "stderr")
-        child = os.fork()
-        if child == 0:
-            status = 1
-            try:
-                devnull = os.open(os.devnull, os.O_RDWR)
-                os.dup2(devnull, 0)
-                os.dup2(devnull, 1)
-                os.dup2(os.open(stderr_path, os.O_WRONLY | os.O_CREAT, 0o600), 2)
-                faulthandler.disable()
-                faulthandler.enable(file=2, all_threads=True)
-                status = load.main(["--events", events_path, "--", path, *names])
-            except BaseException:  # noqa: BLE001 - the parent reads the events it wrote
-                status = 1
-            finally:
-                os._exit(status or 0)
-        ended = _wait_for(child, seconds)
-        if ended == "timeout":
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signal.SIGABRT)
-            if _wait_for(child, 1.0) == "timeout":
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(child, signal.SIGKILL)
-                os.waitpid(child, 0)
-            try:
-                dump = Path(stderr_path).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                dump = ""
-            where = sandbox.learner_frame(dump)
-            if where is not None:
-                _TIMEOUT_WHERE[path] = where
-        try:
-            lines = Path(events_path).read_text(encoding="utf-8").splitlines()
-        except OSError:
-            lines = []
-    events = []
-    for line in lines:
-        try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    return events, ended
-
-
-def _wait_for(child: int, seconds: float):
-    """The child's return code (negative: the signal) once it ends, or "timeout"."""
-    deadline = time.monotonic() + max(seconds, 0.05)
-    delay = 0.001
-    while True:
-        pid, status = os.waitpid(child, os.WNOHANG)
-        if pid == child:
-            return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        if time.monotonic() >= deadline:
-            return "timeout"
-        time.sleep(delay)
-        delay = min(delay * 2, 0.02)
-
-
-@contextlib.contextmanager
-def _warm_children():
-    """Within the block, the per-file check forks its child from this process (see
-    ``_forked_check_child``); where dlfs.check.load has no ``_run_child`` any more, the check
-    starts its child as it always does (slower, the same documents)."""
-    from dlfs.check import load
-
-    original = getattr(load, "_run_child", None)
-    if original is None:
-        yield
-        return
-    load._run_child = _forked_check_child
-    try:
-        yield
-    finally:
-        load._run_child = original
-
 
 def check_learner(root: str, files: list[str], timeout: float,
-                  document: Callable[[str, float], dict]) -> list[dict]:
-    """[{"file", "document", "where"}] for each of the learner's ``files`` (relative to
-    ``root``), all within ``timeout`` seconds; runs in the learner's sandboxed child.
-    ``document(path, seconds)`` makes one file's ``dlfs check --json`` document."""
+                  memory: int | None = None) -> list[dict]:
+    """[{"file", "document", "where", "descendants"}] for each of the learner's ``files``
+    (relative to ``root``), all within ``timeout`` seconds; runs in the learner's sandboxed
+    child. ``document``: what ``dlfs check --json FILE`` prints (None for a file the time did
+    not reach); ``where``: {"file", "line"} of a usage error that names them (a file that did
+    not load in time or within the memory); ``descendants``: processes its code left running,
+    killed when its check ended."""
+    from dlfs.check.load import Outcome, check_file
+
     root = os.path.abspath(root)
-    os.chdir(root)
-    sys.path.insert(0, root)  # `from common.layers import …` as in the learner's own folder
+    os.chdir(root)  # messages say "common/optimizer.py, line 34", as in the learner's folder
     deadline = time.monotonic() + timeout
     found = []
-    with _warm_children():
-        for name in files:
-            left = deadline - time.monotonic()
-            if left <= 0.05:
-                found.append({"file": name, "document": None, "where": None})
-                continue
-            path = name  # relative to the learner's folder, the working one: messages say
-            made = document(path, left)  # "common/optimizer.py, line 34"
-            found.append({"file": name, "document": made,
-                          "where": _TIMEOUT_WHERE.get(path)})
+    for name in files:
+        left = math.floor((deadline - time.monotonic()) * 10) / 10  # "6.8 s" in messages
+        if left <= 0.05:
+            found.append({"file": name, "document": None, "where": None, "descendants": 0})
+            continue
+        outcome, where = Outcome(), None
+        try:
+            check_file(name, timeout=left, outcome=outcome, memory=memory)
+            document = outcome.as_dict()
+        except CheckError as error:
+            document = outcome.as_dict(error)
+            if "line" in error.fields:
+                where = {"file": error.fields.get("file", name), "line": error.fields["line"]}
+        found.append({"file": name, "document": document, "where": where,
+                      "descendants": outcome.descendants})
     return found
 
 
 # -- the class ----------------------------------------------------------------------------------
 
 
-def check_class(learners: list[Learner], document: Callable[[str, float], dict], *,
-                timeout: float = 60.0,
+def check_class(learners: list[Learner], *, timeout: float = 60.0,
                 memory: int | None = 2 * 2**30, workers: int | None = None,
                 on_done: Callable[[LearnerRecord], None] | None = None) -> ClassRun:
     """Checks every learner, ``workers`` (default: the cores) at a time, each in a sandboxed
-    child with ``timeout`` seconds and ``memory`` bytes; ``document(path, seconds)`` makes the
-    ``dlfs check --json`` document of one file there (the command line passes its own).
-    ``on_done`` is called with each record as it comes. Ctrl-C (KeyboardInterrupt) stops the
+    child with ``timeout`` seconds and ``memory`` bytes (``check_learner``). ``on_done`` is
+    called with each record as it comes. Ctrl-C (KeyboardInterrupt) stops the
     learners being checked and returns the ones done, with ``interrupted`` set."""
     _warm_up()
     workers = max(1, workers or os.cpu_count() or 1)
@@ -390,7 +306,7 @@ def check_class(learners: list[Learner], document: Callable[[str, float], dict],
                                          notes=[_note("no-python", path=learner.id)]))
                     continue
                 handle = sandbox.start(check_learner, learner.root, learner.files, timeout,
-                                       document, timeout=timeout + GRACE, memory=memory)
+                                       memory, timeout=timeout + GRACE, memory=memory)
                 running[handle.fileno()] = (learner, handle)
             if not running:
                 continue
@@ -423,40 +339,24 @@ def _warm_up() -> None:
 
 
 def _note(code: str, file: str | None = None, line: int | None = None, **fields) -> dict:
+    if file is not None:
+        fields.setdefault("file", file)  # the templates that name the file
     return {"code": code, "message": catalogue.both(f"classroom.note_{code}", **fields),
             "file": file, "line": line}
 
 
 def _record(learner: Learner, ending: sandbox.Ending, timeout: float) -> LearnerRecord:
-    """A learner's record from how its child ended and the documents it made."""
+    """A learner's record from the documents its child made and how the child ended."""
     record = LearnerRecord(learner.id, "checked", seconds=ending.seconds)
     files = ending.value if isinstance(ending.value, list) else []
     record.files = [{"file": entry["file"], "document": entry["document"]} for entry in files]
+    descendants = 0
     for entry in files:
-        document, name = entry["document"], entry["file"]
-        if document is None:
-            record.notes.append(_note("not-reached", file=name, seconds=f"{timeout:g}"))
-            record.status = "timeout"
-            continue
-        error = document.get("error")
-        text = json.dumps(document, ensure_ascii=False)
-        if error and "timeout" in str(error.get("code")):
-            where = entry.get("where") or {}
-            record.status = "timeout"
-            record.notes.append(_note("timeout", file=name, line=where.get("line"),
-                                      seconds=f"{timeout:g}",
-                                      at=_at(name, where)))
-        elif "MemoryError" in text:
-            record.status = "memory"
-            record.notes.append(_note("memory", file=name, where=name))
-        elif error and "nothing_recognised" in str(error.get("code")):
-            record.notes.append(_note("nothing-recognised", file=name))
-        elif error:
-            message = error.get("message") or {}
-            record.notes.append({"code": "file-error", "file": name, "line": None, "message": {
-                lang: catalogue.text("classroom.note_file-error", lang, file=name,
-                                     message=message.get(lang) or message.get("en", ""))
-                for lang in catalogue.LANGS}})
+        status, notes = _file_status(entry, timeout)
+        record.notes += notes
+        if status != "checked" and record.status == "checked":
+            record.status = status
+        descendants += entry.get("descendants") or 0
     if ending.status == "timeout":
         record.status = "timeout"
         where = ending.where or {}
@@ -472,15 +372,58 @@ def _record(learner: Learner, ending: sandbox.Ending, timeout: float) -> Learner
                 "check.how_signal", lang, signal=ending.signal) if ending.signal else
                 catalogue.text("check.how_exit", lang, status=ending.exit_code))
             for lang in catalogue.LANGS}})
-    if ending.descendants_killed:
-        record.notes.append(_note("descendants", count=ending.descendants_killed))
+    descendants += ending.descendants_killed
+    if descendants:
+        record.notes.append(_note("descendants", count=descendants))
     return record
 
 
+def _file_status(entry: dict, timeout: float) -> tuple[str, list[dict]]:
+    """(the status one file gives its learner, its notes) from its ``dlfs check --json``
+    document: "timeout" for a file not reached, one that did not load in time or an object
+    that timed out; "memory" for one past the memory limit loading or an object past it;
+    "crash" for a file that ended its checker while it loaded; else "checked"."""
+    document, name = entry["document"], entry["file"]
+    if document is None:
+        return "timeout", [_note("not-reached", file=name, seconds=f"{timeout:g}")]
+    error = document.get("error")
+    code = str((error or {}).get("code"))
+    where = entry.get("where") or {}
+    line = where.get("line")
+    if error and code.startswith("timeout"):
+        return "timeout", [_note("timeout", file=name, line=line, seconds=f"{timeout:g}",
+                                 at=_at(name, where))]
+    if error and code.startswith("memory"):
+        return "memory", [_note("memory", file=name, line=line, where=_at(name, where))]
+    if error:
+        message = error.get("message") or {}
+        note = {"code": "crash" if code == "died_loading" else "file-error", "file": name,
+                "line": line, "message": {
+                    lang: catalogue.text("classroom.note_file-error", lang, file=name,
+                                         message=message.get(lang) or message.get("en", ""))
+                    for lang in catalogue.LANGS}}
+        return ("crash" if code == "died_loading" else "checked"), [note]
+    for result in document.get("results", []):
+        for diagnosis in result.get("diagnoses", []):
+            found = {"file": name, "line": diagnosis.get("line"),
+                     "function": result.get("name")}
+            if diagnosis.get("code") == "timeout":
+                return "timeout", [_note("timeout", file=name, line=found["line"],
+                                         seconds=f"{timeout:g}", at=_at(name, found))]
+            if diagnosis.get("code") == "memory":
+                return "memory", [_note("memory", file=name, line=found["line"],
+                                        where=_at(name, found))]
+    if not document.get("results") and not document.get("skipped"):
+        return "checked", [_note("nothing-recognised", file=name)]
+    return "checked", []
+
+
 def _at(name, where: dict) -> str:
+    """"FILE:LINE (function)" of a learner's place, as much of it as is known."""
     if not where or not where.get("line"):
         return name or "?"
-    return f"{name or where.get('file')}:{where['line']} ({where.get('function', '?')})"
+    at = f"{name or where.get('file')}:{where['line']}"
+    return f"{at} ({where['function']})" if where.get("function") else at
 
 
 def remove_tree(path) -> None:

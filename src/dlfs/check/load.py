@@ -1,41 +1,45 @@
-"""Running a learner's file (.py or .ipynb) in a child process with a time limit, and checking
-what it defines there.
+"""Running a learner's file (.py or .ipynb) in a sandboxed child process, with a time limit and
+a memory limit, and checking what it defines there.
 
 The parent (``check_file``, which ``dlfs check`` calls) reads the file first without running
 it: a missing file, a syntax error (file and line; syntax of a newer Python says which), a
-notebook that is not one or has no code are answered at once. It then forks a child in a
-session of its own (NumPy and dlfs are imported already, so it starts in milliseconds; where it
-cannot fork, it starts ``python -m dlfs.check.load --events PATH FILE [NAME…]``) and waits at
-most the time limit. The child runs the file where its author ran it (see ``place``): in its
-own folder, as part of its package — a file in ``common/`` is the module ``common.NAME``, so
-``from .functions import *`` works — with the folders above it that hold the modules it imports
-(``common/``, ``dataset/``) on the path, so ``from common.layers import …`` works from any
-folder. A .py runs as a module (``__name__`` is not "__main__"), statement by statement: its
-top-level statements that define (imports, functions, classes, constants; see ``_defines``)
-run, a script's training, data loading and plots at the top level do not, and a definition that
-raises is skipped with its error. A notebook runs its code cells that only import and define
-(see ``cell_blocker``) and the imports of the others. It plans every class and function defined
-there (``dlfs.check.plan``: checked, unfinished, or skipped with the reason), checks each and
-writes one JSON line per event to PATH: ``cells``, ``plan``, ``start``, ``result``, ``error``
-(a usage error: a catalogue key and its fields), ``done``. A learner's print goes nowhere; one
-object that raises or cannot be built fails alone. An infinite loop ends with the time limit
-(the whole session is killed), and a traceback dumped just before it names the learner's line
-that was running; a crash of the process itself (``os._exit``, a segmentation fault) while one
-name is checked fails that name and the child is started again for the names after it.
+notebook that is not one or has no code are answered at once. It then starts the child through
+``dlfs.check.sandbox`` — forked from this process where it can (NumPy and dlfs are imported
+already, so it starts in milliseconds; DLFS_CHECK_FORK=0 or another running thread starts
+``python -m dlfs.check.load --events PATH FILE [NAME…]`` instead) — in a session of its own,
+with RLIMIT_AS as its memory limit, under a supervisor that is a child subreaper, so that every
+process the learner's code starts (a daemon that left the session too) is killed when the child
+ends; it waits at most the time limit. The child runs the file where its author ran it (see
+``place``): in its own folder, as part of its package — a file in ``common/`` is the module
+``common.NAME``, so ``from .functions import *`` works — with the folders above it that hold the
+modules it imports (``common/``, ``dataset/``) on the path, so ``from common.layers import …``
+works from any folder. A .py runs as a module (``__name__`` is not "__main__"), statement by
+statement: its top-level statements that define (imports, functions, classes, constants; see
+``_defines``) run, a script's training, data loading and plots at the top level do not, and a
+definition that raises is skipped with its error. A notebook runs its code cells that only
+import and define (see ``cell_blocker``) and the imports of the others. It plans every class and
+function defined there (``dlfs.check.plan``: checked, unfinished, or skipped with the reason),
+checks each and writes one JSON line per event to PATH: ``cells``, ``plan``, ``start``,
+``result``, ``error`` (a usage error: a catalogue key and its fields), ``done``. A learner's
+print goes nowhere; one object that raises or cannot be built fails alone. An infinite loop ends
+with the time limit: the sandbox has faulthandler dump the child's stacks (SIGABRT), which name
+the learner's line that was running. An allocation past the memory limit raises MemoryError:
+while the file loads it is a usage error at the learner's line (``memory_loading_at``), while an
+object is checked that object fails with ``memory``. A crash of the process itself
+(``os._exit``, a segmentation fault, its supervisor killed) while one name is checked fails
+that name and the child is started again for the names after it.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import faulthandler
 import importlib.util
 import json
 import linecache
 import os
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -404,6 +408,8 @@ def load(source: Source, own_process: bool = False) -> tuple[types.ModuleType, l
         code = compile(cell.code, cell.filename, "exec")
         try:
             exec(code, module.__dict__)
+        except MemoryError as error:
+            raise past_memory(error, cell) from None
         except Exception as error:  # a cell that needs a skipped one: skip it too, say why
             line = _error_line(error, cell.filename)
             cell.blocker = (line, f"{type(error).__name__}: {error}"[:60])
@@ -433,6 +439,8 @@ def _run_statements(cell: Cell, module: types.ModuleType, source: Source, where:
                        dont_inherit=True)
         try:
             exec(code, module.__dict__)
+        except MemoryError as error:
+            raise past_memory(error, cell) from None
         except ModuleNotFoundError as error:
             if isinstance(statement, (ast.Import, ast.ImportFrom)):
                 raise _missing(error, cell, source, where) from None
@@ -465,8 +473,28 @@ def _run_imports(cell: Cell, module: types.ModuleType) -> None:
         return
     try:
         exec(compile(ast.Module(imports, []), cell.filename, "exec"), module.__dict__)
+    except MemoryError as error:
+        raise past_memory(error, cell) from None
     except Exception:  # noqa: S110 - a later cell that needs it says so
         pass
+
+
+def memory_limit_mb() -> str:
+    """This process's memory limit (RLIMIT_AS) in MB, as shown in messages; "?" if none."""
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return "?" if soft == resource.RLIM_INFINITY else f"{soft / 2**20:.0f}"
+
+
+def past_memory(error: MemoryError, cell: Cell) -> CheckError:
+    """The usage error for the file's code running past the memory limit while it loads: at
+    the learner's line that asked for the memory."""
+    line = _error_line(error, cell.filename)
+    lines = cell.code.split("\n")
+    code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return CheckError("check.memory_loading_at", file=cell.filename, line=line,
+                      code=code[:80] or "…", limit=memory_limit_mb())
 
 
 def _missing(error: ModuleNotFoundError, cell: Cell, source: Source, where: Place):
@@ -495,15 +523,11 @@ class _Events:
         self.file.flush()
 
 
-def child(events_path: str, path: str, names: list[str], dump_at: float | None = None) -> int:
-    """The child's work: load, plan, check each name, writing events. With ``dump_at`` (a
-    time.time()), the stacks are written to ``events_path + ".stack"`` then, so the parent
-    can name the line that was running when the time ran out."""
+def child(events_path: str, path: str, names: list[str]) -> int:
+    """The child's work: load, plan, check each name, writing events. (At the time limit the
+    sandbox makes faulthandler dump its stacks, which name the learner's running line.)"""
     from dlfs.check import plan as plan_of
 
-    if dump_at is not None:
-        stack = open(events_path + ".stack", "w", encoding="utf-8")  # noqa: SIM115
-        faulthandler.dump_traceback_later(max(dump_at - time.time(), 0.05), file=stack)
     say = _Events(events_path)
     devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     sys.stdout = devnull  # the learner's prints go nowhere
@@ -556,6 +580,14 @@ def check_one(found, obj) -> Result:
 
     try:
         return run_plan(found, obj)
+    except MemoryError as error:  # the checkers raise it again: the memory limit
+        from dlfs.check.result import learner_frame
+
+        mine = _line_of(obj)[0]
+        file, line = learner_frame(error, {mine} if mine else None)
+        if file is None:
+            file, line = learner_frame(error)
+        return _past_memory(found, file, line, limit=memory_limit_mb())
     except CheckError as error:
         message = {lang: error.text(lang) for lang in catalogue.LANGS}
         file, line = _line_of(obj)
@@ -598,11 +630,10 @@ def _reference_name(kind: str | None, reference: str | None) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlfs.check.load")
     parser.add_argument("--events", required=True)
-    parser.add_argument("--dump-at", type=float, default=None)
     parser.add_argument("file")
     parser.add_argument("names", nargs="*")
     args = parser.parse_args(argv)
-    return child(args.events, args.file, args.names, args.dump_at)
+    return child(args.events, args.file, args.names)
 
 
 # -- the parent ---------------------------------------------------------------------------------
@@ -618,6 +649,7 @@ class Outcome:
     cells_ran: list[int] = field(default_factory=list)
     cells_skipped: list[list] = field(default_factory=list)  # [number, line, code]
     notebook: bool = False
+    descendants: int = 0  # processes the file's code left running, killed when it ended
 
     def as_dict(self, error: CheckError | None = None) -> dict:
         """The JSON form ``dlfs check --json`` prints."""
@@ -632,20 +664,20 @@ class Outcome:
 
 
 
-def dump_margin(seconds: float) -> float:
-    """How long before the limit the child dumps its stacks: enough to write them on a busy
-    machine, and late enough that the line is the one it is stuck on."""
-    return min(1.0, max(0.3, 0.2 * seconds))
+DEFAULT_MEMORY = 2 * 2**30  # bytes of address space the learner's code may use
 
 
 def check_file(path: str | os.PathLike, names=(), timeout: float = 60.0,
-               outcome: Outcome | None = None) -> Outcome:
+               outcome: Outcome | None = None, memory: int | None = DEFAULT_MEMORY) -> Outcome:
     """Checks what the learner's file ``path`` defines (``names``, else every one it holds)
-    in a child process that may run ``timeout`` seconds in all. Raises CheckError for a usage
-    error: a bad file, a name it does not define, a file that does not load (in time). Code
-    that runs out of time while one object is checked fails that object (``timeout``, with the
-    learner's line that was running) and leaves the ones after it unchecked. ``outcome``: the
-    Outcome to fill (what was found before a usage error is then still in it)."""
+    in a sandboxed child process (``dlfs.check.sandbox``) that may run ``timeout`` seconds in
+    all and use ``memory`` bytes of address space (None: no limit); every process its code
+    starts ends with it. Raises CheckError for a usage error: a bad file, a name it does not
+    define, a file that does not load (in time, within the memory). Code that runs out of
+    time or memory while one object is checked fails that object (``timeout`` or ``memory``,
+    at the learner's line) and leaves the ones after it unchecked (time) or checks them in a
+    new child (memory, a crash). ``outcome``: the Outcome to fill (what was found before a
+    usage error is then still in it)."""
     source = read_source(path)
     shown = str(path)
     outcome = outcome if outcome is not None else Outcome()
@@ -654,7 +686,8 @@ def check_file(path: str | os.PathLike, names=(), timeout: float = 60.0,
     deadline = time.monotonic() + timeout
     pending = list(names)
     while True:
-        events, ended, stack = _run_child(shown, pending, deadline - time.monotonic())
+        events, ending = _run_child(shown, pending, deadline - time.monotonic(), memory)
+        outcome.descendants += ending.descendants_killed
         current, plan = None, None
         for event in events:
             kind = event["event"]
@@ -673,8 +706,8 @@ def check_file(path: str | os.PathLike, names=(), timeout: float = 60.0,
                 current = None
             elif kind == "done":
                 return outcome
-        if ended == "timeout":
-            file, line = learner_line(stack, files)
+        if ending.status == "timeout":
+            file, line = learner_line(ending.stderr, files)
             if current is None:
                 if line is not None:
                     raise CheckError("check.timeout_loading_at", file=file, line=line,
@@ -686,12 +719,25 @@ def check_file(path: str | os.PathLike, names=(), timeout: float = 60.0,
             outcome.skipped += [{"name": name, "why": catalogue.both(
                 "check.why_no_time", name=name, seconds=timeout)} for name in left]
             return outcome
+        limit = "?" if memory is None else f"{memory / 2**20:.0f}"
         if plan is None or current is None:
-            raise CheckError("check.died_loading", file=shown, how=_how(ended, "en"))
-        outcome.results.append(_died(current, ended))
+            if ending.status == "memory":
+                raise CheckError("check.memory_loading", file=shown, limit=limit)
+            raise CheckError("check.died_loading", file=shown, how=_how(_ended(ending), "en"))
+        if ending.status == "memory":
+            outcome.results.append(_past_memory(current, None, None, limit))
+        else:
+            outcome.results.append(_died(current, _ended(ending)))
         pending = plan[plan.index(current["name"]) + 1:]
         if not pending:
             return outcome
+
+
+def _ended(ending) -> int:
+    """The child's exit status, negative for the signal that ended it."""
+    if ending.signal is not None:
+        return -int(signal.Signals[ending.signal])
+    return ending.exit_code if ending.exit_code is not None else 1
 
 
 _STACK_LINE = re.compile(r'^\s*File "(.*)", line (\d+) in ')
@@ -707,26 +753,44 @@ def learner_line(stack: str, files) -> tuple[str | None, int | None]:
     return None, None
 
 
-def _run_child(path: str, names: list[str], seconds: float):
-    """(events, how it ended: "timeout" or the return code, the stacks dumped) of one run."""
+def _run_child(path: str, names: list[str], seconds: float, memory: int | None):
+    """(events, the sandbox's Ending) of one run of the child: forked from this process where
+    ``can_fork``, else ``python -m dlfs.check.load``; either way under the sandbox's limits,
+    in a session of its own, its stacks dumped at the time limit (in ``Ending.stderr``)."""
+    from dlfs.check import sandbox
+
     seconds = max(seconds, 0.1)
     with tempfile.TemporaryDirectory(prefix="dlfs-check-") as folder:
         events_path = os.path.join(folder, "events.jsonl")
-        dump_at = time.time() + seconds - dump_margin(seconds)
-        process = (_Forked if can_fork() else _Started)(path, names, events_path, dump_at)
+        if can_fork():
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()  # else the child holds a copy of what is still buffered
+            running = sandbox.start(child, events_path, path, names, timeout=seconds,
+                                    memory=memory)
+        else:
+            import dlfs
+
+            package_root = str(Path(dlfs.__file__).resolve().parents[1])
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root,
+                                                              env.get("PYTHONPATH")]))
+            command = [sys.executable, "-m", "dlfs.check.load", "--events", events_path,
+                       "--", path, *names]
+            running = sandbox.start(command, timeout=seconds, memory=memory, env=env)
         try:
-            ended = process.wait(seconds)
-        finally:
-            process.kill()
+            ending = running.wait()
+        except KeyboardInterrupt:  # Ctrl-C: end the child and everything it started
+            running.stop()
+            running.wait()
+            raise
         lines = _read(events_path).splitlines()
-        stack = _read(events_path + ".stack") if ended == "timeout" else ""
     events = []
     for line in lines:
         try:
             events.append(json.loads(line))
         except json.JSONDecodeError:
             break  # a line cut short by the process's end
-    return events, ended, stack
+    return events, ending
 
 
 def can_fork() -> bool:
@@ -739,94 +803,12 @@ def can_fork() -> bool:
             and os.environ.get("DLFS_CHECK_FORK", "1") != "0")
 
 
-class _Forked:
-    """The child as a fork of this process, in a session of its own."""
-
-    def __init__(self, path: str, names: list[str], events_path: str, dump_at: float):
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()  # else the child holds a copy of what is still buffered
-        self.pid = os.fork()
-        if self.pid == 0:  # the child: never returns
-            status = 70
-            try:
-                os.setsid()
-                null = os.open(os.devnull, os.O_RDWR)
-                for fd in (0, 1, 2):
-                    os.dup2(null, fd)
-                sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
-                status = child(events_path, path, names, dump_at)
-            except BaseException:  # noqa: S110 - the parent reads what the events say
-                pass
-            finally:
-                os._exit(status)
-
-    def wait(self, seconds: float):
-        """The exit code (negative: the signal), or "timeout"."""
-        deadline = time.monotonic() + seconds
-        pause = 0.002
-        while True:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.pid = None
-                return os.waitstatus_to_exitcode(status)
-            if time.monotonic() >= deadline:
-                return "timeout"
-            time.sleep(min(pause, max(deadline - time.monotonic(), 0)))
-            pause = min(pause * 2, 0.05)
-
-    def kill(self) -> None:
-        """Ends the child and anything it started (its own session), then reaps it."""
-        if self.pid is None:
-            return
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        os.waitpid(self.pid, 0)
-        self.pid = None
-
-
-class _Started:
-    """The child as a new interpreter, ``python -m dlfs.check.load …``, in a new session."""
-
-    def __init__(self, path: str, names: list[str], events_path: str, dump_at: float):
-        import dlfs
-
-        package_root = str(Path(dlfs.__file__).resolve().parents[1])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root,
-                                                          env.get("PYTHONPATH")]))
-        command = [sys.executable, "-m", "dlfs.check.load", "--events", events_path,
-                   "--dump-at", f"{dump_at:.3f}", "--", path, *names]
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        env=env, start_new_session=True)
-
-    def wait(self, seconds: float):
-        try:
-            return self.process.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            return "timeout"
-
-    def kill(self) -> None:
-        _kill_session(self.process)
-
-
 def _read(path: str) -> str:
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
             return file.read()
     except FileNotFoundError:
         return ""
-
-
-def _kill_session(process: subprocess.Popen) -> None:
-    """Ends the child and anything it started (its own session), then reaps it."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
 
 
 def _how(ended, lang: str) -> str:
@@ -861,6 +843,25 @@ def _timed_out(current: dict, shown: str, seconds: float, file, line, code: str)
                                            seconds=seconds)
     return Result(name, current["kind"], _reference_name(current["kind"], current["reference"]),
                   "fail", diagnoses=[Diagnosis("timeout", message, line, file)])
+
+
+def _past_memory(found, file, line, limit: str) -> Result:
+    """The fail of the object whose check ran past the memory limit, at the learner's line
+    that asked for the memory where it is known. ``found``: its plan (or the child's
+    ``start`` event)."""
+    name = found["name"] if isinstance(found, dict) else found.name
+    kind = found["kind"] if isinstance(found, dict) else found.kind
+    reference = found["reference"] if isinstance(found, dict) else found.reference
+    message = {}
+    for lang in catalogue.LANGS:
+        if line is not None:
+            code = linecache.getline(file, line).strip() or "…"
+            message[lang] = catalogue.text("check.memory_at", lang, name=name, file=file,
+                                           line=line, limit=limit, code=code[:80])
+        else:
+            message[lang] = catalogue.text("check.memory", lang, name=name, limit=limit)
+    return Result(name, kind, _reference_name(kind, reference), "fail",
+                  diagnoses=[Diagnosis("memory", message, line, file)])
 
 
 def _result(data: dict) -> Result:

@@ -405,7 +405,11 @@ def _closer(found, best) -> bool:
 
 
 def _failure(error: BaseException, learner: Learner, method: str) -> Diagnosis:
-    """``unfinished`` for a NotImplementedError, else ``crash``, at the learner's line."""
+    """``unfinished`` for a NotImplementedError, else ``crash``, at the learner's line. A
+    MemoryError (the check's memory limit) is raised again: the object fails with ``memory``
+    (dlfs.check.load.check_one)."""
+    if isinstance(error, MemoryError):
+        raise error
     files = {learner.file} if learner.file else None
     _, line = learner_frame(error, files)
     if isinstance(error, NotImplementedError):

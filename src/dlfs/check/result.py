@@ -89,6 +89,8 @@ class Result:
             return catalogue.text("check.head_unfinished", lang, **fields)
         if "timeout" in codes:
             return catalogue.text("check.head_timeout", lang, **fields)
+        if "memory" in codes:
+            return catalogue.text("check.head_memory", lang, **fields)
         if "crash" in codes:
             return catalogue.text("check.head_crash", lang, **fields)
         if (self.verdict == "fail" and self.first_bad_step is not None

@@ -84,11 +84,11 @@ def default_rubric(references: list[str]) -> Rubric:
 def known_codes() -> list[str]:
     """Every diagnosis code dlfs check can give, read from the catalogue's check tables (a
     code is a hyphenated key of [check], any key of [check-layers] but its cases, variants
-    and unfinished-… messages), with "crash"
-    and "unfinished", plus dlfs.check.CODES where it exists."""
+    and unfinished-… messages), with "crash", "unfinished" and the limits' "timeout" and
+    "memory", plus dlfs.check.CODES where it exists."""
     import dlfs.check
 
-    codes = {"crash", "unfinished", *getattr(dlfs.check, "CODES", ())}
+    codes = {"crash", "unfinished", "timeout", "memory", *getattr(dlfs.check, "CODES", ())}
     for key in catalogue.CATALOGUE.keys("en"):
         table, _, name = key.partition(".")
         if table not in ("check", "check-layers") or "." in name or name == "input":

@@ -30,8 +30,11 @@ process whose other threads hold no lock the child needs (no tqdm monitor thread
 
 ``Ending.status`` says how it ended: "finished" (exit status 0), "failed" (another exit status,
 e.g. ``os._exit(3)`` or an uncaught exception), "crashed" (killed by a signal: a segmentation
-fault, an abort, a SIGKILL), "memory" (an allocation refused by the limit: MemoryError),
-"timeout" or "stopped" (``Running.stop``, or Ctrl-C reaching the supervisor).
+fault, an abort, a SIGKILL; or the supervisor killed, by the code itself, say: then the child
+is killed with it and ``signal`` is the supervisor's), "memory" (an allocation refused by the
+limit: MemoryError), "timeout" or "stopped" (``Running.stop``, or Ctrl-C reaching the
+supervisor). A sandbox started inside another one keeps the outer memory limit where it is
+lower.
 """
 
 from __future__ import annotations
@@ -115,11 +118,15 @@ class Running:
                 break
             chunks.append(chunk)
         os.close(self._pipe)
-        os.waitpid(self.pid, 0)
+        _, status = os.waitpid(self.pid, 0)
         try:
             self._ending = Ending(**json.loads(b"".join(chunks)))
-        except (ValueError, TypeError):  # the supervisor itself was killed
-            self._ending = Ending("stopped", error="the supervisor ended without a report")
+        except (ValueError, TypeError):  # the supervisor itself was killed (by the code?)
+            self._ending = Ending("crashed", error="the supervisor ended without a report")
+            if os.WIFSIGNALED(status):
+                self._ending.signal = signal.Signals(os.WTERMSIG(status)).name
+            else:
+                self._ending.exit_code = os.WEXITSTATUS(status)
         self._scratch.cleanup()
         return self._ending
 
@@ -154,7 +161,8 @@ def start(target: list[str] | Callable, *args, timeout: float, memory: int | Non
         status = 0
         try:
             os.close(read_end)
-            ending = _supervise(target, args, timeout, memory, cwd, env, Path(scratch.name))
+            ending = _supervise(target, args, timeout, memory, cwd, env, Path(scratch.name),
+                                write_end)
             data = json.dumps(ending.as_dict(), default=str).encode()
             view = memoryview(data)
             while view:
@@ -170,7 +178,7 @@ def start(target: list[str] | Callable, *args, timeout: float, memory: int | Non
 # -- the supervisor -----------------------------------------------------------------------------
 
 
-def _supervise(target, args, timeout, memory, cwd, env, scratch: Path) -> Ending:
+def _supervise(target, args, timeout, memory, cwd, env, scratch: Path, report: int) -> Ending:
     stopped = []
 
     def stop(signum, frame):
@@ -182,9 +190,12 @@ def _supervise(target, args, timeout, memory, cwd, env, scratch: Path) -> Ending
     subreaper = _become_subreaper()
     stderr_path, value_path = scratch / "stderr", scratch / "value.json"
     began = time.monotonic()
+    supervisor = os.getpid()
     child = os.fork()
     if child == 0:
-        _child(target, args, memory, cwd, env, stderr_path, value_path)  # never returns
+        os.close(report)  # only the supervisor reports; a daemon holding it would stall wait
+        _child(target, args, memory, cwd, env, stderr_path, value_path,
+               supervisor)  # never returns
     ended, timed_out = _wait_until(child, began + timeout, stopped)
     if ended is None:  # past the limit: ask for a traceback, then end it
         with contextlib.suppress(ProcessLookupError):
@@ -222,16 +233,19 @@ def _supervise(target, args, timeout, memory, cwd, env, scratch: Path) -> Ending
     return ending
 
 
-def _child(target, args, memory, cwd, env, stderr_path: Path, value_path: Path) -> None:
+def _child(target, args, memory, cwd, env, stderr_path: Path, value_path: Path,
+           supervisor: int) -> None:
     """In the child: a new session, the limits, stdin/stdout to /dev/null, stderr to a file;
-    then the command or the function. Never returns."""
+    then the command or the function. Never returns. It is killed if its supervisor dies (the
+    learner's code may kill its parent), so that nothing it runs goes on unsupervised."""
     try:
         os.setsid()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGABRT):
             signal.signal(signum, signal.SIG_DFL)
+        _die_with_parent(supervisor)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if memory is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            resource.setrlimit(resource.RLIMIT_AS, _address_space(memory))
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
@@ -275,6 +289,31 @@ def _child(target, args, memory, cwd, env, stderr_path: Path, value_path: Path) 
     with contextlib.suppress(Exception):
         sys.stderr.flush()
     os._exit(status)
+
+
+def _address_space(memory: int) -> tuple[int, int]:
+    """RLIMIT_AS's (soft, hard) for ``memory`` bytes, never above the limit this process
+    has already (a sandbox started inside another keeps the outer limit: root could raise
+    it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        memory = min(memory, soft)
+    if hard != resource.RLIM_INFINITY:
+        memory = min(memory, hard)
+    return memory, memory
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(supervisor: int) -> None:
+    """SIGKILL for this process when its parent, the supervisor, dies (Linux); exits at once
+    if it has died already."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != supervisor:
+        os._exit(137)
 
 
 def _wait_until(child: int, deadline: float, stopped: list) -> tuple[int | None, bool]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import importlib
 import os
 import signal
 import sys
@@ -32,16 +33,52 @@ import threading
 
 from dlfs import __version__, catalogue
 from dlfs.catalogue import LANGS
-from dlfs.cli.check import DEFAULT_TIMEOUT, cmd_check
+from dlfs.cli.check import DEFAULT_TIMEOUT
 from dlfs.cli.classroom import add_arguments as add_class_arguments
-from dlfs.cli.results import cmd_open, cmd_report, cmd_show
-from dlfs.cli.run import cmd_data, cmd_list, cmd_run, load_lab_data, write_result
-from dlfs.cli.search import cmd_search
 from dlfs.cli.text import CliError, argparse_in, locale_lang, wanted_lang
 from dlfs.cli.text import say as _say
-from dlfs.data.lab import DATASET_CHOICES
 
 __all__ = ["CliError", "build_parser", "load_lab_data", "main", "write_result"]
+
+
+def _lazy(module: str, name: str):
+    """The command function ``name`` of ``dlfs.cli.MODULE``, imported when the command runs,
+    so that each command pays for its own imports only (dlfs check never imports the lab's
+    experiments, data sets or matplotlib)."""
+    def command(args):
+        return getattr(importlib.import_module(f"dlfs.cli.{module}"), name)(args)
+
+    command.__name__ = command.__qualname__ = name
+    return command
+
+
+cmd_list, cmd_run, cmd_data = (_lazy("run", n) for n in ("cmd_list", "cmd_run", "cmd_data"))
+cmd_show, cmd_report, cmd_open = (_lazy("results", n) for n in ("cmd_show", "cmd_report",
+                                                                "cmd_open"))
+cmd_search, cmd_check = _lazy("search", "cmd_search"), _lazy("check", "cmd_check")
+
+
+class _DatasetChoices:
+    """dlfs.data.lab.DATASET_CHOICES for argparse, read when a --dataset is checked or shown:
+    dlfs.data (and its downloader's urllib) is imported by the commands that use data only."""
+
+    def _names(self) -> tuple[str, ...]:
+        from dlfs.data.lab import DATASET_CHOICES
+
+        return DATASET_CHOICES
+
+    def __contains__(self, name) -> bool:
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
+
+
+def __getattr__(name: str):
+    """``dlfs.cli.load_lab_data`` and ``write_result``, from dlfs.cli.run when first asked."""
+    if name in ("load_lab_data", "write_result"):
+        return getattr(importlib.import_module("dlfs.cli.run"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _positive_int(value: str, lang: str = "en") -> int:
@@ -164,7 +201,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                       help=say("pruner"))
     find.add_argument("--epochs", type=count, default=None, help=say("epochs"))
     find.add_argument("--seed", type=count, default=None, help=say("search_seed"))
-    find.add_argument("--dataset", choices=DATASET_CHOICES, default=None,
+    find.add_argument("--dataset", choices=_DatasetChoices(), default=None, metavar="NAME",
                       help=say("search_dataset"))
     find.add_argument("--data-root", default=None, help=say("data_root"))
     find.add_argument("--out", default="search", help=say("search_out"))
@@ -243,9 +280,11 @@ def _lang_for_progress_bars(lang: str):
 
 
 def main(argv=None) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, never a window
+    # files only, never a window: matplotlib is imported by the commands that draw, and reads
+    # its backend from here then; where it is imported already, it is switched
+    os.environ["MPLBACKEND"] = "Agg"
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].use("Agg")
     argv = sys.argv[1:] if argv is None else list(argv)
     lang = wanted_lang(argv)
     with argparse_in(lang):

@@ -1,6 +1,7 @@
 """dlfs check FILE [NAME…]: a learner's optimizers, layers and functions against dlfs.
 
-The file runs in a child process with a time limit (``dlfs.check.load``); this prints what
+The file runs in a child process with a time limit and a memory limit, every process it starts
+ending with it (``dlfs.check.load``, ``dlfs.check.sandbox``); this prints what
 came back: which notebook cells ran (or which top-level statements of a .py did not: a
 script's training and plots), one line per object with its verdict and then its
 diagnoses, what was not checked and why. ``--json`` prints one document,
@@ -24,6 +25,8 @@ from dlfs.cli.text import CliError
 from dlfs.cli.text import say as _say
 
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_MEMORY_MB = 2048  # --memory: the learner's code's address space (RLIMIT_AS)
+MIN_MEMORY_MB = 256  # below this NumPy itself does not start
 SHOWN_STATEMENTS = 3  # a script's skipped top-level statements shown; --json has them all
 
 
@@ -31,9 +34,12 @@ def cmd_check(args) -> int:
     lang = args.lang
     if not args.timeout > 0:
         raise CliError(_say("check.bad_timeout", lang, value=f"{args.timeout:g}"))
+    if not args.memory >= MIN_MEMORY_MB:
+        raise CliError(_say("check.bad_memory", lang, value=f"{args.memory:g}"))
     outcome = Outcome()
     try:
-        check_file(args.file, args.names, timeout=args.timeout, outcome=outcome)
+        check_file(args.file, args.names, timeout=args.timeout, outcome=outcome,
+                   memory=int(args.memory * 2**20))
     except CheckError as error:
         if args.json:
             _print_json(outcome.as_dict(error))
@@ -63,6 +69,8 @@ def cmd_check(args) -> int:
     for entry in outcome.skipped:
         why = entry["why"].get(lang) or entry["why"].get("en", "")
         print(_say("check.skipped_one", lang, name=entry["name"], why=why))
+    if outcome.descendants:
+        print(_say("check.descendants_killed", lang, count=outcome.descendants))
     verdicts = [r.verdict for r in outcome.results]
     print(_say("check.summary", lang, count=len(verdicts),
                passed=verdicts.count("pass") + verdicts.count("variant"),

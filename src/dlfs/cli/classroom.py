@@ -14,9 +14,6 @@ for a usage error, 130 when interrupted (the results of the learners done are wr
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import os
 import re
 import shutil
@@ -29,11 +26,11 @@ from pathlib import Path
 from dlfs import __version__, catalogue
 from dlfs.catalogue import LANGS
 from dlfs.check import CheckError
+from dlfs.cli.check import DEFAULT_MEMORY_MB, MIN_MEMORY_MB
 from dlfs.cli.text import CliError
 from dlfs.cli.text import say as _say
 
 DEFAULT_OUT = "class-results"
-DEFAULT_MEMORY_MB = 2048
 RESULT_FILES = ("results.json", "summary.html", "grades.csv")
 
 
@@ -47,13 +44,15 @@ def add_arguments(check, lang: str) -> None:
     for action in check._actions:
         if action.dest == "file":
             action.nargs, action.default = "?", None
+    # the learner's code's memory limit: one file's check, and each learner's of a class
+    check.add_argument("--memory", type=float, default=DEFAULT_MEMORY_MB, metavar="MB",
+                       help=catalogue.text("check.help_memory", lang,
+                                           default=DEFAULT_MEMORY_MB).replace("%", "%%"))
     group = check.add_argument_group("--class")
     group.add_argument("--class", dest="class_dir", metavar="DIR|ZIP", default=None,
                        help=say("help_class"))
     group.add_argument("--out", default=DEFAULT_OUT, help=say("help_out", default=DEFAULT_OUT))
     group.add_argument("--force", action="store_true", help=say("help_force"))
-    group.add_argument("--memory", type=float, default=DEFAULT_MEMORY_MB, metavar="MB",
-                       help=say("help_memory", default=DEFAULT_MEMORY_MB))
     group.add_argument("--workers", type=int, default=0, help=say("help_workers"))
     group.add_argument("--rubric", default=None, metavar="RUBRIC.toml", help=say("help_rubric"))
     group.add_argument("--gradescope", default=None, metavar="RESULTS.json",
@@ -81,8 +80,8 @@ def _options(args) -> tuple[float, int | None, int]:
     lang = args.lang
     if not args.timeout > 0:
         raise CliError(_say("check.bad_timeout", lang, value=f"{args.timeout:g}"))
-    if not args.memory >= 256:
-        raise CliError(_say("classroom.bad_memory", lang, value=f"{args.memory:g}"))
+    if not args.memory >= MIN_MEMORY_MB:
+        raise CliError(_say("check.bad_memory", lang, value=f"{args.memory:g}"))
     if args.workers < 0:
         raise CliError(_say("classroom.bad_workers", lang, value=args.workers))
     return args.timeout, int(args.memory * 2**20), args.workers
@@ -133,8 +132,8 @@ def cmd_class(args) -> int:
                 bar.update(1)
 
         try:
-            run = classroom.check_class(learners, file_document, timeout=timeout,
-                                        memory=memory, workers=workers, on_done=done)
+            run = classroom.check_class(learners, timeout=timeout, memory=memory,
+                                        workers=workers, on_done=done)
         finally:
             if bar is not None:
                 bar.close()
@@ -174,54 +173,6 @@ def cmd_class(args) -> int:
         entry["verdict"] == "fail" for record in run.learners
         for entry in record.objects().values())
     return 1 if failed else 0
-
-
-def file_document(path: str, seconds: float) -> dict:
-    """The document ``dlfs check --json PATH --timeout SECONDS`` prints, made by the command
-    in this process. Where the command ends with a usage error written as a line (exit 2, no
-    JSON), the document is {"results": [], "error": {"code", "message"}}, the code being the
-    catalogue key the line was written from where it can be told."""
-    from dlfs.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main(["check", path, "--json", "--lang", "en", "--timeout", f"{seconds:.3f}"])
-    try:
-        document = json.loads(out.getvalue())
-        if not isinstance(document, dict):
-            raise ValueError("not an object")
-    except ValueError:
-        line = err.getvalue().strip().splitlines()[-1:] or [
-            catalogue.text("check.how_exit", "en", status=status)]
-        document = {"results": [], "error": _error_from_line(line[0])}
-    document.setdefault("results", [])
-    document.setdefault("skipped", [])
-    document.setdefault("cells", {"ran": [], "skipped": []})
-    document.setdefault("error", None)
-    return document
-
-
-def _error_from_line(line: str) -> dict:
-    prefix = catalogue.text("errors.line", "en", message="")
-    message = line[len(prefix):] if line.startswith(prefix) else line
-    code = "usage"
-    for key in sorted(catalogue.CATALOGUE.keys("en")):
-        if key.startswith("check.") and _template_regex(key).fullmatch(message):
-            code = key
-            break
-    return {"code": code, "message": {lang: message for lang in catalogue.LANGS}}
-
-
-def _template_regex(key: str) -> re.Pattern:
-    try:
-        template = catalogue.CATALOGUE.template(key, "en")
-    except catalogue.CatalogueError:
-        template = None
-    if not isinstance(template, str):
-        return re.compile(r"(?!x)x")
-    pieces = re.split(r"(\{[^{}]*\})", template)
-    return re.compile("".join(".+?" if p.startswith("{") else re.escape(p) for p in pieces),
-                      re.S)
 
 
 def _submission(folder: Path, lang: str):

@@ -1,0 +1,52 @@
+"""What `dlfs check` imports before it checks anything: the command's own modules only. The lab's
+experiments, data sets (with the downloader's urllib) and matplotlib cost `dlfs check` about a
+second of its start on this machine (python -X importtime), so dlfs.cli imports a command's
+module when the command runs and sets matplotlib's backend without importing it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dlfs
+
+SRC = str(Path(dlfs.__file__).resolve().parents[1])
+FIXTURE = Path(__file__).parent / "fixtures" / "check" / "book_optimizer.py"
+PROBE = """
+import json, sys
+from dlfs.cli import main
+status = main(sys.argv[1:])
+heavy = sorted({name for name in sys.modules
+                if name.split(".")[0] in ("matplotlib", "optuna", "pandas", "scipy")
+                or name.startswith(("dlfs.experiments", "dlfs.data", "dlfs.cli.run",
+                                    "dlfs.cli.results", "dlfs.cli.search", "urllib.request"))})
+print(json.dumps({"status": status, "heavy": heavy}))
+"""
+
+
+def _probe(*argv) -> dict:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [SRC,
+                                                                    os.environ.get("PYTHONPATH")])))
+    env.pop("MPLBACKEND", None)
+    done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_dlfs_check_imports_neither_the_lab_nor_matplotlib():
+    found = _probe("check", str(FIXTURE), "--json")
+    assert found["status"] == 0
+    assert found["heavy"] == []
+
+
+def test_the_lab_still_finds_its_commands_and_draws_without_a_window():
+    code = ("import os\nfrom dlfs.cli import main, load_lab_data, write_result\n"
+            "main(['list'])\nimport matplotlib\n"
+            "print(matplotlib.get_backend(), callable(load_lab_data), callable(write_result))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [SRC,
+                                                                    os.environ.get("PYTHONPATH")])))
+    env.pop("MPLBACKEND", None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=120, check=True)
+    assert done.stdout.strip().splitlines()[-1].lower() == "agg true true"
