@@ -313,7 +313,8 @@ def _run_into(out: Path, args, request, data) -> int:
         index = len(done) + len(failures) + 1  # [k/n]: the k-th to end
         if isinstance(outcome, Failure):
             failures.append(outcome)
-            print(_say("lab.failed", args.lang, index=index, count=len(names),
+            key = "lab.failed" if "\n" in outcome.error.strip() else "lab.failed_line"
+            print(_say(key, args.lang, index=index, count=len(names),
                        name=outcome.name, seeds=", ".join(map(str, outcome.seeds)),
                        error=outcome.error.rstrip()), file=sys.stderr, flush=True)
             continue

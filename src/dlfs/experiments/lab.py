@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import multiprocessing
+import os
 import queue
 import signal
 import time
@@ -127,9 +128,29 @@ def _do(kind: str, payload) -> tuple[str, Any, tuple[float, float]]:
         else:
             result = _single_threaded(_finish, *payload)
         status = "ok"
+    except _told() as error:  # a refusal that says what to do: its line, not a traceback
+        status, result = "error", _one_line(error)
     except Exception:  # noqa: BLE001  reported with the experiments it fails
         status, result = "error", traceback.format_exc(limit=-4)
     return status, result, (time.perf_counter() - start, time.process_time() - cpu)
+
+
+def _told() -> tuple[type[BaseException], ...]:
+    """The errors that are messages to the person running the lab (a learner's optimizer that
+    raised, a run estimated to take hours, a setting or data set refused): said in one line."""
+    from dlfs._said import Said
+    from dlfs.experiments.learner import LearnerError
+    from dlfs.experiments.settings import SettingError
+    from dlfs.train import TrainingTooLong
+
+    return Said, LearnerError, SettingError, TrainingTooLong
+
+
+def _one_line(error: BaseException) -> str:
+    """``error``'s message in the run's language (DLFS_LANG, set by the command line)."""
+    text = getattr(error, "text", None)
+    message = text(os.environ.get("DLFS_LANG", "en")) if callable(text) else str(error)
+    return " ".join(message.split("\n"))
 
 
 def _quiet_worker() -> None:
