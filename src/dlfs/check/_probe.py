@@ -173,6 +173,23 @@ def as_float_array(value):
     return array
 
 
+def _under_trace(call, global_trace):
+    """(value, error) of ``call()`` run with ``global_trace`` as the trace function, warnings and
+    floating-point errors silenced; the learner's code may raise anything, which is returned,
+    not raised (a crash is reported elsewhere)."""
+    previous = sys.gettrace()
+    sys.settrace(global_trace)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                return call(), None
+            except Exception as error:  # noqa: BLE001
+                return None, error
+    finally:
+        sys.settrace(previous)
+
+
 def first_writing_line(call, watched: dict[str, np.ndarray], files: set[str]):
     """Runs ``call()`` under a line trace and returns (name, file, line): the first of the
     ``watched`` arrays that changed and the learner's line that changed it. (None, None, None)
@@ -204,17 +221,7 @@ def first_writing_line(call, watched: dict[str, np.ndarray], files: set[str]):
             return None
         return local
 
-    previous = sys.gettrace()
-    sys.settrace(global_trace)
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            try:
-                call()
-            except Exception:  # a crash is reported elsewhere; here only the write matters
-                pass
-    finally:
-        sys.settrace(previous)
+    _under_trace(call, global_trace)
     if found:
         return found[0]
     name = changed()
@@ -243,17 +250,7 @@ def line_that_sets(call, obj, attribute: str, files: set[str]):
     def global_trace(frame, _event, _arg):
         return local if frame.f_code.co_filename in files else None
 
-    previous = sys.gettrace()
-    sys.settrace(global_trace)
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            try:
-                call()
-            except Exception:  # only the line matters here
-                pass
-    finally:
-        sys.settrace(previous)
+    _under_trace(call, global_trace)
     return found[0], found[1]
 
 
@@ -545,17 +542,7 @@ def trace_writes(call, files: set[str]) -> Writes:
             outer.append(frame)
         return local
 
-    previous = sys.gettrace()
-    sys.settrace(global_trace)
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            try:
-                writes.value = call()
-            except Exception as error:  # the learner's code may raise anything
-                writes.error = error
-    finally:
-        sys.settrace(previous)
+    writes.value, writes.error = _under_trace(call, global_trace)
     return writes
 
 
@@ -611,15 +598,5 @@ def watch_writes(call, watch, files: set[str]):
     def global_trace(frame, _event, _arg):
         return local if frame.f_code.co_filename in files else None
 
-    previous = sys.gettrace()
-    sys.settrace(global_trace)
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            try:
-                call()
-            except Exception:  # a crash is reported elsewhere; here only the lines matter
-                pass
-    finally:
-        sys.settrace(previous)
+    _under_trace(call, global_trace)
     return writes, resets
