@@ -361,3 +361,19 @@ def test_argparse_is_left_as_it_was_after_a_korean_command(capsys):
     _help(["--lang", "ko", "--help"], capsys)
     assert argparse._ is before
     assert argparse.ArgumentParser(prog="x").format_usage() == "usage: x [-h]\n"
+
+
+def test_one_experiment_is_counted_in_the_singular_and_two_in_the_plural(tmp_path, capsys):
+    out = tmp_path / "results"
+    assert main(["run", "numerical-diff", "--out", str(out), "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "running 1 experiment: 1 job over 1 process," in printed
+    assert "1 experiment in " in printed and "; 1 claim held, 0 not;" in printed
+    assert "experiments" not in printed and "claims" not in printed
+    assert main(["report", "--out", str(out)]) == 0
+    assert "report of 1 experiment:" in capsys.readouterr().out
+    assert main(["run", "numerical-diff", "gradient-field", "--out", str(out),
+                 "--workers", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "running 2 experiments: 2 jobs over 2 processes" in printed
+    assert "2 experiments in " in printed and "; 2 claims held, 0 not;" in printed
