@@ -75,7 +75,8 @@ def test_the_first_experiment_that_needs_data_names_the_data_set_everywhere(tmp_
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["run", "optimiser-paths"], "unknown experiment 'optimiser-paths'; choose from"),
+    [(["run", "optimiser-paths"],
+      "unknown experiment 'optimiser-paths'; did you mean optimizer-paths? choose from"),
      (["run"], "name at least one experiment, or all"),
      (["report", "--out", "/nonexistent/dlfs"], "is not a folder; run experiments first"),
      (["data", "cifar"], "unknown dataset 'cifar'")],
@@ -377,3 +378,15 @@ def test_one_experiment_is_counted_in_the_singular_and_two_in_the_plural(tmp_pat
     printed = capsys.readouterr().out
     assert "running 2 experiments: 2 jobs over 2 processes" in printed
     assert "2 experiments in " in printed and "; 2 claims held, 0 not;" in printed
+
+
+@pytest.mark.parametrize("command", ["run", "show"])
+def test_a_mistyped_experiment_name_gets_the_nearest_one_in_both_languages(command, capsys):
+    assert main([command, "optimizer-compre"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown experiment 'optimizer-compre'; did you mean optimizer-compare? " in err
+    assert len(err.splitlines()) == 1
+    assert main([command, "optimizer-compre", "--lang", "ko"]) == 2
+    assert "혹시 optimizer-compare를 찾으시나요?" in capsys.readouterr().err
+    assert main([command, "zzzz"]) == 2  # nothing near: no guess
+    assert "did you mean" not in capsys.readouterr().err

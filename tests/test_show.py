@@ -140,8 +140,8 @@ def test_show_finds_a_quick_result_in_results_quick_when_results_has_none(tmp_pa
      "no result of two-layer-net in {lab}; run it first (dlfs run two-layer-net --out {lab})"),
     (["show", "two-layer-net"], "no result of two-layer-net in results or results-quick; run it "
                                 "first (dlfs run two-layer-net)"),
-    (["show", "two-layer-nett"], "unknown experiment 'two-layer-nett'; choose from: "
-                                 "numerical-diff, function-surface,"),
+    (["show", "two-layer-nett"], "unknown experiment 'two-layer-nett'; did you mean "
+                                 "two-layer-net? choose from: numerical-diff, function-surface,"),
     (["show", "gradient-field", "--out", "{lab}/nowhere"], "--out {lab}/nowhere is not a folder"),
 ])
 def test_show_without_a_result_is_one_line_saying_where_it_looked(argv, message, lab, tmp_path,

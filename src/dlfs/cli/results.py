@@ -19,7 +19,7 @@ import unicodedata
 from pathlib import Path
 
 from dlfs import catalogue
-from dlfs.cli.text import CliError, say
+from dlfs.cli.text import CliError, did_you_mean, say
 from dlfs.io import write_text
 from dlfs.records import RecordError, load_record, mask_passwords
 
@@ -139,6 +139,7 @@ def cmd_show(args) -> int:
 
     if args.name not in EXPERIMENTS:
         raise CliError(say("errors.unknown_to_show", args.lang, name=args.name,
+                           hint=did_you_mean(args.name, EXPERIMENTS, args.lang),
                            names=", ".join(EXPERIMENTS)))
     path = results_folder(args.out, args.lang, args.name) / args.name / "results.json"
     try:

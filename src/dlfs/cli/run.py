@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dlfs import catalogue
 from dlfs.cli.results import FULL_OUT, QUICK_OUT, refuse_quick_over_full, verdict_words
-from dlfs.cli.text import CliError, os_reason
+from dlfs.cli.text import CliError, did_you_mean, os_reason
 from dlfs.cli.text import say as _say
 from dlfs.data.lab import DATASET_CHOICES
 from dlfs.io import (
@@ -191,6 +191,7 @@ def _resolve_names(names: list[str], lang: str = "en") -> list:
     unknown = [name for name in names if name not in EXPERIMENTS]
     if unknown:
         raise CliError(_say("errors.unknown_experiment", lang, name=unknown[0],
+                            hint=did_you_mean(unknown[0], EXPERIMENTS, lang),
                             names=", ".join(EXPERIMENTS)))
     return [EXPERIMENTS[name] for name in dict.fromkeys(names)]
 
