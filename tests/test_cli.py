@@ -390,3 +390,14 @@ def test_a_mistyped_experiment_name_gets_the_nearest_one_in_both_languages(comma
     assert "혹시 optimizer-compare를 찾으시나요?" in capsys.readouterr().err
     assert main([command, "zzzz"]) == 2  # nothing near: no guess
     assert "did you mean" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_help_and_the_report_name_the_labs_chapters_alike(lang, capsys):
+    from dlfs import catalogue
+
+    shown = " ".join(_help(["--lang", lang, "--help"], capsys).split())
+    title = catalogue.text("report.title", lang)  # the report's <h1>
+    assert ("chapters 4 and 6" if lang == "en" else "4장·6장") in title
+    assert title in shown
+    assert "4-6: the experiment lab" not in shown and "4-6장: 실험실" not in shown
