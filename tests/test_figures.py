@@ -264,3 +264,16 @@ def test_the_comparison_figure_draws_nine_curves_when_there_are_more_runs_than_m
     close(fig)
     assert len(ax.lines) == 9 and labels == list(losses)
     assert markers[:8] == list(optimizer_compare.MARKERS) and markers[8] == markers[0]
+
+
+def test_the_search_figure_keeps_a_0_to_1_scale_on_its_first_column_only(results):
+    result = results["hyperparameter-search"]
+    assert len(result["ranking"]) > 5  # two rows of panels
+    fig = hyperparameter_search.plot(result, "en")
+    fig.canvas.draw()
+    panels = fig.axes[:10]  # rows of five; subplots come first, row by row
+    ticks = [[label.get_text() for label in ax.get_yticklabels() if label.get_visible()]
+             for ax in panels]
+    close(fig)
+    assert ticks[0] == ticks[5] == ["0.0", "0.5", "1.0"]
+    assert all(tick == [] for i, tick in enumerate(ticks) if i % 5)
