@@ -202,7 +202,7 @@ def test_run_json_counts_held_not_held_and_not_judged(tmp_path, capsys, quick_br
                                  "without --quick")
     assert "claim not held (quick settings): distance" in printed[descent + 1]
     assert "claim held: smallest cosine" in printed[field + 1]  # the book's: no quick badge
-    assert printed[-1].endswith("1 claims held, 1 not, 1 not judged in quick mode; results in "
+    assert printed[-1].endswith("1 claim held, 1 not, 1 not judged in quick mode; results in "
                                 f"{out}")
 
 

@@ -389,9 +389,67 @@ def test_a_server_sending_a_byte_at_a_time_is_dropped_at_the_deadline(tmp_path, 
     start = time.monotonic()
     with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte.gz: not complete after the "
                                            r"deadline of 1 s"):
-        fetch.download("tiny", tmp_path, timeout=5, progress=False, deadline=1)
+        fetch.download("tiny", tmp_path, stall=5, progress=False, deadline=1)
     assert time.monotonic() - start < 4
     assert list((tmp_path / "tiny").iterdir()) == []  # no .part file left behind
+
+
+@pytest.fixture
+def stalling_server():
+    """A real HTTP server on 127.0.0.1 that announces 1000 bytes, sends 10 and then nothing:
+    each request waits (at most 10 s) until the test ends, then the server stops."""
+    done = threading.Event()
+
+    class Stalls(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"\x1f\x8b" + bytes(8))
+            self.wfile.flush()
+            done.wait(10)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stalls)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        done.set()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize("given", ["argument", "environment"])
+def test_a_mirror_that_stops_sending_is_given_up_at_the_stall_deadline_naming_its_setting(
+        tmp_path, tiny, stalling_server, monkeypatch, given):
+    _, _, register = tiny
+    register(mirrors=[stalling_server])
+    monkeypatch.setenv("DLFS_DOWNLOAD_DEADLINE", "60")
+    if given == "environment":
+        monkeypatch.setenv("DLFS_DOWNLOAD_STALL", "0.5")
+    start = time.monotonic()
+    with pytest.raises(DatasetError) as info:
+        fetch.download("tiny", tmp_path, progress=False,
+                       **({"stall": 0.5} if given == "argument" else {}))
+    assert time.monotonic() - start < 3  # not the 60 s deadline, nor the old 600 s
+    assert (f"{stalling_server}train-images-idx3-ubyte.gz: no data for 0.5 s, so this mirror "
+            "was given up (set DLFS_DOWNLOAD_STALL to wait longer)") in str(info.value)
+    assert list((tmp_path / "tiny").iterdir()) == []  # no .part file left behind
+
+
+def test_download_limits_default_to_30_s_stalls_and_300_s_per_file_and_refuse_nonsense(
+        monkeypatch):
+    assert (fetch.DEFAULT_STALL, fetch.DEFAULT_DEADLINE) == (30.0, 300.0)
+    monkeypatch.setenv("DLFS_DOWNLOAD_DEADLINE", "soon")
+    with pytest.raises(DatasetError, match="DLFS_DOWNLOAD_DEADLINE must be a number of "
+                                           "seconds above 0, got 'soon'"):
+        fetch.download("mnist", progress=False)
+    with pytest.raises(DatasetError, match="stall must be a number of seconds above 0, got 0"):
+        fetch.download("mnist", progress=False, stall=0, deadline=1)
 
 
 def test_a_download_larger_than_the_published_size_is_refused(tmp_path, tiny, server):
@@ -532,3 +590,15 @@ def test_a_cache_write_that_fails_leaves_no_temporary_file(tmp_path):
     assert cache.is_dir() and sorted(p.name for p in cache.iterdir()) == []
     datasets._write_cached(array, source, cache, "train_images")  # without the limit it works
     assert sorted(p.name for p in cache.iterdir()) == ["train_images.json", "train_images.npy"]
+
+
+def test_a_data_set_not_found_is_said_in_korean_line_by_line(tmp_path, tiny):
+    _, _, register = tiny
+    register(mirrors=[_refused_url()])
+    with pytest.raises(DatasetError) as info:
+        datasets.load_dataset("tiny", root=tmp_path / "r", progress=False)
+    english, korean = str(info.value).splitlines(), info.value.text("ko").splitlines()
+    assert len(english) == len(korean) and english[0] == "Tiny was not found. Looked in:"
+    assert korean[0] == "Tiny 데이터셋을 찾지 못했습니다. 찾아본 곳:"
+    assert "내려받기에 실패했습니다:" in korean and "다음 가운데 하나로 해결하세요:" in korean
+    assert f"  - {tmp_path / 'r' / 'tiny'}  (root)" in korean  # the places, as they are

@@ -3,6 +3,7 @@ in both languages, is Korean throughout in Korean, draws every legend entry it l
 the book's figure number in a footer that overlaps nothing; and the figures that make a book
 point (ReLU's spread, the precision limit, AdaDelta's tiny steps) make it."""
 
+import json
 import re
 
 import matplotlib
@@ -265,6 +266,83 @@ def test_the_comparison_figure_draws_nine_curves_when_there_are_more_runs_than_m
     assert len(ax.lines) == 9 and labels == list(losses)
     assert markers[:8] == list(optimizer_compare.MARKERS) and markers[8] == markers[0]
 
+
+# -- Korean fonts installed after matplotlib's font cache was built ------------------------------
+
+_FONT_PROBE = """
+import json, os, shutil, sys, warnings
+import matplotlib
+from matplotlib import font_manager
+from dlfs.experiments import figures
+figures.FONT_DIRS = (sys.argv[1],)
+before = figures._installed_family()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    lang = figures.figure_lang("ko")
+family = figures.korean_font()
+path = family and font_manager.findfont(family, fallback_to_default=False)
+print(json.dumps({"before": before, "family": family, "path": path, "lang": lang,
+                  "warned": [str(w.message) for w in caught]}))
+"""
+
+_CACHE_WITHOUT_CJK = """
+import os, sys
+import matplotlib
+from matplotlib import font_manager
+everything = font_manager.findSystemFonts
+font_manager.findSystemFonts = lambda *a, **k: [
+    f for f in everything(*a, **k) if "CJK" not in f and "Nanum" not in f and "KR" not in f]
+manager = font_manager.FontManager()
+font_manager.json_dump(manager, os.path.join(
+    matplotlib.get_cachedir(), f"fontlist-v{font_manager.FontManager.__version__}.json"))
+"""
+
+
+def _font_probe(tmp_path, install):
+    """In a fresh MPLCONFIGDIR whose font cache was built with every CJK font hidden, with
+    dlfs's font folders pointed at tmp_path/fonts (and no fc-list on the PATH): what
+    figures finds after ``install`` copied font files into that folder (the learner's
+    `apt-get install fonts-noto-cjk` after matplotlib's first use)."""
+    import os
+    import subprocess
+    import sys
+
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path / "mpl"), "PATH": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", _CACHE_WITHOUT_CJK], env=env, check=True,
+                   timeout=120)
+    install(fonts)
+    done = subprocess.run([sys.executable, "-c", _FONT_PROBE, str(fonts)], env=env,
+                          check=True, timeout=120, capture_output=True, text=True)
+    return json.loads(done.stdout)
+
+
+def _a_cjk_font_file():
+    from dlfs.experiments.figures import korean_font_files
+
+    found = [path for path in korean_font_files() if "Regular" in path.name]
+    if not found:
+        pytest.fail("no CJK font is installed: `make test` installs Debian's fonts-noto-cjk")
+    return found[0]
+
+
+def test_a_korean_font_installed_after_the_font_cache_was_built_is_found_by_its_file(tmp_path):
+    import shutil
+
+    source = _a_cjk_font_file()
+    seen = _font_probe(tmp_path, lambda fonts: shutil.copy(source, fonts / source.name))
+    assert seen["before"] is None  # the cache does not know the font
+    assert seen["lang"] == "ko" and seen["warned"] == []
+    assert seen["family"] in ("Noto Sans CJK KR", "NanumGothic", "Noto Serif CJK KR")
+    assert seen["path"] == str(tmp_path / "fonts" / source.name)
+
+
+def test_with_no_korean_font_anywhere_korean_figures_fall_back_to_english_with_a_warning(
+        tmp_path):
+    seen = _font_probe(tmp_path, lambda fonts: (fonts / "notes.txt").write_text("no font"))
+    assert seen["family"] is None and seen["lang"] == "en"
+    assert seen["warned"] and "no CJK font found" in seen["warned"][0]
 
 def test_the_search_figure_keeps_a_0_to_1_scale_on_its_first_column_only(results):
     result = results["hyperparameter-search"]

@@ -209,3 +209,17 @@ def test_a_single_npy_file_is_not_taken_for_an_npz(tmp_path):
         np.save(handle, np.zeros((6, 5)))
     with pytest.raises(ValueError, match="not a readable .npz"):
         load_params(MultiLayerNet(6, [5], 3), path)
+
+
+def test_load_params_refusals_are_said_in_korean_by_text(tmp_path):
+    from dlfs.io import ParamsError
+
+    net = MultiLayerNet(4, [3], 2)
+    path = save_params(MultiLayerNet(4, [5], 2), tmp_path / "wide.npz")
+    with pytest.raises(ParamsError) as info:
+        load_params(net, path)
+    assert isinstance(info.value, ValueError)  # what load_params raised before
+    assert str(info.value) == (f"parameter W1 in '{path}' has shape (4, 5), but the network's "
+                               "W1 has shape (4, 3)")
+    assert info.value.text("ko") == (f"'{path}'의 매개변수 W1의 형태는 (4, 5)인데, 신경망의 "
+                                     "W1의 형태는 (4, 3)입니다.")

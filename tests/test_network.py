@@ -226,3 +226,55 @@ def test_one_hot_labels_that_are_not_one_hot_are_refused_naming_the_row(rows, ro
     for use in (net.check_data, net.accuracy, net.loss):
         with pytest.raises(ValueError, match=rf"t row {row} is .*a single 1"):
             use(x, np.array(rows))
+
+
+# -- sizes checked before memory is claimed ----------------------------------------------------
+
+
+def test_a_hidden_layer_of_a_billion_units_is_refused_with_its_size_before_allocating():
+    with pytest.raises(ValueError) as info:
+        TwoLayerNet(784, 10**9, 10)
+    assert str(info.value).startswith(
+        "TwoLayerNet(784-1000000000-10) would need 11.5 TiB for its parameters and their "
+        "gradients (795,000,000,010 values of float32), more than the ")
+    assert "use fewer or narrower layers" in str(info.value)
+
+
+def test_two_layers_of_100000_units_are_refused_under_a_16_gib_address_space_limit():
+    # a child process under ulimit -v 16 GiB: the 150 GiB this network needs is refused by
+    # dlfs with its size, not by numpy's MemoryError
+    import resource
+    import subprocess
+    import sys
+
+    limit = 16 << 30
+
+    def lower_limit():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    code = ("from dlfs import MultiLayerNet\n"
+            "try:\n    MultiLayerNet(784, [100000, 100000], 10)\n"
+            "except ValueError as error:\n    print(error)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, preexec_fn=lower_limit, check=False)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip().startswith(
+        "MultiLayerNet(784-100000-100000-10) would need 150 GiB for its parameters and their "
+        "gradients (10,079,600,010 values of float32), more than the ")
+    available = float(done.stdout.split("more than the ")[1].split(" GiB")[0])
+    assert available <= 16
+
+
+@pytest.mark.parametrize("x, message", [
+    (np.zeros((0, 4)), r"x holds no samples \(shape \(0, 4\)\); give at least one row of 4 "
+                       "values"),
+    ([[0.1, 0.2, 0.3, 0.4], [0.1, 0.2]], r"x must be a table of samples with the same number "
+                                         r"of values each \(shape \(N, 4\)\), got rows of "
+                                         "lengths 2, 4"),
+], ids=["no rows", "ragged rows"])
+def test_predict_of_no_rows_or_ragged_rows_says_what_x_must_be(x, message):
+    net = TwoLayerNet(4, 5, 3)
+    with pytest.raises(ValueError, match=message):
+        net.predict(x)
+    with pytest.raises(ValueError, match=message):
+        net.loss(x, [])

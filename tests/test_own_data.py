@@ -1,7 +1,14 @@
 """A learner's own data set: a folder of IDX files in MNIST's layout or an .npz, read without
 checksums, checked for shape and range, and trained on by the lab's data experiments."""
 
+import io
 import json
+import math
+import re
+import struct
+import tracemalloc
+import zipfile
+import zlib
 
 import numpy as np
 import pytest
@@ -11,6 +18,7 @@ from dlfs.data import DatasetError, load_lab_data, specs, write_idx
 from dlfs.data.own import load_own_data
 
 N_TRAIN, N_TEST, CLASSES, SIDE = 1000, 200, 5, 8
+HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def _images(rng, n):
@@ -90,7 +98,8 @@ REFUSED = {
                     "k.npz: no t_test; an .npz for dlfs holds x_train, t_train, x_test, t_test "
                     "(this one holds x_train, t_train, x_test)"),
     "pickled-objects": (lambda a, p: _npz(p / "o.npz", a, t_train=np.array([None] * N_TRAIN)),
-                        "o.npz: not a readable .npz of plain arrays"),
+                        "o.npz: the array t_train is not a plain .npy array (it holds Python "
+                        "objects (a pickle), which are never loaded)"),
     "not-data": (lambda a, p: p / "notes.txt", "notes.txt: not a folder of IDX files nor an "
                  ".npz file"),
     "vector-samples": (lambda a, p: _npz(p / "v.npz", a, x_train=np.zeros(N_TRAIN)),
@@ -136,6 +145,107 @@ def test_own_data_the_lab_cannot_train_on_is_refused_in_one_line_naming_the_file
     assert message in str(info.value) and "\n" not in str(info.value)
 
 
+# -- sizes checked before memory is claimed ----------------------------------------------------
+
+
+def _deflate_bomb(path, arrays, key, shape):
+    """``arrays`` as an .npz whose entry ``key``.npy is a real deflate stream of a uint8 array
+    of ``shape``, all zeros: a few MiB that inflate to gigabytes. Built from one compressed
+    16 MiB block repeated (a full flush makes each block independent), so the test never
+    compresses the gigabytes; the entry's CRC is left 0, as nothing may read it to its end."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "|u1", "fortran_order": False, "shape": shape})
+    block = 1 << 24
+    size = header.tell() + math.prod(shape)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    zeros = packer.compress(bytes(block)) + packer.flush(zlib.Z_FULL_FLUSH)
+    blocks, rest = divmod(math.prod(shape), block)
+    raw = b"".join([packer.compress(header.getvalue()) + packer.flush(zlib.Z_FULL_FLUSH),
+                    *[zeros] * blocks, packer.compress(bytes(rest)) + packer.flush()])
+    np.savez(path, **{name: value for name, value in arrays.items() if name != key})
+    with zipfile.ZipFile(path, "a") as archive:  # stored, then relabelled as deflated below
+        archive.writestr(f"{key}.npy", raw)
+        local = archive.getinfo(f"{key}.npy").header_offset
+    content = bytearray(path.read_bytes())
+    central = content.index(b"PK\x01\x02")  # the central directory's entry of key.npy
+    while content[central + 46:central + 46 + len(key) + 4] != f"{key}.npy".encode():
+        central = content.index(b"PK\x01\x02", central + 4)
+    struct.pack_into("<H", content, local + 8, zipfile.ZIP_DEFLATED)  # method
+    struct.pack_into("<I", content, local + 22, size)  # uncompressed size
+    struct.pack_into("<H", content, central + 10, zipfile.ZIP_DEFLATED)
+    struct.pack_into("<I", content, central + 24, size)
+    path.write_bytes(bytes(content))
+    return path, len(raw), size
+
+
+def test_an_npz_that_inflates_to_gigabytes_is_refused_unread_naming_file_array_size_and_limit(
+        tmp_path, arrays):
+    path, packed, size = _deflate_bomb(tmp_path / "bomb.npz", arrays, "x_train",
+                                       (2_100_000_000 // 784, 784))
+    assert packed < 3 << 20 and size > 2_000_000_000  # a real bomb: 2 MiB of 2.1 GB
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError) as info:
+            load_own_data(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(info.value) == (
+        f"{path}: the array x_train unpacks to 1.96 GiB (what its zip entry declares), more "
+        "than the limit of 1 GiB for a data set; keep the data set smaller (fewer samples, "
+        "pixels as uint8)")
+    assert peak < 50 << 20
+
+
+def test_an_npz_header_declaring_a_huge_shape_is_refused_before_numpy_allocates_it(
+        tmp_path, arrays):
+    path = _npz(tmp_path / "huge.npz", {k: v for k, v in arrays.items() if k != "x_test"})
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (2**40, 784)})
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("x_test.npy", header.getvalue() + bytes(64))
+    with pytest.raises(DatasetError) as info:
+        load_own_data(path)
+    assert str(info.value) == (
+        f"{path}: the array x_test declares shape (1099511627776, 784) of float64, 6.12 PiB, "
+        "more than the limit of 1 GiB for a data set; keep the data set smaller (fewer "
+        "samples, pixels as uint8)")
+    assert info.value.text("ko").startswith(f"{path}: x_test 배열의 헤더에 적힌 형태는")
+
+
+def test_an_npz_entry_holding_less_than_its_header_declares_is_called_truncated(
+        tmp_path, arrays):
+    path = tmp_path / "short.npz"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "|u1", "fortran_order": False, "shape": (N_TEST, SIDE, SIDE)})
+    np.savez(path, **{k: v for k, v in arrays.items() if k != "x_test"})
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("x_test.npy", header.getvalue() + arrays["x_test"].tobytes()[:100])
+    with pytest.raises(DatasetError, match=r"the array x_test declares shape \(200, 8, 8\) of "
+                       r"uint8 \(12.5 KiB\), but its entry holds only 100 B; the file is "
+                       "truncated or corrupt"):
+        load_own_data(path)
+
+
+def test_uint8_samples_are_not_converted_to_float32_before_the_labels_are_checked(
+        tmp_path, arrays):
+    rng = np.random.default_rng(3)
+    big = rng.integers(0, 256, (20_000, 784), dtype=np.uint8)  # 15 MiB, 60 MiB as float32
+    path = _npz(tmp_path / "big.npz", arrays, x_train=big, t_train=np.arange(19_999) % 5,
+                x_test=big[:10], t_test=np.arange(10) % 5)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match="19999 labels, but x_train holds 20000"):
+            load_own_data(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * big.nbytes  # the uint8 array and its labels, no float32 copy
+
+
 # -- through dlfs run --------------------------------------------------------------------------
 
 
@@ -156,6 +266,20 @@ def test_dlfs_run_trains_the_data_experiments_on_a_learners_own_small_data_set(
     assert search["results"]["layer_sizes"] == [SIDE * SIDE, 20, 20, CLASSES]
     two_layer = json.loads((out / "two-layer-net" / "results.json").read_text())["results"]
     assert max(two_layer["test_acc"]) > 1.5 / CLASSES  # brightness classes are learnable
+
+
+@pytest.mark.parametrize("setting, held", [("train_samples", N_TRAIN),
+                                             ("test_samples", N_TEST)])
+def test_asking_for_more_samples_than_the_data_set_holds_is_an_error_naming_both_numbers(
+        tmp_path, arrays, capsys, setting, held):
+    out = tmp_path / "results"
+    assert main(["run", "two-layer-net", "--quick", "--dataset",
+                 str(_npz(tmp_path / "mine.npz", arrays)), "--set", f"{setting}=1000000000000",
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert (f"{setting} = 1000000000000, but mine.npz has only {held} such samples; set "
+            f"{setting} to at most {held}") in err
+    assert not (out / "two-layer-net" / "results.json").exists()  # nothing recorded
 
 
 def test_a_bad_own_data_set_stops_the_run_before_any_experiment_ran(tmp_path, arrays, capsys):
@@ -184,3 +308,17 @@ def test_a_dataset_path_that_cannot_be_used_is_one_line_with_exit_status_2(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("case", ["one-hot", "missing-key", "int64-pixels"])
+def test_own_data_errors_are_said_in_korean_under_lang_ko_with_no_english_left(
+        tmp_path, arrays, capsys, case):
+    make, english = REFUSED[case]
+    out = tmp_path / "r"
+    assert main(["--lang", "ko", "run", "two-layer-net", "--dataset",
+                 str(make(arrays, tmp_path)), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dlfs: 오류: ") and len(err.splitlines()) == 1
+    assert HANGUL.search(err.split(": ", 2)[-1])
+    words = english.split(": ", 1)[1].split()[:3]  # the English sentence is gone
+    assert " ".join(words) not in err

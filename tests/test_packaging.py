@@ -96,3 +96,22 @@ def test_a_postgresql_storage_without_its_driver_names_the_pip_command(monkeypat
     assert status == 2
     assert "pip install 'dlfs-lab[postgres]'" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_makefiles_apt_step_waits_for_a_busy_dpkg_lock(tmp_path):
+    # The Makefile's apt_install run for real on a package that is not installed, with SUDO
+    # pointing at a script that records the apt-get command lines instead of running them.
+    import shutil
+
+    if shutil.which("make") is None or shutil.which("dpkg") is None:
+        pytest.fail("make and dpkg are needed: `make test` runs on Debian or Ubuntu")
+    log, sudo = tmp_path / "apt.log", tmp_path / "sudo"
+    sudo.write_text(f'#!/bin/sh\necho "$@" >> {log}\n', encoding="utf-8")
+    sudo.chmod(0o755)
+    subprocess.run(["make", "-s", "--eval",
+                    "probe: ; $(call apt_install,dlfs-no-such-package)", "probe",
+                    f"SUDO={sudo}"], cwd=ROOT, check=True, timeout=60, capture_output=True)
+    calls = log.read_text(encoding="utf-8").splitlines()
+    assert [call.split()[:3] for call in calls] == [
+        ["apt-get", "-o", "DPkg::Lock::Timeout=300"]] * 2
+    assert [call.split()[3] for call in calls] == ["update", "install"]

@@ -195,3 +195,19 @@ def test_the_report_names_the_settings_a_run_changed(tmp_path):
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "changed from the book&#x27;s settings: h = 0.001" in page
     assert "<strong>0.001</strong>" in page
+
+
+def test_the_korean_view_says_its_figures_are_in_english_when_no_korean_font_was_found(
+        tmp_path, monkeypatch):
+    from dlfs.experiments import figures
+
+    monkeypatch.setattr(figures, "korean_font", lambda: None)  # a machine without CJK fonts
+    out = tmp_path / "lab"
+    assert main(["run", "numerical-diff", "--out", str(out)]) == 0
+    assert main(["report", "--out", str(out)]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    note = html.escape(catalogue.text("bounds.figure_labels_fallback", "ko", labels="English"))
+    assert f'<p lang="ko" class="meta">{note}</p>' in page
+    assert "sudo apt-get install fonts-noto-cjk" in note and "영어" in note
+    assert "figure_labels_fallback" not in page and catalogue.text(
+        "bounds.figure_labels_fallback", "en", labels="English") not in page

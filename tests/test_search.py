@@ -506,3 +506,24 @@ def test_a_postgres_password_is_never_shown(postgres_url, tmp_path):
     assert "Traceback" not in output  # one error line, after the data and start-up lines
     assert [line for line in output.splitlines() if "the storage" in line] == \
         output.splitlines()[-1:]
+
+
+def test_search_configuration_errors_are_said_in_the_commands_language(tmp_path, capsys):
+    from dlfs.cli import main
+
+    binary = tmp_path / "search.toml"
+    binary.write_bytes(b"n_trials = 3\n\xff\xfe\x00")
+    typo = tmp_path / "typo.toml"
+    typo.write_text("n_trial = 3\n", encoding="utf-8")
+    assert main(["--lang", "ko", "search", "--config", str(binary), "--out",
+                 str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"dlfs: 오류: 설정 파일이 텍스트 파일이 아닙니다: {binary} (오프셋 13의 "
+                   "바이트 0xff가 UTF-8이 아닙니다). n_trials = 100 같은 TOML 줄을 담아야 "
+                   "합니다.")
+    assert main(["--lang", "ko", "search", "--config", str(typo), "--out",
+                 str(tmp_path / "b")]) == 2
+    assert capsys.readouterr().err.startswith("dlfs: 오류: 알 수 없는 탐색 설정: n_trial. ")
+    assert main(["search", "--config", str(typo), "--out", str(tmp_path / "c")]) == 2
+    assert capsys.readouterr().err.startswith(
+        "dlfs: error: unknown search setting(s) n_trial; known: ")

@@ -417,3 +417,17 @@ def test_a_quick_run_says_which_seeds_were_not_judged_not_that_they_failed(coin,
     printed = capsys.readouterr().out
     assert f"시드 {failing[0]}, {failing[1]}: 어느 시드도 판정하지 않음(빠른 모드)" in printed
     assert "성립하지 않은 시드" not in printed
+
+
+@pytest.mark.parametrize("value", ["4294967296", ",".join(map(str, range(101)))],
+                         ids=["a count of 2**32", "101 seeds listed"])
+def test_more_than_a_hundred_seeds_is_refused_by_the_command_line_in_its_language(
+        tmp_path, capsys, value):
+    for lang in ("en", "ko"):
+        with pytest.raises(SystemExit) as info:
+            main(["--lang", lang, "run", "numerical-diff", "--seeds", value,
+                  "--out", str(tmp_path)])
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert catalogue.text("bounds.seeds_too_many", lang, value=value, most=100) in err
+    assert not list(tmp_path.iterdir())  # nothing ran

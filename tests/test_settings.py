@@ -186,3 +186,13 @@ def test_a_bad_setting_is_one_line_with_exit_status_2_before_anything_runs(
     assert message.replace("CONFIG", str(config)) in captured.err
     assert len(captured.err.strip().splitlines()) == 1 and captured.out == ""
     assert not out.exists()
+
+
+def test_a_binary_config_file_is_one_line_saying_it_is_not_text(tmp_path, capsys):
+    config = tmp_path / "weights.toml"
+    config.write_bytes(b"lr = 0.1\n\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")  # a PNG renamed
+    assert main(["run", "two-layer-net", "--config", str(config), "--out",
+                 str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"dlfs: error: --config {config}: not a text file (byte 0x89 at position 9 "
+                   "is not UTF-8); a --config file holds TOML lines such as lr = 0.01")

@@ -1,10 +1,13 @@
+import io
+import warnings
+
 import numpy as np
 import pytest
 from conftest import make_blobs
 
 from dlfs import MultiLayerNet, Trainer, TrainingDiverged
 from dlfs.optim import SGD, Adam
-from dlfs.train import TrainingCollapsed
+from dlfs.train import TrainingCollapsed, TrainingTooLong
 
 
 def _data(seed=0):
@@ -293,8 +296,163 @@ def test_accuracy_fallen_to_chance_after_a_finite_blow_up_ends_with_a_warning(op
     assert f"{chance:.3f} for always guessing the most common class" in history.warnings[0]
 
 
+def _blob_data(rng):
+    """Ten classes around random centres in [0, 1]^64, pixels clipped as images are."""
+    centres, t = rng.random((10, 64)), rng.integers(0, 10, 1200)
+    x = np.clip(centres[t] + 0.3 * rng.normal(size=(1200, 64)), 0, 1)
+    return x[:1000], t[:1000], x[1000:], t[1000:]
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+def test_a_loss_ten_thousand_times_its_start_is_flagged_though_accuracy_stays_above_chance():
+    # SGD lr 10 for two steps, then lr 0.1: the loss reaches 1.9e4 (10^4 times its start) and
+    # the network recovers to 0.40 against 0.295 for always guessing; the old rule (blow-up
+    # and chance) said nothing
+    x, t, xt, tt = _teacher_data(np.random.default_rng(5))
+    net = MultiLayerNet(10, [32, 32], 4, seed=0)
+    trainer = Trainer(net, SGD(lr=10.0), x, t, xt, tt, epochs=6, batch_size=50, seed=0,
+                      lr_schedule=lambda i: 10.0 if i < 2 else 0.1)
+    with pytest.warns(TrainingCollapsed) as caught:
+        history = trainer.train()
+    assert history.train_acc[-1] > np.bincount(t).max() / len(t) + 0.05
+    assert max(history.train_loss) > 1e4 * history.train_loss[0]
+    assert history.warnings == [str(caught[0].message)]
+    assert history.warnings[0].startswith(
+        "the loss blew up though it stayed finite: the loss rose from 1.8 to 1.92e+04 at "
+        "iteration 2, 1.07e+04 times its start (train accuracy 0.397 at the end), so the "
+        "learning rate (SGD lr 10) is likely too high")
+
+
+def test_a_loss_that_tripled_before_accuracy_fell_to_chance_is_flagged():
+    # SGD lr 3 on ten classes: the loss rises from 2.6 to 8 (3 times), every ReLU dies and the
+    # network ends at chance; the old rule wanted 10 times
+    x, t, xt, tt = _blob_data(np.random.default_rng(1))
+    net = MultiLayerNet(64, [32, 32], 10, seed=0)
+    trainer = Trainer(net, SGD(lr=3.0), x, t, xt, tt, epochs=6, batch_size=50, seed=0)
+    with pytest.warns(TrainingCollapsed, match=r"^training ended at chance: .* the loss rose "
+                                               r"from 2.62 to 7.96 at iteration \d+, 3.03 times"):
+        trainer.train()
+
+
+def test_the_books_std_001_deep_network_stuck_at_chance_with_a_flat_loss_is_not_flagged():
+    # the book's figure 6-14 setting: five sigmoid layers of 100 at std 0.01 do not learn
+    # (vanishing gradients), but nothing blew up
+    x, t, xt, tt = _blob_data(np.random.default_rng(1))
+    net = MultiLayerNet(64, [100] * 5, 10, activation="sigmoid", weight_init=0.01, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrainingCollapsed)
+        history = Trainer(net, SGD(lr=0.01), x, t, xt, tt, epochs=6, batch_size=50,
+                          seed=0).train()
+    assert history.train_acc[-1] <= np.bincount(t).max() / len(t) + 0.05
+    assert history.warnings == []
+
+
 def test_a_run_that_learns_records_no_warning():
     x, t, xt, tt = _teacher_data(np.random.default_rng(5))
     net = MultiLayerNet(10, [32, 32], 4, seed=0)
     history = Trainer(net, SGD(lr=0.1), x, t, xt, tt, epochs=6, batch_size=50, seed=0).train()
     assert history.train_acc[-1] > 0.8 and history.warnings == []
+
+
+@pytest.mark.parametrize("returned", ["fast", "0.1", None, float("nan"), -0.1])
+def test_an_lr_schedule_returning_no_positive_number_is_refused_naming_what_it_returned(
+        returned):
+    x, t, xt, tt = _data()
+    trainer = Trainer(MultiLayerNet(4, [5], 3), SGD(lr=0.1), x, t, xt, tt, epochs=1,
+                      batch_size=60, lr_schedule=lambda iteration: returned)
+    with pytest.raises(ValueError) as info:
+        trainer.train()
+    assert str(info.value).startswith(
+        f"lr_schedule(0) returned {returned!r} ({type(returned).__name__}); a schedule returns "
+        "the learning rate as a positive finite number")
+
+
+# -- the time a run would take, estimated from its first updates --------------------------------
+
+
+def test_an_absurd_iteration_count_is_refused_after_its_first_updates_with_an_estimate():
+    x, t, xt, tt = _data()
+    trainer = Trainer(MultiLayerNet(4, [5], 3), SGD(lr=0.1), x, t, xt, tt, epochs=10**30,
+                      batch_size=10, max_iter=10**30, time_limit=3600)
+    with pytest.raises(TrainingTooLong) as info:
+        trainer.train()
+    assert len(trainer.history.train_loss) < 10**4  # refused early, not after an hour
+    message = str(info.value)
+    assert message.startswith("this training would take about ")
+    assert " years: 1e+30 updates at " in message and "more than the limit of 1 h" in message
+    assert "or let it run anyway with dlfs run --force (DLFS_TIME_LIMIT=0" in message
+    assert info.value.text("ko").startswith("이 훈련은 약 ")
+
+
+def test_the_time_limit_comes_from_dlfs_time_limit_and_0_lifts_it(monkeypatch):
+    x, t, xt, tt = _data()
+
+    def train():
+        return Trainer(MultiLayerNet(4, [5], 3), SGD(lr=0.1), x, t, xt, tt, epochs=200,
+                       batch_size=10, seed=0).train()
+
+    monkeypatch.setenv("DLFS_TIME_LIMIT", "0.01")  # 2 400 updates take longer than 10 ms
+    with pytest.raises(TrainingTooLong, match="more than the limit of 0.01 s"):
+        train()
+    monkeypatch.setenv("DLFS_TIME_LIMIT", "0")
+    assert len(train().train_loss) == 200 * 12
+
+
+def test_time_limit_lifted_sets_the_variable_for_the_block_and_restores_it(monkeypatch):
+    from dlfs.train import time_limit_from_env, time_limit_lifted
+
+    monkeypatch.setenv("DLFS_TIME_LIMIT", "120")
+    with time_limit_lifted(True):
+        assert time_limit_from_env() is None
+    assert time_limit_from_env() == 120.0
+    with time_limit_lifted(False):
+        assert time_limit_from_env() == 120.0
+    monkeypatch.delenv("DLFS_TIME_LIMIT")
+    with time_limit_lifted(True):
+        assert time_limit_from_env() is None
+    assert time_limit_from_env() == 3600.0
+
+
+def test_dlfs_run_refuses_iters_num_10_to_the_30_in_one_line_naming_force(tmp_path, capsys):
+    from dlfs.cli import main
+
+    rng = np.random.default_rng(0)
+    own = tmp_path / "own.npz"
+    np.savez(own, x_train=rng.random((200, 8)), t_train=np.arange(200) % 2,
+             x_test=rng.random((50, 8)), t_test=np.arange(50) % 2)
+    assert main(["run", "two-layer-net", "--quick", "--dataset", str(own), "--set",
+                 f"iters_num={10**30}", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "1e+30 updates at" in err and "--force" in err
+
+
+def test_progress_bars_say_their_units_in_the_commands_language(monkeypatch):
+    from dlfs._progress import progress_bar
+
+    for lang, unit, desc in (("en", "it", "gradient check"), ("ko", "회", "기울기 확인")):
+        monkeypatch.setenv("DLFS_LANG", lang)
+        shown = io.StringIO()
+        bar = progress_bar(10, True, unit="it", desc="gradient check", file=shown)
+        bar.update(3)
+        bar.refresh()
+        assert (bar.unit, bar.desc) == (unit, desc) and f"{desc}:" in shown.getvalue()
+        bar.close()
+    monkeypatch.delenv("DLFS_LANG")
+    monkeypatch.setenv("LC_ALL", "ko_KR.UTF-8")
+    bar = progress_bar(10, True, unit="trial", file=io.StringIO())
+    assert bar.unit == "시행"
+    bar.close()
+
+
+def test_dlfs_sets_dlfs_lang_for_its_command_and_restores_it(monkeypatch, capsys):
+    import os
+
+    from dlfs.cli import _lang_for_progress_bars, main
+
+    monkeypatch.setenv("DLFS_LANG", "en")
+    with _lang_for_progress_bars("ko"):
+        assert os.environ["DLFS_LANG"] == "ko"
+    assert os.environ["DLFS_LANG"] == "en"
+    monkeypatch.delenv("DLFS_LANG")
+    assert main(["--lang", "ko", "list"]) == 0
+    assert "DLFS_LANG" not in os.environ

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import math
 import os
 import re
 import secrets
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
+
+from dlfs._said import Said
 
 
 def _create_beside(path: Path, suffix: str, create):
@@ -159,6 +162,10 @@ def remove_leftovers(folder, names) -> list[Path]:
     return removed
 
 
+class ParamsError(Said, ValueError):
+    """A parameter file load_params refuses; ``text(lang)`` says why in ``lang``."""
+
+
 def _arrays_of(network) -> dict[str, np.ndarray]:
     arrays = dict(network.params)
     arrays.update(getattr(network, "buffers", {}))
@@ -182,33 +189,56 @@ def save_params(network, path) -> Path:
     return path
 
 
-def _npy_header(member, key: str, path: Path):
-    """(shape, dtype) from the header of an ``.npy`` zip member, reading no array data."""
-    try:
-        version = np.lib.format.read_magic(member)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
-        else:
-            raise ValueError(f"unsupported .npy format version {version}")
-    except ValueError as error:
-        raise ValueError(f"{str(path)!r} is not a readable .npz parameter file: the entry {key} "
-                         f"is not a plain .npy array ({error})") from None
+def npy_header(member) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran_order, dtype) from the start of an open ``.npy`` stream (a zip member of
+    an ``.npz``), reading no array data, so a huge declared shape costs nothing.
+
+    Raises ValueError (the reason, no file name) when the stream is no plain ``.npy`` array,
+    Python objects (a pickle) included.
+    """
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        raise ValueError(f"unsupported .npy format version {version}")
     if dtype.hasobject:
-        raise ValueError(f"{str(path)!r} is not a readable .npz parameter file: the entry {key} "
-                         "holds Python objects (a pickle), which are never loaded")
+        raise ValueError("it holds Python objects (a pickle), which are never loaded")
+    return shape, fortran, dtype
+
+
+def npy_nbytes(shape, dtype: np.dtype) -> int:
+    """The bytes an array of ``shape`` and ``dtype`` takes, as a Python int (no overflow)."""
+    return math.prod(shape) * dtype.itemsize
+
+
+def size_text(n: int) -> str:
+    """``n`` bytes for a person: '512 B', '47 MiB', '6.12 PiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}" if unit != "B" else f"{n} B"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def _npy_header(member, key: str, path: Path):
+    """(shape, dtype) from the header of a parameter file's entry ``key``."""
+    try:
+        shape, _, dtype = npy_header(member)
+    except ValueError as error:
+        raise ParamsError(key="bounds.params_not_npy", path=str(path), array=key,
+                          reason=str(error)) from None
     return shape, dtype
 
 
 def _check_header(key: str, shape, dtype: np.dtype, target: np.ndarray, path: Path) -> None:
     if shape != target.shape:
-        raise ValueError(f"parameter {key} in {str(path)!r} has shape {shape}, "
-                         f"but the network's {key} has shape {target.shape}")
+        raise ParamsError(key="bounds.params_shape", path=str(path), array=key, shape=shape,
+                          wanted=target.shape)
     if dtype.kind != "f":
-        raise ValueError(f"parameter {key} in {str(path)!r} has dtype {dtype.str} ({dtype}); "
-                         "a parameter file holds real floating-point arrays "
-                         "(float16, float32 or float64)")
+        raise ParamsError(key="bounds.params_dtype", path=str(path), array=key,
+                          code=dtype.str, dtype=str(dtype))
 
 
 def _read_checked(archive: zipfile.ZipFile, key: str, target: np.ndarray, path: Path):
@@ -220,15 +250,15 @@ def _read_checked(archive: zipfile.ZipFile, key: str, target: np.ndarray, path: 
         try:
             stored = np.lib.format.read_array(member, allow_pickle=False)
         except (ValueError, OSError, EOFError) as error:
-            raise ValueError(f"parameter {key} in {str(path)!r} cannot be read ({error})"
-                             ) from None
+            raise ParamsError(key="bounds.params_unreadable_entry", path=str(path), array=key,
+                              reason=str(error)) from None
     with np.errstate(over="ignore"):
         value = stored.astype(target.dtype)
     if not np.isfinite(value).all():
-        problem = ("NaN" if np.isnan(stored).any() else "infinite" if np.isinf(stored).any()
-                   else f"values too large for the network's {target.dtype}")
-        raise ValueError(f"parameter {key} in {str(path)!r} holds {problem} values; "
-                         "a network's parameters are finite numbers")
+        problem = ("nan" if np.isnan(stored).any() else "inf" if np.isinf(stored).any()
+                   else "too_large")
+        raise ParamsError(key=f"bounds.params_{problem}", path=str(path), array=key,
+                          dtype=str(target.dtype))
     return value
 
 
@@ -242,9 +272,9 @@ def load_params(network, path) -> None:
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"no parameter file at {str(path)!r}")
+        raise ParamsError(key="bounds.params_no_file", path=str(path))
     if path.stat().st_size == 0:
-        raise ValueError(f"{str(path)!r} is empty; expected a .npz written by save_params")
+        raise ParamsError(key="bounds.params_empty", path=str(path))
     targets = _arrays_of(network)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -252,8 +282,9 @@ def load_params(network, path) -> None:
             stored_keys = {name.removesuffix(".npy") for name in names}
             odd = sorted(name for name in names if not name.endswith(".npy"))
             if odd or len(names) != len(stored_keys):
-                raise ValueError(f"{str(path)!r} is not a readable .npz parameter file: it "
-                                 f"holds {', '.join(odd) or 'a repeated entry'}")
+                raise ParamsError(key="bounds.params_odd_entries" if odd else
+                                  "bounds.params_repeated_entry", path=str(path),
+                                  entries=", ".join(odd))
             headers = {}
             for name in names:  # every header first, no data read yet
                 with archive.open(name) as member:
@@ -261,17 +292,18 @@ def load_params(network, path) -> None:
                         member, name.removesuffix(".npy"), path)
             missing = sorted(set(targets) - stored_keys)
             if missing:
-                raise ValueError(f"{str(path)!r} lacks parameter(s) {', '.join(missing)}")
+                raise ParamsError(key="bounds.params_missing", path=str(path),
+                                  keys=", ".join(missing))
             unexpected = sorted(stored_keys - set(targets))
             if unexpected:
-                raise ValueError(f"{str(path)!r} holds parameter(s) {', '.join(unexpected)} "
-                                 "the network does not have")
+                raise ParamsError(key="bounds.params_unexpected", path=str(path),
+                                  keys=", ".join(unexpected))
             for key, target in targets.items():
                 _check_header(key, *headers[key], target, path)
             values = {key: _read_checked(archive, key, target, path)
                       for key, target in targets.items()}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as error:
-        raise ValueError(f"{str(path)!r} is not a readable .npz parameter file ({error}); "
-                         "expected a file written by save_params") from None
+        raise ParamsError(key="bounds.params_unreadable", path=str(path),
+                          reason=str(error)) from None
     for key, target in targets.items():
         target[...] = values[key]

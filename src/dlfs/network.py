@@ -26,12 +26,15 @@ a sentence naming the argument.
 from __future__ import annotations
 
 import contextlib
+import math
+import os
 from collections.abc import Sequence
 
 import numpy as np
 
-from dlfs import _checks
+from dlfs import _checks, catalogue
 from dlfs.init import weight_scale
+from dlfs.io import size_text
 from dlfs.layers import (
     ACTIVATION_LAYERS,
     Affine,
@@ -44,6 +47,51 @@ from dlfs.layers import (
 def param_key(name: str, index: int) -> str:
     """The book's parameter names: param_key('W', 1) == 'W1'."""
     return f"{name}{index}"
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still claim: the kernel's MemAvailable (Linux), else the
+    physical memory, lowered to the address-space limit (ulimit -v) where one is set; None
+    where neither can be read."""
+    found = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    found = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if found is None:
+        try:
+            found = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            pass
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit != resource.RLIM_INFINITY:
+            found = limit if found is None else min(found, limit)
+    except (ImportError, OSError, ValueError):
+        pass
+    return found
+
+
+def _check_fits(name: str, sizes: list[int], shapes: dict, dtype: np.dtype) -> None:
+    """Raises ValueError with the network's size when its parameters, their gradients and the
+    float64 draw of its largest weight matrix would not fit in the memory available, before
+    numpy is asked for any of it (hidden_size=10**9 would otherwise end in numpy's
+    MemoryError)."""
+    values = sum(math.prod(shape) for shape in shapes.values())
+    largest = max(math.prod(shape) for shape in shapes.values())
+    needed = 2 * values * dtype.itemsize + 8 * largest
+    available = available_memory()
+    if available is not None and needed > available:
+        raise ValueError(catalogue.text(
+            "bounds.network_too_large", "en", name=name, sizes="-".join(map(str, sizes)),
+            needed=size_text(needed), values=values, dtype=dtype.name,
+            available=size_text(available)))
 
 
 class MultiLayerNet:
@@ -111,6 +159,7 @@ class MultiLayerNet:
             if self.use_batchnorm and k < self.n_layers:
                 shapes[param_key("gamma", k)] = (sizes[k],)
                 shapes[param_key("beta", k)] = (sizes[k],)
+        _check_fits(type(self).__name__, sizes, shapes, self.dtype)
         self.params = {key: np.zeros(shape, self.dtype) for key, shape in shapes.items()}
         # What gradient() returns: filled in place by the layers' backward on every call.
         self.grads = {key: np.zeros(shape, self.dtype) for key, shape in shapes.items()}
@@ -163,6 +212,24 @@ class MultiLayerNet:
         _checks.finite("x", x)
         return x, _checks.labels("t", t, x.shape[0], self.output_size)
 
+    def _features(self, x, *, empty: bool = False) -> np.ndarray:
+        """``x`` as (N, input_size) of the network's dtype (_checks.features), with our words
+        for rows of different lengths and, unless ``empty``, for no rows at all."""
+        if not isinstance(x, np.ndarray):
+            try:
+                x = np.asarray(x)
+            except ValueError:  # numpy: "inhomogeneous shape"
+                lengths = sorted({len(row) for row in x if hasattr(row, "__len__")})
+                raise ValueError(
+                    "x must be a table of samples with the same number of values each (shape "
+                    f"(N, {self.input_size})), got rows of lengths "
+                    f"{', '.join(map(str, lengths[:5]))}") from None
+        x = _checks.features("x", x, self.input_size, self.dtype)
+        if not empty and x.shape[0] == 0:
+            raise ValueError(f"x holds no samples (shape {x.shape}); give at least one row of "
+                             f"{self.input_size} values")
+        return x
+
     def _weights(self):
         return (self.params[param_key("W", k)] for k in range(1, self.n_layers + 1))
 
@@ -175,7 +242,7 @@ class MultiLayerNet:
         element of row n of x·W1 + b1 NaN or ±inf (while W1 is finite: x·0 is NaN for
         x = ±inf, and inf − inf is NaN), so one column of the first Affine's output tells.
         """
-        x = _checks.features("x", x, self.input_size, self.dtype)
+        x = self._features(x)
         with np.errstate(invalid="ignore"):  # the NaNs of a bad x are reported just below
             out = self.layers[0].forward(x, train_flg)
             out_is_finite = np.isfinite(out[:, 0].sum())
@@ -188,7 +255,7 @@ class MultiLayerNet:
     def loss(self, x, t, train_flg: bool = False) -> float:
         """Mean cross-entropy plus ½λΣ‖W‖². The book's default train_flg=False evaluates in test
         mode (no dropout, batch-norm running statistics)."""
-        x = _checks.features("x", x, self.input_size, self.dtype)
+        x = self._features(x)
         labels = _checks.labels("t", t, x.shape[0], self.output_size)
         loss = self.last_layer.forward(self.predict(x, train_flg), labels)
         if self.weight_decay_lambda:

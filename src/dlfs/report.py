@@ -167,7 +167,19 @@ def _figure(record: dict, folder: Path, lang: str, name: str, on_skip: Callable)
         return f'<p lang="{html.escape(lang)}">{html.escape(note)}</p>'
     source = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
     alt = html.escape(record["title"].get(lang, record["name"]))
-    return f'<img lang="{html.escape(lang)}" alt="{alt}" src="{source}">'
+    return f'<img lang="{html.escape(lang)}" alt="{alt}" src="{source}">' + _labels_note(
+        record, lang)
+
+
+def _labels_note(record: dict, lang: str) -> str:
+    """A note under a figure drawn with another language's labels (no font for ``lang``'s
+    script where it was drawn, e.g. English labels in the Korean view), saying how to fix it."""
+    labels = record["figures"].get(lang, {}).get("labels")
+    if lang not in LANGS or labels in (None, lang) or labels not in LANGS:
+        return ""
+    note = catalogue.text("bounds.figure_labels_fallback", lang,
+                          labels=catalogue.text("language", labels))
+    return f'<p lang="{html.escape(lang)}" class="meta">{html.escape(note)}</p>'
 
 
 def _parameters(params: dict, overrides: dict) -> str:

@@ -10,8 +10,11 @@ Differences from the book's ``common/trainer.py``, each deliberate:
     (the book logs a second, test-mode forward pass);
   - a NaN or inf loss stops training with ``TrainingDiverged`` naming the iteration;
   - a run whose loss stayed finite but blew up on the way (a learning rate far too high: SGD
-    lr 10, Adam lr 1000) and whose training accuracy ends at chance ends with a
-    ``TrainingCollapsed`` warning, also kept in ``history.warnings``.
+    lr 10, Adam lr 1000) ends with a ``TrainingCollapsed`` warning, also kept in
+    ``history.warnings``: when the loss rose above 100 times its first value, whatever the
+    accuracy, or when it rose above twice its first value and the training accuracy ends at
+    chance. A network that stays at chance with a flat loss (the book's std-0.01 deep network)
+    is a failure to learn, not a blow-up, and is not flagged.
 
 Each step is the book's two lines, ``grads = network.gradient(x_batch, t_batch)`` and
 ``optimizer.update(network.params, grads)``, with the loss taken from the same forward pass
@@ -20,7 +23,11 @@ through ``network.loss_and_gradient`` where the network has it.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import numbers
+import os
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,14 +37,89 @@ import numpy as np
 from dlfs import _checks
 from dlfs._progress import progress_bar
 
-# A loss this many times its first value counts as blown up, and an accuracy at most this far
-# above always guessing the most common class counts as chance.
-BLOW_UP_FACTOR = 10
+# A loss this many times its first value counts as blown up, whatever the accuracy; one that
+# rose to RISE_AT_CHANCE times it counts when the accuracy ends at chance (at most
+# CHANCE_MARGIN above always guessing the most common class). A flat loss at chance (about
+# 1.03 times its start for the book's std-0.01 deep network) is neither.
+BLOW_UP_FACTOR = 100
+RISE_AT_CHANCE = 2
 CHANCE_MARGIN = 0.05
 
 
 class TrainingCollapsed(RuntimeWarning):
-    """Training ended at chance accuracy after the loss blew up, though it stayed finite."""
+    """The loss blew up though it stayed finite: above BLOW_UP_FACTOR times its first value,
+    or above RISE_AT_CHANCE times it with the training accuracy ending at chance."""
+
+
+TIME_LIMIT_ENV = "DLFS_TIME_LIMIT"  # seconds; 0 or "none": no limit (dlfs run --force)
+DEFAULT_TIME_LIMIT = 3600.0
+# The first updates are timed until this many have run and this long has passed (the very
+# first, which allocates, is left out), then the whole run is estimated from them.
+TIMED_STEPS, TIMED_SECONDS = 5, 0.05
+
+
+def time_limit_from_env() -> float | None:
+    """The training time limit in seconds: DLFS_TIME_LIMIT where set (0 or "none": no
+    limit), else DEFAULT_TIME_LIMIT (an hour)."""
+    value = os.environ.get(TIME_LIMIT_ENV, "").strip().lower()
+    if not value:
+        return DEFAULT_TIME_LIMIT
+    if value in ("0", "none", "off"):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{TIME_LIMIT_ENV}={value!r}: give a number of seconds, or 0 for no "
+                         "limit") from None
+    return seconds if seconds > 0 and math.isfinite(seconds) else None
+
+
+@contextlib.contextmanager
+def time_limit_lifted(lift: bool = True):
+    """Within the block (and the worker processes it starts), no training time limit, when
+    ``lift``: dlfs run --force."""
+    if not lift:
+        yield
+        return
+    before = os.environ.get(TIME_LIMIT_ENV)
+    os.environ[TIME_LIMIT_ENV] = "none"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(TIME_LIMIT_ENV, None)
+        else:
+            os.environ[TIME_LIMIT_ENV] = before
+
+
+def duration_text(seconds: float, lang: str = "en") -> str:
+    """``seconds`` for a person: '40 s', '12 min', '5.1 h', '3.2e+22 years' (in ``lang``)."""
+    from dlfs import catalogue
+
+    for unit, size, least in (("years", 365.25 * 86400, 2), ("days", 86400, 2),
+                              ("hours", 3600, 1), ("minutes", 60, 1)):
+        if seconds >= least * size:
+            return catalogue.text(f"bounds.{unit}", lang, n=f"{seconds / size:.3g}")
+    return catalogue.text("bounds.seconds", lang, n=f"{seconds:.2g}")
+
+
+class TrainingTooLong(ValueError):
+    """A training run whose estimated time, from its first updates, is over the time limit.
+    ``str()`` is the English line, ``text(lang)`` the catalogue's in ``lang``."""
+
+    def __init__(self, seconds: float, steps: int, per_step: float, limit: float):
+        self.seconds, self.steps, self.per_step, self.limit = seconds, steps, per_step, limit
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        from dlfs import catalogue
+
+        return catalogue.text("bounds.training_too_long", lang,
+                              eta=duration_text(self.seconds, lang),
+                              steps=f"{self.steps:.3g}" if self.steps >= 10**9 else
+                              f"{self.steps:,}",
+                              per_step=f"{self.per_step * 1000:.3g}",
+                              limit=duration_text(self.limit, lang), env=TIME_LIMIT_ENV)
 
 
 class TrainingDiverged(FloatingPointError):
@@ -119,6 +201,9 @@ class Trainer:
             mid-epoch; accuracy is still measured only at epoch ends. None: epochs × ⌈N/batch⌉.
         on_epoch: called as on_epoch(epoch, history) after each evaluation (epoch 0 included);
             an exception it raises stops training and propagates (a search's pruning, say).
+        time_limit: seconds the whole run may take, estimated from the first updates (and the
+            first evaluation): over it, train() raises TrainingTooLong before going on.
+            "env" (default): DLFS_TIME_LIMIT, else an hour; None: no limit.
     """
 
     def __init__(
@@ -138,6 +223,7 @@ class Trainer:
         progress: bool = False,
         max_iter: int | None = None,
         on_epoch: Callable[[int, History], None] | None = None,
+        time_limit: float | str | None = "env",
     ):
         if not callable(getattr(optimizer, "update", None)):
             raise ValueError(
@@ -177,6 +263,9 @@ class Trainer:
         if on_epoch is not None and not callable(on_epoch):
             raise ValueError("on_epoch must be callable as on_epoch(epoch, history)")
         self.on_epoch = on_epoch
+        if time_limit != "env" and time_limit is not None:
+            time_limit = _checks.positive_float("time_limit", time_limit)
+        self.time_limit = time_limit
         self.history = History()
 
     def _data(self, name: str, x, t):
@@ -221,14 +310,44 @@ class Trainer:
         self.optimizer.update(network.params, grads)
         return float(loss)
 
+    def _check_time(self, limit: float, per_step: float, evaluation: float) -> None:
+        """Raises TrainingTooLong when max_iter updates at ``per_step`` seconds each, and one
+        evaluation (``evaluation`` seconds) per epoch, would take longer than ``limit``."""
+        evaluations = -(-self.max_iter // self.iter_per_epoch)
+        seconds = per_step * self.max_iter + evaluation * evaluations
+        if seconds > limit:
+            raise TrainingTooLong(seconds, self.max_iter, per_step, limit)
+
+    def _scheduled_lr(self, iteration: int) -> float:
+        """lr_schedule(iteration), checked: a positive finite number (a str such as "0.1" or
+        "fast" is refused, not converted)."""
+        lr = self.lr_schedule(iteration)
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) \
+                or lr <= 0:
+            raise ValueError(f"lr_schedule({iteration}) returned {lr!r} "
+                             f"({type(lr).__name__}); a schedule returns the learning rate as "
+                             "a positive finite number, e.g. lambda it: 0.1 * 0.5 ** (it // 1000)")
+        return float(lr)
+
     def train(self) -> History:
         """Runs every epoch and returns the history (also kept in ``self.history``)."""
         bar = progress_bar(self.max_iter, self.progress, unit="it")
+        limit = time_limit_from_env() if self.time_limit == "env" else self.time_limit
+        started = time.perf_counter()
         self._evaluate(0, 0)
+        evaluation = time.perf_counter() - started
+        timing = None  # (start, first timed iteration) while the first updates are timed
         try:
             for iteration, index in zip(range(self.max_iter), self._batches()):
+                if limit is not None and iteration == 1:
+                    timing = (time.perf_counter(), 1)
+                elif timing is not None and iteration >= TIMED_STEPS + 1 and \
+                        time.perf_counter() - timing[0] >= TIMED_SECONDS:
+                    self._check_time(limit, (time.perf_counter() - timing[0]) /
+                                     (iteration - timing[1]), evaluation)
+                    timing = None
                 if self.lr_schedule is not None:
-                    self.optimizer.lr = float(self.lr_schedule(iteration))
+                    self.optimizer.lr = self._scheduled_lr(iteration)
                     self.history.learning_rates.append(self.optimizer.lr)
                 loss = self._step(self.x_train[index], self.t_train[index])
                 epoch = iteration // self.iter_per_epoch + 1
@@ -255,8 +374,9 @@ class Trainer:
 
     def _collapse(self) -> str | None:
         """Why training failed though no loss was NaN, or None: a loss that rose to
-        BLOW_UP_FACTOR times its first value, and a final training accuracy within CHANCE_MARGIN
-        of the share of the most common class (what always guessing it scores)."""
+        BLOW_UP_FACTOR times its first value, or to RISE_AT_CHANCE times it with a final
+        training accuracy within CHANCE_MARGIN of the share of the most common class (what
+        always guessing it scores)."""
         history = self.history
         if not history.train_loss or len(history.train_acc) < 2:
             return None
@@ -266,16 +386,25 @@ class Trainer:
         t = np.asarray(self.t_train if n is None else self.t_train[:n])
         t = t.argmax(axis=1) if t.ndim == 2 else t
         chance = np.unique(t, return_counts=True)[1].max() / len(t)
-        if peak <= BLOW_UP_FACTOR * first or history.train_acc[-1] > chance + CHANCE_MARGIN:
+        at_chance = history.train_acc[-1] <= chance + CHANCE_MARGIN
+        if not (peak > BLOW_UP_FACTOR * first or (at_chance and peak > RISE_AT_CHANCE * first)):
             return None
         lr = getattr(self.optimizer, "lr", None)
+        if history.learning_rates[:peak_at]:  # under a schedule: the largest before the peak
+            lr = max(history.learning_rates[:peak_at])
         rate = f" ({type(self.optimizer).__name__} lr {lr:g})" if lr is not None else ""
+        rise = (f"the loss rose from {first:.3g} to {peak:.3g} at iteration {peak_at}, "
+                f"{peak / first:.3g} times its start")
+        if not at_chance:
+            return (f"the loss blew up though it stayed finite: {rise} (train accuracy "
+                    f"{history.train_acc[-1]:.3f} at the end), so the learning rate{rate} is "
+                    "likely too high: lower it tenfold")
         return (f"training ended at chance: train accuracy {history.train_acc[-1]:.3f} against "
                 f"{chance:.3f} for always guessing the most common class (best "
                 f"{max(history.train_acc):.3f}, epoch "
                 f"{history.eval_epochs[int(np.argmax(history.train_acc))]}), though the loss "
-                f"stayed finite; the loss rose from {first:.3g} to {peak:.3g} at iteration "
-                f"{peak_at}, so the learning rate{rate} is likely too high: lower it tenfold")
+                f"stayed finite; {rise}, so the learning rate{rate} is likely too high: lower "
+                "it tenfold")
 
     @property
     def final_test_accuracy(self) -> float:

@@ -54,6 +54,9 @@ def _positive_int(value: str, lang: str = "en") -> int:
     return number
 
 
+MAX_SEEDS = 100  # --seeds: more runs of every experiment than any spread needs
+
+
 def _seeds(value: str, lang: str = "en") -> int | tuple[int, ...]:
     """--seeds: a number of seeds N >= 1 (``5``: --seed, --seed + 1, …), or distinct seeds
     >= 0 separated by commas (``3,7,11``), returned as a tuple."""
@@ -64,6 +67,9 @@ def _seeds(value: str, lang: str = "en") -> int | tuple[int, ...]:
             count = 0
         if count < 1:
             raise argparse.ArgumentTypeError(_say("errors.seeds_count", lang, value=value))
+        if count > MAX_SEEDS:  # each seed runs every experiment once more
+            raise argparse.ArgumentTypeError(_say("bounds.seeds_too_many", lang, value=value,
+                                                  most=MAX_SEEDS))
         return count
     seeds: list[int] = []
     for item in value.split(","):
@@ -78,6 +84,9 @@ def _seeds(value: str, lang: str = "en") -> int | tuple[int, ...]:
             raise argparse.ArgumentTypeError(_say("errors.seeds_twice", lang, value=value,
                                                   seed=seed))
         seeds.append(seed)
+    if len(seeds) > MAX_SEEDS:
+        raise argparse.ArgumentTypeError(_say("bounds.seeds_too_many", lang, value=value,
+                                              most=MAX_SEEDS))
     return tuple(seeds)
 
 
@@ -216,6 +225,23 @@ def _reader_gone() -> int:
     return 128 + getattr(signal, "SIGPIPE", 13)
 
 
+@contextlib.contextmanager
+def _lang_for_progress_bars(lang: str):
+    """DLFS_LANG set to ``lang`` for the command (and the workers it starts), so progress bars
+    speak it (dlfs._progress); restored after."""
+    from dlfs._progress import LANG_ENV
+
+    before = os.environ.get(LANG_ENV)
+    os.environ[LANG_ENV] = lang
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(LANG_ENV, None)
+        else:
+            os.environ[LANG_ENV] = before
+
+
 def main(argv=None) -> int:
     import matplotlib
 
@@ -225,7 +251,7 @@ def main(argv=None) -> int:
     with argparse_in(lang):
         args = build_parser(lang).parse_args(argv)
     try:
-        with _interrupt_in_this_process_only():
+        with _interrupt_in_this_process_only(), _lang_for_progress_bars(args.lang):
             status = args.func(args)
             sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status
@@ -240,6 +266,10 @@ def main(argv=None) -> int:
     except Exception as error:  # an unexpected failure: one line unless --traceback
         if args.traceback:
             raise
+        if callable(getattr(error, "text", None)):  # said by the catalogue (dlfs._said)
+            print(_say("errors.line", args.lang, message=error.text(args.lang)),
+                  file=sys.stderr)
+            return 1
         print(_say("errors.unexpected", args.lang, kind=type(error).__name__, message=error),
               file=sys.stderr)
         return 1

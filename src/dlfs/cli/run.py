@@ -37,7 +37,7 @@ def load_lab_data(dataset: str, root, lang: str = "en", quiet: bool = False):
     try:
         data = load(dataset, root, progress=not quiet)
     except DatasetError as error:
-        raise CliError(str(error)) from None
+        raise CliError(error.text(lang)) from None
     if data.substitute_for and not quiet:
         print("dlfs: " + catalogue.text("cli.data_note", lang, wanted=data.substitute_for,
                                         used=data.title, source=source_in(data.source, lang)),
@@ -253,7 +253,10 @@ def cmd_run(args) -> int:
     if args.quick and not args.force:
         refuse_quick_over_full(experiments, out, args.lang)
     out = _writable(out, args.lang)
-    with _only_writer(out, args.lang):
+    from dlfs.train import time_limit_lifted
+
+    # --force also lets a training run estimated to take over an hour go on (dlfs.train)
+    with _only_writer(out, args.lang), time_limit_lifted(args.force):
         return _run_into(out, args, request, data)
 
 
@@ -415,7 +418,7 @@ def cmd_data(args) -> int:
             try:
                 download(spec.name, args.root)
             except DatasetError as error:
-                raise CliError(str(error)) from None
+                raise CliError(error.text(args.lang)) from None
             location = find_dataset(spec.name, args.root)
         if location is None:
             print(_say("output.data_missing", args.lang, title=spec.title, name=spec.name,

@@ -9,6 +9,7 @@ import time
 import warnings
 from pathlib import Path
 
+from dlfs._said import said_in
 from dlfs.cli.run import _save_figure, _writable, load_lab_data
 from dlfs.cli.text import CliError
 from dlfs.cli.text import say as _say
@@ -44,7 +45,7 @@ def cmd_search(args) -> int:
         config = search.load_config(args.config, **overrides)
         search.workers.check_workers(args.workers)
     except ValueError as error:
-        raise CliError(str(error)) from None
+        raise CliError(said_in(error, args.lang)) from None
     out = _writable(Path(args.out), args.lang)
     storage = args.storage or search.default_storage(out)
     shown = search.mask(storage)  # a PostgreSQL password is never printed

@@ -55,28 +55,26 @@ _download = download  # load_raw's argument is called download, as in the book
 IMAGE_SHAPE = (28, 28)  # rows, cols of every MNIST and Fashion-MNIST image
 
 
-def _not_found(spec: DatasetSpec, root, download_error: str | None) -> DatasetError:
-    lines = [f"{spec.title} was not found. Looked in:"]
+def _not_found(spec: DatasetSpec, root, download_error: DatasetError | None) -> DatasetError:
+    lines = [("bounds.not_found", {"title": spec.title})]
     for place in places(spec, root):
-        lines.append(f"  - {place.directory}  ({place.label})")
+        lines.append(("bounds.not_found_place", {"folder": str(place.directory),
+                                                 "label": place.label}))
     if os.environ.get("DLFS_DATA") is None:
-        lines.append("  ($DLFS_DATA is not set)")
-    if download_error:
-        lines.append("Downloading failed:")
-        lines.extend("  " + line.strip()
-                     for line in download_error.splitlines()[1:] or [download_error])
+        lines.append(("bounds.not_found_no_env", {}))
+    if download_error is not None:  # its lines after the first, each indented
+        lines.append(("bounds.not_found_download_failed", {}))
+        failures = (download_error.lines or [("bounds.raw_line", {"line": str(download_error)})])
+        lines.extend((key, {**fields, "indent": "  "}) for key, fields in
+                     failures[1:] or failures)
     else:
-        lines.append("Downloading was not allowed (download=False).")
+        lines.append(("bounds.not_found_download_off", {}))
     names = ", ".join(f.filename for f in spec.files)
-    lines.append("To fix it, any one of:")
-    lines.append(f"  - connect to the network and download the files once: dlfs data {spec.name} "
-                 "--fetch (load_dataset(..., download=True) in Python);")
-    lines.append(f"  - put {names} (gzipped or not) in a folder and pass it as --data-root DIR "
-                 "(root=DIR in Python);")
-    lines.append("  - or set the environment variable DLFS_DATA to such a folder;")
+    lines += [("bounds.not_found_fix", {}), ("bounds.not_found_fetch", {"name": spec.name}),
+              ("bounds.not_found_root", {"names": names}), ("bounds.not_found_env", {})]
     if spec.debian_package and sys.platform.startswith("linux"):
-        lines.append(f"  - on Debian/Ubuntu: sudo apt-get install {spec.debian_package}")
-    return DatasetError("\n".join(lines))
+        lines.append(("bounds.not_found_apt", {"package": spec.debian_package}))
+    return DatasetError(lines=lines)
 
 
 # -- parsing with a .npy cache ---------------------------------------------------------------
@@ -196,11 +194,11 @@ def _check_published(spec: DatasetSpec, key: str, array: np.ndarray, path: Path)
     what = (f"{path}: no checksum is known for the uncompressed file (only the MD5 of the "
             "published .gz)")
     if array.dtype != np.uint8 or array.shape != shape:
-        raise DatasetError(f"{what}, and {spec.title}'s {key} are uint8 {shape}; got "
-                           f"{array.dtype} of shape {array.shape}")
+        raise DatasetError(key="bounds.unverified_shape", path=str(path), title=spec.title,
+                           array=key, shape=shape, dtype=str(array.dtype), got=array.shape)
     if key.endswith("labels") and array.size and array.max() >= len(spec.classes):
-        raise DatasetError(f"{what}, and its label {array.max()} is outside the valid range "
-                           f"0..{len(spec.classes) - 1}")
+        raise DatasetError(key="bounds.unverified_label", path=str(path),
+                           label=int(array.max()), largest=len(spec.classes) - 1)
     warnings.warn(f"{what}; its shape, type and range match {spec.title}'s {key}, so it is "
                   "used unchecked", UserWarning, stacklevel=4)
 
@@ -211,19 +209,18 @@ def _check_split(spec: DatasetSpec, arrays: dict, location: Location, split: str
     image_path = location.paths[f"{split}_images"]
     label_path = location.paths[f"{split}_labels"]
     if images.dtype != np.uint8 or images.shape[1:] != IMAGE_SHAPE or images.ndim != 3:
-        raise DatasetError(f"{image_path}: {spec.title} images are uint8 (N, 28, 28); got "
-                           f"{images.dtype} of shape {images.shape}")
+        raise DatasetError(key="bounds.split_images", path=str(image_path), title=spec.title,
+                           dtype=str(images.dtype), shape=images.shape)
     if labels.dtype.kind != "u" or labels.ndim != 1:
-        raise DatasetError(f"{label_path}: {spec.title} labels are unsigned integer class "
-                           f"indices (N,); got {labels.dtype} of shape {labels.shape}")
+        raise DatasetError(key="bounds.split_labels", path=str(label_path), title=spec.title,
+                           dtype=str(labels.dtype), shape=labels.shape)
     if images.shape[0] != labels.shape[0]:
-        raise DatasetError(
-            f"{image_path} holds {images.shape[0]} images but {label_path} holds "
-            f"{labels.shape[0]} labels"
-        )
+        raise DatasetError(key="bounds.split_counts", images_path=str(image_path),
+                           images=images.shape[0], labels_path=str(label_path),
+                           labels=labels.shape[0])
     if labels.size and labels.max() >= len(spec.classes):
-        raise DatasetError(f"{label_path}: label {labels.max()} is outside the valid range "
-                           f"0..{len(spec.classes) - 1}")
+        raise DatasetError(key="bounds.split_label_range", path=str(label_path),
+                           label=int(labels.max()), largest=len(spec.classes) - 1)
 
 
 def load_raw(name: str, root=None, download: bool = True, verify: bool = True,
@@ -237,7 +234,7 @@ def load_raw(name: str, root=None, download: bool = True, verify: bool = True,
             try:
                 _download(spec.name, root, progress=progress)
             except DatasetError as failure:
-                error = str(failure)
+                error = failure
             location = find_dataset(spec.name, root)
         if location is None:
             raise _not_found(spec, root, error)

@@ -24,6 +24,7 @@ from stat import S_ISREG
 
 import numpy as np
 
+from dlfs._said import Said
 from dlfs.io import atomic_file
 
 TYPE_CODES = {
@@ -39,32 +40,34 @@ MAX_BYTES = 1 << 30  # MNIST's largest file is 47 MB; a learner's own data 20 ti
 _LONGEST_HEADER = 4 + 4 * 255
 
 
-class DatasetError(Exception):
-    """A data file is missing, corrupt or inconsistent; the message names the file."""
+class DatasetError(Said):
+    """A data file is missing, corrupt or inconsistent; the message names the file.
+
+    ``DatasetError(key=KEY, **fields)`` is the catalogue's entry KEY: ``str()`` is its English
+    line, ``text(lang)`` the line in ``lang``. ``DatasetError(message)`` is a fixed line.
+    """
 
 
 def _header(content: bytes, name: str, max_bytes: int = MAX_BYTES):
     """(dims, dtype, header length, total length) from the start of an IDX byte string."""
     if len(content) < 4:
-        raise DatasetError(f"{name}: {len(content)} bytes is too short for an IDX header")
+        raise DatasetError(key="bounds.idx_too_short", name=name, size=len(content))
     if content[0] != 0 or content[1] != 0:
-        raise DatasetError(
-            f"{name}: wrong magic number 0x{content[:4].hex()} (an IDX file starts with 0x0000)"
-        )
+        raise DatasetError(key="bounds.idx_magic", name=name, magic=content[:4].hex())
     code, ndim = content[2], content[3]
     if code not in TYPE_CODES:
-        raise DatasetError(f"{name}: unknown IDX element type 0x{code:02x}")
+        raise DatasetError(key="bounds.idx_type", name=name, code=f"{code:02x}")
     if ndim == 0:
-        raise DatasetError(f"{name}: IDX header declares 0 dimensions")
+        raise DatasetError(key="bounds.idx_no_dims", name=name)
     header = 4 + 4 * ndim
     if len(content) < header:
-        raise DatasetError(f"{name}: truncated header ({len(content)} bytes, {header} needed)")
+        raise DatasetError(key="bounds.idx_short_header", name=name, size=len(content),
+                           needed=header)
     dims = tuple(int(d) for d in np.frombuffer(content, dtype=">u4", count=ndim, offset=4))
     dtype = TYPE_CODES[code]
     total = header + math.prod(dims) * dtype.itemsize  # Python ints: 4 × 2³¹ cannot overflow
     if total > max_bytes:
-        raise DatasetError(f"{name}: header declares {total} bytes, more than the limit of "
-                           f"{max_bytes} bytes (pass max_bytes to read a larger file)")
+        raise DatasetError(key="bounds.idx_too_large", name=name, size=total, limit=max_bytes)
     return dims, dtype, header, total
 
 
@@ -89,29 +92,27 @@ def decompress(raw: bytes, name: str, max_bytes: int = MAX_BYTES) -> bytes:
             if total is None and len(out) >= 4 and len(out) >= 4 + 4 * out[3]:
                 total = _header(bytes(out[:4 + 4 * out[3]]), name, max_bytes)[3]
             if total is not None and len(out) > total:
-                raise DatasetError(f"{name}: the gzip data inflates to more than the {total} "
-                                   "bytes its header declares")
+                raise DatasetError(key="bounds.idx_gzip_excess", name=name, size=total)
             if inflater.eof:
                 pending = inflater.unused_data
                 if not pending.strip(b"\x00"):  # gzip allows trailing zeros
                     return bytes(out)
                 if not pending.startswith(GZIP_MAGIC):
-                    raise DatasetError(f"{name}: corrupt gzip data (bytes after its end)")
+                    raise DatasetError(key="bounds.idx_gzip_trailing", name=name)
                 inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # a further gzip member
             elif not pending and len(chunk) < room:  # all input used, no end of stream
-                raise DatasetError(f"{name}: corrupt or truncated gzip data (it ends early)")
+                raise DatasetError(key="bounds.idx_gzip_early", name=name)
     except zlib.error as error:
-        raise DatasetError(f"{name}: corrupt or truncated gzip data ({error})") from error
+        raise DatasetError(key="bounds.idx_gzip_corrupt", name=name,
+                           reason=str(error)) from error
 
 
 def parse_idx(content: bytes, name: str = "<bytes>", max_bytes: int = MAX_BYTES) -> np.ndarray:
     """The array an uncompressed IDX byte string holds, in native byte order."""
     dims, dtype, header, expected = _header(content, name, max_bytes)
     if len(content) != expected:
-        raise DatasetError(
-            f"{name}: header says dimensions {dims} ({expected} bytes with the header), "
-            f"but the file holds {len(content)} bytes"
-        )
+        raise DatasetError(key="bounds.idx_size", name=name, dims=dims, expected=expected,
+                           size=len(content))
     data = np.frombuffer(content, dtype=dtype, offset=header).reshape(dims)
     return data.astype(dtype.newbyteorder("="), copy=True)
 
@@ -122,13 +123,14 @@ def read_bounded(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
         with open(path, "rb") as handle:
             stat = os.fstat(handle.fileno())
             if not S_ISREG(stat.st_mode):
-                raise DatasetError(f"{path}: not a regular file")
+                raise DatasetError(key="bounds.idx_not_regular", name=str(path))
             if stat.st_size > max_bytes:
-                raise DatasetError(f"{path}: {stat.st_size} bytes, more than the limit of "
-                                   f"{max_bytes} bytes (pass max_bytes to read a larger file)")
+                raise DatasetError(key="bounds.idx_file_too_large", name=str(path),
+                                   size=stat.st_size, limit=max_bytes)
             return handle.read(stat.st_size + 1)  # read(n) would allocate n bytes at once
     except OSError as error:
-        raise DatasetError(f"{path}: cannot be read ({error.strerror or error})") from error
+        raise DatasetError(key="bounds.idx_unreadable", name=str(path),
+                           reason=str(error.strerror or error)) from error
 
 
 def read_idx(path, max_bytes: int = MAX_BYTES) -> np.ndarray:

@@ -50,6 +50,18 @@ class Data:
         """Number of classes: one more than the largest label of either set."""
         return int(max(self.t_train.max(initial=0), self.t_test.max(initial=0))) + 1
 
+    def check_sample_settings(self, settings: dict) -> None:
+        """Refuses a setting that asks for more samples than this data set holds
+        (``train_samples``, ``test_samples``, as ``dlfs run --set`` gives them), naming both
+        numbers: the book's ``x_train[:n]`` would silently use fewer, and the run would record
+        a number it did not use."""
+        for key, held in (("train_samples", len(self.t_train)),
+                          ("test_samples", len(self.t_test))):
+            n = settings.get(key)
+            if isinstance(n, int) and n > held:
+                raise DatasetError(key="bounds.too_many_samples", setting=key, n=n,
+                                   held=held, title=self.title)
+
     def info(self) -> dict[str, str]:
         """What a result records about its data: name, title, source."""
         return {"name": self.name, "title": self.title, "source": self.source}
@@ -87,10 +99,13 @@ def load_lab_data(dataset: str = "auto", root=None, progress: bool = False) -> D
         try:
             (x, t), (xt, tt) = load_dataset(name, root=root, progress=progress)
         except DatasetError as error:
-            failures.append(str(error))
+            failures.append(error)
             continue
         spec = get_spec(name)
         source = describe_location(name, find_dataset(name, root))
         wanted = get_spec(names[0]).title if name != names[0] else None
         return Data(name, spec.title, source, x, t, xt, tt, substitute_for=wanted)
-    raise DatasetError("no data set could be loaded:\n" + "\n".join(failures))
+    lines = [("bounds.no_data_set", {})]
+    for failure in failures:
+        lines += failure.lines or [("bounds.raw_line", {"line": str(failure)})]
+    raise DatasetError(lines=lines)

@@ -117,7 +117,5 @@ def check_digest(file: FileSpec, raw: bytes, content: bytes, name: str) -> None:
     expected = " or ".join(
         part for part in (file.md5 and f"MD5 {file.md5} (gzip)",
                           file.sha256 and f"SHA-256 {file.sha256} (uncompressed)") if part)
-    raise DatasetError(
-        f"{name}: checksum mismatch: got MD5 {md5} / SHA-256 {sha256}, expected {expected}; "
-        "the file is corrupt or not the published one"
-    )
+    raise DatasetError(key="bounds.checksum", name=name, md5=md5, sha256=sha256,
+                       expected=expected)

@@ -9,7 +9,10 @@ one warning, rather than empty boxes.
 from __future__ import annotations
 
 import functools
+import shutil
+import subprocess
 import warnings
+from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -23,15 +26,62 @@ KOREAN_FONTS = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Noto Sans CJ
                 "Malgun Gothic", "AppleGothic", "Apple SD Gothic Neo")  # Windows, macOS
 
 
-@functools.cache
-def korean_font() -> str | None:
-    """The first installed font family that has Hangul, or None."""
+# Where fonts are installed, and the file names of fonts with Hangul: found by file when
+# matplotlib's font cache was built before the font was installed (apt-get install
+# fonts-noto-cjk after matplotlib's first use: the usual order), since the cache never sees it.
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts",
+             "/Library/Fonts", "/System/Library/Fonts", "~/Library/Fonts", "C:/Windows/Fonts")
+KOREAN_FONT_FILES = ("NanumGothic*.ttf", "Noto*CJK*.tt[cf]", "Noto*CJK*.otf", "NotoSansKR*",
+                     "malgun*.ttf", "AppleGothic*", "AppleSDGothicNeo*")
+
+
+def _installed_family() -> str | None:
+    """The first of KOREAN_FONTS that matplotlib's font list holds, or None."""
     for family in KOREAN_FONTS:
         try:
             font_manager.findfont(family, fallback_to_default=False)
         except ValueError:
             continue
         return family
+    return None
+
+
+def korean_font_files() -> list[Path]:
+    """Installed font files with Hangul: by name under FONT_DIRS, then what fontconfig's
+    ``fc-list :lang=ko`` lists where it is installed. Regular weights first."""
+    found = []
+    for folder in FONT_DIRS:
+        root = Path(folder).expanduser()
+        if root.is_dir():
+            for pattern in KOREAN_FONT_FILES:
+                found += root.rglob(pattern)
+    if shutil.which("fc-list"):
+        try:
+            listed = subprocess.run(["fc-list", ":lang=ko", "file"], capture_output=True,
+                                    text=True, timeout=10, check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            listed = ""
+        found += [Path(line.strip().rstrip(":")) for line in listed.splitlines() if line.strip()]
+    unique = dict.fromkeys(path for path in found
+                           if path.suffix.lower() in (".ttf", ".ttc", ".otf") and path.is_file())
+    return sorted(unique, key=lambda path: ("Regular" not in path.name, "Sans" not in path.name,
+                                            str(path)))
+
+
+@functools.cache
+def korean_font() -> str | None:
+    """The first installed font family that has Hangul, or None. A font file that matplotlib's
+    cached font list lacks is added to it (font_manager.fontManager.addfont)."""
+    family = _installed_family()
+    if family is not None:
+        return family
+    for path in korean_font_files():
+        try:
+            font_manager.fontManager.addfont(str(path))  # every face of a .ttc collection
+            name = font_manager.FontProperties(fname=str(path)).get_name()
+        except (OSError, RuntimeError, ValueError):  # not a font FreeType can read
+            continue
+        return _installed_family() or name  # Noto Sans CJK KR rather than the file's first face
     return None
 
 

@@ -183,6 +183,9 @@ def run_lab(request: Request, data=None) -> Iterator[ExperimentResult | Failure]
     made = plan(request)
     if data is None and any(jobs_.needs_data(job) for job in made.distinct):
         raise ValueError("these experiments train on a data set, but none was given")
+    if data is not None:  # never more samples than exist: a record holds what was used
+        for settings in request.overrides.values():
+            data.check_sample_settings(settings or {})
     by_name = {e.name: e for e in request.experiments}
     # Costliest first; equal costs in the order asked for.
     pending = sorted(made.distinct, key=lambda job: -jobs_.cost(job, data) if data else 0)

@@ -81,7 +81,33 @@ def create(name: str, **kwargs):
     with the same keyword arguments (lr=…)."""
     if not is_learner(name):
         return optim.create(name, **kwargs)
-    return learner_class(name)(**kwargs)
+    return _guarded(learner_class(name)(**kwargs), name)
+
+
+def _guarded(optimizer, name: str):
+    """``optimizer`` whose update, when it raises, raises a LearnerError naming the class, its
+    file and the line that raised, in one line (not a bare "RuntimeError: boom")."""
+    from dlfs import catalogue
+    from dlfs.check.result import learner_frame
+
+    update = optimizer.update
+    path, _, cls = name[len(PREFIX):].rpartition(SEPARATOR)
+
+    def guarded_update(params, grads):
+        try:
+            return update(params, grads)
+        except Exception as error:
+            file, line = learner_frame(error, {path})
+            raise LearnerError(catalogue.text(
+                "bounds.learner_update_raised", "en", cls=cls, file=file or path,
+                line=line if line is not None else "?", kind=type(error).__name__,
+                error=error)) from None
+
+    try:
+        optimizer.update = guarded_update
+    except AttributeError:  # __slots__ or a read-only update: left as it is
+        pass
+    return optimizer
 
 
 def resolve(spec: str) -> tuple[str, list]:

@@ -29,13 +29,49 @@ def paths(params):
     return {"paths": paths}
 
 
+# The book's view of f (optimizer_compare_naive.py: plt.xlim(-10, 10), plt.ylim(-10, 10)): the
+# plot never grows beyond it, so a path that diverges (a learner's optimizer at a high lr) is
+# drawn clipped, with a note, instead of sizing the contour grid from its extent.
+BOOK_VIEW = ((-10.0, 10.0), (-10.0, 10.0))
+
+
+def _points(path) -> np.ndarray:
+    """A path as an (n, 2) float array; NaN where it was not a finite number (results.json
+    keeps NaN as null)."""
+    points = np.asarray(path, dtype=float)
+    points[~np.isfinite(points)] = np.nan
+    return points
+
+
 def _view(paths) -> tuple[tuple[float, float], tuple[float, float]]:
     """x and y limits around every path, with a margin (the book's ±10 leaves the paths a
-    sliver in the middle of the panel)."""
-    points = np.concatenate([np.asarray(run["path"]) for run in paths.values()])
-    x_low, x_high = points[:, 0].min() - 1.0, max(points[:, 0].max(), 0.0) + 1.5
-    y_reach = np.abs(points[:, 1]).max() + 0.5
+    sliver in the middle of the panel), from the points within BOOK_VIEW only: a path that
+    leaves it is drawn clipped, and the other panels keep their zoom."""
+    points = np.concatenate([_points(run["path"]) for run in paths.values()])
+    (x_min, x_max), (y_min, y_max) = BOOK_VIEW
+    with np.errstate(invalid="ignore"):  # NaN compares False: left out
+        points = points[(points[:, 0] >= x_min) & (points[:, 0] <= x_max)
+                        & (points[:, 1] >= y_min) & (points[:, 1] <= y_max)]
+    x_low = max(points[:, 0].min() - 1.0, x_min) if len(points) else x_min
+    x_high = min(max(points[:, 0].max(), 0.0) + 1.5, x_max) if len(points) else x_max
+    y_reach = min(np.abs(points[:, 1]).max() + 0.5, y_max) if len(points) else y_max
     return (x_low, x_high), (-y_reach, y_reach)
+
+
+def _off_view_note(path: np.ndarray, view, lang: str) -> str | None:
+    """Where a path leaves the plot (its first point outside ``view``) or stops being a
+    number, in ``lang``; None when it stays in view."""
+    (x_low, x_high), (y_low, y_high) = view
+    finite = np.isfinite(path).all(axis=1)
+    inside = finite & (path[:, 0] >= x_low) & (path[:, 0] <= x_high) & \
+        (path[:, 1] >= y_low) & (path[:, 1] <= y_high)
+    if inside.all():
+        return None
+    step = int(np.argmin(inside))
+    if not finite[step]:
+        return catalogue.text("bounds.path_not_finite", lang, step=step)
+    x, y = path[step]
+    return catalogue.text("bounds.path_off_view", lang, step=step, x=x, y=y)
 
 
 def _mark_tiny_steps(ax, run, lang):
@@ -66,9 +102,14 @@ def plot(results, lang):
     xs, ys = np.meshgrid(np.arange(x_low, x_high, 0.02), np.arange(y_low, y_high, 0.02))
     z = f(xs, ys)
     for ax, (label, run) in zip(axes.ravel(), paths.items()):
-        path = np.asarray(run["path"])
+        path = _points(run["path"])
         ax.contour(xs, ys, z, levels=12, linewidths=0.6)
         ax.plot(path[:, 0], path[:, 1], "o-", color="red", markersize=3, linewidth=1)
+        note = _off_view_note(path, ((x_low, x_high), (y_low, y_high)), lang)
+        if note is not None:
+            ax.text(0.02, 0.03, textwrap.fill(note, 60 if lang == "en" else 34),
+                    transform=ax.transAxes, fontsize=7, color="red", va="bottom",
+                    bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
         ax.plot(0, 0, "+", color="black")
         ax.set_xlim(x_low, x_high)
         ax.set_ylim(y_low, y_high)
@@ -83,14 +124,15 @@ def plot(results, lang):
 
 
 def _sign_changes(path):
-    y = np.asarray(path)[1:, 1]
+    y = _points(path)[1:, 1]
+    y = y[:np.argmin(np.isfinite(y))] if not np.isfinite(y).all() else y  # up to a NaN
     return int(np.sum(np.diff(np.sign(y)) != 0))
 
 
 def check(results):
     paths = results["paths"]
     changes = {label: _sign_changes(run["path"]) for label, run in paths.items()}
-    distance = {label: float(np.hypot(*run["path"][-1])) for label, run in paths.items()}
+    distance = {label: float(np.hypot(*_points(run["path"])[-1])) for label, run in paths.items()}
     others = ("Momentum", "AdaGrad", "Adam")
     held = changes["SGD"] >= 25 and all(changes[k] < 10 for k in others)
     return Verdict(held, catalogue.both(

@@ -163,3 +163,7 @@ def read_settings(path) -> dict[str, Any]:
         raise SettingError(f"{path}: cannot be read ({error.strerror or error})") from None
     except tomllib.TOMLDecodeError as error:
         raise SettingError(f"{path}: not valid TOML ({error})") from None
+    except UnicodeDecodeError as error:  # a binary file: TOML is UTF-8 text
+        raise SettingError(f"{path}: not a text file (byte 0x{error.object[error.start]:02x} "
+                           f"at position {error.start} is not UTF-8); a --config file holds "
+                           "TOML lines such as lr = 0.01") from None

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dlfs import _checks
+from dlfs._said import Said
 
 SAMPLERS = ("random", "tpe", "qmc")
 PRUNERS = ("none", "median", "sha", "hyperband")
@@ -46,11 +47,19 @@ _TYPES = {
     "weight_init": (lambda v: _is_str(v) or _is_number(v), "a name (he, xavier) or a number"),
     "space": (lambda v: isinstance(v, dict), "a table of [space.NAME] ranges"),
 }
+# The catalogue's word for each kind: bounds.search_type_KIND.
+_KINDS = {"an integer": "int", "a number": "number", "a string": "str",
+          "a string (a folder)": "folder", "a list of positive integers": "sizes",
+          "a name (he, xavier) or a number": "init", "a table of [space.NAME] ranges": "space"}
 # What a study is: a rerun that changes one of these would mix trials of two searches. The others
 # (how many trials, how workers watch each other, where the data lies) may change on a resume.
 STUDY_SETTINGS = ("sampler", "pruner", "seed", "dataset", "train_samples", "val_ratio",
                   "hidden_sizes", "activation", "weight_init", "optimizer", "epochs",
                   "batch_size", "space")
+
+
+class ConfigError(Said, ValueError):
+    """A search setting that cannot be used; ``text(lang)`` says why in ``lang``."""
 
 
 @dataclass
@@ -63,14 +72,13 @@ class Space:
 
     def __post_init__(self):
         if not (_is_number(self.low) and _is_number(self.high)):
-            raise ValueError(f"a search range needs numbers low < high, got {self.low!r}, "
-                             f"{self.high!r}")
+            raise ConfigError(key="bounds.search_range_numbers", low=self.low, high=self.high)
         if not isinstance(self.log, bool):
-            raise ValueError(f"a search range's log must be true or false, got {self.log!r}")
+            raise ConfigError(key="bounds.search_range_log", log=self.log)
         if not self.low < self.high:
-            raise ValueError(f"a search range needs low < high, got [{self.low}, {self.high}]")
+            raise ConfigError(key="bounds.search_range_order", low=self.low, high=self.high)
         if self.log and self.low <= 0:
-            raise ValueError(f"a log-uniform range needs low > 0, got {self.low}")
+            raise ConfigError(key="bounds.search_range_log_low", low=self.low)
 
 
 def _default_space() -> dict[str, Space]:
@@ -111,11 +119,11 @@ class SearchConfig:
         for name, kind in _TYPES.items():
             value = getattr(self, name)
             if not kind[0](value):
-                raise ValueError(f"{name} must be {kind[1]}, got {value!r}")
+                raise ConfigError(key=f"bounds.search_type_{_KINDS[kind[1]]}", name=name,
+                                  value=value)
         if self.grace_period <= self.heartbeat_interval:
-            raise ValueError(f"grace_period must exceed heartbeat_interval "
-                             f"({self.heartbeat_interval} s), got {self.grace_period}: a live "
-                             f"worker's trial would be failed between two heartbeats")
+            raise ConfigError(key="bounds.search_grace", heartbeat=self.heartbeat_interval,
+                              grace=self.grace_period)
         return self._validate_values()
 
     def _validate_values(self) -> SearchConfig:
@@ -137,17 +145,16 @@ class SearchConfig:
                               ("activation", tuple(ACTIVATION_LAYERS)),
                               ("optimizer", tuple(optim.OPTIMIZERS))):
             if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(choices)}, "
-                                 f"got {getattr(self, name)!r}")
+                raise ConfigError(key="bounds.search_choice", name=name,
+                                  choices=", ".join(choices), value=getattr(self, name))
         if not self.space:
-            raise ValueError("space must name at least one value to search")
+            raise ConfigError(key="bounds.search_space_empty")
         optimizer_args = optim.arguments(self.optimizer)
         for name in self.space:
             if name not in optimizer_args and name not in NETWORK_PARAMS:
-                raise ValueError(
-                    f"space has {name!r}, which is an argument of neither the {self.optimizer} "
-                    f"optimizer ({', '.join(optimizer_args)}) nor the network "
-                    f"({', '.join(NETWORK_PARAMS)}); the network's λ is weight_decay_lambda")
+                raise ConfigError(key="bounds.search_space_unknown", name=name,
+                                  optimizer=self.optimizer, args=", ".join(optimizer_args),
+                                  network=", ".join(NETWORK_PARAMS))
         return self
 
     def as_dict(self) -> dict:
@@ -165,27 +172,31 @@ def load_config(path=None, **overrides) -> SearchConfig:
         try:
             values = tomllib.loads(path.read_text(encoding="utf-8"))
         except OSError as error:
-            raise ValueError(f"cannot read the config file {path}: {error.strerror}") from None
+            raise ConfigError(key="bounds.search_unreadable", path=str(path),
+                              reason=str(error.strerror)) from None
         except tomllib.TOMLDecodeError as error:
-            raise ValueError(f"the config file {path} is not valid TOML: {error}") from None
+            raise ConfigError(key="bounds.search_not_toml", path=str(path),
+                              reason=str(error)) from None
+        except UnicodeDecodeError as error:  # a binary file
+            raise ConfigError(key="bounds.search_not_text", path=str(path),
+                              byte=f"{error.object[error.start]:02x}",
+                              position=error.start) from None
     values.update({k: v for k, v in overrides.items() if v is not None})
     known = {f.name for f in fields(SearchConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"unknown search setting(s) {', '.join(unknown)}; known: "
-                         f"{', '.join(sorted(known))}")
+        raise ConfigError(key="bounds.search_unknown", unknown=", ".join(unknown),
+                          known=", ".join(sorted(known)))
     if "space" in values:
         space = {}
         if not isinstance(values["space"], dict):
-            raise ValueError(f"space must be a table of [space.NAME] ranges, got "
-                             f"{values['space']!r}")
+            raise ConfigError(key="bounds.search_space_table", value=values["space"])
         for name, spec in values["space"].items():
             if isinstance(spec, Space):
                 space[name] = spec
             elif isinstance(spec, dict) and {"low", "high"} <= set(spec) <= {"low", "high", "log"}:
                 space[name] = Space(**spec)
             else:
-                raise ValueError(f"space.{name} needs low and high (and optionally log), "
-                                 f"got {spec!r}")
+                raise ConfigError(key="bounds.search_space_entry", name=name, value=spec)
         values["space"] = space
     return SearchConfig(**values).validate()
