@@ -64,10 +64,11 @@ def run_overrides(args, experiments: list) -> dict[str, dict]:
     except settings.SettingError as error:
         raise CliError(str(error)) from None
     for key in given:
-        names = [name for name, changed in chosen.items() if key in changed]
-        value = json.dumps(chosen[names[0]][key], ensure_ascii=False)
-        print(catalogue.text("settings.applies", args.lang, setting=key, value=value,
-                             names=", ".join(names)), flush=True)
+        which = [e for e in experiments if settings.accepts(e, key)]
+        spelled = settings.canonical(which[0], key)  # optimizers.sgd.lr: optimizers.SGD.lr
+        value = json.dumps(chosen[which[0].name][spelled], ensure_ascii=False)
+        print(catalogue.text("settings.applies", args.lang, setting=spelled, value=value,
+                             names=", ".join(e.name for e in which)), flush=True)
     return chosen
 
 
