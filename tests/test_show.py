@@ -206,3 +206,20 @@ def test_open_without_results_is_one_line_and_opens_nothing(tmp_path, monkeypatc
     assert main(["open", "--out", "empty"]) == 2
     assert "no results in empty; run experiments first" in capsys.readouterr().err
     assert browser == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_show_says_deterministic_instead_of_a_seed_for_an_experiment_that_draws_nothing(
+        tmp_path, capsys, lang):
+    from dlfs import catalogue
+
+    out = tmp_path / "lab"
+    assert main(["run", "gradient-descent", "--out", str(out), "--workers", "1"]) == 0
+    capsys.readouterr()
+    assert main(["show", "gradient-descent", "--out", str(out), "--lang", lang]) == 0
+    meta = capsys.readouterr().out.splitlines()[1]
+    assert catalogue.text("report.deterministic", lang) in meta
+    assert catalogue.text("report.seed", lang) + " 0" not in meta
+    record = _record(out, "gradient-descent")
+    del record["deterministic"]  # a record older than the field: the experiment says it
+    assert catalogue.text("report.deterministic", lang) in show_text(record, lang).splitlines()[1]

@@ -100,7 +100,8 @@ def show_text(record: dict, lang: str, width: int = 80) -> str:
 
     verdict = record["verdict"]
     dataset = record.get("dataset")
-    meta = say("output.show_meta", lang, chapter=record["chapter"], section=record["section"],
+    meta = say("output.show_meta_deterministic" if _deterministic(record) else
+               "output.show_meta", lang, chapter=record["chapter"], section=record["section"],
                seed=record["seed"], seconds=record["wall_time_s"])
     if quick_settings(record):
         meta += f" · {catalogue.word('quick', lang)}"
@@ -125,6 +126,18 @@ def show_text(record: dict, lang: str, width: int = 80) -> str:
         lines += _wrap(json.dumps(value, ensure_ascii=False), width,
                        indent=" " * (name_width + 4), first=f"  {name:{name_width}}  ")
     return _visible(mask_passwords("\n".join(lines)))
+
+
+def _deterministic(record: dict) -> bool:
+    """Whether the record's experiment draws nothing at random (one run stands for every
+    seed): as the record says, or for a record older than that field, as the experiment of
+    its name is."""
+    from dlfs.experiments import EXPERIMENTS
+
+    if "deterministic" in record:
+        return record["deterministic"] is True
+    experiment = EXPERIMENTS.get(record.get("name"))
+    return experiment is not None and experiment.deterministic
 
 
 def _visible(text: str) -> str:
