@@ -223,3 +223,21 @@ def test_show_says_deterministic_instead_of_a_seed_for_an_experiment_that_draws_
     record = _record(out, "gradient-descent")
     del record["deterministic"]  # a record older than the field: the experiment says it
     assert catalogue.text("report.deterministic", lang) in show_text(record, lang).splitlines()[1]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_show_marks_the_settings_a_run_changed_and_no_others(tmp_path, capsys, lang):
+    out = tmp_path / "lab"
+    assert main(["run", "gradient-descent", "optimizer-paths", "--out", str(out), "--workers",
+                 "1", "--set", "lr=0.2", "--set", "optimizers.sgd.lr=0.5"]) == 0
+    capsys.readouterr()
+    assert main(["show", "gradient-descent", "--out", str(out), "--lang", lang]) == 0
+    shown = capsys.readouterr().out
+    mark = {"en": "← changed", "ko": "← 바꾼 값"}[lang]
+    assert re.search(rf"^  lr +0\.2 {mark} \(--set, --config\)$", shown, re.M)
+    assert len([line for line in shown.splitlines() if mark in line]) == 1
+    assert main(["show", "optimizer-paths", "--out", str(out), "--lang", lang]) == 0
+    shown = capsys.readouterr().out
+    marked = [line for line in shown.splitlines() if mark in line]
+    assert len(marked) == 1 and f"{mark}: SGD.lr" in _flat(shown)
+    assert '"SGD": ["sgd", 0.5]' in _flat(shown)

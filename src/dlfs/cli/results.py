@@ -122,10 +122,29 @@ def show_text(record: dict, lang: str, width: int = 80) -> str:
                      else say("report.none", lang), width),
               f"{say('report.parameters', lang)}:"]
     name_width = max(map(len, record["parameters"]), default=0)
+    changed = _changed(record)
     for name, value in record["parameters"].items():
-        lines += _wrap(json.dumps(value, ensure_ascii=False), width,
-                       indent=" " * (name_width + 4), first=f"  {name:{name_width}}  ")
+        shown = json.dumps(value, ensure_ascii=False)
+        if name in changed:
+            shown += "  " + (say("output.show_set_some", lang, keys=", ".join(changed[name]))
+                             if changed[name] else say("output.show_set", lang))
+        lines += _wrap(shown, width, indent=" " * (name_width + 4),
+                       first=f"  {name:{name_width}}  ")
     return _visible(mask_passwords("\n".join(lines)))
+
+
+def _changed(record: dict) -> dict[str, list[str]]:
+    """The parameters the run's settings changed (its "overrides"): {name: []} for one set
+    whole, {name: ["SGD.lr", …]} for a table set by dotted keys (optimizers.SGD.lr)."""
+    overrides = record.get("overrides")
+    changed: dict[str, list[str]] = {}
+    for key in overrides if isinstance(overrides, dict) else ():
+        name, _, part = str(key).partition(".")
+        if name in record["parameters"]:
+            parts = changed.setdefault(name, [])
+            if part and part not in parts:
+                parts.append(part)
+    return changed
 
 
 def _deterministic(record: dict) -> bool:
