@@ -65,10 +65,22 @@ def escape_markdown(text: str) -> str:
 
 
 def book_parameters(experiment) -> str:
-    """The book's parameters of ``experiment`` as TOML lines (what --set takes)."""
-    from dlfs.experiments.settings import as_toml
+    """Every setting of ``experiment`` as TOML lines, with the book's value: exactly the keys
+    --set and --config take (dlfs.experiments.settings.settable; a table of update rules as
+    one TABLE.RULE.lr line per rule)."""
+    from dlfs.experiments.settings import as_toml, settable
 
-    return "\n".join(f"{key} = {as_toml(value)}" for key, value in experiment.params.items())
+    return "\n".join(f"{key} = {as_toml(value)}" for key, value in settable(experiment).items())
+
+
+def fixed_parameters(experiment) -> str:
+    """The parameters of ``experiment`` that no setting changes, as TOML lines: those the
+    claim is stated for, and those no single value stands for."""
+    from dlfs.experiments.settings import as_toml, settable
+
+    keys = settable(experiment)
+    return "\n".join(f"{key} = {as_toml(value)}" for key, value in experiment.params.items()
+                     if key not in keys and not any(k.startswith(key + ".") for k in keys))
 
 
 # -- experiment pages --------------------------------------------------------------------------
@@ -106,10 +118,13 @@ def experiment_page(experiment, lang: str, runs: dict, figures: Path) -> str:
               f"## {say.text('experiment.reproduce', lang)}", "",
               "```sh", f"dlfs run {name}", f"dlfs show {name}", "```", "",
               say.text("experiment.reproduce_text", lang, name=name), ""]
-    if experiment.params:
+    if book_parameters(experiment):
         lines += [f"### {say.text('experiment.parameters', lang)}", "",
                   say.text("experiment.parameters_text", lang), "",
                   "```toml", book_parameters(experiment), "```", ""]
+    if fixed_parameters(experiment):
+        lines += [say.text("experiment.fixed_text", lang), "",
+                  "```toml", fixed_parameters(experiment), "```", ""]
     return "\n".join(lines)
 
 

@@ -78,7 +78,8 @@ def test_the_first_experiment_that_needs_data_names_the_data_set_everywhere(tmp_
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["run", "optimiser-paths"], "unknown experiment 'optimiser-paths'; choose from"),
+    [(["run", "optimiser-paths"],
+      "unknown experiment 'optimiser-paths'; did you mean optimizer-paths? choose from"),
      (["run"], "name at least one experiment, or all"),
      (["report", "--out", "/nonexistent/dlfs"], "is not a folder; run experiments first"),
      (["data", "cifar"], "unknown dataset 'cifar'")],
@@ -210,7 +211,7 @@ def test_run_json_counts_held_not_held_and_not_judged(tmp_path, capsys, quick_br
                                  "without --quick")
     assert "claim not held (quick settings): distance" in printed[descent + 1]
     assert "claim held: smallest cosine" in printed[field + 1]  # the book's: no quick badge
-    assert printed[-1].endswith("1 claims held, 1 not, 1 not judged in quick mode; results in "
+    assert printed[-1].endswith("1 claim held, 1 not, 1 not judged in quick mode; results in "
                                 f"{out}")
 
 
@@ -372,3 +373,42 @@ def test_argparse_is_left_as_it_was_after_a_korean_command(capsys):
     _help(["--lang", "ko", "--help"], capsys)
     assert argparse._ is before
     assert argparse.ArgumentParser(prog="x").format_usage() == "usage: x [-h]\n"
+
+
+def test_one_experiment_is_counted_in_the_singular_and_two_in_the_plural(tmp_path, capsys):
+    out = tmp_path / "results"
+    assert main(["run", "numerical-diff", "--out", str(out), "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "running 1 experiment: 1 job over 1 process," in printed
+    assert "1 experiment in " in printed and "; 1 claim held, 0 not;" in printed
+    assert "experiments" not in printed and "claims" not in printed
+    assert main(["report", "--out", str(out)]) == 0
+    assert "report of 1 experiment:" in capsys.readouterr().out
+    assert main(["run", "numerical-diff", "gradient-field", "--out", str(out),
+                 "--workers", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "running 2 experiments: 2 jobs over 2 processes" in printed
+    assert "2 experiments in " in printed and "; 2 claims held, 0 not;" in printed
+
+
+@pytest.mark.parametrize("command", ["run", "show"])
+def test_a_mistyped_experiment_name_gets_the_nearest_one_in_both_languages(command, capsys):
+    assert main([command, "optimizer-compre"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown experiment 'optimizer-compre'; did you mean optimizer-compare? " in err
+    assert len(err.splitlines()) == 1
+    assert main([command, "optimizer-compre", "--lang", "ko"]) == 2
+    assert "혹시 optimizer-compare를 찾으시나요?" in capsys.readouterr().err
+    assert main([command, "zzzz"]) == 2  # nothing near: no guess
+    assert "did you mean" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_help_and_the_report_name_the_labs_chapters_alike(lang, capsys):
+    from dlfs import catalogue
+
+    shown = " ".join(_help(["--lang", lang, "--help"], capsys).split())
+    title = catalogue.text("report.title", lang)  # the report's <h1>
+    assert ("chapters 4 and 6" if lang == "en" else "4장·6장") in title
+    assert title in shown
+    assert "4-6: the experiment lab" not in shown and "4-6장: 실험실" not in shown

@@ -353,3 +353,49 @@ def test_with_no_korean_font_anywhere_korean_figures_fall_back_to_english_with_a
     seen = _font_probe(tmp_path, lambda fonts: (fonts / "notes.txt").write_text("no font"))
     assert seen["family"] is None and seen["lang"] == "en"
     assert seen["warned"] and "no CJK font found" in seen["warned"][0]
+
+def test_the_search_figure_keeps_a_0_to_1_scale_on_its_first_column_only(results):
+    result = results["hyperparameter-search"]
+    assert len(result["ranking"]) > 5  # two rows of panels
+    fig = hyperparameter_search.plot(result, "en")
+    fig.canvas.draw()
+    panels = fig.axes[:10]  # rows of five; subplots come first, row by row
+    ticks = [[label.get_text() for label in ax.get_yticklabels() if label.get_visible()]
+             for ax in panels]
+    close(fig)
+    assert ticks[0] == ticks[5] == ["0.0", "0.5", "1.0"]
+    assert all(tick == [] for i, tick in enumerate(ticks) if i % 5)
+
+
+def _comparison(stuck_at: float | None, diverged: bool = False) -> dict:
+    """optimizer-compare's results with the book's seven rules going below 1 and a learner's
+    ("Mine") ending at ``stuck_at``, or climbing to inf."""
+    steps = np.arange(200)
+    losses = {label: list(0.2 + 2.1 * np.exp(-steps / 30)) for label in
+              EXPERIMENTS["optimizer-compare"].params["optimizers"]}
+    mine = stuck_at + (2.3 - stuck_at) * np.exp(-steps / 30) if not diverged else \
+        np.r_[np.geomspace(2.3, 1e30, 190), [np.inf] * 10]
+    losses["Mine"] = list(mine)
+    optimizers = {**EXPERIMENTS["optimizer-compare"].params["optimizers"],
+                  "Mine": ["file:mine.py::Mine", 0.1]}
+    return {"losses": losses, "optimizers": optimizers}
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_an_optimizer_stuck_at_a_loss_of_1_7_is_drawn_inside_the_comparison_axes(lang):
+    fig = optimizer_compare.plot(_comparison(1.7), lang)
+    fig.canvas.draw()
+    limits = [ax.get_ylim() for ax in fig.axes]
+    notes = [t.get_text() for ax in fig.axes for t in ax.texts]
+    close(fig)
+    assert all(low == 0 and 1.7 * 1.05 < high < 2.3 for low, high in limits)
+    assert notes == []  # nothing off the plot
+
+
+def test_a_diverged_optimizer_is_named_in_its_panel_and_the_others_keep_the_books_scale():
+    fig = optimizer_compare.plot(_comparison(None, diverged=True), "en")
+    limits = [ax.get_ylim() for ax in fig.axes]
+    notes = [t.get_text() for ax in fig.axes for t in ax.texts]
+    close(fig)
+    assert limits == [(0.0, 1.0), (0.0, 1.0)]
+    assert notes == ["off the plot (y up to 1): Mine (yours) (lr = 0.1) diverged"]

@@ -198,3 +198,107 @@ def test_a_binary_config_file_is_one_line_saying_it_is_not_text(tmp_path, capsys
     err = capsys.readouterr().err.strip()
     assert err == (f"dlfs: error: --config {config}: not a text file (byte 0x89 at position 9 "
                    "is not UTF-8); a --config file holds TOML lines such as lr = 0.01")
+
+
+# -- dotted keys into tables of update rules, and the documented settings ----------------------
+
+
+def test_a_dotted_key_sets_one_rules_learning_rate_whatever_the_case_of_its_name():
+    experiment = EXPERIMENTS["optimizer-compare"]
+    chosen = settings_for([experiment], {"optimizers.sgd.lr": 0.05})
+    assert chosen == {"optimizer-compare": {"optimizers.SGD.lr": 0.05}}
+    params = experiment.parameters(False, {"optimizers.SGD.lr": 0.05})
+    assert params["optimizers"] == {**experiment.params["optimizers"], "SGD": ["sgd", 0.05]}
+    assert experiment.params["optimizers"]["SGD"] == ["sgd", 0.01]  # the book's kept
+    with pytest.raises(SettingError, match=r"optimizers.Adam.lr of optimizer-compare must be a "
+                                           r"number > 0, got -1"):
+        experiment.parameters(False, {"optimizers.Adam.lr": -1})
+
+
+def test_a_bare_lr_for_a_table_of_rules_points_to_the_dotted_keys():
+    with pytest.raises(SettingError) as info:
+        settings_for([EXPERIMENTS["optimizer-compare"]], {"lr": 0.05})
+    assert str(info.value) == (
+        "unknown setting 'lr' for optimizer-compare; did you mean optimizers.SGD.lr? its "
+        "settings: hidden_sizes, batch_size, iters, optimizers.SGD.lr, optimizers.Momentum.lr, "
+        "optimizers.Nesterov.lr, optimizers.AdaGrad.lr, optimizers.RMSprop.lr, "
+        "optimizers.AdaDelta.lr, optimizers.Adam.lr")
+
+
+@pytest.mark.parametrize("key", ["optimizers.sgdd.lr", "optimizers.SGD.momentum",
+                                 "optimizers.SGD", "optimisers.SGD.lr"])
+def test_a_wrong_dotted_key_names_the_valid_ones(key):
+    with pytest.raises(SettingError) as info:
+        EXPERIMENTS["optimizer-paths"].parameters(False, {key: 0.1})
+    message = str(info.value)
+    assert message.startswith(f"unknown setting {key!r} for optimizer-paths; ")
+    listed = message.partition("its settings: ")[2].split(", ")
+    assert listed[:2] == ["init", "steps"]
+    assert [k for k in listed if k.startswith("optimizers")] == [
+        f"optimizers.{rule}.lr" for rule in EXPERIMENTS["optimizer-paths"].params["optimizers"]]
+
+
+def test_a_config_file_sets_rules_by_nested_tables_or_dotted_keys_and_set_wins(tmp_path,
+                                                                                capsys):
+    config = tmp_path / "rates.toml"
+    config.write_text("steps = 12\noptimizers.Momentum.lr = 0.2\n\n[optimizers.SGD]\nlr = 0.5\n"
+                      "\n[optimizers.adam]\nlr = 0.1\n")
+    out = tmp_path / "results"
+    assert main(["run", "optimizer-paths", "--config", str(config), "--set",
+                 "optimizers.ADAM.lr=0.25", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "setting optimizers.Adam.lr = 0.25 for optimizer-paths\n" in printed
+    record = json.loads((out / "optimizer-paths" / "results.json").read_text())
+    assert record["overrides"] == {"steps": 12, "optimizers.Momentum.lr": 0.2,
+                                   "optimizers.SGD.lr": 0.5, "optimizers.Adam.lr": 0.25}
+    rules = record["parameters"]["optimizers"]
+    assert (rules["SGD"], rules["Momentum"], rules["Adam"]) == (
+        ["sgd", 0.5], ["book-momentum", 0.2], ["book-adam", 0.25])
+    assert rules["AdaGrad"] == ["book-adagrad", 1.5]
+    paths = record["results"]["paths"]
+    assert paths["SGD"]["lr"] == 0.5 and len(paths["SGD"]["path"]) == 13
+
+
+def _documented(experiment) -> list[str]:
+    """The settings the experiment's docs page lists (docs/gen_pages.py), as KEY=VALUE."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
+    import gen_pages
+
+    return [line.replace(" = ", "=", 1)
+            for line in gen_pages.book_parameters(experiment).splitlines()]
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_every_setting_the_docs_list_is_accepted_by_set(name):
+    experiment = EXPERIMENTS[name]
+    documented = _documented(experiment)
+    given = dict(parse_setting(line) for line in documented)
+    chosen = settings_for([experiment], given)[name]
+    assert list(chosen) == list(given)  # each accepted, under the name the docs give it
+    # and every parameter is either listed or stated fixed on the page
+    import gen_pages
+
+    fixed = [line.split(" = ")[0] for line in gen_pages.fixed_parameters(experiment).splitlines()]
+    for key in experiment.params:
+        assert key in fixed or any(k == key or k.startswith(key + ".") for k in given)
+    for key in fixed:
+        with pytest.raises(SettingError):
+            experiment.parameters(False, {key: experiment.params[key]})
+
+
+def test_the_weight_decay_lambda_and_the_dropout_ratio_are_set_by_dotted_keys():
+    decay, dropout = EXPERIMENTS["weight-decay"], EXPERIMENTS["dropout"]
+    chosen = settings_for([decay, dropout], {"regulariser.weight_decay_lambda": 0.3,
+                                             "regulariser.dropout_ratio": 0.5})
+    assert chosen == {"weight-decay": {"regulariser.weight_decay_lambda": 0.3},
+                      "dropout": {"regulariser.dropout_ratio": 0.5}}
+    params = decay.parameters(True, {"regulariser.weight_decay_lambda": 0.3})
+    assert params["regulariser"] == {"weight_decay_lambda": 0.3}
+    assert "0.3" in decay.texts(params)["about"]["en"] + decay.texts(params)["claim"]["en"]
+    with pytest.raises(SettingError, match=r"unknown setting 'regulariser.dropout_ratio' for "
+                                           r"weight-decay; its settings: .*, max_epochs, "
+                                           r"regulariser.weight_decay_lambda$"):
+        decay.parameters(False, {"regulariser.dropout_ratio": 0.5})

@@ -147,8 +147,8 @@ def test_show_finds_a_quick_result_in_results_quick_when_results_has_none(tmp_pa
      "no result of two-layer-net in {lab}; run it first (dlfs run two-layer-net --out {lab})"),
     (["show", "two-layer-net"], "no result of two-layer-net in results or results-quick; run it "
                                 "first (dlfs run two-layer-net)"),
-    (["show", "two-layer-nett"], "unknown experiment 'two-layer-nett'; choose from: "
-                                 "numerical-diff, function-surface,"),
+    (["show", "two-layer-nett"], "unknown experiment 'two-layer-nett'; did you mean "
+                                 "two-layer-net? choose from: numerical-diff, function-surface,"),
     (["show", "gradient-field", "--out", "{lab}/nowhere"], "--out {lab}/nowhere is not a folder"),
 ])
 def test_show_without_a_result_is_one_line_saying_where_it_looked(argv, message, lab, tmp_path,
@@ -216,3 +216,38 @@ def test_open_without_results_is_one_line_and_opens_nothing(tmp_path, monkeypatc
     assert main(["open", "--out", "empty"]) == 2
     assert "no results in empty; run experiments first" in capsys.readouterr().err
     assert browser == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_show_says_deterministic_instead_of_a_seed_for_an_experiment_that_draws_nothing(
+        tmp_path, capsys, lang):
+    from dlfs import catalogue
+
+    out = tmp_path / "lab"
+    assert main(["run", "gradient-descent", "--out", str(out), "--workers", "1"]) == 0
+    capsys.readouterr()
+    assert main(["show", "gradient-descent", "--out", str(out), "--lang", lang]) == 0
+    meta = capsys.readouterr().out.splitlines()[1]
+    assert catalogue.text("report.deterministic", lang) in meta
+    assert catalogue.text("report.seed", lang) + " 0" not in meta
+    record = _record(out, "gradient-descent")
+    del record["deterministic"]  # a record older than the field: the experiment says it
+    assert catalogue.text("report.deterministic", lang) in show_text(record, lang).splitlines()[1]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_show_marks_the_settings_a_run_changed_and_no_others(tmp_path, capsys, lang):
+    out = tmp_path / "lab"
+    assert main(["run", "gradient-descent", "optimizer-paths", "--out", str(out), "--workers",
+                 "1", "--set", "lr=0.2", "--set", "optimizers.sgd.lr=0.5"]) == 0
+    capsys.readouterr()
+    assert main(["show", "gradient-descent", "--out", str(out), "--lang", lang]) == 0
+    shown = capsys.readouterr().out
+    mark = {"en": "← changed", "ko": "← 바꾼 값"}[lang]
+    assert re.search(rf"^  lr +0\.2 {mark} \(--set, --config\)$", shown, re.M)
+    assert len([line for line in shown.splitlines() if mark in line]) == 1
+    assert main(["show", "optimizer-paths", "--out", str(out), "--lang", lang]) == 0
+    shown = capsys.readouterr().out
+    marked = [line for line in shown.splitlines() if mark in line]
+    assert len(marked) == 1 and f"{mark}: SGD.lr" in _flat(shown)
+    assert '"SGD": ["sgd", 0.5]' in _flat(shown)

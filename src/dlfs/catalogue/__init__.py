@@ -27,6 +27,9 @@ languages are the files present, so a third language is one more file.
 A Korean particle that depends on the word before it is written as the field's format spec:
 ``{name:은는}``, ``{name:이가}``, ``{name:을를}``, ``{name:과와}``, ``{name:으로로}``,
 ``{name:이나나}``, ``{name:이라라}`` (see ``particle``): "Adam은", "dx가", "lr로", "W1을".
+
+An English count and its noun are written ``{count:plural:experiment:experiments}``: the number,
+then the first word where it is 1 and the second otherwise ("1 experiment", "3 experiments").
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ class Catalogue:
                                  f"{' → '.join((*cited, key))}")
         template = _PARTICLE_SPEC.sub(_mark_particle, self.template(key, lang))
         try:
+            template = _PLURAL_SPEC.sub(lambda m: _plural(m, fields), template)
             formatted = template.format_map(_Fields(self, lang, fields, (*cited, key)))
             return _PARTICLE_MARK.sub(_choose_particle, formatted)
         except CatalogueError:
@@ -142,6 +146,19 @@ class _Cited:
     def __format__(self, spec: str) -> str:
         raise CatalogueError(f"{self._key!r} in {self._fields.lang}.toml is a table; cite one "
                              f"of its texts, e.g. {{{self._key}.NAME}}")
+
+
+# -- English plurals ----------------------------------------------------------------------------
+
+_PLURAL_SPEC = re.compile(r"\{([^{}:]*):plural:([^{}:]*):([^{}:]*)\}")
+
+
+def _plural(match: re.Match, fields: dict) -> str:
+    """{count:plural:ONE:OTHER} as "{count} ONE" where the field is 1, else "{count} OTHER"."""
+    name, one, other = match.groups()
+    if name not in fields:
+        raise KeyError(name)
+    return "{" + name + "} " + (one if fields[name] == 1 else other)
 
 
 # -- Korean particles ----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import unicodedata
 from pathlib import Path
 
 from dlfs import catalogue
-from dlfs.cli.text import CliError, say
+from dlfs.cli.text import CliError, did_you_mean, say
 from dlfs.io import write_text
 from dlfs.records import RecordError, load_record, mask_passwords
 
@@ -100,7 +100,8 @@ def show_text(record: dict, lang: str, width: int = 80) -> str:
 
     verdict = record["verdict"]
     dataset = record.get("dataset")
-    meta = say("output.show_meta", lang, chapter=record["chapter"], section=record["section"],
+    meta = say("output.show_meta_deterministic" if _deterministic(record) else
+               "output.show_meta", lang, chapter=record["chapter"], section=record["section"],
                seed=record["seed"], seconds=record["wall_time_s"])
     if quick_settings(record):
         meta += f" · {catalogue.word('quick', lang)}"
@@ -121,10 +122,41 @@ def show_text(record: dict, lang: str, width: int = 80) -> str:
                      else say("report.none", lang), width),
               f"{say('report.parameters', lang)}:"]
     name_width = max(map(len, record["parameters"]), default=0)
+    changed = _changed(record)
     for name, value in record["parameters"].items():
-        lines += _wrap(json.dumps(value, ensure_ascii=False), width,
-                       indent=" " * (name_width + 4), first=f"  {name:{name_width}}  ")
+        shown = json.dumps(value, ensure_ascii=False)
+        if name in changed:
+            shown += "  " + (say("output.show_set_some", lang, keys=", ".join(changed[name]))
+                             if changed[name] else say("output.show_set", lang))
+        lines += _wrap(shown, width, indent=" " * (name_width + 4),
+                       first=f"  {name:{name_width}}  ")
     return _visible(mask_passwords("\n".join(lines)))
+
+
+def _changed(record: dict) -> dict[str, list[str]]:
+    """The parameters the run's settings changed (its "overrides"): {name: []} for one set
+    whole, {name: ["SGD.lr", …]} for a table set by dotted keys (optimizers.SGD.lr)."""
+    overrides = record.get("overrides")
+    changed: dict[str, list[str]] = {}
+    for key in overrides if isinstance(overrides, dict) else ():
+        name, _, part = str(key).partition(".")
+        if name in record["parameters"]:
+            parts = changed.setdefault(name, [])
+            if part and part not in parts:
+                parts.append(part)
+    return changed
+
+
+def _deterministic(record: dict) -> bool:
+    """Whether the record's experiment draws nothing at random (one run stands for every
+    seed): as the record says, or for a record older than that field, as the experiment of
+    its name is."""
+    from dlfs.experiments import EXPERIMENTS
+
+    if "deterministic" in record:
+        return record["deterministic"] is True
+    experiment = EXPERIMENTS.get(record.get("name"))
+    return experiment is not None and experiment.deterministic
 
 
 def _visible(text: str) -> str:
@@ -139,6 +171,7 @@ def cmd_show(args) -> int:
 
     if args.name not in EXPERIMENTS:
         raise CliError(say("errors.unknown_to_show", args.lang, name=args.name,
+                           hint=did_you_mean(args.name, EXPERIMENTS, args.lang),
                            names=", ".join(EXPERIMENTS)))
     path = results_folder(args.out, args.lang, args.name) / args.name / "results.json"
     try:

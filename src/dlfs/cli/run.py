@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dlfs import catalogue
 from dlfs.cli.results import FULL_OUT, QUICK_OUT, refuse_quick_over_full, verdict_words
-from dlfs.cli.text import CliError, os_reason
+from dlfs.cli.text import CliError, did_you_mean, os_reason
 from dlfs.cli.text import say as _say
 from dlfs.data.lab import DATASET_CHOICES
 from dlfs.io import (
@@ -64,10 +64,11 @@ def run_overrides(args, experiments: list) -> dict[str, dict]:
     except settings.SettingError as error:
         raise CliError(str(error)) from None
     for key in given:
-        names = [name for name, changed in chosen.items() if key in changed]
-        value = json.dumps(chosen[names[0]][key], ensure_ascii=False)
-        print(catalogue.text("settings.applies", args.lang, setting=key, value=value,
-                             names=", ".join(names)), flush=True)
+        which = [e for e in experiments if settings.accepts(e, key)]
+        spelled = settings.canonical(which[0], key)  # optimizers.sgd.lr: optimizers.SGD.lr
+        value = json.dumps(chosen[which[0].name][spelled], ensure_ascii=False)
+        print(catalogue.text("settings.applies", args.lang, setting=spelled, value=value,
+                             names=", ".join(e.name for e in which)), flush=True)
     return chosen
 
 
@@ -191,6 +192,7 @@ def _resolve_names(names: list[str], lang: str = "en") -> list:
     unknown = [name for name in names if name not in EXPERIMENTS]
     if unknown:
         raise CliError(_say("errors.unknown_experiment", lang, name=unknown[0],
+                            hint=did_you_mean(unknown[0], EXPERIMENTS, lang),
                             names=", ".join(EXPERIMENTS)))
     return [EXPERIMENTS[name] for name in dict.fromkeys(names)]
 

@@ -30,6 +30,15 @@ def say(key: str, lang: str, **fields) -> str:
     return catalogue.text(key, lang, **fields)
 
 
+def did_you_mean(name: str, names, lang: str) -> str:
+    """"did you mean NAME? " for the one of ``names`` nearest to a mistyped ``name``
+    (difflib), else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(names), n=1)
+    return say("errors.did_you_mean", lang, close=close[0]) if close else ""
+
+
 def wanted_lang(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> str:
     """The language code for ``argv``: its last ``--lang X`` or ``--lang=X`` naming a language
     of the catalogue, else the locale's when the catalogue has it, else 'en'."""

@@ -28,6 +28,7 @@ from dlfs.experiments.settings import (  # noqa: F401  (settings_for: importable
     SettingError,
     as_toml,
     check_setting,
+    set_dotted,
     settings_for,
     unknown_setting,
 )
@@ -138,8 +139,9 @@ class Experiment:
         key this experiment does not declare and a value unlike its default."""
         params = {**self.params, **(self.quick_params if quick else {})}
         for key, value in (overrides or {}).items():
-            if key not in self.params:
-                raise SettingError(unknown_setting(key, [self]))
+            if key not in self.params:  # a dotted key, optimizers.SGD.lr, or none of its
+                params = set_dotted(self, params, key, value)
+                continue
             if key == "optimizers" and isinstance(self.params[key], dict):
                 params[key] = _with_learners(self.name, value, params[key])
                 continue
@@ -179,7 +181,8 @@ def _with_learners(name: str, value, reference: dict) -> dict:
 
     if not isinstance(value, dict) or any(value.get(k) != v for k, v in reference.items()):
         raise SettingError(f"optimizers of {name} cannot be set: it is a table of settings, not "
-                           "one value (add your own with --optimizer NAME=FILE::CLASS)")
+                           "one value (set a rule's learning rate with optimizers.SGD.lr=0.05; "
+                           "add your own rule with --optimizer NAME=FILE::CLASS)")
     for label, entry in value.items():
         if label in reference:
             continue

@@ -54,6 +54,9 @@ def plot_best(summary: dict, lang: str = "en", top: int = 20):
         ax.set_ylim(0, 1.0)
         ax.set_xticks([])
         ax.set_yticks([])
+    for ax in axes[:, 0]:  # as in the book, the first column keeps its 0–1 scale
+        ax.set_yticks([0.0, 0.5, 1.0])
+        ax.tick_params(axis="y", labelsize=8)
     for ax in axes.ravel()[len(ranked):]:
         ax.axis("off")
     for rank, (ax, number) in enumerate(zip(axes.ravel(), ranked), start=1):

@@ -50,14 +50,19 @@ def plot_loss_runs(runs: list[dict], lang: str, top: float, legend: dict | None 
                    titles: list[str] | None = None):
     """The book's comparison figure over one or more runs (one {label: losses} per seed): each
     loss through smooth_curve, the mean line per label with a min–max band over the runs,
-    markers every twentieth of the way, y from 0 to ``top``. Every label gets a curve, however
-    many; ``titles`` (one per panel) splits them into _panels: the book's four, the others."""
+    markers every twentieth of the way, y from 0 to ``top`` or higher where a curve ends up
+    above it (see _shown_top: one far above, or diverged, is named in the panel instead). Every
+    label gets a curve, however many; ``titles`` (one per panel) splits them into _panels: the
+    book's four, the others."""
     labels = list(runs[0])
     panels = _panels(labels) if titles else [labels]
     fig, axes = figures.figure(lang, 1, len(panels), figsize=(6.2 * len(panels) + 1.3, 4.8),
                                squeeze=False, sharey=True)
     # Marker and colour by order of first appearance: the book's four keep the book's o, x, s, D
     order = list(dict.fromkeys(label for panel in panels for label in panel))
+    # One y scale for every panel (they share it): each curve in view, or named where it is not
+    high, off = _shown_top({label: [smooth_curve(run[label]) for run in runs]
+                            for label in order}, top)
     for ax, panel, title in zip(axes.ravel(), panels, titles or [None]):
         for label in panel:
             index = order.index(label)
@@ -69,12 +74,47 @@ def plot_loss_runs(runs: list[dict], lang: str, top: float, legend: dict | None 
                          markevery=max(1, length // 20), color=f"C{index % 10}",
                          alpha=0.45 if reference else 1.0)
         ax.set_xlabel(catalogue.word("iterations", lang))
-        ax.set_ylim(0, top)
+        ax.set_ylim(0, high)
+        mine = [(label, level) for label, level in off if label in panel]
+        if mine:
+            ax.text(0.98, 0.98, catalogue.text("optimizer-compare.off_plot", lang, top=high,
+                                               losses="; ".join(
+                                                   _off_words(legend or {}, label, level, lang)
+                                                   for label, level in mine)),
+                    transform=ax.transAxes, ha="right", va="top", fontsize=8,
+                    bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#bbbbbb"})
         ax.legend(title=figures.band_title(len(runs), lang))
         if title:
             ax.set_title(title)
     axes[0, 0].set_ylabel(catalogue.word("smoothed_loss", lang))
     return figures.finish(fig)
+
+
+def _level(curves) -> float:
+    """Where a smoothed loss curve ends up: the largest, over the runs, of the median of its
+    last quarter; inf where a run's last quarter is not finite (it diverged)."""
+    levels = []
+    for curve in curves:
+        tail = np.asarray(curve, dtype=float)[-max(1, len(curve) // 4):]
+        levels.append(float(np.median(tail)) if np.all(np.isfinite(tail)) else np.inf)
+    return max(levels)
+
+
+def _shown_top(curves_by_label: dict, top: float, reach: float = 4.0):
+    """The y limit of the figure and the curves it cannot show. The book's ``top`` where every
+    curve ends up below it; else raised to show a curve that ends up higher (an optimizer stuck
+    at a loss of 1.7 on a 0–1 axis drew nothing), up to ``reach`` × ``top``; a curve ending
+    higher still, or diverged, is named with its level: [(label, level)], said in its panel."""
+    levels = {label: _level(curves) for label, curves in curves_by_label.items()}
+    shown = [level for level in levels.values() if level <= reach * top]
+    high = max([top, *(1.1 * level for level in shown)])
+    return high, [(label, level) for label, level in levels.items() if level > reach * top]
+
+
+def _off_words(legend: dict, label: str, level: float, lang: str) -> str:
+    key = "off_loss" if np.isfinite(level) else "off_diverged"
+    return catalogue.text(f"optimizer-compare.{key}", lang, label=legend.get(label, label),
+                          level=level)
 
 
 def plot_losses(losses: dict, lang: str, top: float, legend: dict | None = None):

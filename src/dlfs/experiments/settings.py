@@ -1,6 +1,13 @@
 """Settings: an experiment's parameters changed by name (``dlfs run --set lr=0.5``,
 ``--config FILE.toml``, or ``Experiment.parameters(quick, overrides)`` in Python), each value
 checked against the kind of the book's value, so a wrong one stops a run before it starts.
+
+A table of update rules ({"SGD": ["sgd", 0.01], …}) is set one learning rate at a time by a
+dotted key, ``optimizers.SGD.lr`` (the rule's name in any case: ``optimizers.sgd.lr``); in a
+--config file the same as a dotted key or a nested table (``[optimizers.SGD]`` ``lr = 0.05``).
+A table of named settings ({"weight_decay_lambda": 0.1}) is set the same way, by
+``regulariser.weight_decay_lambda``. ``settable(experiment)`` is every key that can be set,
+with the book's value: what the docs list.
 """
 
 from __future__ import annotations
@@ -105,10 +112,106 @@ def as_toml(value) -> str:
     return repr(value)
 
 
+def _is_rule(entry) -> bool:
+    """An entry of a table of update rules: [rule name, learning rate]."""
+    return (isinstance(entry, list | tuple) and len(entry) == 2 and isinstance(entry[0], str)
+            and _is_number(entry[1]) and not isinstance(entry[1], bool))
+
+
+def _rule_table(value) -> bool:
+    return isinstance(value, dict) and bool(value) and all(_is_rule(v) for v in value.values())
+
+
+def _named_table(value) -> bool:
+    """A table of named settings, each one value ({"weight_decay_lambda": 0.1}); not a table
+    keyed by labels ({"std=0.01": 0.01, "Xavier": "xavier"}), whose names are not
+    identifiers."""
+    return (isinstance(value, dict) and bool(value) and not _rule_table(value)
+            and all(k.isidentifier() and _check_kind(v, v)[1] is not None
+                    for k, v in value.items()))
+
+
+def settable(experiment: Experiment) -> dict[str, Any]:
+    """Every key ``--set`` takes for ``experiment``, with the book's value: its parameters but
+    those fixed for the claim and those no single value can stand for; a table of update rules
+    as one ``TABLE.RULE.lr`` per rule, a table of named settings as ``TABLE.NAME``."""
+    keys = {}
+    for key, default in experiment.params.items():
+        if key in experiment.fixed:
+            continue
+        if _rule_table(default):
+            keys.update({f"{key}.{label}.lr": entry[1] for label, entry in default.items()})
+        elif _named_table(default):
+            keys.update({f"{key}.{name}": value for name, value in default.items()})
+        elif _check_kind(default, default)[1] is not None:
+            keys[key] = default
+    return keys
+
+
+def dotted(experiment: Experiment, key: str) -> tuple[str, str, str] | None:
+    """(TABLE, NAME, what) for a dotted key of ``experiment``: ``TABLE.RULE.lr`` into a table
+    of update rules (what: "lr"), ``TABLE.NAME`` into a table of named settings (what: ""),
+    NAME as the table spells it, matched in any case (``optimizers.sgd.lr`` -> ("optimizers",
+    "SGD", "lr")); None where ``key`` is neither."""
+    table, _, rest = key.partition(".")
+    default = experiment.params.get(table)
+    if table in experiment.fixed or not rest:
+        return None
+    if _rule_table(default):
+        name, _, what = rest.rpartition(".")
+        if what != "lr":
+            return None
+    elif _named_table(default):
+        name, what = rest, ""
+    else:
+        return None
+    same = [k for k in default if k == name] or [k for k in default if k.lower() == name.lower()]
+    return (table, same[0], what) if len(same) == 1 else None
+
+
+def accepts(experiment: Experiment, key: str) -> bool:
+    """Whether ``key`` names a parameter of ``experiment`` (plain or dotted)."""
+    return key in experiment.params or dotted(experiment, key) is not None
+
+
+def canonical(experiment: Experiment, key: str) -> str:
+    """``key`` as the experiment spells it: optimizers.sgd.lr -> optimizers.SGD.lr."""
+    found = dotted(experiment, key)
+    return ".".join(part for part in found if part) if found else key
+
+
+def value_of(experiment: Experiment, params: dict, key: str):
+    """The value ``key`` (plain or dotted) has in ``params``."""
+    found = dotted(experiment, key)
+    if found is None:
+        return params[key]
+    table, name, what = found
+    return params[table][name][1] if what else params[table][name]
+
+
+def set_dotted(experiment: Experiment, params: dict, key: str, value) -> dict:
+    """``params`` with the one value a dotted ``key`` names set to ``value``, checked against
+    the book's; SettingError where ``key`` is no such key."""
+    found = dotted(experiment, key)
+    if found is None:
+        raise SettingError(unknown_setting(key, [experiment]))
+    table, name, what = found
+    book = experiment.params[table][name]
+    where = f"{canonical(experiment, key)} of {experiment.name}"
+    entries = {k: list(v) if isinstance(v, list) else v for k, v in params[table].items()}
+    if what:  # a rule's learning rate
+        entries[name][1] = check_setting(where, value, float(book[1]))
+    else:
+        entries[name] = check_setting(where, value, book)
+    return {**params, table: entries}
+
+
 def unknown_setting(key: str, experiments: Sequence[Experiment]) -> str:
-    """The one-line refusal of ``key``: the settings there are, and the nearest one."""
-    keys = list(dict.fromkeys(k for experiment in experiments for k in experiment.params))
-    close = difflib.get_close_matches(key, keys, n=1)
+    """The one-line refusal of ``key``: the settings there are, and the nearest one (for a
+    bare ``lr`` where rules have their own, the first ``….lr``)."""
+    keys = list(dict.fromkeys(k for experiment in experiments for k in settable(experiment)))
+    close = difflib.get_close_matches(key, keys, n=1) or \
+        [k for k in keys if k.lower().endswith("." + key.lower())][:1]
     hint = f"did you mean {close[0]}? " if close else ""
     if len(experiments) == 1:
         where, whose = f"for {experiments[0].name}", "its settings"
@@ -123,14 +226,16 @@ def settings_for(experiments: Sequence[Experiment], overrides: dict[str, Any],
     experiments: a key applies to every experiment that declares it and must be declared by
     at least one. Raises SettingError, so a run stops before anything ran."""
     for key in overrides:
-        if not any(key in experiment.params for experiment in experiments):
+        if not any(accepts(experiment, key) for experiment in experiments):
             raise SettingError(unknown_setting(key, experiments))
     chosen = {}
     for experiment in experiments:
-        given = [key for key in overrides if key in experiment.params]
+        given = [key for key in overrides if accepts(experiment, key)]
         params = experiment.parameters(quick, {key: overrides[key] for key in given})
-        chosen[experiment.name] = {key: params[key] for key in given}
+        chosen[experiment.name] = {canonical(experiment, key): value_of(experiment, params, key)
+                                   for key in given}
     return chosen
+
 
 
 def parse_setting(text: str) -> tuple[str, Any]:
@@ -155,10 +260,12 @@ def _value(text: str):
 
 
 def read_settings(path) -> dict[str, Any]:
-    """The KEY = VALUE lines of a TOML file, as a dict; SettingError when it cannot be read."""
+    """The KEY = VALUE lines of a TOML file, as a dict, tables as dotted keys
+    (``[optimizers.SGD]`` ``lr = 0.05`` -> {"optimizers.SGD.lr": 0.05}); SettingError when it
+    cannot be read."""
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            return flat(tomllib.load(handle))
     except OSError as error:
         raise SettingError(f"{path}: cannot be read ({error.strerror or error})") from None
     except tomllib.TOMLDecodeError as error:
@@ -167,3 +274,14 @@ def read_settings(path) -> dict[str, Any]:
         raise SettingError(f"{path}: not a text file (byte 0x{error.object[error.start]:02x} "
                            f"at position {error.start} is not UTF-8); a --config file holds "
                            "TOML lines such as lr = 0.01") from None
+
+
+def flat(table: dict, prefix: str = "") -> dict[str, Any]:
+    """A TOML document's tables as dotted keys: {"a": {"b": 1}} -> {"a.b": 1}."""
+    keys = {}
+    for key, value in table.items():
+        if isinstance(value, dict) and value:
+            keys.update(flat(value, f"{prefix}{key}."))
+        else:
+            keys[f"{prefix}{key}"] = value
+    return keys
