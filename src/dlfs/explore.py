@@ -1,0 +1,216 @@
+"""The report's live figures: Vega-Lite specs of the grids the lab computed.
+
+Where the book varies a setting (the learning rate of gradient descent, each optimizer's rate on
+the book's bowl), the lab computes the figure at every value of a small grid and results.json
+holds them (an experiment's ``results["explore"]``). Here each grid becomes one Vega-Lite spec
+with its numbers inline and its controls bound (a slider, a select), in one language: the report
+embeds one per language; vega-embed draws it in the page, vl-convert draws the same spec as a
+still image without a browser (``still``). JavaScript only filters the lab's numbers; nothing is
+computed in the page.
+
+``CONTROLS`` says how a control's state reads in the page's address (``report.html#optimizer-
+paths:rule=adam,lr=0.3``): each key of the fragment names a signal of the spec and the values it
+may take. The report's script reads and writes the fragment from it.
+
+A record without grids (a results folder of an older dlfs) has no spec: ``spec`` returns None and
+the report keeps the still figure alone."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+
+from dlfs import catalogue
+
+WIDTH, HEIGHT = 420, 300
+
+
+def _number(value) -> float | None:
+    """A coordinate as results.json holds it (a float, "inf", None for NaN) as a finite float,
+    or None: Vega leaves a None out of a line."""
+    return value if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def _lr(value: float) -> str:
+    """A learning rate as the fragment and the labels write it: 4 significant digits."""
+    return f"{value:.4g}"
+
+
+def _grid_valid(runs) -> bool:
+    return isinstance(runs, list) and len(runs) > 0 and all(
+        isinstance(run, dict) and isinstance(run.get("lr"), int | float)
+        and isinstance(run.get("path"), list) for run in runs)
+
+
+# -- gradient-descent (book 4.4.1) ---------------------------------------------------------------
+
+
+def _gradient_descent(results: dict, lang: str) -> tuple[dict, dict] | None:
+    runs = results.get("explore")
+    if not _grid_valid(runs):
+        return None
+    rows = [{"i": i, "lr": run["lr"], "step": step, "x0": _number(point[0]),
+             "x1": _number(point[1])}
+            for i, run in enumerate(runs) for step, point in enumerate(run["path"])]
+    default = next((i for i, run in enumerate(runs) if run["lr"] == results.get("lr")),
+                   len(runs) // 2)
+    label = catalogue.text("explore.lr_index", lang, count=len(runs))
+    params = [{"name": "lr_index", "value": default,
+               "bind": {"input": "range", "min": 0, "max": len(runs) - 1, "step": 1,
+                        "name": label}}]
+    chosen = {"filter": "datum.i == lr_index"}
+    caption = {"mark": {"type": "text", "align": "left", "baseline": "top", "fontSize": 13},
+               "transform": [chosen, {"filter": "datum.step == 0"},
+                             {"calculate": "'η = ' + format(datum.lr, '.4~g')", "as": "text"}],
+               "encoding": {"text": {"field": "text"}, "x": {"value": 6}, "y": {"value": 6}}}
+    path = {
+        "width": WIDTH, "height": HEIGHT,
+        "title": catalogue.text("explore.path", lang),
+        "data": {"name": "path"},
+        "layer": [
+            {"name": "path", "mark": {"type": "line", "point": True, "clip": True},
+             "transform": [chosen],
+             "encoding": {"x": {"field": "x0", "type": "quantitative", "title": "x0",
+                                "scale": {"domain": [-5, 5]}},
+                          "y": {"field": "x1", "type": "quantitative", "title": "x1",
+                                "scale": {"domain": [-5, 5]}},
+                          "order": {"field": "step"}}},
+            caption,
+        ]}
+    distance = {
+        "width": WIDTH, "height": HEIGHT,
+        "title": catalogue.text("gradient-descent.distance", lang),
+        "data": {"name": "path"},
+        "transform": [chosen,
+                      {"calculate": "max(sqrt(datum.x0 * datum.x0 + datum.x1 * datum.x1), "
+                                    "1e-300)", "as": "distance"}],
+        "mark": {"type": "line", "point": True},
+        "encoding": {"x": {"field": "step", "type": "quantitative",
+                           "title": catalogue.text("words.step", lang)},
+                     "y": {"field": "distance", "type": "quantitative", "scale": {"type": "log"},
+                           "title": catalogue.text("gradient-descent.distance", lang)}}}
+    spec = {"params": params, "hconcat": [path, distance], "datasets": {"path": rows}}
+    controls = {"lr": {"signal": "lr_index",
+                       "values": [[_lr(run["lr"]), i] for i, run in enumerate(runs)]}}
+    return spec, controls
+
+
+# -- optimizer-paths (book 6.1.7) ----------------------------------------------------------------
+
+
+def _bowl(levels=(0.5, 1, 2, 4, 7, 10)) -> list[dict]:
+    """Level lines of f(x, y) = x²/20 + y²: ellipses x = √(20c)·cos t, y = √c·sin t."""
+    return [{"level": c, "t": k, "x": math.sqrt(20 * c) * math.cos(2 * math.pi * k / 72),
+             "y": math.sqrt(c) * math.sin(2 * math.pi * k / 72)}
+            for c in levels for k in range(73)]
+
+
+def _rule_key(label: str) -> str:
+    """A rule's name in the fragment: its label in lower case (Adam → adam)."""
+    return label.lower()
+
+
+def _optimizer_paths(results: dict, lang: str) -> tuple[dict, dict] | None:
+    from dlfs.experiments import learner
+
+    grid = results.get("explore")
+    if not isinstance(grid, dict) or not grid or not all(
+            isinstance(entry, dict) and _grid_valid(entry.get("runs"))
+            and len(entry["runs"]) == len(next(iter(grid.values()))["runs"])
+            for entry in grid.values()):
+        return None
+    if len({_rule_key(label) for label in grid}) < len(grid):
+        return None
+    count = len(next(iter(grid.values()))["runs"])
+    rows = [{"rule": label, "i": i, "lr": run["lr"], "step": step,
+             "x": _number(point[0]), "y": _number(point[1])}
+            for label, entry in grid.items() for i, run in enumerate(entry["runs"])
+            for step, point in enumerate(run["path"])]
+    shown = {label: catalogue.text("words.yours", lang, name=label)
+             if learner.is_learner(str(entry.get("optimizer", ""))) else label
+             for label, entry in grid.items()}
+    labels = list(grid)
+    first = "Adam" if "Adam" in grid else labels[0]
+    params = [
+        {"name": "rule", "value": first,
+         "bind": {"input": "select", "options": labels, "labels": [shown[k] for k in labels],
+                  "name": catalogue.text("explore.rule", lang)}},
+        {"name": "lr_index", "value": count // 2,
+         "bind": {"input": "range", "min": 0, "max": count - 1, "step": 1,
+                  "name": catalogue.text("explore.lr_index", lang, count=count)}},
+    ]
+    chosen = {"filter": "datum.rule == rule && datum.i == lr_index"}
+    x = {"field": "x", "type": "quantitative", "title": "x", "scale": {"domain": [-10, 10]}}
+    y = {"field": "y", "type": "quantitative", "title": "y", "scale": {"domain": [-5, 5]}}
+    spec = {
+        "width": 2 * WIDTH, "height": HEIGHT,
+        "title": catalogue.text("explore.paths_title", lang),
+        "params": params,
+        "layer": [
+            {"data": {"values": _bowl()}, "mark": {"type": "line", "color": "#9aa5b1",
+                                                   "strokeWidth": 0.8, "clip": True},
+             "encoding": {"x": x, "y": y, "detail": {"field": "level"},
+                          "order": {"field": "t"}}},
+            {"name": "path", "data": {"name": "path"}, "transform": [chosen],
+             "mark": {"type": "line", "point": {"color": "#d62728"}, "color": "#d62728",
+                      "clip": True},
+             "encoding": {"x": x, "y": y, "order": {"field": "step"}}},
+            {"data": {"values": [{"x": 0, "y": 0}]},
+             "mark": {"type": "point", "shape": "cross", "color": "black"},
+             "encoding": {"x": x, "y": y}},
+            {"data": {"name": "path"},
+             "transform": [chosen, {"filter": "datum.step == 0"},
+                           {"calculate": "'η = ' + format(datum.lr, '.4~g')", "as": "text"}],
+             "mark": {"type": "text", "align": "left", "baseline": "top", "fontSize": 13},
+             "encoding": {"text": {"field": "text"}, "x": {"value": 6}, "y": {"value": 6}}},
+        ],
+        "datasets": {"path": rows}}
+    controls = {"rule": {"signal": "rule", "values": [[_rule_key(k), k] for k in labels]},
+                "lr": {"signal": "lr_index", "by": "rule",
+                       "values": {k: [[_lr(run["lr"]), i] for i, run in
+                                      enumerate(grid[k]["runs"])] for k in labels}}}
+    return spec, controls
+
+
+VIEWS: dict[str, Callable[[dict, str], tuple[dict, dict] | None]] = {
+    "gradient-descent": _gradient_descent,
+    "optimizer-paths": _optimizer_paths,
+}
+
+
+def view(record: dict, lang: str) -> tuple[dict, dict] | None:
+    """(the Vega-Lite spec in ``lang``, its fragment controls) of a record whose results hold
+    the grids, else None (an experiment without a live figure, or an older results.json)."""
+    make = VIEWS.get(record.get("name"))
+    results = record.get("results")
+    if make is None or not isinstance(results, dict):
+        return None
+    made = make(results, lang)
+    if made is None:
+        return None
+    spec, controls = made
+    return {"config": {"font": FONT}, **spec}, controls
+
+
+# The page's fonts, Korean first found: Debian's fonts-noto-cjk names it "Noto Sans CJK KR".
+FONT = "Noto Sans CJK KR, NanumGothic, Apple SD Gothic Neo, Malgun Gothic, sans-serif"
+
+
+@functools.lru_cache(maxsize=1)
+def bundle() -> str:
+    """Vega, Vega-Lite and vega-embed in one script (from vl-convert, no network), which sets
+    window.vegaEmbed, window.vega and window.vegaLite."""
+    import vl_convert
+
+    return vl_convert.javascript_bundle()
+
+
+def still(spec: dict, format: str = "png") -> bytes | str:  # noqa: A002 (the figures' word)
+    """The spec's still image at its default controls, drawn by vl-convert (no browser):
+    PNG bytes, or SVG text."""
+    import vl_convert
+
+    if format == "svg":
+        return vl_convert.vegalite_to_svg(spec)
+    return vl_convert.vegalite_to_png(spec, scale=1)
