@@ -25,14 +25,15 @@ from selenium.webdriver.support.ui import Select  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
-LIVE = ("gradient-descent", "optimizer-paths")
+LIVE = ("gradient-descent", "optimizer-paths", "activation-histograms")
 
-# The points a view draws on its path: the data of every item of the mark named "path".
+# The data of every item a view draws in its marks of one type and name (the path's points).
 PLOTTED = """
 var view = window.dlfsExplore.views[arguments[0]][arguments[1]], out = [];
+var type = arguments[2], name = arguments[3];
 (function walk(node) {
   if (!node) { return; }
-  if (node.marktype === 'line' && node.name === 'path_marks') {
+  if (node.marktype === type && node.name === name) {
     node.items.forEach(function (item) { out.push(item.datum); });
   }
   (node.items || []).forEach(walk);
@@ -82,12 +83,12 @@ def _signal(browser, name, lang, signal):
         name, lang, signal)
 
 
-def _plotted(browser, name, lang):
+def _plotted(browser, name, lang, mark=("line", "path_marks"), order="step"):
     # a view redraws asynchronously; wait until it has run
     browser.execute_script("return window.dlfsExplore.views[arguments[0]][arguments[1]]"
                            ".runAsync().then(function () { return true; })", name, lang)
-    points = browser.execute_script(PLOTTED, name, lang)
-    return sorted(points, key=lambda point: point["step"])
+    points = browser.execute_script(PLOTTED, name, lang, *mark)
+    return sorted(points, key=lambda point: [point[key] for key in order.split()])
 
 
 def _control(browser, name, lang, control):
@@ -127,6 +128,21 @@ def test_choosing_a_rule_and_a_rate_draws_that_rules_path_at_that_rate_from_resu
     assert [[p["x"], p["y"]] for p in points] == grid["SGD"]["runs"][index]["path"]
     assert browser.current_url.endswith(
         f"#optimizer-paths:rule=sgd,lr={grid['SGD']['runs'][index]['lr']:.4g}")
+
+
+def test_choosing_an_activation_and_a_weight_scale_draws_its_histograms_from_results_json(
+        lab, browser):
+    _open(browser, lab / "report.html")
+    results = _results(lab, "activation-histograms")
+    Select(_control(browser, "activation-histograms", "en", "activation")).select_by_value("relu")
+    Select(_control(browser, "activation-histograms", "en", "init")).select_by_value("0.3")
+    bars = _plotted(browser, "activation-histograms", "en", ("rect", "layers_marks"),
+                    "layer left")
+    run = results["explore"]["relu/0.3"]  # a scale of the report's grid, not the book's
+    expected = [[k + 1, run["edges"][b], count - (run["zeros"][k] if b == 0 else 0)]
+                for k, counts in enumerate(run["histograms"]) for b, count in enumerate(counts)]
+    assert [[bar["layer"], bar["left"], bar["shown"]] for bar in bars] == expected
+    assert browser.current_url.endswith("#activation-histograms:activation=relu,init=0.3")
 
 
 def test_an_address_with_a_view_opens_the_report_with_its_controls_and_numbers(lab, browser):
@@ -218,14 +234,14 @@ def test_an_older_results_folder_without_grids_keeps_its_still_figures_and_says_
     for name in LIVE:
         shutil.copytree(lab / name, tmp_path / name)
         record = json.loads((tmp_path / name / "results.json").read_text(encoding="utf-8"))
-        del record["results"]["explore"]
+        del record["results"]["explore"]  # what a results.json of dlfs before the grids holds
         for run in record.get("runs", []):
             run["results"].pop("explore", None)
         (tmp_path / name / "results.json").write_text(json.dumps(record), encoding="utf-8")
     page, count = build_report(tmp_path)
-    assert count == 2
+    assert count == len(LIVE)
     assert 'class="explore-view"' not in page and "vegaEmbed" not in page
-    assert page.count('<img lang="') == 2 * len(LANGS)
+    assert page.count('<img lang="') == len(LIVE) * len(LANGS)
     for lang in LANGS:
         assert catalogue.text("explore.no_grid", lang).split(".")[0] in page
 
@@ -240,8 +256,9 @@ def test_each_live_figure_draws_as_a_still_image_from_the_same_spec(lab, name):
         width, height = struct.unpack(">II", png[16:24])
         assert width > 400 and height > 250
         svg = still(spec, "svg")
-        title = catalogue.text("explore.path" if name == "gradient-descent"
-                               else "explore.paths_title", lang)
+        title = catalogue.text({"gradient-descent": "explore.path",
+                                "optimizer-paths": "explore.paths_title",
+                                "activation-histograms": "explore.layer"}[name], lang)
         assert title.replace("<", "&lt;") in svg
 
 

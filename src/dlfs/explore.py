@@ -173,9 +173,70 @@ def _optimizer_paths(results: dict, lang: str) -> tuple[dict, dict] | None:
     return spec, controls
 
 
+# -- activation-histograms (book 6.2.2-6.2.3) ----------------------------------------------------
+
+
+def _activation_histograms(results: dict, lang: str, nodes: int = 100) -> tuple[dict, dict] | None:
+    from dlfs.experiments.activation_histograms import _init_label
+    from dlfs.init import weight_scale
+
+    runs, extra = results.get("runs"), results.get("explore")
+    if not isinstance(runs, dict) or not isinstance(extra, dict):
+        return None
+    every = {**runs, **extra}
+    try:
+        activations = list(dict.fromkeys(run["activation"] for run in every.values()))
+        inits = sorted(dict.fromkeys(run["init"] for run in every.values()),
+                       key=lambda init: weight_scale(init, nodes, nodes))
+        rows = [{"activation": run["activation"], "init": str(run["init"]), "layer": k + 1,
+                 "left": run["edges"][b], "right": run["edges"][b + 1], "count": count,
+                 "zeros": run["zeros"][k]}
+                for run in every.values() for k, counts in enumerate(run["histograms"])
+                for b, count in enumerate(counts)]
+    except (KeyError, TypeError, IndexError, ValueError):
+        return None
+    if any(f"{a}/{init}" not in every for a in activations for init in inits):
+        return None
+    params = [
+        {"name": "activation", "value": activations[0],
+         "bind": {"input": "select", "options": activations,
+                  "labels": [catalogue.word(a, lang) for a in activations],
+                  "name": catalogue.text("explore.activation", lang)}},
+        {"name": "init", "value": str(inits[-1]),
+         "bind": {"input": "select", "options": [str(init) for init in inits],
+                  "labels": [_init_label(init, lang) for init in inits],
+                  "name": catalogue.text("explore.init", lang)}},
+    ]
+    spec = {
+        "params": params,
+        "data": {"name": "layers"},
+        "transform": [
+            {"filter": "datum.activation == activation && datum.init == init"},
+            # ReLU's exact zeros fall in the first bin; the still figure counts them apart
+            {"calculate": "datum.activation == 'relu' && datum.left == 0 ? "
+                          "datum.count - datum.zeros : datum.count", "as": "shown"}],
+        "facet": {"column": {"field": "layer", "type": "ordinal",
+                             "title": catalogue.text("explore.layer", lang)}},
+        "spec": {"width": 150, "height": 160, "name": "layers",
+                 "mark": {"type": "rect", "color": "#3b7dd8"},
+                 "encoding": {"x": {"field": "left", "type": "quantitative",
+                                    "title": catalogue.text("activation-histograms.axis", lang)},
+                              "x2": {"field": "right"},
+                              "y": {"field": "shown", "type": "quantitative",
+                                    "title": catalogue.text("explore.count", lang)},
+                              "y2": {"datum": 0}}},
+        "resolve": {"scale": {"y": "independent"}},
+        "datasets": {"layers": rows},
+    }
+    controls = {"activation": {"signal": "activation", "values": [[a, a] for a in activations]},
+                "init": {"signal": "init", "values": [[str(init), str(init)] for init in inits]}}
+    return spec, controls
+
+
 VIEWS: dict[str, Callable[[dict, str], tuple[dict, dict] | None]] = {
     "gradient-descent": _gradient_descent,
     "optimizer-paths": _optimizer_paths,
+    "activation-histograms": _activation_histograms,
 }
 
 
