@@ -25,7 +25,8 @@ from selenium.webdriver.support.ui import Select  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
-LIVE = ("gradient-descent", "optimizer-paths", "activation-histograms")
+LIVE = ("gradient-descent", "optimizer-paths", "activation-histograms", "batch-norm")
+GRIDS = LIVE[:3]  # batch-norm's 16 scales are its book figure; the others' grids are new
 
 # The data of every item a view draws in its marks of one type and name (the path's points).
 PLOTTED = """
@@ -44,7 +45,9 @@ return out;"""
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     out = tmp_path_factory.mktemp("lab")
-    assert main(["run", *LIVE, "--out", str(out)]) == 0
+    # quick: batch-norm trains 4 scales × 2 networks for 2 epochs on 200 samples; the other
+    # three have no quick settings
+    assert main(["run", *LIVE, "--quick", "--out", str(out)]) == 0
     assert main(["report", "--out", str(out)]) == 0
     return out
 
@@ -145,6 +148,23 @@ def test_choosing_an_activation_and_a_weight_scale_draws_its_histograms_from_res
     assert browser.current_url.endswith("#activation-histograms:activation=relu,init=0.3")
 
 
+def test_the_weight_scale_slider_draws_both_networks_curves_at_that_scale_from_results_json(
+        lab, browser):
+    _open(browser, lab / "report.html")
+    results = _results(lab, "batch-norm")
+    _control(browser, "batch-norm", "en", "scale_index").send_keys(Keys.ARROW_RIGHT)
+    assert _signal(browser, "batch-norm", "en", "scale_index") == 1
+    curves = _plotted(browser, "batch-norm", "en", ("line", "curves_marks"), "network epoch")
+    drawn = {key: [c["accuracy"] for c in curves if c["network"] == key]
+             for key in ("with", "without")}
+    assert {c["label"] for c in curves} <= {catalogue.text(f"batch-norm.{key}", "en")
+                                            for key in drawn}
+    run = results["runs"][1]
+    assert drawn == {"with": run["batchnorm"] or [], "without": run["plain"] or []}
+    assert drawn["with"]
+    assert browser.current_url.endswith(f"#batch-norm:scale={results['scales'][1]:.4g}")
+
+
 def test_an_address_with_a_view_opens_the_report_with_its_controls_and_numbers(lab, browser):
     grid = _results(lab, "optimizer-paths")["explore"]
     lr = grid["Momentum"]["runs"][9]["lr"]
@@ -231,7 +251,7 @@ def test_screenshots_in_both_languages_show_the_live_figures(lab, browser, tmp_p
 
 def test_an_older_results_folder_without_grids_keeps_its_still_figures_and_says_why(lab,
                                                                                   tmp_path):
-    for name in LIVE:
+    for name in GRIDS:
         shutil.copytree(lab / name, tmp_path / name)
         record = json.loads((tmp_path / name / "results.json").read_text(encoding="utf-8"))
         del record["results"]["explore"]  # what a results.json of dlfs before the grids holds
@@ -239,9 +259,9 @@ def test_an_older_results_folder_without_grids_keeps_its_still_figures_and_says_
             run["results"].pop("explore", None)
         (tmp_path / name / "results.json").write_text(json.dumps(record), encoding="utf-8")
     page, count = build_report(tmp_path)
-    assert count == len(LIVE)
+    assert count == len(GRIDS)
     assert 'class="explore-view"' not in page and "vegaEmbed" not in page
-    assert page.count('<img lang="') == len(LIVE) * len(LANGS)
+    assert page.count('<img lang="') == len(GRIDS) * len(LANGS)
     for lang in LANGS:
         assert catalogue.text("explore.no_grid", lang).split(".")[0] in page
 
@@ -258,7 +278,8 @@ def test_each_live_figure_draws_as_a_still_image_from_the_same_spec(lab, name):
         svg = still(spec, "svg")
         title = catalogue.text({"gradient-descent": "explore.path",
                                 "optimizer-paths": "explore.paths_title",
-                                "activation-histograms": "explore.layer"}[name], lang)
+                                "activation-histograms": "explore.layer",
+                                "batch-norm": "batch-norm.with"}[name], lang)
         assert title.replace("<", "&lt;") in svg
 
 

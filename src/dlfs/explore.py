@@ -18,6 +18,7 @@ the report keeps the still figure alone."""
 from __future__ import annotations
 
 import functools
+import json
 import math
 from collections.abc import Callable
 
@@ -233,10 +234,64 @@ def _activation_histograms(results: dict, lang: str, nodes: int = 100) -> tuple[
     return spec, controls
 
 
+# -- batch-norm (book 6.3.2) ---------------------------------------------------------------------
+
+
+def _batch_norm(results: dict, lang: str) -> tuple[dict, dict] | None:
+    """Its 16 scales are the book's figure already: the slider walks them."""
+    scales, runs = results.get("scales"), results.get("runs")
+    if not (isinstance(scales, list) and isinstance(runs, list) and len(scales) == len(runs)
+            and scales and all(isinstance(run, dict) for run in runs)):
+        return None
+    names = {key: catalogue.text(f"batch-norm.{key}", lang)
+             for key in ("with", "without")}
+    # the rows hold no words (the page shares them between its languages); labels come after
+    rows = [{"i": i, "scale": scale, "network": key, "epoch": epoch, "accuracy": acc}
+            for i, (scale, run) in enumerate(zip(scales, runs))
+            for key, field in (("with", "batchnorm"), ("without", "plain"))
+            if isinstance(run.get(field), list)
+            for epoch, acc in enumerate(run[field]) if isinstance(acc, int | float)]
+    spec = {
+        "width": 2 * WIDTH, "height": HEIGHT,
+        "params": [{"name": "scale_index", "value": 0,
+                    "bind": {"input": "range", "min": 0, "max": len(scales) - 1, "step": 1,
+                             "name": catalogue.text("explore.scale_index", lang,
+                                                    count=len(scales))}}],
+        "data": {"name": "curves"},
+        "transform": [{"filter": "datum.i == scale_index"},
+                      {"calculate": f"datum.network == 'with' ? {json.dumps(names['with'])} : "
+                                    f"{json.dumps(names['without'])}", "as": "label"}],
+        "layer": [
+            {"name": "curves",
+             "mark": {"type": "line", "point": True},
+             "encoding": {
+                 "x": {"field": "epoch", "type": "quantitative",
+                       "title": catalogue.text("words.epoch", lang)},
+                 "y": {"field": "accuracy", "type": "quantitative",
+                       "scale": {"domain": [0, 1]},
+                       "title": catalogue.text("words.training_accuracy", lang)},
+                 "color": {"field": "label", "type": "nominal", "title": None,
+                           "scale": {"domain": [names["with"], names["without"]]}},
+                 "strokeDash": {"field": "label", "type": "nominal", "legend": None,
+                                "scale": {"domain": [names["with"], names["without"]]}}}},
+            {"transform": [{"filter": "datum.epoch == 0"}, {"aggregate": [
+                {"op": "min", "field": "scale", "as": "scale"}]},
+                {"calculate": "'W ~ ' + format(datum.scale, '.3~g') + '·N(0, 1)'",
+                 "as": "text"}],
+             "mark": {"type": "text", "align": "left", "baseline": "top", "fontSize": 13},
+             "encoding": {"text": {"field": "text"}, "x": {"value": 6}, "y": {"value": 6}}}],
+        "datasets": {"curves": rows},
+    }
+    controls = {"scale": {"signal": "scale_index",
+                          "values": [[f"{scale:.4g}", i] for i, scale in enumerate(scales)]}}
+    return spec, controls
+
+
 VIEWS: dict[str, Callable[[dict, str], tuple[dict, dict] | None]] = {
     "gradient-descent": _gradient_descent,
     "optimizer-paths": _optimizer_paths,
     "activation-histograms": _activation_histograms,
+    "batch-norm": _batch_norm,
 }
 
 

@@ -261,7 +261,7 @@ def _live(record: dict, views: dict) -> str:
             if name in explore.VIEWS else ""
     blocks = ""
     for lang, (spec, controls) in made.items():
-        datasets = spec.pop("datasets")
+        datasets = spec.pop("datasets")  # numbers without words: the same in every language
         views[name] = {"controls": controls, "data": datasets}
         spec_id = f"explore-spec-{name}-{lang}"
         blocks += (f'<div class="explore-view" lang="{lang}" data-name="{html.escape(name)}" '
