@@ -25,7 +25,8 @@ from selenium.webdriver.support.ui import Select  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
-LIVE = ("gradient-descent", "optimizer-paths", "activation-histograms", "batch-norm")
+LIVE = ("gradient-descent", "optimizer-paths", "activation-histograms", "batch-norm",
+        "hyperparameter-search")
 GRIDS = LIVE[:3]  # batch-norm's 16 scales are its book figure; the others' grids are new
 
 # The data of every item a view draws in its marks of one type and name (the path's points).
@@ -165,6 +166,24 @@ def test_the_weight_scale_slider_draws_both_networks_curves_at_that_scale_from_r
     assert browser.current_url.endswith(f"#batch-norm:scale={results['scales'][1]:.4g}")
 
 
+def test_the_trials_plane_lists_the_five_best_trials_of_results_json_before_any_drag(
+        lab, browser):
+    # Dragging a rectangle (Vega-Lite's interval selection) is not driven here: Selenium's
+    # pointer actions did not start a brush in headless Chromium; only the list without one is.
+    _open(browser, lab / "report.html")
+    trials = [t for t in _results(lab, "hyperparameter-search")["trials"]
+              if t["state"] == "COMPLETE"]
+    best = _plotted(browser, "hyperparameter-search", "en", ("text", "best_marks"), "rank")
+    ranked = sorted(trials, key=lambda t: (-t["value"], t["number"]))
+    assert [b["number"] for b in best] == [t["number"] for t in ranked[:5]]
+    assert [b["accuracy"] for b in best] == [t["value"] for t in ranked[:5]]
+    points = _plotted(browser, "hyperparameter-search", "en", ("symbol", "trials_marks"),
+                      "number")
+    assert [[p["x"], p["y"], p["accuracy"]] for p in points] == [
+        [t["params"]["lr"], t["params"]["weight_decay_lambda"], t["value"]]
+        for t in sorted(trials, key=lambda t: t["number"])]
+
+
 def test_an_address_with_a_view_opens_the_report_with_its_controls_and_numbers(lab, browser):
     grid = _results(lab, "optimizer-paths")["explore"]
     lr = grid["Momentum"]["runs"][9]["lr"]
@@ -279,7 +298,8 @@ def test_each_live_figure_draws_as_a_still_image_from_the_same_spec(lab, name):
         title = catalogue.text({"gradient-descent": "explore.path",
                                 "optimizer-paths": "explore.paths_title",
                                 "activation-histograms": "explore.layer",
-                                "batch-norm": "batch-norm.with"}[name], lang)
+                                "batch-norm": "batch-norm.with",
+                                "hyperparameter-search": "explore.best_in_brush"}[name], lang)
         assert title.replace("<", "&lt;") in svg
 
 

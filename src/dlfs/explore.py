@@ -289,11 +289,73 @@ def _batch_norm(results: dict, lang: str) -> tuple[dict, dict] | None:
     return spec, controls
 
 
+# -- hyperparameter-search (book 6.5.3) ---------------------------------------------------------
+
+
+def _hyperparameter_search(results: dict, lang: str) -> tuple[dict, dict] | None:
+    """The trials as points on the searched plane; hovering shows one, dragging a rectangle
+    lists the best five inside it."""
+    from dlfs.experiments.hyperparameter_search import _name
+
+    trials = results.get("trials")
+    if not isinstance(trials, list):
+        return None
+    done = [t for t in trials if isinstance(t, dict) and t.get("state") == "COMPLETE"
+            and isinstance(t.get("value"), int | float) and isinstance(t.get("params"), dict)]
+    names = sorted({name for t in done for name in t["params"]})
+    if len(names) < 2 or not all(set(t["params"]) == set(names) for t in done):
+        return None
+    x_name, y_name = ("lr", "weight_decay_lambda") if {"lr", "weight_decay_lambda"} <= set(
+        names) else names[:2]
+    rows = [{"number": t["number"], "accuracy": t["value"], "x": t["params"][x_name],
+             "y": t["params"][y_name]} for t in done]
+    x_title, y_title = _name(x_name, lang), _name(y_name, lang)
+
+    def short(name):  # a value's name in the list of the best, as the book's figure says it
+        return {"lr": "lr", "weight_decay_lambda": "λ"}.get(name, name)
+
+    accuracy = catalogue.text("words.validation_accuracy", lang)
+    trial = catalogue.text("explore.trial", lang)
+    points = {
+        "width": WIDTH, "height": HEIGHT, "name": "trials",
+        "params": [{"name": "brush", "select": {"type": "interval"}}],
+        "mark": {"type": "point", "filled": True, "size": 60},
+        "encoding": {
+            "x": {"field": "x", "type": "quantitative", "scale": {"type": "log"},
+                  "title": x_title, "axis": {"format": ".0e"}},
+            "y": {"field": "y", "type": "quantitative", "scale": {"type": "log"},
+                  "title": y_title, "axis": {"format": ".0e"}},
+            "color": {"field": "accuracy", "type": "quantitative", "title": accuracy,
+                      "scale": {"scheme": "viridis"}},
+            "tooltip": [{"field": "number", "title": trial},
+                        {"field": "accuracy", "title": accuracy, "format": ".3f"},
+                        {"field": "x", "title": x_title, "format": ".3g"},
+                        {"field": "y", "title": y_title, "format": ".3g"}]}}
+    best = {
+        "width": 260, "height": HEIGHT, "name": "best",
+        "title": catalogue.text("explore.best_in_brush", lang),
+        "transform": [{"filter": {"param": "brush"}},
+                      {"window": [{"op": "row_number", "as": "rank"}],
+                       "sort": [{"field": "accuracy", "order": "descending"},
+                                {"field": "number"}]},
+                      {"filter": "datum.rank <= 5"},
+                      {"calculate": f"'#' + datum.number + '  ' + format(datum.accuracy, '.3f')"
+                                    f" + '  {short(x_name)} ' + format(datum.x, '.2e') + '  "
+                                    f"{short(y_name)} ' + format(datum.y, '.2e')", "as": "line"}],
+        "mark": {"type": "text", "align": "left", "fontSize": 11},
+        "encoding": {"y": {"field": "rank", "type": "ordinal", "title": None},
+                     "x": {"value": 0}, "text": {"field": "line"}}}
+    spec = {"data": {"name": "trials"}, "hconcat": [points, best],
+            "datasets": {"trials": rows}}
+    return spec, {}
+
+
 VIEWS: dict[str, Callable[[dict, str], tuple[dict, dict] | None]] = {
     "gradient-descent": _gradient_descent,
     "optimizer-paths": _optimizer_paths,
     "activation-histograms": _activation_histograms,
     "batch-norm": _batch_norm,
+    "hyperparameter-search": _hyperparameter_search,
 }
 
 
