@@ -305,3 +305,22 @@ def test_each_live_figure_draws_as_a_still_image_from_the_same_spec(lab, name):
 
 def test_the_report_with_live_figures_stays_under_five_megabytes(lab):
     assert (lab / "report.html").stat().st_size < 5 * 2**20
+
+
+@pytest.mark.parametrize("name", [name for name in LIVE if name != "batch-norm"])
+def test_the_view_the_notebooks_and_docs_link_to_opens_without_falling_back(lab, browser, name):
+    from dlfs.explore import EXAMPLES
+
+    _open(browser, lab / "report.html", "#" + EXAMPLES[name])
+    assert browser.execute_script("return window.dlfsExplore.fallback") is None
+    assert browser.current_url.endswith("#" + EXAMPLES[name])
+
+
+def test_the_batch_norm_view_the_notebook_links_to_is_one_of_the_books_scales():
+    from dlfs.experiments import EXPERIMENTS
+    from dlfs.experiments.batch_norm import _scales
+    from dlfs.explore import EXAMPLES
+
+    scale = float(EXAMPLES["batch-norm"].split("scale=")[1])
+    scales = _scales(EXPERIMENTS["batch-norm"].parameters(quick=False))
+    assert any(abs(scale - s) <= 1e-3 * s for s in scales)

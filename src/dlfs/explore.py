@@ -359,6 +359,16 @@ VIEWS: dict[str, Callable[[dict, str], tuple[dict, dict] | None]] = {
 }
 
 
+# A view of each live figure that tells something, as the notebooks and docs link to it.
+EXAMPLES = {
+    "gradient-descent": "gradient-descent:lr=1.05",
+    "optimizer-paths": "optimizer-paths:rule=sgd,lr=0.95",
+    "activation-histograms": "activation-histograms:activation=relu,init=he",
+    "batch-norm": "batch-norm:scale=0.01359",
+    "hyperparameter-search": "hyperparameter-search:",
+}
+
+
 def view(record: dict, lang: str) -> tuple[dict, dict] | None:
     """(the Vega-Lite spec in ``lang``, its fragment controls) of a record whose results hold
     the grids, else None (an experiment without a live figure, or an older results.json)."""
