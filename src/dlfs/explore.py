@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 from dlfs import catalogue
 
-WIDTH, HEIGHT = 420, 300
+WIDTH, HEIGHT = 400, 300  # one panel; the page's text column is about 1,000 px wide
 
 
 def _number(value) -> float | None:
@@ -147,7 +147,7 @@ def _optimizer_paths(results: dict, lang: str) -> tuple[dict, dict] | None:
     x = {"field": "x", "type": "quantitative", "title": "x", "scale": {"domain": [-10, 10]}}
     y = {"field": "y", "type": "quantitative", "title": "y", "scale": {"domain": [-5, 5]}}
     spec = {
-        "width": 2 * WIDTH, "height": HEIGHT,
+        "width": 760, "height": HEIGHT,
         "title": catalogue.text("explore.paths_title", lang),
         "params": params,
         "layer": [
@@ -220,7 +220,7 @@ def _activation_histograms(results: dict, lang: str, nodes: int = 100) -> tuple[
                           "datum.count - datum.zeros : datum.count", "as": "shown"}],
         "facet": {"column": {"field": "layer", "type": "ordinal",
                              "title": catalogue.text("explore.layer", lang)}},
-        "spec": {"width": 150, "height": 160, "name": "layers",
+        "spec": {"width": 110, "height": 160, "name": "layers",
                  "mark": {"type": "rect", "color": "#3b7dd8"},
                  "encoding": {"x": {"field": "left", "type": "quantitative",
                                     "title": catalogue.text("activation-histograms.axis", lang)},
@@ -254,7 +254,7 @@ def _batch_norm(results: dict, lang: str) -> tuple[dict, dict] | None:
             if isinstance(run.get(field), list)
             for epoch, acc in enumerate(run[field]) if isinstance(acc, int | float)]
     spec = {
-        "width": 2 * WIDTH, "height": HEIGHT,
+        "width": 680, "height": HEIGHT,
         "params": [{"name": "scale_index", "value": 0,
                     "bind": {"input": "range", "min": 0, "max": len(scales) - 1, "step": 1,
                              "name": catalogue.text("explore.scale_index", lang,
@@ -274,7 +274,7 @@ def _batch_norm(results: dict, lang: str) -> tuple[dict, dict] | None:
                        "title": catalogue.text("words.training_accuracy", lang)},
                  "color": {"field": "label", "type": "nominal", "title": None,
                            "scale": {"domain": [names["with"], names["without"]]}},
-                 "strokeDash": {"field": "label", "type": "nominal", "legend": None,
+                 "strokeDash": {"field": "label", "type": "nominal", "title": None,
                                 "scale": {"domain": [names["with"], names["without"]]}}}},
             {"transform": [{"filter": "datum.epoch == 0"}, {"aggregate": [
                 {"op": "min", "field": "scale", "as": "scale"}]},
@@ -332,7 +332,7 @@ def _hyperparameter_search(results: dict, lang: str) -> tuple[dict, dict] | None
                         {"field": "x", "title": x_title, "format": ".3g"},
                         {"field": "y", "title": y_title, "format": ".3g"}]}}
     best = {
-        "width": 260, "height": HEIGHT, "name": "best",
+        "width": 300, "height": HEIGHT, "name": "best",
         "title": catalogue.text("explore.best_in_brush", lang),
         "transform": [{"filter": {"param": "brush"}},
                       {"window": [{"op": "row_number", "as": "rank"}],
