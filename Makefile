@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN_PACKAGES := dataset-fashion-mnist fonts-noto-cjk
-TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql
+TEST_PACKAGES := $(RUN_PACKAGES) chromium chromium-driver postgresql
 
 .PHONY: run test test-fast lint docs notebook notebooks clean
 

@@ -114,6 +114,10 @@ def experiment_page(experiment, lang: str, runs: dict, figures: Path) -> str:
             lines += [say.text("experiment.fashion", lang), ""]
     else:
         lines += [say.text("experiment.no_figure", lang, name=name), ""]
+    from dlfs.explore import EXAMPLES
+
+    if name in EXAMPLES:  # the report draws this figure live
+        lines += [say.text("experiment.live", lang, name=name, fragment=EXAMPLES[name]), ""]
     lines += [escape_markdown(info["about"][lang]), "",
               f"## {say.text('experiment.reproduce', lang)}", "",
               "```sh", f"dlfs run {name}", f"dlfs show {name}", "```", "",

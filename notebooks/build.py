@@ -66,6 +66,16 @@ def code(source: str, **labels: dict[str, str]):
     return ("code", texts)
 
 
+def report_view(name: str, fragment: str, what: dict[str, str]):
+    """A line pointing from a notebook's figure to the same figure, live, in the lab's report."""
+    return md(f"**In the report.** After `dlfs run {name}`, `dlfs open` shows this figure live, "
+              f"with the lab's numbers for {what['en']}; this view is "
+              f"`report.html#{fragment}` (the address keeps it, to reopen or share).",
+              f"**보고서에서.** `dlfs run {name}` 다음 `dlfs open`을 실행하면 이 그림을 보고서에서 "
+              f"직접 바꿔 볼 수 있다. 실험실이 {what['ko']}에 대해 계산한 수치를 보여 준다. 이 보기의 "
+              f"주소는 `report.html#{fragment}`이며, 그대로 다시 열거나 공유할 수 있다.")
+
+
 def setup(chapter: str):
     """The first code cell; the Korean notebooks add one that picks a Hangul font."""
     kind, texts = code('''import os
@@ -442,6 +452,8 @@ for ax, lr in zip(axes, [0.1, 10.0, 1e-10]):
     ax.set_ylabel("x1")
     ax.set_title(f"{{gd_title}}")
 plt.show()''', gd_line=raw("gd_line"), gd_title=raw("gd_title"), gd_outside=raw("gd_outside")),
+    report_view("gradient-descent", "gradient-descent:lr=1.05",
+                tr("15 learning rates from 1e-10 to 10", "1e-10부터 10까지의 학습률 15개")),
     md("**Try.** Find the largest learning rate that still converges on this function (hint: "
        "one step multiplies $x$ by $1 - 2\\eta$). What happens at exactly $\\eta = 0.5$, and "
        "at $\\eta = 1$?",
@@ -807,6 +819,8 @@ plt.show()''', c_grad=tr("∇f = (x/10, 2y)", "∇f = (x/10, 2y)"),
          c_inplace=tr("the book's interface: changes point's arrays in place",
                       "책의 인터페이스: point의 배열을 제자리에서 바꾼다"),
          path_title=raw("path_title"), momentum=raw("momentum")),
+    report_view("optimizer-paths", "optimizer-paths:rule=sgd,lr=0.95",
+                tr("every rule at 13 learning rates", "갱신 규칙마다 학습률 13개")),
     md("**Try it with sliders.** Pick an update rule and move the learning rate. SGD "
        "zig-zags more as $\\eta$ grows and diverges above 1 (a step across the valley "
        "multiplies $y$ by $1 - 2\\eta$); Momentum overshoots and spirals at large $\\eta$; "
@@ -1038,6 +1052,8 @@ else:
          c_close=tr("shown once, through display() below", "아래 display()로 한 번만 보여 준다"),
          sigmoid=both("words.sigmoid"), widget_note=raw("widget_note"),
          activation=raw("activation"), weight_std=raw("weight_std")),
+    report_view("activation-histograms", "activation-histograms:activation=relu,init=he",
+                tr("3 activations × 8 weight scales", "활성화 함수 3개 × 가중치 스케일 8개")),
     md("## 6.3 Batch normalisation\n\n"
        "Instead of hoping that the initial scale is right, batch normalisation *makes* every "
        "layer's input well spread: after each hidden Affine it normalises each unit over the "
@@ -1081,6 +1097,8 @@ ax.set_ylim(0, 1)
 ax.legend()
 plt.show()''', with_bn=both("words.batch_norm"), without_bn=raw("without_bn"),
          epoch=both("words.epoch"), training_accuracy=both("words.training_accuracy")),
+    report_view("batch-norm", "batch-norm:scale=0.01359",
+                tr("its 16 weight scales", "가중치 스케일 16개")),
     md("**Try.** Set `scale = 1.0` and `scale = 0.001`. Which network is more sensitive to "
        "the initial scale?\n\n"
        "**Exercise: BatchNormalization.** Write the layer for 2-D input (N, D) in the book's "

@@ -18,7 +18,7 @@ PACKAGE = Path(dlfs.__file__).parent
 LIBRARY = ("dlfs.search", "dlfs.network", "dlfs.optim", "dlfs.train", "dlfs.layers",
            "dlfs.functions", "dlfs.gradient", "dlfs.data", "dlfs.init", "dlfs.schedules",
            "dlfs.io", "dlfs._checks", "dlfs._progress", "dlfs.check")
-LAB = ("dlfs.experiments", "dlfs.report", "dlfs.records", "dlfs.cli")
+LAB = ("dlfs.experiments", "dlfs.report", "dlfs.explore", "dlfs.records", "dlfs.cli")
 # What sits above the data sets.
 ABOVE_DATA = ("dlfs.layers", "dlfs.functions", "dlfs.gradient", "dlfs.init", "dlfs.network",
               "dlfs.optim", "dlfs.schedules", "dlfs.train", "dlfs.search", "dlfs.check", *LAB)

@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from dlfs import catalogue
+from dlfs import catalogue, explore
 from dlfs.catalogue import LANGS
 from dlfs.experiments import quick_settings, verdict_state
 from dlfs.records import RecordError, load_record, mask_passwords, read_png
@@ -52,7 +52,7 @@ section { border: 1px solid #d0d7de; border-radius: 8px; padding: .5rem 1.2rem 1
          color: white; }
 .held { background: #1a7f37; } .not-held { background: #cf222e; }
 .not-judged { background: #6e7781; } .quick { background: #9a6700; }
-.banner { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px;
+.banner, .note { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px;
           padding: .5rem .8rem; }
 figure { margin: .5rem 0; } figure img { max-width: 100%; height: auto; }
 table { border-collapse: collapse; font-size: .85rem; }
@@ -60,6 +60,10 @@ td { border-top: 1px solid #eaeef2; padding: .15rem .6rem; vertical-align: top; 
 .meta { color: #59636e; font-size: .9rem; }
 .badge.seeds { background: white; color: #1f2328; border: 1px solid #8c959f; }
 ul.failed { margin: .2rem 0; }
+.explore { border-top: 1px dashed #d0d7de; margin-top: .8rem; padding-top: .4rem; }
+.explore .vega-bind { display: block; margin: .2rem 0; }
+.explore .vega-bind-name { display: inline-block; min-width: 14rem; }
+.explore-view { overflow-x: auto; }
 """
 
 SCRIPT = """
@@ -107,6 +111,163 @@ SCRIPT = """
   }
 })();
 """
+
+
+EXPLORE_SCRIPT = """
+(function () {
+  var state = window.dlfsExplore = { views: {}, defaults: {}, ready: false, errors: [],
+                                     fallback: null };
+  var found = document.getElementById('explore-controls');
+  var controls = found ? JSON.parse(found.textContent) : {};
+  var data = found ? JSON.parse(document.getElementById('explore-data').textContent) : {};
+  var note = document.getElementById('explore-note');
+  function views(name) {
+    var byLang = state.views[name] || {};
+    return Object.keys(byLang).map(function (lang) { return byLang[lang]; });
+  }
+  function choices(name, key, chosen) {
+    var ctl = controls[name][key];
+    if (!ctl.by) { return ctl.values; }
+    var by = chosen[ctl.by] !== undefined ? chosen[ctl.by]
+      : views(name)[0].signal(controls[name][ctl.by].signal);
+    return ctl.values[by] || [];
+  }
+  function fragmentOf(name) {
+    var view = views(name)[0], chosen = {}, parts = [];
+    Object.keys(controls[name]).forEach(function (key) {
+      var value = view.signal(controls[name][key].signal);
+      var hit = choices(name, key, chosen).filter(function (v) { return v[1] === value; })[0];
+      chosen[key] = value;
+      if (hit) { parts.push(key + '=' + hit[0]); }
+    });
+    return name + ':' + parts.join(',');
+  }
+  function same(text, choice) {
+    var a = Number(text), b = Number(choice);
+    if (text !== '' && isFinite(a) && isFinite(b)) {
+      return Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(a), Math.abs(b));
+    }
+    return text.toLowerCase() === String(choice).toLowerCase();
+  }
+  // '#NAME:key=value,…' as [[signal, value], …]; null for an address that names no view
+  // (a section's anchor, #selftest); {bad: text} for one this page cannot show.
+  function parse(hash) {
+    var text;
+    try { text = decodeURIComponent(hash.replace(/^#/, '')); } catch (e) { text = hash; }
+    var colon = text.indexOf(':');
+    if (colon < 0) { return null; }
+    var name = text.slice(0, colon);
+    if (!Object.prototype.hasOwnProperty.call(controls, name) || !views(name).length) {
+      return { bad: text };
+    }
+    var given = {}, ok = true;
+    text.slice(colon + 1).split(',').filter(Boolean).forEach(function (pair) {
+      var eq = pair.indexOf('='), key = pair.slice(0, eq);
+      if (eq < 1 || !Object.prototype.hasOwnProperty.call(controls[name], key) ||
+          given[key] !== undefined) { ok = false; return; }
+      given[key] = pair.slice(eq + 1);
+    });
+    var settings = [], chosen = {};
+    Object.keys(controls[name]).forEach(function (key) {
+      if (!ok || given[key] === undefined) { return; }
+      var hit = choices(name, key, chosen).filter(function (v) {
+        return same(given[key], v[0]); })[0];
+      if (!hit) { ok = false; return; }
+      chosen[key] = hit[1];
+      settings.push([controls[name][key].signal, hit[1]]);
+    });
+    return ok ? { name: name, settings: settings } : { bad: text };
+  }
+  function set(name, settings) {
+    views(name).forEach(function (view) {
+      settings.forEach(function (s) { view.signal(s[0], s[1]); });
+      view.runAsync();
+    });
+  }
+  function apply() {
+    var parsed = parse(location.hash);
+    state.fallback = null;
+    if (note) { note.hidden = true; }
+    if (parsed === null) { return; }
+    if (parsed.bad !== undefined) {
+      Object.keys(state.defaults).forEach(function (name) { set(name, state.defaults[name]); });
+      state.fallback = parsed.bad;
+      if (note) {
+        note.querySelectorAll('code').forEach(function (c) { c.textContent = parsed.bad; });
+        note.hidden = false;
+      }
+      return;
+    }
+    set(parsed.name, parsed.settings);
+    var section = document.getElementById(parsed.name);
+    var live = section && section.querySelector('.explore');
+    if (live) { live.scrollIntoView(); }
+  }
+  function follow(name, view) {
+    Object.keys(controls[name]).forEach(function (key) {
+      var signal = controls[name][key].signal;
+      view.addSignalListener(signal, function (_, value) {
+        views(name).forEach(function (other) {
+          if (other !== view && other.signal(signal) !== value) {
+            other.signal(signal, value).runAsync();
+          }
+        });
+        history.replaceState(null, '', '#' + fragmentOf(name));
+        if (note) { note.hidden = true; }
+        state.fallback = null;
+      });
+    });
+  }
+  var embeds = Array.prototype.map.call(document.querySelectorAll('.explore-view'),
+    function (div) {
+      var name = div.getAttribute('data-name'), lang = div.getAttribute('lang');
+      var spec = JSON.parse(document.getElementById(div.getAttribute('data-spec')).textContent);
+      spec.datasets = data[name];
+      return vegaEmbed(div, spec, { mode: 'vega-lite', actions: false, renderer: 'svg' })
+        .then(function (result) {
+          (state.views[name] = state.views[name] || {})[lang] = result.view;
+          state.defaults[name] = Object.keys(controls[name]).map(function (key) {
+            var signal = controls[name][key].signal;
+            return [signal, result.view.signal(signal)];
+          });
+        });
+    });
+  Promise.all(embeds).then(function () {
+    Object.keys(state.views).forEach(function (name) {
+      views(name).forEach(function (view) { follow(name, view); });
+    });
+    apply();
+    window.addEventListener('hashchange', apply);
+    state.ready = true;
+  }).catch(function (error) { state.errors.push(String(error)); state.ready = true; });
+})();
+"""
+
+
+def _json_script(element_id: str, value) -> str:
+    """``value`` as JSON in a ``<script type="application/json">`` (every ``<`` escaped, so no
+    text in it can close the element)."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
+    return f'<script type="application/json" id="{html.escape(element_id)}">{text}</script>'
+
+
+def _live(record: dict, views: dict) -> str:
+    """The record's live figure, one view per language, its spec inline (its numbers go to
+    ``views`` and reach the page once); a note where the results hold no grid."""
+    name = record["name"]
+    made = {lang: explore.view(record, lang) for lang in LANGS}
+    if any(value is None for value in made.values()):
+        return f'<p class="explore meta">{_ui("explore.no_grid")}</p>' \
+            if name in explore.VIEWS else ""
+    blocks = ""
+    for lang, (spec, controls) in made.items():
+        datasets = spec.pop("datasets")  # numbers without words: the same in every language
+        views[name] = {"controls": controls, "data": datasets}
+        spec_id = f"explore-spec-{name}-{lang}"
+        blocks += (f'<div class="explore-view" lang="{lang}" data-name="{html.escape(name)}" '
+                   f'data-spec="{html.escape(spec_id)}"></div>{_json_script(spec_id, spec)}')
+    return f"""<div class="explore"><h3>{_ui("explore.heading")}</h3>
+  <p class="meta">{_ui("explore.hint")}</p>{blocks}</div>"""
 
 
 def _style() -> str:
@@ -291,7 +452,7 @@ def _seed_lines(summary: dict | None, shown: int | None) -> str:
     return lines
 
 
-def _section(record: dict, folder: Path, on_skip: Callable) -> str:
+def _section(record: dict, folder: Path, on_skip: Callable, views: dict) -> str:
     verdict = record["verdict"]
     why = (f"<br>{_ui('report.not_judged_why')}" if verdict_state(verdict) == "not_judged"
            else "")
@@ -318,7 +479,7 @@ def _section(record: dict, folder: Path, on_skip: Callable) -> str:
   <p><strong>{_ui('report.claim')}:</strong> {_both(record['claim'])}</p>
   <p><strong>{heading}:</strong> {_both(verdict['detail'])}{why}</p>
   {_seed_lines(summary, shown)}
-  <figure>{images}</figure>
+  <figure>{images}</figure>{_live(record, views)}
   <p><strong>{_ui('report.about')}:</strong> {_both(record['about'])}</p>
   <p><strong>{_ui('report.dataset')}:</strong> {dataset_text}</p>
   <details><summary>{_ui('report.parameters')}</summary>
@@ -369,7 +530,17 @@ def build_report(out: Path, default_lang: str = "en",
     nav = "".join(
         f'<li><a href="#{html.escape(r["name"])}">{_both(r["title"])}</a> '
         f'{MARKS[state]}</li>' for (r, _), state in zip(records, states))
-    sections = "".join(_section(record, folder, on_skip) for record, folder in records)
+    views: dict[str, dict] = {}  # the live figures' controls and numbers, by experiment
+    sections = "".join(_section(record, folder, on_skip, views) for record, folder in records)
+    live = ""
+    if views:
+        live = (_json_script("explore-controls", {k: v["controls"] for k, v in views.items()})
+                + _json_script("explore-data", {k: v["data"] for k, v in views.items()})
+                + f"<script>{explore.bundle()}</script><script>{EXPLORE_SCRIPT}</script>")
+    fragment_note = "".join(
+        f'<span lang="{lang}">' + html.escape(catalogue.text(
+            "explore.bad_fragment", lang, fragment="\0")).replace("\0", "<code></code>")
+        + "</span>" for lang in LANGS)
     dataset_line = "; ".join(_both(_dataset(datasets[key])) for key in sorted(datasets)) \
         or _ui("report.none")
     switch = "".join(f'<button type="button" data-set-lang="{lang}">'
@@ -387,10 +558,12 @@ def build_report(out: Path, default_lang: str = "en",
   <p><strong>{_ui('report.dataset')}:</strong> {dataset_line} · {_ui('report.seed')}
     {html.escape(', '.join(map(str, seeds)))} · {_ui('report.summary')}: {summary}</p>
   {banner}
+  <p id="explore-note" class="note" role="status" hidden>{fragment_note}</p>
 </header>
 <nav><ul>{nav}</ul></nav>
 {sections}
 <script>{SCRIPT}</script>
+{live}
 </body></html>
 """
     return mask_passwords(page), len(records)

@@ -23,26 +23,37 @@ RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, 1.0)}
 
 def histograms(params, seed):
     results = {}
-    nodes, layers = params["node_num"], params["hidden_layer_size"]
     for a, activation in enumerate(params["activations"]):
         for i, init in enumerate(params["inits"]):
-            draws = rng(seed, a, i)
-            x = draws.standard_normal((params["samples"], nodes))
-            histograms, stds, saturated, zeros = [], [], [], []
-            for _ in range(layers):
-                w = draws.standard_normal((nodes, nodes)) * weight_scale(init, nodes, nodes)
-                x = ACTIVATIONS[activation](x @ w)
-                # The book's range=(0, 1) would cut tanh's negative half; tanh gets (−1, 1).
-                counts, edges = np.histogram(x, bins=params["bins"], range=RANGES[activation])
-                histograms.append(counts)
-                stds.append(float(x.std()))
-                saturated.append(float(np.mean((x < 0.1) | (x > 0.9))))
-                zeros.append(int(np.count_nonzero(x == 0)))
-            results[f"{activation}/{init}"] = {
-                "activation": activation, "init": init, "histograms": histograms,
-                "edges": edges, "std": stds, "saturated": saturated,
-                "zeros": zeros, "samples": int(x.size)}
-    return {"runs": results}
+            results[f"{activation}/{init}"] = through_layers(activation, init, rng(seed, a, i),
+                                                             params)
+    # the report's weight-scale control: more standard deviations between and around the
+    # book's, each from its own stream (100 + j) so the book's four stay as they are
+    explore = {f"{activation}/{std}": through_layers(activation, std, rng(seed, a, 100 + j),
+                                                     params)
+               for a, activation in enumerate(params["activations"])
+               for j, std in enumerate(params["explore_stds"])}
+    return {"runs": results, "explore": explore}
+
+
+def through_layers(activation, init, draws, params):
+    """1000 random inputs through the layers at the weight scale ``init``: each layer's
+    histogram, standard deviation, share near 0 or 1, and count of exact zeros."""
+    nodes, layers = params["node_num"], params["hidden_layer_size"]
+    x = draws.standard_normal((params["samples"], nodes))
+    histograms, stds, saturated, zeros = [], [], [], []
+    for _ in range(layers):
+        w = draws.standard_normal((nodes, nodes)) * weight_scale(init, nodes, nodes)
+        x = ACTIVATIONS[activation](x @ w)
+        # The book's range=(0, 1) would cut tanh's negative half; tanh gets (−1, 1).
+        counts, edges = np.histogram(x, bins=params["bins"], range=RANGES[activation])
+        histograms.append(counts)
+        stds.append(float(x.std()))
+        saturated.append(float(np.mean((x < 0.1) | (x > 0.9))))
+        zeros.append(int(np.count_nonzero(x == 0)))
+    return {"activation": activation, "init": init, "histograms": histograms,
+            "edges": edges, "std": stds, "saturated": saturated,
+            "zeros": zeros, "samples": int(x.size)}
 
 
 def _init_label(init, lang):
@@ -140,6 +151,7 @@ EXPERIMENT = Experiment(
     plot=plot,
     check=check,
     params={"samples": 1000, "node_num": 100, "hidden_layer_size": 5, "bins": 30,
-            "activations": ["sigmoid", "tanh", "relu"], "inits": [1.0, 0.01, "xavier", "he"]},
+            "activations": ["sigmoid", "tanh", "relu"], "inits": [1.0, 0.01, "xavier", "he"],
+            "explore_stds": [0.03, 0.2, 0.3, 0.5]},  # the report's control, with the inits
     fixed=("activations", "inits"),  # the claim reads sigmoid and ReLU at std 1, 0.01, …
 )

@@ -26,7 +26,19 @@ def descend(params):
             trail = gradient_descent(function_2, init, lr=lr, step_num=params["compare_steps"])
         compare[f"{lr:g}"] = {"lr": lr, "distance": np.linalg.norm(trail, axis=1),
                               "final": trail[-1]}
-    return {"lr": params["lr"], "path": path, "compare": compare}
+    return {"lr": params["lr"], "path": path, "compare": compare,
+            "explore": explore(function_2, init, params["explore_lr"], params["step_num"])}
+
+
+def explore(function, init, rates, steps):
+    """The report's learning-rate slider: the path at each rate of a grid from "barely moves"
+    through "converges" to "diverges" (numbers only; the report looks them up)."""
+    runs = []
+    for lr in rates:
+        with np.errstate(over="ignore", invalid="ignore"):
+            runs.append({"lr": lr, "path": gradient_descent(function, init, lr=lr,
+                                                            step_num=steps)})
+    return runs
 
 
 def plot(results, lang):
@@ -97,6 +109,9 @@ EXPERIMENT = Experiment(
     plot=plot,
     check=check,
     params={"init_x": [-3.0, 4.0], "lr": 0.1, "step_num": 20, "compare_lr": [0.1, 10.0, 1e-10],
-            "compare_steps": 100},
+            "compare_steps": 100,
+            # the report's slider: the book's 1e-10, 0.1 and 10 and steps between them
+            "explore_lr": [1e-10, 1e-3, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.05,
+                           1.1, 1.5, 10.0]},
     fixed=("compare_lr",),  # the claim reads the runs at 0.1, 10 and 1e-10
 )

@@ -16,17 +16,33 @@ def f(x, y):
     return x**2 / 20.0 + y**2
 
 
-def paths(params):
-    paths = {}
-    for label, (name, lr) in params["optimizers"].items():
-        point = {"x": np.array(params["init"][0]), "y": np.array(params["init"][1])}
-        opt = learner.create(name, lr=lr)
-        path = [(float(point["x"]), float(point["y"]))]
-        for _ in range(params["steps"]):
+def path_of(name, lr, init, steps):
+    """The points one rule visits from ``init`` at the learning rate ``lr``."""
+    point = {"x": np.array(init[0]), "y": np.array(init[1])}
+    opt = learner.create(name, lr=lr)
+    path = [(float(point["x"]), float(point["y"]))]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps):
             opt.update(point, {"x": point["x"] / 10.0, "y": 2.0 * point["y"]})
             path.append((float(point["x"]), float(point["y"])))
-        paths[label] = {"optimizer": name, "lr": lr, "path": path}
-    return {"paths": paths}
+    return path
+
+
+def paths(params):
+    paths = {label: {"optimizer": name, "lr": lr,
+                     "path": path_of(name, lr, params["init"], params["steps"])}
+             for label, (name, lr) in params["optimizers"].items()}
+    return {"paths": paths, "explore": explore(params)}
+
+
+def explore(params):
+    """The report's learning-rate slider: each rule's path at its book rate times each of
+    ``explore_factors`` (log-spaced around 1), from the same start (numbers only)."""
+    return {label: {"optimizer": name,
+                    "runs": [{"lr": lr * factor,
+                              "path": path_of(name, lr * factor, params["init"], params["steps"])}
+                             for factor in params["explore_factors"]]}
+            for label, (name, lr) in params["optimizers"].items()}
 
 
 # The book's view of f (optimizer_compare_naive.py: plt.xlim(-10, 10), plt.ylim(-10, 10)): the
@@ -165,5 +181,8 @@ EXPERIMENT = Experiment(
             "RMSprop": ["book-rmsprop", 0.1],
             "AdaDelta": ["adadelta", 1.0],
         },
+        # the report's slider: 13 rates per rule, 10^-1.5 … 10^1.5 times the book's (1 in the
+        # middle)
+        "explore_factors": [float(f"{10 ** k:.4g}") for k in np.linspace(-1.5, 1.5, 13)],
     },
 )
