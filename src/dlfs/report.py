@@ -35,7 +35,7 @@ from pathlib import Path
 
 from dlfs import catalogue, explore
 from dlfs.catalogue import LANGS
-from dlfs.experiments import quick_settings, verdict_state
+from dlfs.experiments import is_deterministic, quick_settings, verdict_state
 from dlfs.records import RecordError, load_record, mask_passwords, read_png
 
 STYLE = """
@@ -347,7 +347,8 @@ def _parameters(params: dict, overrides: dict) -> str:
     """The parameters a run used; those changed by --set/--config in bold."""
     def cell(key, value):
         text = html.escape(json.dumps(value))
-        return f"<strong>{text}</strong>" if key in overrides else text
+        changed = key in overrides or any(str(o).startswith(f"{key}.") for o in overrides)
+        return f"<strong>{text}</strong>" if changed else text
 
     rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{cell(k, v)}</td></tr>"
                    for k, v in params.items())
@@ -421,7 +422,7 @@ def _shown_seed(record: dict, summary: dict | None) -> int | None:
 def _held_in(record: dict, summary: dict | None) -> str:
     """The badge "held in k of n seeds", or "deterministic: one run stands for every seed";
     nothing for an old record or when no run was judged."""
-    if record.get("deterministic") is True:
+    if is_deterministic(record):
         return f' <span class="badge seeds">{_ui("report.deterministic")}</span>'
     if summary is None or summary["of"] == 0:
         return ""

@@ -95,12 +95,12 @@ def _wrap(text: str, width: int, indent: str = "  ", first: str | None = None) -
 def show_text(record: dict, lang: str, width: int = 80) -> str:
     """One results.json record as terminal text in ``lang``: title, chapter, seed and wall
     time, the claim, the verdict and its numbers, the data set and the parameters."""
-    from dlfs.experiments import quick_settings, verdict_state
+    from dlfs.experiments import is_deterministic, quick_settings, verdict_state
     from dlfs.report import source_in
 
     verdict = record["verdict"]
     dataset = record.get("dataset")
-    meta = say("output.show_meta_deterministic" if _deterministic(record) else
+    meta = say("output.show_meta_deterministic" if is_deterministic(record) else
                "output.show_meta", lang, chapter=record["chapter"], section=record["section"],
                seed=record["seed"], seconds=record["wall_time_s"])
     if quick_settings(record):
@@ -124,12 +124,17 @@ def show_text(record: dict, lang: str, width: int = 80) -> str:
     name_width = max(map(len, record["parameters"]), default=0)
     changed = _changed(record)
     for name, value in record["parameters"].items():
-        shown = json.dumps(value, ensure_ascii=False)
-        if name in changed:
-            shown += "  " + (say("output.show_set_some", lang, keys=", ".join(changed[name]))
-                             if changed[name] else say("output.show_set", lang))
-        lines += _wrap(shown, width, indent=" " * (name_width + 4),
-                       first=f"  {name:{name_width}}  ")
+        indent = " " * (name_width + 4)
+        wrapped = _wrap(json.dumps(value, ensure_ascii=False), width, indent=indent,
+                        first=f"  {name:{name_width}}  ")
+        if name in changed:  # the mark is kept whole: after the value, or on a line of its own
+            mark = (say("output.show_set_some", lang, keys=", ".join(changed[name]))
+                    if changed[name] else say("output.show_set", lang))
+            if _columns(f"{wrapped[-1]}  {mark}") <= width:
+                wrapped[-1] += f" {mark}"
+            else:
+                wrapped.append(indent + mark)
+        lines += wrapped
     return _visible(mask_passwords("\n".join(lines)))
 
 
@@ -145,18 +150,6 @@ def _changed(record: dict) -> dict[str, list[str]]:
             if part and part not in parts:
                 parts.append(part)
     return changed
-
-
-def _deterministic(record: dict) -> bool:
-    """Whether the record's experiment draws nothing at random (one run stands for every
-    seed): as the record says, or for a record older than that field, as the experiment of
-    its name is."""
-    from dlfs.experiments import EXPERIMENTS
-
-    if "deterministic" in record:
-        return record["deterministic"] is True
-    experiment = EXPERIMENTS.get(record.get("name"))
-    return experiment is not None and experiment.deterministic
 
 
 def _visible(text: str) -> str:

@@ -52,6 +52,18 @@ EXPERIMENTS: dict[str, Experiment] = {
     )
 }
 
+
+
+def is_deterministic(record: dict) -> bool:
+    """Whether a record's experiment draws nothing at random (one run stands for every seed):
+    as the record says, or for a record older than that field, as the experiment of its name
+    is."""
+    if "deterministic" in record:
+        return record["deterministic"] is True
+    experiment = EXPERIMENTS.get(record.get("name"))
+    return experiment is not None and experiment.deterministic
+
+
 __all__ = ["EXPERIMENTS", "VERDICT_STATES", "Context", "Data", "Experiment", "ExperimentResult",
-           "Failure", "Request", "Verdict", "quick_settings", "run_experiment", "run_lab",
-           "verdict_state"]
+           "Failure", "Request", "Verdict", "is_deterministic", "quick_settings",
+           "run_experiment", "run_lab", "verdict_state"]
