@@ -5,6 +5,7 @@ claims far too much memory is named with its class, file and line, in one line (
 stopped by the limits a job with a learner's optimizer runs under)."""
 
 import json
+import os
 import time
 
 import matplotlib
@@ -187,3 +188,45 @@ def test_an_update_that_loops_forever_is_named_in_korean_with_lang_ko(tmp_path, 
     assert len(lines) == 1, lines
     assert "Loop.update(" in lines[0] and "2초 안에 끝나지 않았습니다" in lines[0]
     assert f"mine.py {LOOP_LINE}번째 줄" in lines[0]
+
+
+# An update that starts a helper process in its own session and leaves it running (seen in
+# learners' notebooks that launch a plotting or logging process from inside training code).
+DETACHES = '''import subprocess
+
+
+class Detaches:
+    def __init__(self, lr=0.1):
+        self.lr = lr
+        self.helper = None
+
+    def update(self, params, grads):
+        if self.helper is None:
+            self.helper = subprocess.Popen(["sleep", "600"], start_new_session=True)
+            with open(PID_FILE, "w") as file:
+                file.write(str(self.helper.pid))
+        for key in params:
+            params[key] -= self.lr * grads[key]
+'''
+
+
+def test_a_process_an_update_detached_into_its_own_session_ends_with_the_job(tmp_path,
+                                                                             capsys):
+    pid_file = tmp_path / "helper.pid"
+    source = DETACHES.replace("PID_FILE", repr(str(pid_file)))
+    code, lines, _ = _run(tmp_path, capsys, source, "Detaches")
+    assert code == 0 and lines == []
+    pid = int(pid_file.read_text(encoding="ascii"))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                state = stat.read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            break  # gone: killed and reaped with the job
+        if state == "Z":
+            break  # killed; only its parent's reaping is left
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)  # our own test's helper: never left behind
+        raise AssertionError(f"the helper process {pid} outlived the job")
