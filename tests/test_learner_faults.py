@@ -1,14 +1,17 @@
 """A learner's optimizer that misbehaves in the lab (dlfs run optimizer-paths optimizer-compare
 --optimizer NAME=FILE::CLASS): a path that diverges or turns NaN is drawn clipped with a note,
-never sized into a huge contour grid; an update that raises is named with its file and line."""
+never sized into a huge contour grid; an update that raises, writes NaN or inf, loops forever or
+claims far too much memory is named with its class, file and line, in one line (the last two
+stopped by the limits a job with a learner's optimizer runs under)."""
 
 import json
+import os
+import time
 
 import matplotlib
 import numpy as np
 import pytest
 
-from dlfs import catalogue
 from dlfs.cli import main
 from dlfs.experiments import optimizer_paths
 
@@ -84,15 +87,14 @@ def test_a_diverging_learners_path_is_drawn_clipped_with_a_note_not_sized_into_a
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
-def test_a_learners_optimizer_that_writes_nan_is_drawn_up_to_the_nan_and_judged(tmp_path):
-    status, out = _run_paths(tmp_path, NAN, "AdaGrad")
-    assert status == 0  # before: TypeError: '<' not supported between 'NoneType' and 'int'
-    record = json.loads((out / "optimizer-paths" / "results.json").read_text(encoding="utf-8"))
-    assert record["results"]["paths"]["mine"]["path"][1] == [None, None]  # NaN in JSON
-    assert record["verdict"]["held"]
-    *_, notes = _panel(record["results"], "mine")
-    assert [note.replace("\n", " ") for note in notes] == [catalogue.text(
-        "bounds.path_not_finite", "en", step=1)]
+def test_a_learners_update_that_writes_nan_is_named_with_its_class_file_and_line(tmp_path,
+                                                                                   capsys):
+    status, _ = _run_paths(tmp_path, NAN, "AdaGrad")
+    assert status == 1  # before: drawn up to the NaN, exit 0, nothing naming the update
+    lines = [line for line in capsys.readouterr().err.splitlines() if "--optimizer:" in line]
+    assert len(lines) == 1, lines
+    assert "AdaGrad.update wrote NaN or inf into params['x']" in lines[0]
+    assert f"{(tmp_path / 'mine.py').resolve()}, update from line 9" in lines[0]
 
 
 def test_a_learners_update_that_raises_is_named_with_its_class_file_and_line(tmp_path,
@@ -102,3 +104,129 @@ def test_a_learners_update_that_raises_is_named_with_its_class_file_and_line(tmp
     assert status == 1 and len(err.strip().splitlines()) == 1
     assert (f"--optimizer: Momentum.update raised RuntimeError: boom ({tmp_path / 'mine.py'}, "
             "line 6); fix that line") in err
+
+
+# A Momentum whose update never ends: its loop waits for a condition its body never changes
+# (seen in learners' repos as a `while` over a counter that is never incremented).
+LOOPS = '''import numpy as np
+
+
+class Loop:
+    def __init__(self, lr=0.1):
+        self.lr = lr
+
+    def update(self, params, grads):
+        step = 0
+        while step < 1: params["x"] = params["x"] - 0.0 * grads["x"]  # noqa: E701
+'''
+LOOP_LINE = 10  # the loop, on one line: the dump finds it there whenever it is stopped
+
+# An update that allocates a history the size of 20 GB on its first call (a buffer sized by
+# the number of steps times a huge width, in the spirit of learners' "keep every past gradient"
+# experiments).
+GREEDY = '''import numpy as np
+
+
+class Greedy:
+    def __init__(self, lr=0.1):
+        self.lr = lr
+        self.history = None
+
+    def update(self, params, grads):
+        if self.history is None:
+            self.history = np.zeros((20, 10**9), dtype=np.uint8)
+        for key in params:
+            params[key] -= self.lr * grads[key]
+'''
+GREEDY_LINE = 11
+
+
+def _run(tmp_path, capsys, source, cls, *extra):
+    (tmp_path / "mine.py").write_text(source, encoding="utf-8")
+    began = time.monotonic()
+    code = main(["run", "optimizer-paths", "--optimizer", f"mine={tmp_path / 'mine.py'}::{cls}",
+                 "--workers", "1", "--out", str(tmp_path / "lab"), *extra])
+    took = time.monotonic() - began
+    lines = [line for line in capsys.readouterr().err.splitlines() if "--optimizer:" in line]
+    return code, lines, took
+
+
+def test_an_update_that_loops_forever_is_stopped_at_the_limit_and_its_line_named(
+        tmp_path, capsys):
+    code, lines, took = _run(tmp_path, capsys, LOOPS, "Loop", "--optimizer-timeout", "3")
+    assert code == 1
+    assert len(lines) == 1, lines
+    assert "Loop.update" in lines[0] and "did not finish within 3 s" in lines[0]
+    assert f"{(tmp_path / 'mine.py').resolve()}, line {LOOP_LINE}" in lines[0]
+    assert took < 60
+
+
+def test_an_update_that_claims_20_gb_is_refused_by_the_memory_limit_in_one_line(
+        tmp_path, capsys):
+    code, lines, took = _run(tmp_path, capsys, GREEDY, "Greedy")
+    assert code == 1
+    assert len(lines) == 1, lines
+    assert "Greedy.update" in lines[0] and "4096 MB" in lines[0]
+    assert f"{(tmp_path / 'mine.py').resolve()}, line {GREEDY_LINE}" in lines[0]
+    assert took < 60
+
+
+def test_optimizer_timeout_refuses_zero_seconds(tmp_path, capsys):
+    try:
+        code = main(["run", "optimizer-paths", "--optimizer-timeout", "0",
+                     "--out", str(tmp_path / "lab")])
+    except SystemExit as leaving:
+        code = leaving.code
+    assert code == 2
+    assert "--optimizer-timeout 0" in capsys.readouterr().err
+
+
+def test_an_update_that_loops_forever_is_named_in_korean_with_lang_ko(tmp_path, capsys):
+    code, lines, _ = _run(tmp_path, capsys, LOOPS, "Loop", "--optimizer-timeout", "2",
+                          "--lang", "ko")
+    assert code == 1
+    assert len(lines) == 1, lines
+    assert "Loop.update(" in lines[0] and "2초 안에 끝나지 않았습니다" in lines[0]
+    assert f"mine.py {LOOP_LINE}번째 줄" in lines[0]
+
+
+# An update that starts a helper process in its own session and leaves it running (seen in
+# learners' notebooks that launch a plotting or logging process from inside training code).
+DETACHES = '''import subprocess
+
+
+class Detaches:
+    def __init__(self, lr=0.1):
+        self.lr = lr
+        self.helper = None
+
+    def update(self, params, grads):
+        if self.helper is None:
+            self.helper = subprocess.Popen(["sleep", "600"], start_new_session=True)
+            with open(PID_FILE, "w") as file:
+                file.write(str(self.helper.pid))
+        for key in params:
+            params[key] -= self.lr * grads[key]
+'''
+
+
+def test_a_process_an_update_detached_into_its_own_session_ends_with_the_job(tmp_path,
+                                                                             capsys):
+    pid_file = tmp_path / "helper.pid"
+    source = DETACHES.replace("PID_FILE", repr(str(pid_file)))
+    code, lines, _ = _run(tmp_path, capsys, source, "Detaches")
+    assert code == 0 and lines == []
+    pid = int(pid_file.read_text(encoding="ascii"))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                state = stat.read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            break  # gone: killed and reaped with the job
+        if state == "Z":
+            break  # killed; only its parent's reaping is left
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)  # our own test's helper: never left behind
+        raise AssertionError(f"the helper process {pid} outlived the job")

@@ -91,6 +91,17 @@ def _positive_int(value: str, lang: str = "en") -> int:
     return number
 
 
+def _seconds(value: str, lang: str = "en") -> float:
+    """--optimizer-timeout: a number of seconds above 0."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0 < number < float("inf"):
+        raise argparse.ArgumentTypeError(_say("bounds.optimizer_timeout_bad", lang, value=value))
+    return number
+
+
 MAX_SEEDS = 100  # --seeds: more runs of every experiment than any spread needs
 
 
@@ -175,6 +186,10 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                      help=catalogue.text("lab.formats_help", lang).replace("%", "%%"))
     run.add_argument("--optimizer", action="append", default=[],
                      metavar="NAME=FILE::CLASS[:lr=…]", help=say("optimizer"))
+    run.add_argument("--optimizer-timeout", type=functools.partial(_seconds, lang=lang),
+                     default=300.0, metavar="SECONDS",
+                     help=catalogue.text("bounds.optimizer_timeout_help", lang,
+                                         default="300").replace("%", "%%"))
 
     show = command("show", cmd_show)
     show.add_argument("name", metavar="NAME", help=say("show_name"))

@@ -241,7 +241,8 @@ def run_request(args, experiments: list):
     overrides = run_overrides(args, experiments)
     add_learner_optimizers(args, experiments, overrides)
     return Request(experiments, overrides, run_seeds(args), args.quick,
-                   args.workers or default_workers(), formats=run_formats(args))
+                   args.workers or default_workers(), formats=run_formats(args),
+                   optimizer_timeout=getattr(args, "optimizer_timeout", 300.0))
 
 
 def cmd_run(args) -> int:

@@ -13,7 +13,10 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
+import numpy as np
+
 from dlfs import optim
+from dlfs._said import Said
 
 PREFIX = "file:"
 SEPARATOR = "::"
@@ -25,6 +28,13 @@ _MODULES: dict[tuple[str, float], object] = {}
 
 class LearnerError(ValueError):
     """A --optimizer that cannot be used: the message says why and what to write."""
+
+
+class _SaidLearnerError(LearnerError, Said):
+    """A LearnerError from the catalogue, said in the run's language (dlfs._said)."""
+
+    def __init__(self, key: str, **fields):
+        Said.__init__(self, key=key, **fields)
 
 
 def is_learner(name: str) -> bool:
@@ -92,16 +102,32 @@ def _guarded(optimizer, name: str):
 
     update = optimizer.update
     path, _, cls = name[len(PREFIX):].rpartition(SEPARATOR)
+    finite = []  # [True] once the params are known finite (checked before the first update)
 
     def guarded_update(params, grads):
+        if not finite:
+            finite.append(_non_finite(params) is None)
         try:
-            return update(params, grads)
+            result = update(params, grads)
+        except MemoryError:  # the lab's limit names it, with the line (run_bounded)
+            raise
         except Exception as error:
             file, line = learner_frame(error, {path})
             raise LearnerError(catalogue.text(
                 "bounds.learner_update_raised", "en", cls=cls, file=file or path,
                 line=line if line is not None else "?", kind=type(error).__name__,
                 error=error)) from None
+        # NaN or inf written from finite params and finite grads: the rule's own doing.
+        if finite[0]:
+            key = _non_finite(params)
+            if key is not None and _non_finite(grads) is None:
+                code = getattr(update, "__code__", None)
+                raise _SaidLearnerError(
+                    "bounds.learner_update_not_finite", cls=cls,
+                    file=getattr(code, "co_filename", path),
+                    line=getattr(code, "co_firstlineno", "?"), param=key)
+            finite[0] = key is None
+        return result
 
     try:
         optimizer.update = guarded_update
@@ -133,3 +159,119 @@ def resolve(spec: str) -> tuple[str, list]:
         raise LearnerError(f"--optimizer {spec!r}: {cls} has no numeric lr to read; give one: "
                            f"{label}={path}::{cls}:lr=0.01")
     return label, [name, float(lr)]
+
+
+def _non_finite(arrays) -> str | None:
+    """The first key of ``arrays`` (a dict of numbers or arrays) holding NaN or inf, or None."""
+    if not isinstance(arrays, dict):
+        return None
+    for key, value in arrays.items():
+        try:
+            if not np.isfinite(value).all():
+                return str(key)
+        except TypeError:  # not numbers: not ours to judge
+            continue
+    return None
+
+
+# -- limits: a learner's optimizer runs in a supervised child ----------------------------------
+
+TIMEOUT = 300.0  # seconds a job with a learner's optimizer may take (--optimizer-timeout)
+MEMORY_MB = 4096  # memory it may claim beyond what the worker already holds
+
+
+def names_in(value) -> list[str]:
+    """The learners' optimizer names (file:…::CLASS) anywhere in a job's fields."""
+    if isinstance(value, str):
+        return [value] if is_learner(value) else []
+    if isinstance(value, dict):
+        value = list(value.values())
+    elif hasattr(value, "__dataclass_fields__"):
+        value = [getattr(value, field) for field in value.__dataclass_fields__]
+    if isinstance(value, (list, tuple)):
+        return [name for each in value for name in names_in(each)]
+    return []
+
+
+def _jsonable(value):
+    """``value`` with arrays as lists and numpy numbers as Python's (NaN and inf kept)."""
+    if isinstance(value, dict):
+        return {key: _jsonable(each) for key, each in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(each) for each in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _address_space() -> int:
+    """Bytes of address space this process has mapped now (VmSize)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def run_bounded(names: list[str], work, timeout: float, told: tuple, line_of,
+                memory_mb: int = MEMORY_MB):
+    """``work()`` (a job that runs the learners' optimizers ``names``) in a child under
+    dlfs.check.sandbox: at most ``timeout`` seconds and ``memory_mb`` MB beyond what this
+    process holds, every process it starts killed at its end. Returns ("ok", its result) or
+    ("error", a traceback); raises LearnerError naming the class, file and line where it ran
+    past a limit, or an error of ``told`` (messages, not tracebacks) it raised, as its one line
+    (``line_of(error)``)."""
+    import traceback
+
+    from dlfs.check import sandbox
+    from dlfs.check.result import learner_frame
+
+    paths = {name[len(PREFIX):].rpartition(SEPARATOR)[0]: name for name in names}
+
+    def child():
+        try:
+            return {"value": _jsonable(work())}
+        except MemoryError as error:
+            file, line = learner_frame(error, set(paths))
+            return {"memory": [file, line]}
+        except told as error:
+            return {"told": line_of(error)}
+        except Exception:  # noqa: BLE001 - reported with the experiments it fails
+            return {"traceback": traceback.format_exc(limit=-4)}
+
+    limit = _address_space() + memory_mb * 2**20
+    ending = sandbox.run(child, timeout=timeout, memory=limit)
+    value = ending.value if isinstance(ending.value, dict) else {}
+
+    def who(file):
+        name = paths.get(file) or names[0]
+        path, _, cls = name[len(PREFIX):].rpartition(SEPARATOR)
+        return cls, file or path
+
+    if ending.status == "timeout":
+        where = ending.where or {}
+        cls, file = who(where.get("file"))
+        raise _SaidLearnerError(
+            "bounds.learner_update_timeout", cls=cls, file=file,
+            line=where.get("line", "?"), seconds=f"{timeout:g}")
+    if ending.status == "memory" or "memory" in value:
+        file, line = value.get("memory") or (None, None)
+        cls, file = who(file)
+        raise _SaidLearnerError(
+            "bounds.learner_update_memory", cls=cls, file=file,
+            line=line if line is not None else "?", mb=memory_mb)
+    if "told" in value:
+        raise LearnerError(value["told"])
+    if "traceback" in value:
+        return "error", value["traceback"]
+    if ending.status != "finished" or "value" not in value:
+        cls, file = who(None)
+        raise _SaidLearnerError(
+            "bounds.learner_update_crashed", cls=cls, file=file,
+            how=ending.signal or ending.error or f"exit status {ending.exit_code}")
+    return "ok", value["value"]
