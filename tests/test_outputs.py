@@ -76,7 +76,7 @@ def test_a_second_run_into_an_out_folder_being_written_is_refused_with_one_line(
     first = _dlfs([*ENDLESS, "--workers", "1", "--out", str(out)], stdout=subprocess.PIPE,
                   stderr=subprocess.DEVNULL)
     try:
-        _read_line_starting(first, "running 1 experiments")
+        _read_line_starting(first, "running 1 experiment:")
         second = subprocess.run([sys.executable, "-m", "dlfs.cli", "run", "numerical-diff",
                                  "--out", str(out)], env=_env(), capture_output=True, text=True,
                                 timeout=TIMEOUT)
@@ -126,7 +126,7 @@ def test_ctrl_c_during_a_run_with_two_workers_prints_one_line_and_exits_130(tmp_
     run = _dlfs([*ENDLESS, "--workers", "2", "--out", str(tmp_path / "results")],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        _read_line_starting(run, "running 1 experiments")
+        _read_line_starting(run, "running 1 experiment:")
         _wait_for(lambda: len(_children(run.pid)) >= 2, "two workers")
         time.sleep(0.5)  # the workers are inside their training loops
         os.killpg(run.pid, signal.SIGINT)

@@ -3,6 +3,7 @@ held only when the claim held in every seed; a seed's numbers the same alone or 
 --replot from saved results; bad --seeds refused in one line."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -360,7 +361,8 @@ def _printed_without_times(text):
     """Each experiment's lines without its time or its place in the order ([k/n]):
     experiments are printed as they finish."""
     blocks, lines = [], [line for line in text.splitlines()
-                         if "experiments in" not in line and not line.startswith("running ")]
+                         if not re.match(r"\d+ experiments? in ", line)
+                         and not line.startswith("running ")]
     for line in lines:
         if line.startswith("["):
             blocks.append([line.split("] ", 1)[1]])
