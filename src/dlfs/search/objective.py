@@ -64,10 +64,12 @@ def suggest(trial, config: SearchConfig) -> dict[str, float]:
             for name, s in config.space.items()}
 
 
-def run_trial(trial, config: SearchConfig, split: Split) -> float:
+def run_trial(trial, config: SearchConfig, split: Split, each_epoch=None) -> float:
     """Trains one network with the trial's values; returns the final validation accuracy.
 
     A searched name in NETWORK_PARAMS goes to MultiLayerNet, every other one to the optimizer.
+    ``each_epoch``: called with no argument after each epoch's evaluation (the search's worker
+    raises SearchStopped there when a signal's raise was lost).
     """
     import optuna
 
@@ -83,8 +85,10 @@ def run_trial(trial, config: SearchConfig, split: Split) -> float:
                         seed=[config.seed, trial.number], **network_kwargs)
 
     def report(epoch, history):
+        if each_epoch is not None:
+            each_epoch()
         # Each report is a write to the storage: made only when a pruner will read it.
-        if epoch > 0:
+        if epoch > 0 and config.pruner != "none":
             trial.report(history.test_acc[-1], epoch)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at epoch {epoch}")
@@ -92,7 +96,7 @@ def run_trial(trial, config: SearchConfig, split: Split) -> float:
     trainer = Trainer(net, optim.create(config.optimizer, **optimizer_kwargs), split.x_train,
                       split.t_train, split.x_val, split.t_val, epochs=config.epochs,
                       batch_size=config.batch_size, seed=[config.seed, trial.number, 1],
-                      on_epoch=None if config.pruner == "none" else report)
+                      on_epoch=report)
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             trainer.train()
