@@ -235,6 +235,36 @@ def test_a_sigterm_whose_raise_is_dropped_inside_a_del_still_stops_the_worker_an
     assert _retried_once(url, "k")._trial_id == trial_id
 
 
+@pytest.mark.slow
+def test_a_sigterm_after_another_worker_failed_the_trial_as_stale_still_stops_the_worker(
+        tmp_path, data_file):
+    # What made the three-worker test flaky under load: heartbeats a second late, the stopped
+    # worker's trial failed as stale (grace period 2 s) by another worker, then SIGTERM. Its
+    # SearchStopped was replaced, in run_trial's finally, by the UpdateFinishedTrialError of
+    # recording the curves of a finished trial, which reads as "paused past the grace period":
+    # the worker dropped the trial and trained the re-queued one, endlessly.
+    from dlfs.search.storage import claim_lock
+
+    settings = SETTINGS + "heartbeat_interval = 1\ngrace_period = 60\nwait_timeout = 10\n"
+    (tmp_path / "endless.toml").write_text(settings + "epochs = 1000000000\n")
+    config = search.load_config(tmp_path / "endless.toml")
+    url = search.default_storage(tmp_path)
+    worker = _worker(tmp_path / "endless.toml", "k", url, data_file, "force",
+                     stop_at=("after-first-heartbeat", tmp_path))
+    trial_id = _reached(tmp_path, "after-first-heartbeat", worker)
+    study = search.open_study(config, "k", url, force_resume=True)
+    with claim_lock(url, "k", config.wait_timeout):  # as another worker's look for stale ones
+        assert search.study.fail_and_requeue(study, trial_id)
+    worker.send_signal(signal.SIGTERM)
+    output = _output(worker, 30)
+    assert worker.returncode != 0, output
+    assert output.strip().splitlines()[-1].startswith("dlfs.search.study.SearchStopped"), output
+    # Its trial failed, the copy queued again and left for the next worker, not taken.
+    assert _state(url, trial_id) == "FAIL"
+    assert _count(url, "SELECT count(*) FROM trials WHERE state = 'WAITING'") == 1
+    assert _count(url, "SELECT count(*) FROM trials WHERE state = 'RUNNING'") == 0
+
+
 # -- waits with a deadline --------------------------------------------------------------------
 
 

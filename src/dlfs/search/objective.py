@@ -3,6 +3,7 @@ validation accuracy."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,13 +98,24 @@ def run_trial(trial, config: SearchConfig, split: Split, each_epoch=None) -> flo
                       split.t_train, split.x_val, split.t_val, epochs=config.epochs,
                       batch_size=config.batch_size, seed=[config.seed, trial.number, 1],
                       on_epoch=report)
+    def record_curves():
+        trial.set_user_attr("val_acc", trainer.history.test_acc)
+        trial.set_user_attr("train_acc", trainer.history.train_acc)
+
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             trainer.train()
     except TrainingDiverged as error:
+        record_curves()
         trial.set_user_attr("fail_reason", f"{DIVERGED}: {error}")
         raise
-    finally:
-        trial.set_user_attr("val_acc", trainer.history.test_acc)
-        trial.set_user_attr("train_acc", trainer.history.train_acc)
+    except BaseException:
+        # Stopped (SearchStopped, pruned) or failed: the curves so far are recorded where they
+        # can be, never in place of the reason. A trial failed meanwhile as stale by another
+        # worker refuses them (UpdateFinishedTrialError), which once replaced a SIGTERM's
+        # SearchStopped and read as "paused past the grace period": the worker carried on.
+        with contextlib.suppress(Exception):
+            record_curves()
+        raise
+    record_curves()
     return trainer.history.test_acc[-1]

@@ -7,7 +7,8 @@ under a lock (a file lock for SQLite, a PostgreSQL advisory lock), so the study 
 exactly ``n_trials`` finished trials. A trial's heartbeat is recorded from the moment it is
 claimed; a killed worker's trial stops sending them, is failed after ``grace_period`` seconds
 (every worker looks for such trials on a timer) and re-queued with the same parameters for
-the next worker. SIGTERM or SIGINT fails and re-queues a worker's trial at once. A worker
+the next worker. SIGTERM or SIGINT fails and re-queues a worker's trial at once (a watchdog
+delivers the signal again should its raise be lost), then the worker stops. A worker
 paused past the grace period drops its trial, which another has taken over. A trial whose
 loss diverges is recorded as failed with its reason, and counts. Every wait has a deadline,
 ``wait_timeout``, and a SearchError says what it waited for. A storage that stops answering
@@ -75,6 +76,7 @@ class _Stop:
     caught = False  # its SearchStopped reached the worker loop: the stop is under way
     watchdog: threading.Event | None = None  # set to end the watchdog thread
     wakeup_fd = -1  # the wakeup fd there was before ours, for restore
+    lock = threading.Lock()  # no repeat from the watchdog once restore has begun
 
 
 def _stop(signum, frame):
@@ -116,7 +118,9 @@ def _watch(done: threading.Event, read_fd: int | None, write_fd: int | None) -> 
                 since = time.monotonic()  # the handler's own raise has REDELIVER s to land
             elif time.monotonic() - since >= REDELIVER:
                 since = time.monotonic()
-                _thread.interrupt_main(_Stop.signum)  # runs _stop again in the main thread
+                with _Stop.lock:
+                    if not _Stop.caught:  # runs _stop again in the main thread
+                        _thread.interrupt_main(_Stop.signum)
     finally:
         for fd in (read_fd, write_fd):
             if fd is not None:
@@ -147,7 +151,8 @@ def stopping_on_signals():
 
 def restore(handlers) -> None:
     if handlers:
-        _Stop.caught = True  # no repeat once the worker is done
+        with _Stop.lock:
+            _Stop.caught = True  # no repeat once the worker is done
         if _Stop.watchdog is not None:
             signal.set_wakeup_fd(_Stop.wakeup_fd)  # before the watchdog closes ours
             _Stop.watchdog.set()
