@@ -98,6 +98,7 @@ def run_trial(trial, config: SearchConfig, split: Split, each_epoch=None) -> flo
                       split.t_train, split.x_val, split.t_val, epochs=config.epochs,
                       batch_size=config.batch_size, seed=[config.seed, trial.number, 1],
                       on_epoch=report)
+
     def record_curves():
         trial.set_user_attr("val_acc", trainer.history.test_acc)
         trial.set_user_attr("train_acc", trainer.history.train_acc)
