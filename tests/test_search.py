@@ -329,7 +329,9 @@ def data_file(tmp_path, tiny_data):
 def _worker(config, study, url, data_file, *force, stop_at=None):
     """A worker process; ``stop_at`` = (point, folder) makes it stop there the first time
     (dlfs.search.study.stop_point) and say so with a file in ``folder``."""
-    env = dict(os.environ)
+    # DLFS_TIME_LIMIT=0: the "endless" trials (epochs = 1e9) are meant to train until they are
+    # stopped, not to be refused by the Trainer's time limit (TrainingTooLong) after 0.1 s.
+    env = dict(os.environ, DLFS_TIME_LIMIT="0")
     if stop_at is not None:
         env |= {study_module.STOP_AT: stop_at[0], study_module.STOP_DIR: str(stop_at[1])}
     # -X faulthandler: SIGABRT (sent by _output at its deadline) prints where every thread is

@@ -3,6 +3,7 @@ validation accuracy."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,10 +65,12 @@ def suggest(trial, config: SearchConfig) -> dict[str, float]:
             for name, s in config.space.items()}
 
 
-def run_trial(trial, config: SearchConfig, split: Split) -> float:
+def run_trial(trial, config: SearchConfig, split: Split, each_epoch=None) -> float:
     """Trains one network with the trial's values; returns the final validation accuracy.
 
     A searched name in NETWORK_PARAMS goes to MultiLayerNet, every other one to the optimizer.
+    ``each_epoch``: called with no argument after each epoch's evaluation (the search's worker
+    raises SearchStopped there when a signal's raise was lost).
     """
     import optuna
 
@@ -83,8 +86,10 @@ def run_trial(trial, config: SearchConfig, split: Split) -> float:
                         seed=[config.seed, trial.number], **network_kwargs)
 
     def report(epoch, history):
+        if each_epoch is not None:
+            each_epoch()
         # Each report is a write to the storage: made only when a pruner will read it.
-        if epoch > 0:
+        if epoch > 0 and config.pruner != "none":
             trial.report(history.test_acc[-1], epoch)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at epoch {epoch}")
@@ -92,14 +97,26 @@ def run_trial(trial, config: SearchConfig, split: Split) -> float:
     trainer = Trainer(net, optim.create(config.optimizer, **optimizer_kwargs), split.x_train,
                       split.t_train, split.x_val, split.t_val, epochs=config.epochs,
                       batch_size=config.batch_size, seed=[config.seed, trial.number, 1],
-                      on_epoch=None if config.pruner == "none" else report)
+                      on_epoch=report)
+
+    def record_curves():
+        trial.set_user_attr("val_acc", trainer.history.test_acc)
+        trial.set_user_attr("train_acc", trainer.history.train_acc)
+
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             trainer.train()
     except TrainingDiverged as error:
+        record_curves()
         trial.set_user_attr("fail_reason", f"{DIVERGED}: {error}")
         raise
-    finally:
-        trial.set_user_attr("val_acc", trainer.history.test_acc)
-        trial.set_user_attr("train_acc", trainer.history.train_acc)
+    except BaseException:
+        # Stopped (SearchStopped, pruned) or failed: the curves so far are recorded where they
+        # can be, never in place of the reason. A trial failed meanwhile as stale by another
+        # worker refuses them (UpdateFinishedTrialError), which once replaced a SIGTERM's
+        # SearchStopped and read as "paused past the grace period": the worker carried on.
+        with contextlib.suppress(Exception):
+            record_curves()
+        raise
+    record_curves()
     return trainer.history.test_acc[-1]

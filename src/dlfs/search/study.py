@@ -7,7 +7,8 @@ under a lock (a file lock for SQLite, a PostgreSQL advisory lock), so the study 
 exactly ``n_trials`` finished trials. A trial's heartbeat is recorded from the moment it is
 claimed; a killed worker's trial stops sending them, is failed after ``grace_period`` seconds
 (every worker looks for such trials on a timer) and re-queued with the same parameters for
-the next worker. SIGTERM or SIGINT fails and re-queues a worker's trial at once. A worker
+the next worker. SIGTERM or SIGINT fails and re-queues a worker's trial at once (a watchdog
+delivers the signal again should its raise be lost), then the worker stops. A worker
 paused past the grace period drops its trial, which another has taken over. A trial whose
 loss diverges is recorded as failed with its reason, and counts. Every wait has a deadline,
 ``wait_timeout``, and a SearchError says what it waited for. A storage that stops answering
@@ -58,19 +59,104 @@ class SearchStopped(BaseException):
         super().__init__(f"stopped by {signal.Signals(signum).name}")
 
 
+# A stop must not hang on one raise landing. Python runs a signal's handler in the main thread
+# at its next bytecode boundary, wherever that is: inside a __del__ or a weakref callback run by
+# the garbage collector, where CPython prints "Exception ignored in ..." and drops the
+# exception, or inside a C function that clears errors; and the worker would train on. So a
+# watchdog thread hears of every SIGTERM and SIGINT from the C level (signal.set_wakeup_fd,
+# written to whether or not the Python handler then runs, or raises to any effect); until the
+# worker has caught its SearchStopped (stop_caught), it delivers the signal to the main thread
+# again every REDELIVER seconds. The worker loop and the training (each epoch) look too.
+REDELIVER = 0.5
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class _Stop:
+    signum: int | None = None  # the signal that asked this worker to stop
+    caught = False  # its SearchStopped reached the worker loop: the stop is under way
+    watchdog: threading.Event | None = None  # set to end the watchdog thread
+    wakeup_fd = -1  # the wakeup fd there was before ours, for restore
+    lock = threading.Lock()  # no repeat from the watchdog once restore has begun
+
+
 def _stop(signum, frame):
+    if _Stop.caught:  # a stop under way (its trial being re-queued): a repeat, or a 2nd Ctrl-C
+        return
+    _Stop.signum = signum
     raise SearchStopped(signum)
+
+
+def stop_caught(error: BaseException) -> None:
+    """Called where the worker catches an exception: a SearchStopped is now being handled, so
+    no repeat of its signal is raised into the trial's re-queue."""
+    if isinstance(error, SearchStopped):
+        _Stop.caught = True
+
+
+def raise_if_stopped() -> None:
+    """Raises SearchStopped when a signal asked this worker to stop and its raise was lost."""
+    if _Stop.signum is not None and not _Stop.caught:
+        raise SearchStopped(_Stop.signum)
+
+
+def _watch(done: threading.Event, read_fd: int | None, write_fd: int | None) -> None:
+    import _thread
+    import select
+
+    since = None  # when the watchdog first saw the stop not yet caught
+    try:
+        while not done.is_set():
+            if read_fd is None:
+                done.wait(REDELIVER)
+            elif select.select([read_fd], [], [], REDELIVER)[0]:
+                for signum in os.read(read_fd, 64):
+                    if signum in _SIGNALS and _Stop.signum is None:
+                        _Stop.signum = signum
+            if _Stop.signum is None or _Stop.caught or done.is_set():
+                since = None
+            elif since is None:
+                since = time.monotonic()  # the handler's own raise has REDELIVER s to land
+            elif time.monotonic() - since >= REDELIVER:
+                since = time.monotonic()
+                with _Stop.lock:
+                    if not _Stop.caught:  # runs _stop again in the main thread
+                        _thread.interrupt_main(_Stop.signum)
+    finally:
+        for fd in (read_fd, write_fd):
+            if fd is not None:
+                os.close(fd)
 
 
 def stopping_on_signals():
     """Installs handlers that turn SIGTERM and SIGINT into SearchStopped (in the main thread
-    only, where Python runs handlers); returns the previous handlers for ``restore``."""
+    only, where Python runs handlers), and the watchdog that repeats a signal whose raise was
+    lost; returns the previous handlers for ``restore``."""
     if threading.current_thread() is not threading.main_thread():
         return {}
-    return {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    _Stop.signum, _Stop.caught = None, False
+    if _Stop.watchdog is None:
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        _Stop.wakeup_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        if _Stop.wakeup_fd != -1:  # someone else's (an event loop's): theirs, left alone
+            signal.set_wakeup_fd(_Stop.wakeup_fd)
+            os.close(read_fd)
+            os.close(write_fd)
+            read_fd = write_fd = None
+        _Stop.watchdog = threading.Event()
+        threading.Thread(target=_watch, args=(_Stop.watchdog, read_fd, write_fd), daemon=True,
+                         name="dlfs-search-stop-watchdog").start()
+    return {signum: signal.signal(signum, _stop) for signum in _SIGNALS}
 
 
 def restore(handlers) -> None:
+    if handlers:
+        with _Stop.lock:
+            _Stop.caught = True  # no repeat once the worker is done
+        if _Stop.watchdog is not None:
+            signal.set_wakeup_fd(_Stop.wakeup_fd)  # before the watchdog closes ours
+            _Stop.watchdog.set()
+            _Stop.watchdog = None
     for signum, handler in handlers.items():
         signal.signal(signum, handler)
 
@@ -353,13 +439,15 @@ def _work(config: SearchConfig, study, storage_url: str, split: Split, poll: flo
     waited_since = None
     outage = _Outage(config, storage_url)
     while True:
+        raise_if_stopped()
         claimed: dict = {}
         try:
             trial, pending = _claim(config, study, storage_url, claimed)
         except _storage_errors() as error:
             outage.wait(error)
             continue
-        except BaseException:  # stopped (SIGTERM, SIGINT) inside the claim
+        except BaseException as error:  # stopped (SIGTERM, SIGINT) inside the claim
+            stop_caught(error)
             _requeue_on_stop(config, study, storage_url, claimed)
             raise
         outage.over()
@@ -385,7 +473,8 @@ def _work(config: SearchConfig, study, storage_url: str, split: Split, poll: flo
             # The storage went away during the trial, which cannot be told: it stays
             # running, goes stale and is re-queued once the storage is back.
             outage.wait(error)
-        except BaseException:  # stopped (SIGTERM, SIGINT) or failed: re-queued at once
+        except BaseException as error:  # stopped (SIGTERM, SIGINT) or failed: re-queued at once
+            stop_caught(error)
             _requeue_on_stop(config, study, storage_url, claimed)
             raise
         finally:
@@ -414,7 +503,7 @@ def _run(config: SearchConfig, study, storage_url: str, split: Split, trial) -> 
     from dlfs.train import TrainingDiverged
 
     try:
-        value = run_trial(trial, config, split)
+        value = run_trial(trial, config, split, each_epoch=raise_if_stopped)
         stop_point("before-tell", trial._trial_id)
         study.tell(trial, value, skip_if_finished=True)
     except optuna.TrialPruned:

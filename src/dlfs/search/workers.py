@@ -27,6 +27,7 @@ from dlfs.search.study import (
     fail_and_requeue,
     open_study,
     restore,
+    stop_caught,
     stopping_on_signals,
 )
 
@@ -111,6 +112,9 @@ def _supervise(config: SearchConfig, study, storage_url: str, split, workers: in
                         "workers")
                 if _counts(study)[0] < config.n_trials:
                     running.append(start())
+    except BaseException as error:
+        stop_caught(error)  # a stop under way: no repeat of its signal while workers end
+        raise
     finally:
         for process, _, _ in running:  # each fails and re-queues its trial on SIGTERM
             process.terminate()
