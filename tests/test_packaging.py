@@ -17,8 +17,9 @@ from dlfs import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-# Imported by dlfs but installed by a base dependency: SQLAlchemy comes with Optuna.
-PROVIDED_BY = {"sqlalchemy": "optuna"}
+# Import names installed under another distribution: SQLAlchemy comes with Optuna, vl_convert is
+# vl-convert-python.
+PROVIDED_BY = {"sqlalchemy": "optuna", "vl_convert": "vl-convert-python"}
 
 
 def _requirement_name(requirement: str) -> str:
