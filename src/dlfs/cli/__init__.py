@@ -295,10 +295,23 @@ def _lang_for_progress_bars(lang: str):
 
 
 def main(argv=None) -> int:
-    # files only, never a window: matplotlib is imported by the commands that draw, and reads
-    # its backend from here then; where it is imported already, it is switched
+    # Files only, never a window: matplotlib is imported by the commands that draw, and reads
+    # its backend from here then (so do the lab's forked workers). The variable is put back
+    # afterwards, so that a process calling main() (a test, a notebook) does not hand Agg to
+    # what it starts later, such as a Jupyter kernel that must draw inline.
+    previous = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "Agg"
-    if "matplotlib" in sys.modules:
+    try:
+        return _main(argv)
+    finally:
+        if previous is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = previous
+
+
+def _main(argv) -> int:
+    if "matplotlib" in sys.modules:  # imported already: switched
         sys.modules["matplotlib"].use("Agg")
     argv = sys.argv[1:] if argv is None else list(argv)
     lang = wanted_lang(argv)
