@@ -50,3 +50,16 @@ def test_the_lab_still_finds_its_commands_and_draws_without_a_window():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           timeout=120, check=True)
     assert done.stdout.strip().splitlines()[-1].lower() == "agg true true"
+
+
+def test_main_puts_the_matplotlib_backend_variable_back_for_what_the_caller_starts_later(
+        monkeypatch, capsys):
+    from dlfs.cli import main
+
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    assert main(["list"]) == 0
+    assert "MPLBACKEND" not in os.environ  # a Jupyter kernel started now may draw inline
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    assert main(["list"]) == 0
+    assert os.environ["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
+    assert "numerical-diff" in capsys.readouterr().out
