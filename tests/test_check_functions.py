@@ -97,16 +97,26 @@ def test_the_books_functions_pass_or_are_a_named_variant(name, reference, verdic
     assert_bilingual(result)
 
 
-@pytest.mark.parametrize(("name", "reference", "words"), [
-    ("step_function_ko", "step_function", "has no attribute 'int'"),
-    ("relu_grad_ko", "relu_grad", "cannot be interpreted as an integer"),
+@pytest.mark.parametrize(("name", "reference", "code", "words"), [
+    ("step_function_ko", "step_function", "crash", ["has no attribute 'int'"]),
+    # np.zeros(x) of an array: named, with the call to write instead
+    ("relu_grad_ko", "relu_grad", "array-as-shape",
+     ["cannot be interpreted as an integer", "np.zeros(x)", "np.zeros_like(x)"]),
 ])
-def test_the_books_errata_are_crashes_at_their_line(name, reference, words):
+def test_the_books_errata_fail_at_their_line(name, reference, code, words):
     result = check_function(getattr(BOOK, name), reference, name)
     (found,) = result.diagnoses
-    line = marked_line(BOOK, name, "crash")
-    assert (result.verdict, found.code, found.line) == ("fail", "crash", line)
-    assert words in found.message["en"] and f"book_functions.py:{line}" in found.message["ko"]
+    line = marked_line(BOOK, name, code)
+    assert (result.verdict, found.code, found.line) == ("fail", code, line)
+    assert all(word in found.message["en"] for word in words)
+    assert f"book_functions.py:{line}" in found.message["ko"]
+    assert_bilingual(result)
+
+
+def test_an_array_given_as_a_shape_is_said_in_korean_with_the_right_particle():
+    (found,) = check_function(BOOK.relu_grad_ko, "relu_grad", "relu_grad_ko").diagnoses
+    assert "x는 배열이어서" in found.message["ko"] and "x과" not in found.message["ko"]
+    assert "np.zeros_like(x)" in found.message["ko"]
 
 
 def test_a_variant_says_what_the_book_does_in_both_languages():

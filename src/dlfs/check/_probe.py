@@ -14,6 +14,8 @@ above the rounding of two orders of summation.
 from __future__ import annotations
 
 import inspect
+import linecache
+import re
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -131,7 +133,28 @@ def crash_diagnosis(error: BaseException, files: set[str], when: dict[str, str],
     if isinstance(error, NotImplementedError):
         return diagnosis("unfinished", "unfinished-raises", file, line, when=when)
     message = " ".join(f"{type(error).__name__}: {error}".split())[:200].rstrip(".")
+    shaped = _array_as_shape(error, file, line)
+    if shaped is not None:
+        return diagnosis("array-as-shape", "array-as-shape", file, line, error=message,
+                         when=when, **shaped)
     return diagnosis("crash", "crash", file, line, error=message, when=when)
+
+
+# np.zeros(x) where x is an array: seen in learners' repos (and in a version of the book's own
+# relu_grad, BOOK-NOTES §7), meant as np.zeros_like(x).
+_SHAPED = re.compile(r"\b(?:np|numpy)\.(zeros|ones|empty)\(\s*([A-Za-z_][\w.]*)\s*[,)]")
+
+
+def _array_as_shape(error: BaseException, file: str | None, line: int | None) -> dict | None:
+    """{"call": "np.zeros(x)", "like": "np.zeros_like(x)", "arg": "x"} when ``error`` is the
+    TypeError NumPy raises for an array given as a shape on the learner's ``line``; else None."""
+    if not isinstance(error, TypeError) or file is None or line is None:
+        return None
+    found = _SHAPED.search(linecache.getline(file, line))
+    if found is None or found.group(2).endswith(".shape"):
+        return None
+    kind, arg = found.groups()
+    return {"call": f"np.{kind}({arg})", "like": f"np.{kind}_like({arg})", "arg": arg}
 
 
 def diagnosis(code: str, key: str, file: str | None = None, line: int | None = None,
