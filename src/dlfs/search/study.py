@@ -367,8 +367,8 @@ def work(config: SearchConfig, study_name: str, storage_url: str, data,
     raises SearchStopped.
     """
     data = resolve_data(data)
-    config = fitted_to(config, data)  # the train_samples used, recorded by the study
     split = make_split(config, data)
+    config = fitted_to(config, data)  # the train_samples used, recorded by the study
     study = open_study(config, study_name, storage_url, force_resume=force_resume)
     handlers = stopping_on_signals()
     try:

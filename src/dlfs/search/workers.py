@@ -173,8 +173,8 @@ def search(config: SearchConfig, study_name: str, storage_url: str, workers: int
     """
     check_workers(workers)
     data = resolve_data(data)
-    config = fitted_to(config, data)  # the train_samples used, recorded by the study
     split = make_split(config, data)
+    config = fitted_to(config, data)  # the train_samples used, recorded by the study
     # Creating the tables and the study here, once, keeps workers from racing to do it.
     study = open_study(config, study_name, storage_url, force_resume=force_resume,
                        durable=durable)
