@@ -94,7 +94,19 @@ def test_a_learners_update_that_writes_nan_is_named_with_its_class_file_and_line
     lines = [line for line in capsys.readouterr().err.splitlines() if "--optimizer:" in line]
     assert len(lines) == 1, lines
     assert "AdaGrad.update wrote NaN or inf into params['x']" in lines[0]
-    assert f"{(tmp_path / 'mine.py').resolve()}, update from line 9" in lines[0]
+    # the line where the NaN arose (0/0 at the first step), not the def of update (line 9)
+    assert (f"it arose at {(tmp_path / 'mine.py').resolve()}, line 13, in an invalid "
+            "operation (0/0") in lines[0]
+
+
+def test_a_learners_update_that_writes_nan_is_named_at_its_line_in_korean(tmp_path, capsys):
+    (tmp_path / "mine.py").write_text(NAN, encoding="utf-8")
+    status = main(["--lang", "ko", "run", "optimizer-paths", "--optimizer",
+                   f"mine={tmp_path / 'mine.py'}::AdaGrad:lr=0.1", "--out", str(tmp_path / "o")])
+    lines = [line for line in capsys.readouterr().err.splitlines() if "--optimizer:" in line]
+    assert status == 1 and len(lines) == 1, lines
+    assert "NaN이나 inf를 썼습니다" in lines[0] and "mine.py 13번째 줄의 잘못된 연산" in lines[0]
+    assert "wrote NaN" not in lines[0]
 
 
 def test_a_learners_update_that_raises_is_named_with_its_class_file_and_line(tmp_path,

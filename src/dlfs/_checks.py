@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from dlfs._said import SaidValueError
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -31,15 +33,15 @@ def as_generator(seed: int | np.random.Generator | None, name: str = "seed") -> 
 
 def positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise SaidValueError(key="said.positive_int", name=name, value=repr(value))
     return int(value)
 
 
 def positive_float(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        raise SaidValueError(key="said.positive_float", name=name, value=repr(value))
     if value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
+        raise SaidValueError(key="said.above_zero", name=name, value=repr(value))
     return float(value)
 
 
@@ -53,7 +55,8 @@ def in_range(name: str, value, low: float, high: float, *, high_open: bool = Fal
         and (value < high if high_open else value <= high)
     )
     if not ok:
-        raise ValueError(f"{name} must be in [{low}, {high}{bracket}, got {value!r}")
+        raise SaidValueError(key="said.in_range", name=name, low=low, high=high,
+                             bracket=bracket, value=repr(value))
     return float(value)
 
 

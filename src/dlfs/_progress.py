@@ -13,6 +13,9 @@ LANG_ENV = "DLFS_LANG"
 # The words bars show, by their English form: the catalogue's bounds.bar_KEY.
 _WORDS = {"it": "it", "trial": "trial", "run": "run", "coordinate": "coordinate",
           "direction": "direction", "search": "search", "gradient check": "gradient_check"}
+# More of them, and the names of the numbers a bar shows beside its count: said.bar_KEY.
+_MORE_WORDS = {"learner": "learner", "loss": "loss", "test_acc": "test_acc",
+               "train_acc": "train_acc"}
 
 
 def bar_lang() -> str:
@@ -33,7 +36,15 @@ def bar_lang() -> str:
 def _said(word: str | None, lang: str) -> str | None:
     from dlfs import catalogue
 
+    if word in _MORE_WORDS:
+        return catalogue.text(f"said.bar_{_MORE_WORDS[word]}", lang)
     return word if word not in _WORDS else catalogue.text(f"bounds.bar_{_WORDS[word]}", lang)
+
+
+def bar_word(word: str) -> str:
+    """``word`` (a unit, or the name of a number shown beside the count: loss, test_acc) as
+    a bar in this language shows it."""
+    return _said(word, bar_lang())
 
 
 def progress_bar(total, enabled: bool, unit: str | None = None, desc: str | None = None,

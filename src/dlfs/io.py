@@ -24,7 +24,7 @@ from typing import IO
 
 import numpy as np
 
-from dlfs._said import Said
+from dlfs._said import Said, SaidValueError
 
 
 def _create_beside(path: Path, suffix: str, create):
@@ -202,9 +202,9 @@ def npy_header(member) -> tuple[tuple[int, ...], bool, np.dtype]:
     elif version == (2, 0):
         shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
     else:
-        raise ValueError(f"unsupported .npy format version {version}")
+        raise SaidValueError(key="said.npy_version", version=version)
     if dtype.hasobject:
-        raise ValueError("it holds Python objects (a pickle), which are never loaded")
+        raise SaidValueError(key="said.npy_pickle")
     return shape, fortran, dtype
 
 
@@ -228,7 +228,7 @@ def _npy_header(member, key: str, path: Path):
         shape, _, dtype = npy_header(member)
     except ValueError as error:
         raise ParamsError(key="bounds.params_not_npy", path=str(path), array=key,
-                          reason=str(error)) from None
+                          reason=error) from None
     return shape, dtype
 
 

@@ -32,7 +32,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dlfs import _checks, catalogue
+from dlfs import _checks
+from dlfs._said import SaidValueError
 from dlfs.init import weight_scale
 from dlfs.io import size_text
 from dlfs.layers import (
@@ -88,10 +89,10 @@ def _check_fits(name: str, sizes: list[int], shapes: dict, dtype: np.dtype) -> N
     needed = 2 * values * dtype.itemsize + 8 * largest
     available = available_memory()
     if available is not None and needed > available:
-        raise ValueError(catalogue.text(
-            "bounds.network_too_large", "en", name=name, sizes="-".join(map(str, sizes)),
+        raise SaidValueError(
+            key="bounds.network_too_large", name=name, sizes="-".join(map(str, sizes)),
             needed=size_text(needed), values=values, dtype=dtype.name,
-            available=size_text(available)))
+            available=size_text(available))
 
 
 class MultiLayerNet:

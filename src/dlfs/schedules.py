@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from dlfs import _checks
+from dlfs._said import SaidValueError
 
 
 class Constant:
@@ -61,12 +62,12 @@ class Warmup:
         if isinstance(schedule, (int, float)):
             schedule = Constant(schedule)
         if not callable(schedule):
-            raise ValueError("schedule must be a number or a callable iteration -> lr")
+            raise SaidValueError(key="said.schedule_not_callable")
         self.schedule = schedule
         self.warmup_iters = _checks.positive_int("warmup_iters", warmup_iters)
         self.start_factor = _checks.in_range("start_factor", start_factor, 0.0, 1.0)
         if self.start_factor == 0:
-            raise ValueError("start_factor must be in (0, 1]: a learning rate of 0 does nothing")
+            raise SaidValueError(key="said.start_factor_zero")
 
     def __call__(self, iteration: int) -> float:
         lr = self.schedule(iteration)

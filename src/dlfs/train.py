@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dlfs import _checks
-from dlfs._progress import progress_bar
+from dlfs._progress import bar_word, progress_bar
+from dlfs._said import Phrase, Said, SaidValueError, run_lang
 
 # A loss this many times its first value counts as blown up, whatever the accuracy; one that
 # rose to RISE_AT_CHANCE times it counts when the accuracy ends at chance (at most
@@ -122,15 +123,14 @@ class TrainingTooLong(ValueError):
                               limit=duration_text(self.limit, lang), env=TIME_LIMIT_ENV)
 
 
-class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or inf; ``iteration`` and ``loss`` say when and what."""
+class TrainingDiverged(Said, FloatingPointError):
+    """The loss became NaN or inf; ``iteration`` and ``loss`` say when and what. ``str()`` is
+    the English line, ``text(lang)`` the catalogue's in ``lang``."""
 
     def __init__(self, iteration: int, epoch: int, loss: float):
         self.iteration, self.epoch, self.loss = iteration, epoch, loss
-        super().__init__(
-            f"the training loss became {loss} at iteration {iteration} (epoch {epoch}); "
-            "lower the learning rate, check the weight initialisation, or add batch norm"
-        )
+        super().__init__(key="said.diverged", loss=loss, iteration=iteration, epoch=epoch)
+
 
 
 @dataclass
@@ -249,9 +249,9 @@ class Trainer:
             _checks.positive_int("evaluate_sample_num_per_epoch", evaluate_sample_num_per_epoch)
         self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
         if lr_schedule is not None and not callable(lr_schedule):
-            raise ValueError("lr_schedule must be callable (iteration -> learning rate)")
+            raise SaidValueError(key="said.lr_schedule_not_callable")
         if lr_schedule is not None and not hasattr(optimizer, "lr"):
-            raise ValueError("lr_schedule needs an optimizer with an lr attribute")
+            raise SaidValueError(key="said.lr_schedule_no_lr")
         self.lr_schedule = lr_schedule
         self.sampling = sampling
         self.rng = _checks.as_generator(seed)
@@ -324,9 +324,8 @@ class Trainer:
         lr = self.lr_schedule(iteration)
         if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) \
                 or lr <= 0:
-            raise ValueError(f"lr_schedule({iteration}) returned {lr!r} "
-                             f"({type(lr).__name__}); a schedule returns the learning rate as "
-                             "a positive finite number, e.g. lambda it: 0.1 * 0.5 ** (it // 1000)")
+            raise SaidValueError(key="said.lr_schedule_value", iteration=iteration,
+                                 value=repr(lr), kind=type(lr).__name__)
         return float(lr)
 
     def train(self) -> History:
@@ -360,19 +359,20 @@ class Trainer:
                         name, accuracies = (("test_acc", self.history.test_acc)
                                             if self.x_test is not None else
                                             ("train_acc", self.history.train_acc))
-                        bar.set_postfix({"loss": f"{loss:.3f}", name: f"{accuracies[-1]:.3f}"})
+                        bar.set_postfix({bar_word("loss"): f"{loss:.3f}",
+                                         bar_word(name): f"{accuracies[-1]:.3f}"})
                 if bar is not None:
                     bar.update()
         finally:
             if bar is not None:
                 bar.close()
         collapse = self._collapse()
-        if collapse is not None:
-            self.history.warnings.append(collapse)
-            warnings.warn(collapse, TrainingCollapsed, stacklevel=2)
+        if collapse is not None:  # kept in English; said in the command's language
+            self.history.warnings.append(collapse.text("en"))
+            warnings.warn(collapse.text(run_lang()), TrainingCollapsed, stacklevel=2)
         return self.history
 
-    def _collapse(self) -> str | None:
+    def _collapse(self) -> Phrase | None:
         """Why training failed though no loss was NaN, or None: a loss that rose to
         BLOW_UP_FACTOR times its first value, or to RISE_AT_CHANCE times it with a final
         training accuracy within CHANCE_MARGIN of the share of the most common class (what
@@ -393,18 +393,15 @@ class Trainer:
         if history.learning_rates[:peak_at]:  # under a schedule: the largest before the peak
             lr = max(history.learning_rates[:peak_at])
         rate = f" ({type(self.optimizer).__name__} lr {lr:g})" if lr is not None else ""
-        rise = (f"the loss rose from {first:.3g} to {peak:.3g} at iteration {peak_at}, "
-                f"{peak / first:.3g} times its start")
+        rise = Phrase("said.collapse_rise", first=first, peak=peak, peak_at=peak_at,
+                      ratio=peak / first)
         if not at_chance:
-            return (f"the loss blew up though it stayed finite: {rise} (train accuracy "
-                    f"{history.train_acc[-1]:.3f} at the end), so the learning rate{rate} is "
-                    "likely too high: lower it tenfold")
-        return (f"training ended at chance: train accuracy {history.train_acc[-1]:.3f} against "
-                f"{chance:.3f} for always guessing the most common class (best "
-                f"{max(history.train_acc):.3f}, epoch "
-                f"{history.eval_epochs[int(np.argmax(history.train_acc))]}), though the loss "
-                f"stayed finite; {rise}, so the learning rate{rate} is likely too high: lower "
-                "it tenfold")
+            return Phrase("said.collapse_blew_up", rise=rise, final=history.train_acc[-1],
+                          rate=rate)
+        return Phrase("said.collapse_chance", final=history.train_acc[-1], chance=chance,
+                      best=max(history.train_acc),
+                      best_epoch=history.eval_epochs[int(np.argmax(history.train_acc))],
+                      rise=rise, rate=rate)
 
     @property
     def final_test_accuracy(self) -> float:

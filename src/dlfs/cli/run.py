@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from dlfs import catalogue
+from dlfs._said import said_in
 from dlfs.cli.results import FULL_OUT, QUICK_OUT, refuse_quick_over_full, verdict_words
 from dlfs.cli.text import CliError, did_you_mean, os_reason
 from dlfs.cli.text import say as _say
@@ -57,12 +58,12 @@ def run_overrides(args, experiments: list) -> dict[str, dict]:
     try:
         given = settings.read_settings(args.config) if args.config else {}
     except settings.SettingError as error:
-        raise CliError(f"--config {error}") from None
+        raise CliError(f"--config {said_in(error, args.lang)}") from None
     try:
         given.update(settings.parse_setting(item) for item in args.set)
         chosen = settings.settings_for(experiments, given, args.quick)
     except settings.SettingError as error:
-        raise CliError(str(error)) from None
+        raise CliError(said_in(error, args.lang)) from None
     for key in given:
         which = [e for e in experiments if settings.accepts(e, key)]
         spelled = settings.canonical(which[0], key)  # optimizers.sgd.lr: optimizers.SGD.lr
@@ -87,7 +88,7 @@ def add_learner_optimizers(args, experiments: list, overrides: dict[str, dict]) 
     try:
         added = [learner.resolve(spec) for spec in args.optimizer]
     except learner.LearnerError as error:
-        raise CliError(str(error)) from None
+        raise CliError(said_in(error, args.lang)) from None
     for experiment in chosen:
         changed = overrides[experiment.name]
         optimizers = dict(experiment.parameters(args.quick, changed)["optimizers"])
@@ -252,6 +253,7 @@ def cmd_run(args) -> int:
         return _replot(out, args, experiments)
     request = run_request(args, experiments)
     data = run_data(args, request)
+    _say_capped(request, data, args.lang)
     if args.quick and not args.force:
         refuse_quick_over_full(experiments, out, args.lang)
     out = _writable(out, args.lang)
@@ -260,6 +262,21 @@ def cmd_run(args) -> int:
     # --force also lets a training run estimated to take over an hour go on (dlfs.train)
     with _only_writer(out, args.lang), time_limit_lifted(args.force):
         return _run_into(out, args, request, data)
+
+
+def _say_capped(request, data, lang: str) -> None:
+    """One line per default sample count the data set is too small for, naming both numbers:
+    the run uses what exists, and its record says so (Data.capped_defaults)."""
+    from dlfs.experiments.lab import plan
+
+    if data is None:
+        return
+    for name, caps in plan(request, data).capped.items():
+        for setting, cap in caps.items():
+            print("dlfs: " + catalogue.text("said.samples_capped", lang, experiment=name,
+                                            setting=setting, default=cap["default"],
+                                            used=cap["used"], title=data.title),
+                  file=sys.stderr)
 
 
 def _print_result(record: dict, lang: str) -> None:

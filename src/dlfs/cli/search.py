@@ -56,6 +56,15 @@ def cmd_search(args) -> int:
     if storage.startswith("postgresql"):
         _require("psycopg", "postgres", _say("errors.postgres_storage", args.lang), args.lang)
     data = load_lab_data(config.dataset, config.data_root, args.lang)
+    from dlfs.data.idx import DatasetError
+
+    try:  # a default train_samples above what the data set holds: what it holds, said
+        config, capped = search.objective.fit_samples(config, data)
+    except DatasetError as error:
+        raise CliError(error.text(args.lang)) from None
+    if capped is not None:
+        print("dlfs: " + _say("said.samples_capped_search", args.lang, title=data.title,
+                              **capped), file=sys.stderr)
     start = time.perf_counter()
     print(_say("output.search_start", args.lang, study=args.study, storage=shown,
                n_trials=config.n_trials, sampler=config.sampler, pruner=config.pruner,
@@ -72,10 +81,10 @@ def cmd_search(args) -> int:
             file=sys.stderr)
         return 128 + stopped.signum
     except ValueError as error:  # the study was run with other settings
-        raise CliError(search.storage.scrub(error, storage)) from None
+        raise CliError(search.storage.scrub(said_in(error, args.lang), storage)) from None
     except (search.SearchError, optuna.exceptions.OptunaError,
             sqlalchemy.exc.SQLAlchemyError) as error:
-        message = " ".join(search.storage.scrub(error, storage).split())  # one line
+        message = " ".join(search.storage.scrub(said_in(error, args.lang), storage).split())
         raise CliError(_say("errors.storage_failed", args.lang, storage=shown,
                             error=message)) from None
     summary = search.summarize(study)

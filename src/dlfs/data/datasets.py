@@ -22,7 +22,8 @@ from stat import S_ISREG
 
 import numpy as np
 
-from dlfs import _checks
+from dlfs import _checks, catalogue
+from dlfs._said import Phrase, run_lang
 from dlfs.data.fetch import download
 from dlfs.data.idx import GZIP_MAGIC, MAX_BYTES, DatasetError, decompress, parse_idx, read_bounded
 from dlfs.data.locations import (
@@ -90,7 +91,12 @@ _RECORD_LIMIT = 1 << 16  # a record is about 200 bytes
 
 
 class _BadCache(Exception):
-    """A cache file that is not what dlfs writes: ignored, with a warning."""
+    """A cache file that is not what dlfs writes: ignored, with a warning. ``what``: the
+    catalogue's said.cache_KEY, formatted with ``fields``."""
+
+    def __init__(self, key: str, **fields):
+        self.what = Phrase(f"said.cache_{key}", **fields)
+        super().__init__(str(self.what))
 
 
 def _cache_bytes(path: Path, size: int | None, limit: int) -> bytes:
@@ -100,14 +106,14 @@ def _cache_bytes(path: Path, size: int | None, limit: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise _BadCache("is a symbolic link, not a regular file") from None
-        raise _BadCache(f"cannot be read ({error.strerror or error})") from None
+            raise _BadCache("link") from None
+        raise _BadCache("unreadable", reason=error.strerror or error) from None
     with os.fdopen(fd, "rb") as handle:
         stat = os.fstat(fd)
         if not S_ISREG(stat.st_mode):
-            raise _BadCache("is not a regular file")
+            raise _BadCache("not_regular")
         if (size is not None and stat.st_size != size) or stat.st_size > limit:
-            raise _BadCache(f"has size {stat.st_size}, not the {size or limit} bytes recorded")
+            raise _BadCache("size", size=stat.st_size, expected=size or limit)
         return handle.read(stat.st_size)
 
 
@@ -122,12 +128,12 @@ def _read_cached(path: Path, cache: Path, key: str) -> np.ndarray | None:
         try:
             record = json.loads(_cache_bytes(record_path, None, _RECORD_LIMIT))
         except ValueError:
-            raise _BadCache("is not JSON") from None
+            raise _BadCache("not_json") from None
         if isinstance(record, dict) and set(record) == set(_RECORD_TYPES) - {"npy_size"}:
             return None  # written by an older dlfs: rebuilt quietly
         if not (isinstance(record, dict) and set(record) == set(_RECORD_TYPES) and all(
                 type(record[name]) is kind for name, kind in _RECORD_TYPES.items())):
-            raise _BadCache(f"is not the expected JSON object with {', '.join(_RECORD_TYPES)}")
+            raise _BadCache("not_record", fields=", ".join(_RECORD_TYPES))
         stat = path.stat()
         if (record["source"], record["size"], record["mtime_ns"]) != (
                 str(path.resolve()), stat.st_size, stat.st_mtime_ns):
@@ -135,13 +141,14 @@ def _read_cached(path: Path, cache: Path, key: str) -> np.ndarray | None:
         culprit = npy_path
         raw = _cache_bytes(npy_path, record["npy_size"], MAX_BYTES)
         if hashlib.sha256(raw).hexdigest() != record["npy_sha256"]:
-            raise _BadCache("does not match its recorded SHA-256")
+            raise _BadCache("sha256")
         try:
             return np.load(io.BytesIO(raw), allow_pickle=False)
         except (OSError, ValueError, EOFError) as error:
-            raise _BadCache(f"is not a plain .npy array ({error})") from None
+            raise _BadCache("not_npy", error=error) from None
     except _BadCache as problem:
-        warnings.warn(f"the cache file {culprit} {problem}: ignored; rebuilt from {path}",
+        warnings.warn(catalogue.text("said.cache_ignored", run_lang(), culprit=culprit,
+                                     problem=problem.what.text(run_lang()), path=path),
                       UserWarning, stacklevel=4)
         return None
     except OSError:
@@ -191,16 +198,14 @@ def _check_published(spec: DatasetSpec, key: str, array: np.ndarray, path: Path)
     ``spec``'s ``key``; warns that no checksum could be checked when it has."""
     count = spec.n_train if key.startswith("train") else spec.n_test
     shape = (count, *IMAGE_SHAPE) if key.endswith("images") else (count,)
-    what = (f"{path}: no checksum is known for the uncompressed file (only the MD5 of the "
-            "published .gz)")
     if array.dtype != np.uint8 or array.shape != shape:
         raise DatasetError(key="bounds.unverified_shape", path=str(path), title=spec.title,
                            array=key, shape=shape, dtype=str(array.dtype), got=array.shape)
     if key.endswith("labels") and array.size and array.max() >= len(spec.classes):
         raise DatasetError(key="bounds.unverified_label", path=str(path),
                            label=int(array.max()), largest=len(spec.classes) - 1)
-    warnings.warn(f"{what}; its shape, type and range match {spec.title}'s {key}, so it is "
-                  "used unchecked", UserWarning, stacklevel=4)
+    warnings.warn(catalogue.text("said.unchecked", run_lang(), path=path, title=spec.title,
+                                 array=key), UserWarning, stacklevel=4)
 
 
 def _check_split(spec: DatasetSpec, arrays: dict, location: Location, split: str) -> None:

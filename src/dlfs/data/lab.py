@@ -62,6 +62,20 @@ class Data:
                 raise DatasetError(key="bounds.too_many_samples", setting=key, n=n,
                                    held=held, title=self.title)
 
+    def capped_defaults(self, params: dict, overrides: dict) -> dict[str, dict[str, int]]:
+        """The sample counts of ``params`` (an experiment's, its ``overrides`` applied) that
+        ask for more samples than this data set holds though no one set them (the book's
+        60 000 on a learner's own 500): {setting: {"default": asked, "used": held}}, each to
+        be run with what exists, and said so. One that was set (``overrides``) is refused
+        instead (``check_sample_settings``)."""
+        capped = {}
+        for key, held in (("train_samples", len(self.t_train)),
+                          ("test_samples", len(self.t_test))):
+            n = params.get(key)
+            if key not in (overrides or {}) and isinstance(n, int) and n > held:
+                capped[key] = {"default": n, "used": held}
+        return capped
+
     def info(self) -> dict[str, str]:
         """What a result records about its data: name, title, source."""
         return {"name": self.name, "title": self.title, "source": self.source}

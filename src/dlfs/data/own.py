@@ -114,7 +114,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, ke
             shape, _, dtype = npy_header(member)
         except ValueError as error:
             raise DatasetError(key="bounds.npz_not_npy", file=str(path), array=key,
-                               reason=str(error)) from None
+                               reason=error) from None
         header = member.tell()
     nbytes = npy_nbytes(shape, dtype)
     if nbytes > max_bytes:

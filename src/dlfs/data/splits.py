@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from dlfs import _checks
+from dlfs._said import SaidValueError
 
 
 def _pair(x, t):
@@ -34,7 +35,7 @@ def train_val_split(x, t, val_ratio: float = 0.2, seed=0):
     _checks.in_range("val_ratio", val_ratio, 0.0, 1.0, high_open=True)
     n_val = int(x.shape[0] * val_ratio)
     if n_val == 0 or n_val == x.shape[0]:
-        raise ValueError(f"val_ratio={val_ratio} of {x.shape[0]} samples leaves an empty split")
+        raise SaidValueError(key="said.empty_split", ratio=val_ratio, n=x.shape[0])
     x, t = shuffle(x, t, seed)
     return (x[n_val:], t[n_val:]), (x[:n_val], t[:n_val])
 

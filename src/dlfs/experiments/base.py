@@ -29,6 +29,7 @@ from dlfs.experiments.settings import (  # noqa: F401  (settings_for: importable
     as_toml,
     check_setting,
     set_dotted,
+    setting_of,
     settings_for,
     unknown_setting,
 )
@@ -146,9 +147,9 @@ class Experiment:
                 params[key] = _with_learners(self.name, value, params[key])
                 continue
             if key in self.fixed:
-                raise SettingError(f"{key} of {self.name} is fixed: the claim is stated for "
-                                   f"{key} = {as_toml(self.params[key])}")
-            params[key] = check_setting(f"{key} of {self.name}", value, self.params[key])
+                raise SettingError("setting_fixed", setting=key, experiment=self.name,
+                                   value=as_toml(self.params[key]))
+            params[key] = check_setting(setting_of(key, self.name), value, self.params[key])
         return params
 
     def judge(self, results: dict, quick: bool) -> Verdict:
@@ -180,17 +181,15 @@ def _with_learners(name: str, value, reference: dict) -> dict:
     from dlfs.experiments import learner
 
     if not isinstance(value, dict) or any(value.get(k) != v for k, v in reference.items()):
-        raise SettingError(f"optimizers of {name} cannot be set: it is a table of settings, not "
-                           "one value (set a rule's learning rate with optimizers.SGD.lr=0.05; "
-                           "add your own rule with --optimizer NAME=FILE::CLASS)")
+        raise SettingError("optimizers_table", experiment=name)
     for label, entry in value.items():
         if label in reference:
             continue
         if not (isinstance(entry, list | tuple) and len(entry) == 2
                 and learner.is_learner(entry[0]) and isinstance(entry[1], int | float)
                 and not isinstance(entry[1], bool) and entry[1] > 0):
-            raise SettingError(f"optimizers of {name}: {label!r} must be "
-                               f"[\"file:PATH::CLASS\", lr > 0], got {entry!r}")
+            raise SettingError("optimizers_entry", experiment=name, label=repr(label),
+                               entry=repr(entry))
     return {**reference, **{k: list(v) for k, v in value.items() if k not in reference}}
 
 

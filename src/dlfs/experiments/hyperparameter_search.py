@@ -19,10 +19,13 @@ def trials(params, seed, data, progress=False):
     lab runs it beside its other jobs)."""
     from dlfs import search  # here: a run without the search does not load it
 
+    # A run of the lab has its train_samples fitted already: a default larger than the data set
+    # capped (and said, and recorded), a set one refused (Data.capped_defaults); called
+    # directly with a smaller data set, the same default is capped here.
     config = search.load_config(
         n_trials=params["n_trials"], epochs=params["epochs"], seed=seed,
-        hidden_sizes=params["hidden_sizes"], train_samples=params["train_samples"],
-        sampler="random")
+        hidden_sizes=params["hidden_sizes"],
+        train_samples=min(params["train_samples"], len(data.t_train)), sampler="random")
     with tempfile.TemporaryDirectory(prefix="dlfs-search-") as folder:
         storage = search.default_storage(folder)
         # Thrown away with the folder: no commit needs to wait for the disk.

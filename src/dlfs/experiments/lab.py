@@ -75,6 +75,9 @@ class Plan:
     params: dict[str, dict[str, Any]]
     jobs: dict[tuple[str, int], list]  # (experiment, seed) -> its jobs, in its order
     trained: dict[Any, Any]  # job -> the job run for it
+    # experiment -> {setting: {"default", "used"}}: default sample counts above what the data
+    # set holds, run with what it holds (Data.capped_defaults)
+    capped: dict[str, dict] = field(default_factory=dict)
 
     @property
     def distinct(self) -> list:
@@ -84,11 +87,17 @@ class Plan:
         return [seed for (each, seed) in self.jobs if each == name]
 
 
-def plan(request: Request) -> Plan:
-    """The jobs of ``request``; a SettingError for a setting an experiment does not take."""
+def plan(request: Request, data=None) -> Plan:
+    """The jobs of ``request``; a SettingError for a setting an experiment does not take.
+    With ``data``, a default sample count above what it holds is what it holds (``capped``)."""
     seeds = check_seeds(request.seeds)
     params = {e.name: e.parameters(request.quick, request.overrides.get(e.name))
               for e in request.experiments}
+    capped = {name: data.capped_defaults(params[name], request.overrides.get(name))
+              for name in params} if data is not None else {}
+    capped = {name: caps for name, caps in capped.items() if caps}
+    for name, caps in capped.items():  # recorded as used
+        params[name] = {**params[name], **{key: cap["used"] for key, cap in caps.items()}}
     listed = {}
     for experiment in request.experiments:
         first = experiment.jobs(params[experiment.name], seeds[0])
@@ -97,7 +106,7 @@ def plan(request: Request) -> Plan:
             listed[experiment.name, seed] = (first if seed == seeds[0] else
                                              experiment.jobs(params[experiment.name], seed))
     every = list(dict.fromkeys(job for each in listed.values() for job in each))
-    return Plan(params, listed, jobs_.longest(every))
+    return Plan(params, listed, jobs_.longest(every), capped)
 
 
 def needs_data(request: Request) -> bool:
@@ -211,7 +220,7 @@ def run_lab(request: Request, data=None) -> Iterator[ExperimentResult | Failure]
         if unknown or not request.formats:
             raise ValueError(f"formats must be drawn from {', '.join(FORMATS)}, got "
                              f"{unknown[0] if unknown else 'none'!r}")
-    made = plan(request)
+    made = plan(request, data)
     if data is None and any(jobs_.needs_data(job) for job in made.distinct):
         raise ValueError("these experiments train on a data set, but none was given")
     if data is not None:  # never more samples than exist: a record holds what was used
@@ -304,6 +313,8 @@ def _finish_payload(experiment: Experiment, made: Plan, done: dict, seconds: dic
     record = new_record(experiment, made.params[experiment.name],
                         request.overrides.get(experiment.name), check_seeds(request.seeds),
                         request.quick, request.workers, data, runs)
+    if experiment.name in made.capped:  # the defaults the data set was too small for
+        record["samples_capped"] = made.capped[experiment.name]
     return experiment, record, histories, request.langs, request.formats
 
 

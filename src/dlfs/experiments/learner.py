@@ -11,12 +11,13 @@ that define) is run by dlfs.check's loader, once per process.
 from __future__ import annotations
 
 import inspect
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from dlfs import optim
-from dlfs._said import Said
+from dlfs._said import Phrase, Said
 
 PREFIX = "file:"
 SEPARATOR = "::"
@@ -33,7 +34,7 @@ class LearnerError(ValueError):
 class _SaidLearnerError(LearnerError, Said):
     """A LearnerError from the catalogue, said in the run's language (dlfs._said)."""
 
-    def __init__(self, key: str, **fields):
+    def __init__(self, key: str, /, **fields):
         Said.__init__(self, key=key, **fields)
 
 
@@ -47,8 +48,7 @@ def parse(spec: str) -> tuple[str, str, str, float | None]:
     path, colons, rest = rest.rpartition(SEPARATOR)
     cls, _, option = rest.partition(":")
     if not (equals and colons and label.strip() and path and cls.isidentifier()):
-        raise LearnerError(f"--optimizer {spec!r}: write NAME=FILE::CLASS or "
-                           "NAME=FILE::CLASS:lr=0.01 (e.g. mine=my_optim.py::AdaGrad:lr=1.5)")
+        raise _SaidLearnerError("said.optimizer_spec", spec=repr(spec))
     lr = None
     if option:
         key, _, value = option.partition("=")
@@ -57,8 +57,8 @@ def parse(spec: str) -> tuple[str, str, str, float | None]:
         except ValueError:
             lr = None
         if lr is None or not lr > 0:
-            raise LearnerError(f"--optimizer {spec!r}: after the class only :lr=NUMBER (> 0) "
-                               f"can follow, got {option!r}")
+            raise _SaidLearnerError("said.optimizer_option", spec=repr(spec),
+                                    option=repr(option))
     return label.strip(), path, cls, lr
 
 
@@ -74,15 +74,14 @@ def learner_class(name: str):
     path, _, cls = name[len(PREFIX):].rpartition(SEPARATOR)
     file = Path(path)
     if not file.is_file():
-        raise LearnerError(f"--optimizer: no such file {path}")
+        raise _SaidLearnerError("said.optimizer_no_file", path=path)
     key = (str(file), file.stat().st_mtime)
     if key not in _MODULES:
         module, _ = load(read_source(file))
         _MODULES[key] = module
     found = getattr(_MODULES[key], cls, None)
     if not inspect.isclass(found) or not callable(getattr(found, "update", None)):
-        raise LearnerError(f"--optimizer: {path} defines no class {cls} with update(params, "
-                           "grads) (check the spelling, and that its cell defines it)")
+        raise _SaidLearnerError("said.optimizer_no_class", path=path, cls=cls)
     return found
 
 
@@ -97,29 +96,48 @@ def create(name: str, **kwargs):
 def _guarded(optimizer, name: str):
     """``optimizer`` whose update, when it raises, raises a LearnerError naming the class, its
     file and the line that raised, in one line (not a bare "RuntimeError: boom")."""
-    from dlfs import catalogue
     from dlfs.check.result import learner_frame
 
     update = optimizer.update
     path, _, cls = name[len(PREFIX):].rpartition(SEPARATOR)
     finite = []  # [True] once the params are known finite (checked before the first update)
+    events: list = []  # this update's first floating-point event: (kind, learner's line)
+
+    def on_event(kind, _flag):
+        # NumPy calls this where an overflow, a division by zero or an invalid operation
+        # (0/0, √−1) happens, as dlfs check's probe does: the learner's innermost line then.
+        # Only the first of an update is kept; without one the line stays unknown.
+        if events:
+            return
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename != path:
+            frame = frame.f_back
+        if frame is not None:
+            events.append((kind.split()[0], frame.f_lineno))
 
     def guarded_update(params, grads):
         if not finite:
             finite.append(_non_finite(params) is None)
+        events.clear()
         try:
-            result = update(params, grads)
+            with np.errstate(over="call", divide="call", invalid="call", call=on_event):
+                result = update(params, grads)
         except MemoryError:  # the lab's limit names it, with the line (run_bounded)
             raise
         except Exception as error:
             file, line = learner_frame(error, {path})
-            raise LearnerError(catalogue.text(
-                "bounds.learner_update_raised", "en", cls=cls, file=file or path,
+            raise _SaidLearnerError(
+                "bounds.learner_update_raised", cls=cls, file=file or path,
                 line=line if line is not None else "?", kind=type(error).__name__,
-                error=error)) from None
+                error=str(error)) from None
         # NaN or inf written from finite params and finite grads: the rule's own doing.
         if finite[0]:
             key = _non_finite(params)
+            if key is not None and _non_finite(grads) is None and events:
+                kind, line = events[0]  # where the first NaN or inf arose
+                raise _SaidLearnerError(
+                    "said.learner_update_not_finite_at", cls=cls, file=path, line=line,
+                    param=key, event=Phrase(f"said.fp_{_FP_EVENTS.get(kind, 'invalid')}"))
             if key is not None and _non_finite(grads) is None:
                 code = getattr(update, "__code__", None)
                 raise _SaidLearnerError(
@@ -149,16 +167,20 @@ def resolve(spec: str) -> tuple[str, list]:
         if lr is None:
             lr = getattr(found(), "lr", None)
     except CheckError as error:
-        raise LearnerError(f"--optimizer {spec!r}: {error}") from None
+        raise _SaidLearnerError("said.optimizer_check", spec=repr(spec), error=error) from None
     except LearnerError:
         raise
     except Exception as error:  # the learner's own code raised while loading or building
-        raise LearnerError(f"--optimizer {spec!r}: running {path} raised "
-                           f"{type(error).__name__}: {error}") from None
+        raise _SaidLearnerError("said.optimizer_load_raised", spec=repr(spec), path=path,
+                                kind=type(error).__name__, error=str(error)) from None
     if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
-        raise LearnerError(f"--optimizer {spec!r}: {cls} has no numeric lr to read; give one: "
-                           f"{label}={path}::{cls}:lr=0.01")
+        raise _SaidLearnerError("said.optimizer_no_lr", spec=repr(spec), cls=cls, label=label,
+                                path=path)
     return label, [name, float(lr)]
+
+
+# NumPy's names of floating-point events -> the catalogue's said.fp_KEY
+_FP_EVENTS = {"divide": "divide", "overflow": "overflow", "invalid": "invalid"}
 
 
 def _non_finite(arrays) -> str | None:

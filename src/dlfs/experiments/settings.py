@@ -18,12 +18,23 @@ import tomllib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from dlfs._said import Phrase, Said
+
 if TYPE_CHECKING:
     from dlfs.experiments.base import Experiment
 
 
-class SettingError(ValueError):
-    """A setting no experiment declares, or a value unlike the parameter's default."""
+class SettingError(Said, ValueError):
+    """A setting no experiment declares, or a value unlike the parameter's default; said
+    through the catalogue (``said.setting_*``), so ``text("ko")`` is its Korean line."""
+
+    def __init__(self, entry: str, /, **fields):
+        super().__init__(key=f"said.{entry}", **fields)
+
+
+def setting_of(key: str, experiment: str) -> Phrase:
+    """'KEY of EXPERIMENT' in the language of the line it is said in."""
+    return Phrase("said.setting_of", setting=key, experiment=experiment)
 
 
 def check_setting(name: str, value, default):
@@ -43,12 +54,12 @@ def check_setting(name: str, value, default):
     """
     checked, wanted = _check_kind(value, default)
     if wanted is None:
-        what = ("a table of settings, not one value" if isinstance(default, dict) else
-                "off in this experiment" if default is None else
-                f"a list of mixed values, {as_toml(default)}")
-        raise SettingError(f"{name} cannot be set: it is {what}")
+        what = (Phrase("said.setting_table") if isinstance(default, dict) else
+                Phrase("said.setting_off") if default is None else
+                Phrase("said.setting_mixed", value=as_toml(default)))
+        raise SettingError("setting_cannot", name=name, what=what)
     if checked is _REFUSED:
-        raise SettingError(f"{name} must be {wanted}, got {as_toml(value)}")
+        raise SettingError("setting_must", name=name, wanted=wanted, value=as_toml(value))
     return checked
 
 
@@ -64,36 +75,38 @@ def _is_number(value) -> bool:
 
 
 def _check_kind(value, default):
-    """(the value, or _REFUSED; what the default's kind accepts, in words, or None where no
-    value is accepted)."""
+    """(the value, or _REFUSED; what the default's kind accepts, in words (a Phrase of the
+    catalogue), or None where no value is accepted)."""
     if isinstance(default, bool):
-        return (value if isinstance(value, bool) else _REFUSED), "true or false"
+        return (value if isinstance(value, bool) else _REFUSED), Phrase("said.wanted_bool")
     if _is_int(default):
         low = 1 if default > 0 else None
         ok = _is_int(value) and (low is None or value >= low)
-        return (value if ok else _REFUSED), "a whole number" + (" >= 1" if low else "")
+        return (value if ok else _REFUSED), Phrase(
+            "said.wanted_whole_pos" if low else "said.wanted_whole")
     if isinstance(default, float):
         positive = default > 0
         ok = _is_number(value) and (not positive or value > 0)
-        return (float(value) if ok else _REFUSED), "a number" + (" > 0" if positive else "")
+        return (float(value) if ok else _REFUSED), Phrase(
+            "said.wanted_number_pos" if positive else "said.wanted_number")
     if isinstance(default, str):
-        return (value if isinstance(value, str) else _REFUSED), "a text (in quotes where it reads as a number)"
+        return (value if isinstance(value, str) else _REFUSED), Phrase("said.wanted_text")
     if isinstance(default, list) and default:
+        like = as_toml(default)
         if all(_is_int(v) for v in default):
             low = 1 if all(v > 0 for v in default) else None
             ok = isinstance(value, list) and bool(value) and all(
                 _is_int(v) and (low is None or v >= low) for v in value)
-            return (value if ok else _REFUSED), (
-                f"a list of whole numbers{' >= 1' if low else ''}, like {as_toml(default)}")
+            return (value if ok else _REFUSED), Phrase(
+                "said.wanted_list_whole_pos" if low else "said.wanted_list_whole", like=like)
         if all(_is_number(v) for v in default):
             ok = isinstance(value, list) and len(value) == len(default) and all(
                 _is_number(v) for v in value)
-            return ([float(v) for v in value] if ok else _REFUSED), (
-                f"a list of {len(default)} numbers, like {as_toml(default)}")
+            return ([float(v) for v in value] if ok else _REFUSED), Phrase(
+                "said.wanted_list_numbers", count=len(default), like=like)
         if all(isinstance(v, str) for v in default):
             ok = isinstance(value, list) and bool(value) and all(v in default for v in value)
-            return (value if ok else _REFUSED), (
-                f"a list of one or more of {as_toml(default)}")
+            return (value if ok else _REFUSED), Phrase("said.wanted_list_texts", like=like)
     return _REFUSED, None
 
 
@@ -194,10 +207,10 @@ def set_dotted(experiment: Experiment, params: dict, key: str, value) -> dict:
     the book's; SettingError where ``key`` is no such key."""
     found = dotted(experiment, key)
     if found is None:
-        raise SettingError(unknown_setting(key, [experiment]))
+        raise unknown_setting(key, [experiment])
     table, name, what = found
     book = experiment.params[table][name]
-    where = f"{canonical(experiment, key)} of {experiment.name}"
+    where = setting_of(canonical(experiment, key), experiment.name)
     entries = {k: list(v) if isinstance(v, list) else v for k, v in params[table].items()}
     if what:  # a rule's learning rate
         entries[name][1] = check_setting(where, value, float(book[1]))
@@ -206,18 +219,18 @@ def set_dotted(experiment: Experiment, params: dict, key: str, value) -> dict:
     return {**params, table: entries}
 
 
-def unknown_setting(key: str, experiments: Sequence[Experiment]) -> str:
+def unknown_setting(key: str, experiments: Sequence[Experiment]) -> SettingError:
     """The one-line refusal of ``key``: the settings there are, and the nearest one (for a
     bare ``lr`` where rules have their own, the first ``….lr``)."""
     keys = list(dict.fromkeys(k for experiment in experiments for k in settable(experiment)))
     close = difflib.get_close_matches(key, keys, n=1) or \
         [k for k in keys if k.lower().endswith("." + key.lower())][:1]
-    hint = f"did you mean {close[0]}? " if close else ""
+    hint = Phrase("said.setting_hint", close=close[0]) if close else ""
+    listed = ", ".join(keys) or Phrase("said.none")
     if len(experiments) == 1:
-        where, whose = f"for {experiments[0].name}", "its settings"
-    else:
-        where, whose = "(no experiment of this run has it)", "the settings they have"
-    return f"unknown setting {key!r} {where}; {hint}{whose}: {', '.join(keys) or 'none'}"
+        return SettingError("setting_unknown_one", quoted=repr(key),
+                            experiment=experiments[0].name, hint=hint, keys=listed)
+    return SettingError("setting_unknown_many", quoted=repr(key), hint=hint, keys=listed)
 
 
 def settings_for(experiments: Sequence[Experiment], overrides: dict[str, Any],
@@ -227,7 +240,7 @@ def settings_for(experiments: Sequence[Experiment], overrides: dict[str, Any],
     at least one. Raises SettingError, so a run stops before anything ran."""
     for key in overrides:
         if not any(accepts(experiment, key) for experiment in experiments):
-            raise SettingError(unknown_setting(key, experiments))
+            raise unknown_setting(key, experiments)
     chosen = {}
     for experiment in experiments:
         given = [key for key in overrides if accepts(experiment, key)]
@@ -243,7 +256,7 @@ def parse_setting(text: str) -> tuple[str, Any]:
     as a Python number (.5), else as the text itself, for ``check_setting`` to judge."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise SettingError(f"setting {text!r} is not KEY=VALUE, like lr=0.5")
+        raise SettingError("setting_not_pair", quoted=repr(text))
     return key.strip(), _value(value.strip())
 
 
@@ -267,13 +280,14 @@ def read_settings(path) -> dict[str, Any]:
         with open(path, "rb") as handle:
             return flat(tomllib.load(handle))
     except OSError as error:
-        raise SettingError(f"{path}: cannot be read ({error.strerror or error})") from None
+        raise SettingError("config_unreadable", path=str(path),
+                           reason=error.strerror or error) from None
     except tomllib.TOMLDecodeError as error:
-        raise SettingError(f"{path}: not valid TOML ({error})") from None
+        raise SettingError("config_not_toml", path=str(path), error=error) from None
     except UnicodeDecodeError as error:  # a binary file: TOML is UTF-8 text
-        raise SettingError(f"{path}: not a text file (byte 0x{error.object[error.start]:02x} "
-                           f"at position {error.start} is not UTF-8); a --config file holds "
-                           "TOML lines such as lr = 0.01") from None
+        raise SettingError("config_not_text", path=str(path),
+                           byte=f"{error.object[error.start]:02x}",
+                           position=error.start) from None
 
 
 def flat(table: dict, prefix: str = "") -> dict[str, Any]:

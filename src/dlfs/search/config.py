@@ -199,4 +199,15 @@ def load_config(path=None, **overrides) -> SearchConfig:
             else:
                 raise ConfigError(key="bounds.search_space_entry", name=name, value=spec)
         values["space"] = space
-    return SearchConfig(**values).validate()
+    config = SearchConfig(**values).validate()
+    config.given = frozenset(values)  # what was set, not defaulted (see was_given)
+    return config
+
+
+def was_given(config: SearchConfig, name: str) -> bool:
+    """Whether ``name`` was set (in load_config's file or overrides) rather than left at its
+    default; for a SearchConfig built directly, whether it differs from the default."""
+    given = getattr(config, "given", None)
+    if given is not None:
+        return name in given
+    return getattr(config, name) != SearchConfig.__dataclass_fields__[name].default

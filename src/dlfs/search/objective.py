@@ -45,6 +45,42 @@ def resolve_data(data):
     return loaded
 
 
+def fit_samples(config: SearchConfig, data) -> tuple[SearchConfig, dict | None]:
+    """``config`` with ``train_samples`` no larger than ``data`` holds, and what was capped:
+    a default larger than the data set is what it holds ({"default": asked, "used": held}, to
+    be said and recorded as used); a value that was set (``was_given``) and is larger is a
+    DatasetError naming both numbers. (config, None) when nothing was capped."""
+    from dataclasses import replace
+
+    from dlfs.data.idx import DatasetError
+    from dlfs.search.config import was_given
+
+    held, n = len(data.t_train), config.train_samples
+    if n <= held:
+        return config, None
+    if was_given(config, "train_samples"):
+        raise DatasetError(key="bounds.too_many_samples", setting="train_samples", n=n,
+                           held=held, title=data.title)
+    fitted = replace(config, train_samples=held)
+    fitted.given = getattr(config, "given", frozenset())
+    return fitted, {"default": n, "used": held}
+
+
+def fitted_to(config: SearchConfig, data) -> SearchConfig:
+    """fit_samples' config, with a warning (in the command's language) where a default was
+    capped."""
+    import warnings
+
+    from dlfs import catalogue
+    from dlfs._said import run_lang
+
+    fitted, capped = fit_samples(config, data)
+    if capped is not None:
+        warnings.warn(catalogue.text("said.samples_capped_search", run_lang(), title=data.title,
+                                     **capped), UserWarning, stacklevel=3)
+    return fitted
+
+
 def make_split(config: SearchConfig, data) -> Split:
     """The book's split of ``data`` (a Data): the first ``train_samples`` training samples,
     shuffled once, ``val_ratio`` of them held out; the same for every trial of the study."""
@@ -53,7 +89,7 @@ def make_split(config: SearchConfig, data) -> Split:
     if np.ndim(data.x_train) != 2:
         raise ValueError(f"data.x_train must be (N, D) flattened samples, got shape "
                          f"{np.shape(data.x_train)}")
-    n = min(config.train_samples, len(data.t_train))
+    n = fit_samples(config, data)[0].train_samples
     (x_train, t_train), (x_val, t_val) = train_val_split(
         data.x_train[:n], data.t_train[:n], config.val_ratio, seed=[config.seed, 99])
     return Split(x_train, t_train, x_val, t_val, data.n_classes)
@@ -97,7 +133,12 @@ def run_trial(trial, config: SearchConfig, split: Split, each_epoch=None) -> flo
     trainer = Trainer(net, optim.create(config.optimizer, **optimizer_kwargs), split.x_train,
                       split.t_train, split.x_val, split.t_val, epochs=config.epochs,
                       batch_size=config.batch_size, seed=[config.seed, trial.number, 1],
-                      on_epoch=report)
+                      on_epoch=report, time_limit=None)
+    # No time limit (DLFS_TIME_LIMIT, TrainingTooLong): a trial refused after its first steps
+    # would end the search midway (a ValueError no worker catches), with the trials before it
+    # spent, and every later trial has the same length. A search is bounded by its n_trials
+    # and epochs, counted by its progress bar, and stopped by Ctrl-C or SIGTERM, which
+    # re-queue the running trials.
 
     def record_curves():
         trial.set_user_attr("val_acc", trainer.history.test_acc)

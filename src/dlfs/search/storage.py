@@ -15,12 +15,14 @@ import re
 import time
 from pathlib import Path
 
+from dlfs._said import Said
 from dlfs.search.config import SearchConfig
 
 
-class SearchError(RuntimeError):
+class SearchError(Said, RuntimeError):
     """A search that cannot go on: a wait past its deadline, a storage gone, dead workers.
-    The message names what it waited for or what failed, with passwords masked."""
+    The message names what it waited for or what failed, with passwords masked; said through
+    the catalogue (``SearchError(key=…, **fields)``) or a fixed line (``SearchError(text)``)."""
 
 
 def default_storage(out) -> str:
@@ -120,9 +122,8 @@ def claim_lock(url: str, study_name: str, timeout: float, poll: float = 0.05):
 
     def too_long():
         if time.monotonic() > deadline:
-            raise SearchError(
-                f"waited {timeout:g} s for the claim lock of study {study_name!r} on "
-                f"{mask(url)}: another worker holds it (paused or stuck?)")
+            raise SearchError(key="said.search_claim_lock", seconds=f"{timeout:g}",
+                              study=repr(study_name), storage=mask(url))
 
     if parsed.get_backend_name() == "sqlite":
         with open(parsed.database + ".lock", "a") as handle:

@@ -33,6 +33,7 @@ from dlfs.search.config import STUDY_SETTINGS, SearchConfig
 from dlfs.search.objective import (
     DIVERGED,
     Split,
+    fitted_to,
     make_split,
     resolve_data,
     run_trial,
@@ -337,14 +338,24 @@ def open_study(config: SearchConfig, study_name: str, storage_url: str, *,
         if recorded is None:
             study.set_user_attr("settings", settings)
         elif recorded != settings and not force_resume:
-            differences = "; ".join(
-                f"{name} {recorded.get(name)!r} then, {settings[name]!r} now"
-                for name in STUDY_SETTINGS if recorded.get(name) != settings[name])
-            raise ValueError(
-                f"study {study_name!r} on {mask(storage_url)} was run with other settings "
-                f"({differences}): resuming would mix the trials of two searches. Give a new "
-                f"study name (--study), or force the resume (--force-resume)")
+            from dlfs._said import Phrase, SaidValueError
+
+            differences = [Phrase("said.search_difference", name=name,
+                                  then=repr(recorded.get(name)), now=repr(settings[name]))
+                           for name in STUDY_SETTINGS if recorded.get(name) != settings[name]]
+            raise SaidValueError(key="said.search_other_settings", study=repr(study_name),
+                                 storage=mask(storage_url), differences=_Joined(differences))
     return study
+
+
+class _Joined:
+    """Phrases said one after another, separated by "; ", in the language of the line."""
+
+    def __init__(self, phrases):
+        self.phrases = phrases
+
+    def text(self, lang: str) -> str:
+        return "; ".join(phrase.text(lang) for phrase in self.phrases)
 
 
 def work(config: SearchConfig, study_name: str, storage_url: str, data,
@@ -355,7 +366,9 @@ def work(config: SearchConfig, study_name: str, storage_url: str, data,
     of trials this worker ran. SIGTERM or SIGINT fails and re-queues its trial at once, then
     raises SearchStopped.
     """
-    split = make_split(config, resolve_data(data))
+    data = resolve_data(data)
+    split = make_split(config, data)
+    config = fitted_to(config, data)  # the train_samples used, recorded by the study
     study = open_study(config, study_name, storage_url, force_resume=force_resume)
     handlers = stopping_on_signals()
     try:
@@ -391,9 +404,8 @@ class _Outage:
         if left <= 0:
             reason = scrub(str(error).strip().splitlines()[0] if str(error).strip() else
                            type(error).__name__, self._url)
-            raise SearchError(
-                f"the storage {mask(self._url)} did not answer for {self._limit} s "
-                f"(storage_retry): {reason}; rerun the same command once it is back") from None
+            raise SearchError(key="said.search_storage_gone", storage=mask(self._url),
+                              seconds=self._limit, reason=reason) from None
         time.sleep(min(self._delay, left))
         self._delay = min(2 * self._delay, 8.0)
 
@@ -456,10 +468,9 @@ def _work(config: SearchConfig, study, storage_url: str, split: Split, poll: flo
         if trial is None:  # others are running the last trials; one may yet be re-queued
             waited_since = waited_since or time.monotonic()
             if time.monotonic() - waited_since > config.wait_timeout:
-                raise SearchError(
-                    f"waited {config.wait_timeout} s (wait_timeout) for trial(s) "
-                    f"{', '.join(map(str, pending))} of study {study.study_name!r}, running in "
-                    f"other workers, to finish or be re-queued; rerun to resume the study")
+                raise SearchError(key="said.search_wait_timeout", seconds=config.wait_timeout,
+                                  trials=", ".join(map(str, pending)),
+                                  study=repr(study.study_name))
             time.sleep(poll)
             continue
         try:

@@ -17,8 +17,9 @@ import os
 import threading
 
 from dlfs import _checks
+from dlfs._said import SaidValueError
 from dlfs.search.config import SearchConfig
-from dlfs.search.objective import make_split, resolve_data
+from dlfs.search.objective import fitted_to, make_split, resolve_data
 from dlfs.search.storage import SearchError, claim_lock
 from dlfs.search.study import (
     SearchStopped,
@@ -46,9 +47,7 @@ def check_workers(workers) -> int:
     """``workers`` as an int between 1 and max_workers(); a ValueError naming it otherwise."""
     _checks.positive_int("workers", workers)
     if workers > max_workers():
-        raise ValueError(f"workers must be at most {max_workers()} (the cores this machine "
-                         f"gives the search), got {workers}; for more, start workers on other "
-                         "machines with the same --study and --storage")
+        raise SaidValueError(key="said.search_workers", most=max_workers(), workers=workers)
     return workers
 
 
@@ -97,19 +96,15 @@ def _supervise(config: SearchConfig, study, storage_url: str, split, workers: in
                 if process.exitcode == 0:
                     continue
                 if process.exitcode == 2:
-                    raise SearchError(f"a worker process stopped: {errors.get()}")
+                    raise SearchError(key="said.search_worker_stopped", error=errors.get())
                 trial_id = current.value
                 if trial_id >= 0:  # its trial: failed and re-queued now, not after the grace
                     with claim_lock(storage_url, study.study_name, config.wait_timeout):
                         fail_and_requeue(study, trial_id)
                 deaths.append(process.exitcode)
                 if len(deaths) >= workers:
-                    raise SearchError(
-                        f"{len(deaths)} worker processes died (exit codes "
-                        f"{', '.join(map(str, deaths))}; a negative code is the signal that "
-                        "ended it, -9 a SIGKILL, often from the out-of-memory killer): their "
-                        "trials were re-queued; rerun to resume the study, perhaps with fewer "
-                        "workers")
+                    raise SearchError(key="said.search_workers_died", count=len(deaths),
+                                      codes=", ".join(map(str, deaths)))
                 if _counts(study)[0] < config.n_trials:
                     running.append(start())
     except BaseException as error:
@@ -177,7 +172,9 @@ def search(config: SearchConfig, study_name: str, storage_url: str, workers: int
     re-queued) and SearchError when it cannot go on.
     """
     check_workers(workers)
-    split = make_split(config, resolve_data(data))
+    data = resolve_data(data)
+    split = make_split(config, data)
+    config = fitted_to(config, data)  # the train_samples used, recorded by the study
     # Creating the tables and the study here, once, keeps workers from racing to do it.
     study = open_study(config, study_name, storage_url, force_resume=force_resume,
                        durable=durable)
