@@ -83,6 +83,15 @@ def fixed_parameters(experiment) -> str:
                      if key not in keys and not any(k.startswith(key + ".") for k in keys))
 
 
+def run_keys() -> str:
+    """The keys of a --config file that set the run itself, not an experiment, as TOML lines
+    with their defaults (dlfs.cli.run.RUN_KEYS)."""
+    from dlfs.cli.run import RUN_KEYS
+    from dlfs.experiments.settings import as_toml
+
+    return "\n".join(f"{key} = {as_toml(value)}" for key, value in RUN_KEYS.items())
+
+
 # -- experiment pages --------------------------------------------------------------------------
 
 
@@ -146,6 +155,8 @@ def experiments_index(lang: str) -> str:
         claim = escape_markdown(info["claim"][lang]).replace("|", "\\|").replace("\n", " ")
         lines.append(f"| [{escape_markdown(info['title'][lang])}]({name}.md) "
                      f"| {experiment.section} | {claim} |")
+    lines += ["", f"## {say.text('run_keys.title', lang)}", "",
+              say.text("run_keys.text", lang), "", "```toml", run_keys(), "```"]
     return "\n".join(lines) + "\n"
 
 

@@ -7,15 +7,16 @@ the locale's (LC_ALL, LC_MESSAGES, LANG), else English.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 LANG_ENV = "DLFS_LANG"
-# The words bars show, by their English form: the catalogue's bounds.bar_KEY.
-_WORDS = {"it": "it", "trial": "trial", "run": "run", "coordinate": "coordinate",
-          "direction": "direction", "search": "search", "gradient check": "gradient_check"}
-# More of them, and the names of the numbers a bar shows beside its count: said.bar_KEY.
-_MORE_WORDS = {"learner": "learner", "loss": "loss", "test_acc": "test_acc",
-               "train_acc": "train_acc"}
+# The words bars show, by their English form: their keys in the catalogue.
+_WORDS = {"it": "bounds.bar_it", "trial": "bounds.bar_trial", "run": "bounds.bar_run",
+          "coordinate": "bounds.bar_coordinate", "direction": "bounds.bar_direction",
+          "search": "bounds.bar_search", "gradient check": "bounds.bar_gradient_check",
+          "job": "lab_run.bar_job", "learner": "said.bar_learner", "loss": "said.bar_loss",
+          "test_acc": "said.bar_test_acc", "train_acc": "said.bar_train_acc"}
 
 
 def bar_lang() -> str:
@@ -36,9 +37,7 @@ def bar_lang() -> str:
 def _said(word: str | None, lang: str) -> str | None:
     from dlfs import catalogue
 
-    if word in _MORE_WORDS:
-        return catalogue.text(f"said.bar_{_MORE_WORDS[word]}", lang)
-    return word if word not in _WORDS else catalogue.text(f"bounds.bar_{_WORDS[word]}", lang)
+    return word if word not in _WORDS else catalogue.text(_WORDS[word], lang)
 
 
 def bar_word(word: str) -> str:
@@ -48,14 +47,34 @@ def bar_word(word: str) -> str:
 
 
 def progress_bar(total, enabled: bool, unit: str | None = None, desc: str | None = None,
-                 **kwargs):
+                 *, forks: bool = False, **kwargs):
+    """A tqdm bar of ``total`` steps on stderr, or None where not ``enabled`` or tqdm is not
+    installed. ``forks``: this process forks while the bar is shown (a pool of workers, a
+    learner's sandbox), so tqdm starts no monitor thread, which could hold a lock at the fork
+    that the child then waits on forever."""
     if not enabled:
         return None
     try:
         from tqdm.auto import tqdm
     except ImportError:
         return None
+    if forks:
+        tqdm.monitor_interval = 0
     lang = bar_lang()
     words = {name: _said(word, lang) for name, word in (("unit", unit), ("desc", desc))
              if word is not None}
     return tqdm(total=total, leave=False, **words, **kwargs)
+
+
+@contextlib.contextmanager
+def set_aside(bar):
+    """While the block prints lines, ``bar`` (or None) is wiped from the terminal; it is drawn
+    again below them when the block ends."""
+    if bar is None:
+        yield
+        return
+    bar.clear()
+    try:
+        yield
+    finally:
+        bar.refresh()

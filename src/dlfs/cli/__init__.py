@@ -182,7 +182,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                      help=say("set"))
     run.add_argument("--config", default=None, metavar="FILE.toml", help=say("run_config"))
     run.add_argument("--replot", action="store_true", help=say("replot"))
-    run.add_argument("--formats", default="png", metavar="png,svg",
+    run.add_argument("--formats", default=None, metavar="png,svg",
                      help=catalogue.text("lab.formats_help", lang).replace("%", "%%"))
     run.add_argument("--optimizer", action="append", default=[],
                      metavar="NAME=FILE::CLASS[:lr=…]", help=say("optimizer"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -49,16 +51,30 @@ def load_lab_data(dataset: str, root, lang: str = "en", quiet: bool = False):
 # -- what a run changes: settings (--set, --config) and the data set (--dataset) ---------------
 
 
-def run_overrides(args, experiments: list) -> dict[str, dict]:
-    """The --config file's settings, then --set's (which win), checked against the named
-    experiments' parameters before anything runs: {experiment name: its overrides}. Prints
-    which experiments each setting applies to."""
+# The keys of a --config file that set the run itself, not an experiment, with their defaults
+# (docs/gen_pages.py lists them; the command line's option of the same name wins).
+RUN_KEYS = {"formats": ["png"]}
+
+
+def read_config(args) -> tuple[dict, dict]:
+    """The --config file's keys (none without --config): (the experiments' settings, the
+    run's own keys of RUN_KEYS)."""
     from dlfs.experiments import settings
 
     try:
         given = settings.read_settings(args.config) if args.config else {}
     except settings.SettingError as error:
         raise CliError(f"--config {said_in(error, args.lang)}") from None
+    return given, {key: given.pop(key) for key in RUN_KEYS if key in given}
+
+
+def run_overrides(args, experiments: list, given: dict | None = None) -> dict[str, dict]:
+    """The --config file's settings (``given``, else read from --config), then --set's (which
+    win), checked against the named experiments' parameters before anything runs:
+    {experiment name: its overrides}. Prints which experiments each setting applies to."""
+    from dlfs.experiments import settings
+
+    given = dict(read_config(args)[0] if given is None else given)
     try:
         given.update(settings.parse_setting(item) for item in args.set)
         chosen = settings.settings_for(experiments, given, args.quick)
@@ -119,16 +135,37 @@ def run_data(args, request):
     return load_lab_data(args.dataset, args.data_root, args.lang)
 
 
-def run_formats(args) -> tuple[str, ...]:
-    """--formats: png (the default), or several of png and svg separated by commas."""
+def run_formats(args, configured=None) -> tuple[str, ...]:
+    """--formats, else the --config file's ``formats`` (``configured``: a list, or one text
+    separated by commas), else png: png and svg, in any order and combination."""
     from dlfs.experiments.lab import FORMATS
 
-    formats = tuple(dict.fromkeys(f.strip().lower() for f in args.formats.split(",")))
+    if args.formats is None and configured is not None:
+        listed = configured if isinstance(configured, list) else [configured]
+        if not listed or not all(isinstance(each, str) for each in listed):
+            wrong = True
+        else:
+            formats = tuple(dict.fromkeys(f.strip().lower() for each in listed
+                                          for f in each.split(",")))
+            wrong = not formats or any(f not in FORMATS for f in formats)
+        if wrong:
+            from dlfs.experiments.settings import as_toml
+
+            raise CliError(_say("lab_run.config_formats_wrong", args.lang, path=args.config,
+                                value=as_toml(configured), formats=", ".join(FORMATS)))
+        return formats
+    given = "png" if args.formats is None else args.formats
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in given.split(",")))
     wrong = [f for f in formats if f not in FORMATS]
     if wrong or not formats:
-        raise CliError(_say("lab.formats_wrong", args.lang, value=args.formats,
+        raise CliError(_say("lab.formats_wrong", args.lang, value=given,
                             formats=", ".join(FORMATS)))
     return formats
+
+
+def _with_png(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """``formats`` with png first: the report and dlfs show read each figure's PNG."""
+    return ("png", *(f for f in formats if f != "png"))
 
 
 # -- writing results --------------------------------------------------------------------------
@@ -161,19 +198,52 @@ def _save_rendered(rendered: dict[str, bytes], folder: Path, stem: str) -> dict[
     return names
 
 
-def write_result(result, out: Path, formats=("png",)) -> dict:
+def _keep_drawn(earlier: Path, folder: Path, stem: str, formats) -> dict[str, str]:
+    """The figure files STEM.FORMAT of formats other than ``formats`` that ``earlier`` (the
+    folder being replaced) holds, copied into ``folder``: {format: name}. Only regular
+    files, never a link."""
+    from dlfs.experiments.lab import FORMATS
+
+    kept = {}
+    for fmt in FORMATS:
+        name = f"{stem}.{fmt}"
+        try:
+            if fmt in formats or not stat.S_ISREG(os.lstat(earlier / name).st_mode):
+                continue
+            content = (earlier / name).read_bytes()
+        except OSError:  # not there (or gone meanwhile): nothing to keep
+            continue
+        with atomic_file(folder / name) as handle:
+            handle.write(content)
+        kept[fmt] = name
+    return kept
+
+
+def write_result(result, out: Path, formats=("png",), keep_drawn: bool = False) -> dict:
     """Writes one experiment's result into out/NAME/ (results.json, figure.{en,ko}.png and
     the other ``formats``) in one swap, so no half-written result is ever seen; returns the
     record as saved. The figures are ``result.rendered`` where the lab rendered them, else
-    ``result.figures`` saved in ``formats``."""
+    ``result.figures`` saved in ``formats``, and in PNG where no PNG is kept.
+    ``keep_drawn`` (--replot): the figure files of the other formats that out/NAME/ holds
+    stay, and the record lists them (--replot --formats svg adds SVG files beside the PNG
+    files drawn before)."""
+    from dlfs.experiments.lab import FORMATS
+
     record = result.record
-    with atomic_dir(out / record["name"]) as folder:
+    earlier = out / record["name"]
+    with atomic_dir(earlier) as folder:
         if result.rendered:
             files = {lang: _save_rendered(rendered, folder, f"figure.{lang}")
                      for lang, rendered in result.rendered.items()}
         else:
-            files = {lang: _save_figure(fig, folder, f"figure.{lang}", formats)
-                     for lang, fig in result.figures.items()}
+            files = {}
+            for lang, fig in result.figures.items():
+                kept = (_keep_drawn(earlier, folder, f"figure.{lang}", formats)
+                        if keep_drawn else {})
+                drawn = _save_figure(fig, folder, f"figure.{lang}",
+                                     formats if "png" in kept else _with_png(formats))
+                files[lang] = {fmt: {**kept, **drawn}[fmt] for fmt in FORMATS
+                               if fmt in {**kept, **drawn}}
         saved = {**record, "figures": {lang: {**files[lang], **record["figures"][lang]}
                                        for lang in files}}
         write_text(folder / "results.json", json.dumps(saved, ensure_ascii=False, indent=1))
@@ -239,10 +309,12 @@ def run_request(args, experiments: list):
     from dlfs.experiments import Request
     from dlfs.experiments.base import default_workers
 
-    overrides = run_overrides(args, experiments)
+    given, own = read_config(args)
+    formats = run_formats(args, own.get("formats"))
+    overrides = run_overrides(args, experiments, given)
     add_learner_optimizers(args, experiments, overrides)
     return Request(experiments, overrides, run_seeds(args), args.quick,
-                   args.workers or default_workers(), formats=run_formats(args),
+                   args.workers or default_workers(), formats=_with_png(formats),
                    optimizer_timeout=getattr(args, "optimizer_timeout", 300.0))
 
 
@@ -314,36 +386,65 @@ def _cpu_seconds() -> float:
                for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 
 
+@contextlib.contextmanager
+def _jobs_bar(jobs: int):
+    """A bar of the run's distinct jobs ended, on stderr where it is a terminal (else None);
+    the lab forks its workers while it is shown."""
+    from dlfs._progress import progress_bar
+
+    bar = progress_bar(jobs, jobs > 1 and sys.stderr.isatty(), unit="job", forks=True)
+    try:
+        yield bar
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _print_outcome(outcome, done: dict, failures: list, out: Path, count: int,
+                   lang: str) -> None:
+    """One experiment's end, as the lab yields it: a Failure said on stderr, or a result
+    written into ``out`` and printed; added to ``failures`` or ``done``."""
+    from dlfs.experiments import Failure
+
+    index = len(done) + len(failures) + 1  # [k/n]: the k-th to end
+    if isinstance(outcome, Failure):
+        failures.append(outcome)
+        key = "lab.failed" if "\n" in outcome.error.strip() else "lab.failed_line"
+        print(_say(key, lang, index=index, count=count, name=outcome.name,
+                   seeds=", ".join(map(str, outcome.seeds)), error=outcome.error.rstrip()),
+              file=sys.stderr, flush=True)
+        return
+    record = write_result(outcome, out)
+    print(catalogue.text("cli.run_line", lang, index=index, count=count, name=record["name"],
+                         title=record["title"][lang]), flush=True)
+    _print_result(record, lang)
+    done[record["name"]] = record
+
+
 def _run_into(out: Path, args, request, data) -> int:
     """The lab's run of ``request``, each experiment printed and written as it ends; run.json
     last. A failed experiment is said with its seeds and error, and the others go on; the
     status is then 1."""
-    from dlfs.experiments import VERDICT_STATES, Failure, figures, run_lab, verdict_state
-    from dlfs.experiments.lab import plan
+    from dlfs._progress import set_aside
+    from dlfs.experiments import VERDICT_STATES, figures, run_lab, verdict_state
+    from dlfs.experiments.lab import JobDone, plan
 
     if figures.korean_font() is None:
         print("dlfs: " + catalogue.text("cli.no_font", args.lang), file=sys.stderr)
+    jobs = len(plan(request).distinct)
     print(_say("lab.starting", args.lang, count=len(request.experiments),
-               jobs=len(plan(request).distinct), workers=request.workers), flush=True)
+               jobs=jobs, workers=request.workers), flush=True)
     total_start, cpu_start = time.perf_counter(), _cpu_seconds()
     done: dict[str, dict] = {}
     failures: list = []
     names = [experiment.name for experiment in request.experiments]
-    for outcome in run_lab(request, data):
-        index = len(done) + len(failures) + 1  # [k/n]: the k-th to end
-        if isinstance(outcome, Failure):
-            failures.append(outcome)
-            key = "lab.failed" if "\n" in outcome.error.strip() else "lab.failed_line"
-            print(_say(key, args.lang, index=index, count=len(names),
-                       name=outcome.name, seeds=", ".join(map(str, outcome.seeds)),
-                       error=outcome.error.rstrip()), file=sys.stderr, flush=True)
-            continue
-        record = write_result(outcome, out)
-        print(catalogue.text("cli.run_line", args.lang, index=index, count=len(names),
-                             name=record["name"], title=record["title"][args.lang]),
-              flush=True)
-        _print_result(record, args.lang)
-        done[record["name"]] = record
+    with _jobs_bar(jobs) as bar:
+        for outcome in run_lab(request, data, job_events=bar is not None):
+            if isinstance(outcome, JobDone):  # a distinct job ended: the bar moves
+                bar.update()
+                continue
+            with set_aside(bar):
+                _print_outcome(outcome, done, failures, out, len(names), args.lang)
     records = [done[name] for name in names if name in done]  # run.json: in the order asked
     total = time.perf_counter() - total_start
     states = [verdict_state(r["verdict"]) for r in records]
@@ -401,7 +502,7 @@ def _replot(out: Path, args, experiments: list) -> int:
                 raise CliError(_say("errors.replot_failed", args.lang, name=experiment.name,
                                     path=out / experiment.name / "results.json",
                                     error=error)) from None
-            record = write_result(result, out, formats)
+            record = write_result(result, out, formats, keep_drawn=True)
             print(catalogue.text("cli.replot_line", args.lang, index=i,
                                  count=len(experiments), name=experiment.name,
                                  title=record["title"][args.lang]), flush=True)

@@ -15,7 +15,9 @@ experiment's ``ExperimentResult`` (or a ``Failure``) as soon as it is ready:
    claim is judged and its figures drawn, in a worker too (runner.judge_and_draw).
 
 A job that raises fails the experiments that need it, named with their seeds; the others
-finish. An interrupted run (Ctrl-C) ends its workers before it leaves.
+finish. An interrupted run (Ctrl-C) ends its workers before it leaves. Asked to
+(``job_events=True``), the lab also yields a ``JobDone`` as each distinct job ends, for a caller
+that shows progress (``dlfs run`` draws a bar from them; the lab draws nothing).
 """
 
 from __future__ import annotations
@@ -65,6 +67,18 @@ class Failure:
     name: str
     seeds: list[int]
     error: str
+
+
+@dataclass
+class JobDone:
+    """One distinct job of the run ended: trained (``ok``) or raised (its experiments then
+    end in a Failure), in ``wall_s`` seconds of wall time and ``cpu_s`` of CPU time. Yielded
+    by ``run_lab(..., job_events=True)``: as many as ``plan(request).distinct`` has jobs."""
+
+    job: Any
+    ok: bool
+    wall_s: float
+    cpu_s: float
 
 
 @dataclass
@@ -211,10 +225,12 @@ def render(fig, formats) -> dict[str, bytes]:
 # -- the run ----------------------------------------------------------------------------------
 
 
-def run_lab(request: Request, data=None) -> Iterator[ExperimentResult | Failure]:
+def run_lab(request: Request, data=None, job_events: bool = False,
+            ) -> Iterator[ExperimentResult | Failure | JobDone]:
     """Each experiment of ``request`` run (see the module's doc), yielded as it ends: an
     ExperimentResult, or a Failure naming its seeds and the error. ``data``: the data set,
-    needed where a job reads it (``needs_data``)."""
+    needed where a job reads it (``needs_data``). ``job_events``: a JobDone is yielded too as
+    each distinct job ends, before the experiments it completes."""
     if request.formats is not None:
         unknown = [fmt for fmt in request.formats if fmt not in FORMATS]
         if unknown or not request.formats:
@@ -276,6 +292,8 @@ def run_lab(request: Request, data=None) -> Iterator[ExperimentResult | Failure]
             seconds[key] = took
             if status == "ok":
                 done[key] = value
+            if job_events:
+                yield JobDone(key, status == "ok", *took)
             for name, needed in waiting.items():
                 if key not in needed:
                     continue
