@@ -60,6 +60,12 @@ def run_overrides(args, experiments: list) -> dict[str, dict]:
         raise CliError(f"--config {error}") from None
     try:
         given.update(settings.parse_setting(item) for item in args.set)
+        # explore = true (--config, --set): the report's finer grids, as --explore asks
+        explore = given.pop("explore", False)
+        if not isinstance(explore, bool):
+            raise settings.SettingError(catalogue.text("live.explore_wrong", args.lang,
+                                                       value=settings.as_toml(explore)))
+        args.explore = getattr(args, "explore", False) or explore
         chosen = settings.settings_for(experiments, given, args.quick)
     except settings.SettingError as error:
         raise CliError(str(error)) from None
@@ -242,7 +248,8 @@ def run_request(args, experiments: list):
     add_learner_optimizers(args, experiments, overrides)
     return Request(experiments, overrides, run_seeds(args), args.quick,
                    args.workers or default_workers(), formats=run_formats(args),
-                   optimizer_timeout=getattr(args, "optimizer_timeout", 300.0))
+                   optimizer_timeout=getattr(args, "optimizer_timeout", 300.0),
+                   explore=args.explore)
 
 
 def cmd_run(args) -> int:

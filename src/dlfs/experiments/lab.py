@@ -55,6 +55,7 @@ class Request:
     langs: tuple[str, ...] = LANGS
     formats: tuple[str, ...] | None = ("png",)
     optimizer_timeout: float = 300.0  # seconds for a job that runs a learner's optimizer
+    explore: bool = False  # the report's finer grids (dlfs run --explore): explore_params
 
 
 @dataclass
@@ -87,7 +88,7 @@ class Plan:
 def plan(request: Request) -> Plan:
     """The jobs of ``request``; a SettingError for a setting an experiment does not take."""
     seeds = check_seeds(request.seeds)
-    params = {e.name: e.parameters(request.quick, request.overrides.get(e.name))
+    params = {e.name: e.parameters(request.quick, request.overrides.get(e.name), request.explore)
               for e in request.experiments}
     listed = {}
     for experiment in request.experiments:
