@@ -611,7 +611,7 @@ EXAMPLES = {
     "dropout": "dropout:ratio=0.5",
     "optimizer-compare": "optimizer-compare:sgd=on,momentum=off,nesterov=off,adagrad=on,"
                          "rmsprop=off,adadelta=off,adam=on",
-    "weight-init-compare": "weight-init-compare:std_0.01=off",
+    "weight-init-compare": "weight-init-compare:std_0.01=off,xavier=on,he=on",
 }
 
 
