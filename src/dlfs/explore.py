@@ -527,7 +527,8 @@ def _loss_compare(record: dict, lang: str, legend: Callable[[str, dict, str], st
             "name": catalogue.text("live.seeds", lang)}})
     on = "[" + ", ".join(f"show_{k}" for k in range(len(labels))) + "][datum.k]"
     label = {"calculate": f"{json.dumps(shown, ensure_ascii=False)}[datum.k]", "as": "label"}
-    color = {"field": "label", "type": "nominal", "title": None, "scale": {"domain": shown}}
+    color = {"field": "label", "type": "nominal", "title": None, "scale": {"domain": shown},
+             "legend": {"symbolOpacity": 1}}  # not the band's faint shade
     x = {"field": "it", "type": "quantitative", "title": catalogue.word("iterations", lang)}
     y_title = catalogue.word("smoothed_loss", lang)
     layers = [
