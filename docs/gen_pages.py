@@ -127,6 +127,8 @@ def experiment_page(experiment, lang: str, runs: dict, figures: Path) -> str:
 
     if name in EXAMPLES:  # the report draws this figure live
         lines += [say.text("experiment.live", lang, name=name, fragment=EXAMPLES[name]), ""]
+        if experiment.explore_params:  # dlfs run --explore makes its grid finer
+            lines += [say.text("grids.explore", lang, name=name), ""]
     lines += [escape_markdown(info["about"][lang]), "",
               f"## {say.text('experiment.reproduce', lang)}", "",
               "```sh", f"dlfs run {name}", f"dlfs show {name}", "```", "",

@@ -26,8 +26,14 @@ from selenium.webdriver.support.ui import Select  # noqa: E402
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 LIVE = ("gradient-descent", "optimizer-paths", "activation-histograms", "batch-norm",
-        "hyperparameter-search")
-GRIDS = LIVE[:3]  # batch-norm's 16 scales are its book figure; the others' grids are new
+        "hyperparameter-search", "weight-decay", "dropout")
+COMPARED = ("optimizer-compare", "weight-init-compare")  # run over two seeds: bands
+# batch-norm's 16 scales are its book figure, the comparisons' curves theirs; the others' grids
+# are new
+GRIDS = ("gradient-descent", "optimizer-paths", "activation-histograms", "weight-decay",
+         "dropout")
+
+pytestmark = pytest.mark.slow  # a real browser
 
 # The data of every item a view draws in its marks of one type and name (the path's points).
 PLOTTED = """
@@ -49,6 +55,7 @@ def lab(tmp_path_factory):
     # quick: batch-norm trains 4 scales × 2 networks for 2 epochs on 200 samples; the other
     # three have no quick settings
     assert main(["run", *LIVE, "--quick", "--out", str(out)]) == 0
+    assert main(["run", *COMPARED, "--quick", "--seeds", "2", "--out", str(out)]) == 0
     assert main(["report", "--out", str(out)]) == 0
     return out
 
@@ -299,7 +306,11 @@ def test_each_live_figure_draws_as_a_still_image_from_the_same_spec(lab, name):
                                 "optimizer-paths": "explore.paths_title",
                                 "activation-histograms": "explore.layer",
                                 "batch-norm": "batch-norm.with",
-                                "hyperparameter-search": "explore.best_in_brush"}[name], lang)
+                                "hyperparameter-search": "explore.best_in_brush",
+                                "weight-decay": "live.gaps_title",
+                                "dropout": "live.gaps_title",
+                                "optimizer-compare": "live.compare_title",
+                                "weight-init-compare": "live.compare_title"}[name], lang)
         assert title.replace("<", "&lt;") in svg
 
 
@@ -307,13 +318,15 @@ def test_the_report_with_live_figures_stays_under_five_megabytes(lab):
     assert (lab / "report.html").stat().st_size < 5 * 2**20
 
 
-@pytest.mark.parametrize("name", [name for name in LIVE if name != "batch-norm"])
+@pytest.mark.parametrize("name", [name for name in LIVE + COMPARED if name != "batch-norm"])
 def test_the_view_the_notebooks_and_docs_link_to_opens_without_falling_back(lab, browser, name):
     from dlfs.explore import EXAMPLES
 
     _open(browser, lab / "report.html", "#" + EXAMPLES[name])
     assert browser.execute_script("return window.dlfsExplore.fallback") is None
-    assert browser.current_url.endswith("#" + EXAMPLES[name])
+    # the comparisons' seeds select joins the address where the run had several seeds
+    assert browser.current_url.endswith("#" + EXAMPLES[name]) or (
+        name in COMPARED and browser.current_url.endswith("#" + EXAMPLES[name] + ",seeds=band"))
 
 
 def test_the_batch_norm_view_the_notebook_links_to_is_one_of_the_books_scales():
@@ -324,3 +337,141 @@ def test_the_batch_norm_view_the_notebook_links_to_is_one_of_the_books_scales():
     scale = float(EXAMPLES["batch-norm"].split("scale=")[1])
     scales = _scales(EXPERIMENTS["batch-norm"].parameters(quick=False))
     assert any(abs(scale - s) <= 1e-3 * s for s in scales)
+
+
+# -- weight-decay and dropout: a slider over the grid -------------------------------------------
+
+
+def _curves(browser, name, lang):
+    points = _plotted(browser, name, lang, ("line", "curves_marks"), "set epoch")
+    return {which: [p["accuracy"] for p in points if p["set"] == which]
+            for which in ("train", "test")}
+
+
+def _caption(browser, name, lang):
+    texts = browser.find_elements(
+        By.CSS_SELECTOR, f'.explore-view[data-name="{name}"][lang="{lang}"] svg text')
+    return " ".join(text.text for text in texts)
+
+
+def test_the_lambda_slider_draws_that_lambdas_train_and_test_curves_and_gap_from_results_json(
+        lab, browser):
+    _open(browser, lab / "report.html")
+    grid = _results(lab, "weight-decay")["explore"]
+    assert grid["runs"][_signal(browser, "weight-decay", "en", "value_index")]["value"] == 0.1
+    _control(browser, "weight-decay", "en", "value_index").send_keys(Keys.ARROW_RIGHT)
+    assert _signal(browser, "weight-decay", "en", "value_index") == 3
+    run = grid["runs"][3]
+    assert _curves(browser, "weight-decay", "en") == {"train": run["train_acc"],
+                                                     "test": run["test_acc"]}
+    assert f"{run['gap']:.3f}" in _caption(browser, "weight-decay", "en")
+    chosen = _plotted(browser, "weight-decay", "en", ("symbol", "chosen_marks"), "value")
+    assert [(p["value"], p["gap"]) for p in chosen] == [(run["value"], run["gap"])]
+    assert browser.current_url.endswith("#weight-decay:lambda=0.3")
+    _control(browser, "weight-decay", "en", "value_index").send_keys(Keys.HOME)
+    baseline = grid["runs"][0]  # λ = 0: the baseline's first epochs
+    assert baseline["value"] == 0
+    assert _curves(browser, "weight-decay", "en")["test"] == baseline["test_acc"] == \
+        _results(lab, "weight-decay")["baseline"]["test_acc"][:grid["epochs"] + 1]
+
+
+def test_an_address_with_a_dropout_ratio_opens_that_ratios_curves_in_both_languages(lab,
+                                                                                    browser):
+    grid = _results(lab, "dropout")["explore"]
+    _open(browser, lab / "report.html", "#dropout:ratio=0.5")
+    assert browser.execute_script("return window.dlfsExplore.fallback") is None
+    run = grid["runs"][3]
+    assert run["value"] == 0.5
+    for lang in LANGS:
+        assert _signal(browser, "dropout", lang, "value_index") == 3
+        assert _curves(browser, "dropout", lang) == {"train": run["train_acc"],
+                                                     "test": run["test_acc"]}
+    assert _control(browser, "dropout", "en", "value_index").get_attribute("value") == "3"
+    browser.find_element(By.CSS_SELECTOR, '[data-set-lang="ko"]').click()
+    label = _control(browser, "dropout", "ko", "value_index").find_element(By.XPATH, "..")
+    assert catalogue.text("live.ratio_index", "ko", count=4) in label.text
+    assert catalogue.text("live.ratio_is", "ko", value="0.5") in _caption(browser, "dropout",
+                                                                          "ko")
+
+
+# -- optimizer-compare and weight-init-compare: curves on and off, seeds as a band or one -------
+
+
+def _smoothed(losses):
+    from dlfs.explore import smoothed
+
+    return smoothed(losses)
+
+
+def _record(lab, name):
+    return json.loads((lab / name / "results.json").read_text(encoding="utf-8"))
+
+
+def test_a_rules_box_switched_off_by_the_keyboard_takes_its_curve_away(lab, browser):
+    _open(browser, lab / "report.html")
+    record = _record(lab, "optimizer-compare")
+    labels = list(record["results"]["losses"])
+    drawn = {p["k"] for p in _plotted(browser, "optimizer-compare", "en",
+                                      ("line", "means_marks"), "k it")}
+    assert drawn == set(range(len(labels)))
+    box = _control(browser, "optimizer-compare", "en", "show_0")  # SGD
+    assert box.get_attribute("type") == "checkbox"
+    box.send_keys(Keys.SPACE)
+    assert _signal(browser, "optimizer-compare", "en", "show_0") is False
+    means = _plotted(browser, "optimizer-compare", "en", ("line", "means_marks"), "k it")
+    assert {p["k"] for p in means} == set(range(1, len(labels)))
+    adam = labels.index("Adam")
+    curves = [_smoothed(run["results"]["losses"]["Adam"]) for run in record["runs"]]
+    assert [p["mean"] for p in means if p["k"] == adam] == pytest.approx(
+        [sum(values) / len(values) for values in zip(*curves)], rel=1e-12)
+    assert [(p["low"], p["high"]) for p in _plotted(
+        browser, "optimizer-compare", "en", ("area", "bands_marks"), "k it") if p["k"] == adam
+    ] == [(min(values), max(values)) for values in zip(*curves)]
+    assert "#optimizer-compare:sgd=off,momentum=on" in browser.current_url
+    assert _signal(browser, "optimizer-compare", "ko", "show_0") is False  # the other language
+
+
+def test_choosing_one_seed_draws_that_seeds_smoothed_losses_from_results_json(lab, browser):
+    _open(browser, lab / "report.html")
+    record = _record(lab, "weight-init-compare")
+    Select(_control(browser, "weight-init-compare", "en", "seeds")).select_by_value("1")
+    assert _plotted(browser, "weight-init-compare", "en", ("line", "means_marks"), "k it") == []
+    points = _plotted(browser, "weight-init-compare", "en", ("line", "seed_marks"), "k it")
+    (one,) = [run for run in record["runs"] if run["seed"] == 1]
+    for k, label in enumerate(one["results"]["losses"]):
+        assert [p["loss"] for p in points if p["k"] == k] == \
+            _smoothed(one["results"]["losses"][label])
+    assert browser.current_url.endswith("seeds=1")
+
+
+def test_an_address_switches_curves_off_and_picks_a_seed_in_both_languages(lab, browser):
+    record = _record(lab, "weight-init-compare")
+    _open(browser, lab / "report.html", "#weight-init-compare:std_0.01=off,seeds=0")
+    assert browser.execute_script("return window.dlfsExplore.fallback") is None
+    (zero,) = [run for run in record["runs"] if run["seed"] == 0]
+    for lang in LANGS:
+        assert _signal(browser, "weight-init-compare", lang, "show_0") is False
+        assert _signal(browser, "weight-init-compare", lang, "seeds") == "0"
+        points = _plotted(browser, "weight-init-compare", lang, ("line", "seed_marks"), "k it")
+        assert {p["k"] for p in points} == {1, 2}
+        assert [p["loss"] for p in points if p["k"] == 2] == \
+            _smoothed(zero["results"]["losses"]["He"])
+    assert not _control(browser, "weight-init-compare", "en", "show_0").is_selected()
+    assert _control(browser, "weight-init-compare", "en", "show_1").is_selected()
+
+
+@pytest.mark.parametrize("fragment", [
+    "#weight-decay:lambda=0.07",  # a λ off the grid
+    "#dropout:ratio=0.2,lambda=0.1",  # another view's key
+    "#optimizer-compare:sgd=maybe",  # neither on nor off
+    "#weight-init-compare:seeds=9",  # a seed that did not run
+])
+def test_a_hand_edited_address_for_the_new_views_falls_back_and_says_so(lab, browser, fragment):
+    _open(browser, lab / "report.html", fragment)
+    assert browser.execute_script("return window.dlfsExplore.fallback") is not None
+    assert browser.find_element(By.ID, "explore-note").is_displayed()
+    assert _signal(browser, "weight-decay", "en", "value_index") == 2
+    assert _signal(browser, "optimizer-compare", "en", "show_0") is True
+    assert _signal(browser, "weight-init-compare", "en", "seeds") == "band"
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []

@@ -91,7 +91,9 @@ def test_the_first_epochs_of_a_longer_training_are_bit_for_bit_the_shorter_train
     assert len(counted()) == 1
     together = _records(Request([overfit, dropout], {"dropout": {"max_epochs": 20}},
                                 quick=True, workers=2), data)
-    assert len(counted()) == 1 + 2  # the 20-epoch baseline and dropout's own: no 15-epoch one
+    # the 20-epoch baseline, dropout's own and its grid's two other ratios (its 0 and 0.2 are
+    # the first two): no 15-epoch one
+    assert len(counted()) == 1 + 2 + 2
     assert together["overfit"]["results"] == alone["results"]  # every number, bit for bit
     assert together["overfit"]["verdict"] == alone["verdict"]
     baseline = together["dropout"]["results"]["baseline"]
@@ -123,6 +125,7 @@ def test_all_experiments_over_three_seeds_plan_each_distinct_job_once():
                     + 7 + 2  # optimizer-compare's seven; weight-init-compare's He is its SGD
                     + 1 + 2 * scales + 1  # activation histograms, batch norm, its gradcheck
                     + 3  # one baseline (overfit's are dropout's first epochs), two remedies
+                    + 2 + 2  # the report's λ and dropout grids: their 0 and book value shared
                     + 1)  # the search
         assert len(made.distinct) == len(deterministic) + 3 * per_seed, quick
 

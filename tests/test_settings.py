@@ -300,5 +300,6 @@ def test_the_weight_decay_lambda_and_the_dropout_ratio_are_set_by_dotted_keys():
     assert "0.3" in decay.texts(params)["about"]["en"] + decay.texts(params)["claim"]["en"]
     with pytest.raises(SettingError, match=r"unknown setting 'regulariser.dropout_ratio' for "
                                            r"weight-decay; its settings: .*, max_epochs, "
-                                           r"regulariser.weight_decay_lambda$"):
+                                           r"regulariser.weight_decay_lambda, explore_values, "
+                                           r"explore_epochs$"):
         decay.parameters(False, {"regulariser.dropout_ratio": 0.5})

@@ -12,6 +12,10 @@ computed in the page.
 paths:rule=adam,lr=0.3``): each key of the fragment names a signal of the spec and the values it
 may take. The report's script reads and writes the fragment from it.
 
+weight-decay's and dropout's grids (λ, the dropout ratio) are trainings of the lab; optimizer-
+compare's and weight-init-compare's views take no grid but every seed's run of the record (its
+``runs``): curves switched on and off by checkboxes, the seeds as a band or one at a time.
+
 A record without grids (a results folder of an older dlfs) has no spec: ``spec`` returns None and
 the report keeps the still figure alone."""
 
@@ -22,6 +26,7 @@ import functools
 import io
 import json
 import math
+import re
 from collections.abc import Callable
 
 from dlfs import catalogue
@@ -350,12 +355,249 @@ def _hyperparameter_search(results: dict, lang: str) -> tuple[dict, dict] | None
     return spec, {}
 
 
+# -- weight-decay and dropout (book 6.4.2-6.4.3) ------------------------------------------------
+
+# Each remedy's grid: its name in the fragment, its catalogue words (the slider, the value as a
+# caption, the gap panel's axis).
+REMEDY_KEYS = {"weight_decay_lambda": "lambda", "dropout_ratio": "ratio"}
+
+
+def _js_text(key: str, lang: str, value: str, **fields) -> str:
+    """A Vega expression of the catalogue's sentence ``key`` with ``{value}`` filled in by the
+    expression ``value``, wherever the language puts it."""
+    before, _, after = catalogue.text(key, lang, value="\0", **fields).partition("\0")
+    return (f"{json.dumps(before, ensure_ascii=False)} + {value} + "
+            f"{json.dumps(after, ensure_ascii=False)}")
+
+
+def _remedy_grid(results: dict, lang: str) -> tuple[dict, dict] | None:
+    """A slider over λ (or the dropout ratio): train and test accuracy per epoch at the chosen
+    value, the train − test gap said under it, and the gap at every value of the grid beside
+    it, the chosen one marked."""
+    grid = results.get("explore")
+    if not isinstance(grid, dict) or grid.get("argument") not in REMEDY_KEYS:
+        return None
+    runs = grid.get("runs")
+    if not (isinstance(runs, list) and runs and all(
+            isinstance(run, dict) and isinstance(run.get("value"), int | float)
+            and isinstance(run.get("gap"), int | float) and isinstance(run.get("train_acc"), list)
+            and isinstance(run.get("test_acc"), list) for run in runs)):
+        return None
+    key = REMEDY_KEYS[grid["argument"]]
+    rows = [{"i": i, "value": run["value"], "set": which, "epoch": epoch,
+             "accuracy": _number(acc)}
+            for i, run in enumerate(runs) for which in ("train", "test")
+            for epoch, acc in enumerate(run[f"{which}_acc"])]
+    gaps = [{"i": i, "value": run["value"], "gap": _number(run["gap"])}
+            for i, run in enumerate(runs)]
+    book = (results.get("regulariser") or {}).get(grid["argument"])
+    default = next((i for i, run in enumerate(runs) if run["value"] == book), 0)
+    names = {which: catalogue.word(which, lang) for which in ("train", "test")}
+    chosen = {"filter": "datum.i == value_index"}
+    shown = _js_text(f"live.{key}_is", lang, "format(datum.value, '.4~g')")
+    gap_line = _js_text("live.gap_is", lang, "format(datum.gap, '.3f')",
+                        last=grid.get("last", 10))
+    curves = {
+        "width": 460, "height": HEIGHT,
+        "title": catalogue.text("live.curves_title", lang),
+        "layer": [
+            {"name": "curves", "data": {"name": "curves"},
+             "transform": [chosen, {"calculate": f"datum.set == 'train' ? "
+                                                 f"{json.dumps(names['train'])} : "
+                                                 f"{json.dumps(names['test'])}", "as": "label"}],
+             "mark": {"type": "line"},
+             "encoding": {
+                 "x": {"field": "epoch", "type": "quantitative",
+                       "title": catalogue.word("epochs", lang)},
+                 "y": {"field": "accuracy", "type": "quantitative", "scale": {"domain": [0, 1]},
+                       "title": catalogue.word("accuracy", lang)},
+                 "color": {"field": "label", "type": "nominal", "title": None,
+                           "scale": {"domain": [names["train"], names["test"]]}},
+                 "strokeDash": {"field": "label", "type": "nominal", "title": None,
+                                "scale": {"domain": [names["train"], names["test"]]}}}},
+            {"data": {"name": "gaps"},
+             "transform": [chosen, {"calculate": f"{shown} + ' · ' + {gap_line}", "as": "text"}],
+             "mark": {"type": "text", "align": "left", "baseline": "top", "fontSize": 13},
+             "encoding": {"text": {"field": "text"}, "x": {"value": 6}, "y": {"value": 6}}}]}
+    axis = catalogue.text(f"live.{key}", lang)
+    x = {"field": "value", "type": "ordinal", "title": axis, "axis": {"labelAngle": 0}}
+    y = {"field": "gap", "type": "quantitative", "title": catalogue.text("live.gap", lang)}
+    panel = {
+        "width": 220, "height": HEIGHT, "data": {"name": "gaps"},
+        "title": catalogue.text("live.gaps_title", lang),
+        "layer": [
+            {"name": "gaps", "mark": {"type": "line", "point": True, "color": "#8c959f"},
+             "encoding": {"x": x, "y": y}},
+            {"name": "chosen", "transform": [chosen],
+             "mark": {"type": "point", "filled": True, "size": 140, "color": "#d62728"},
+             "encoding": {"x": x, "y": y}}]}
+    params = [{"name": "value_index", "value": default,
+               "bind": {"input": "range", "min": 0, "max": len(runs) - 1, "step": 1,
+                        "name": catalogue.text(f"live.{key}_index", lang, count=len(runs))}}]
+    spec = {"params": params, "hconcat": [curves, panel],
+            "datasets": {"curves": rows, "gaps": gaps}}
+    controls = {key: {"signal": "value_index",
+                      "values": [[f"{run['value']:.4g}", i] for i, run in enumerate(runs)]}}
+    return spec, controls
+
+
+# -- optimizer-compare and weight-init-compare (book 6.1.8, 6.2.4) --------------------------------
+
+POINTS = 200  # points per loss curve drawn live: every (iterations / 200)-th of the smoothed loss
+
+
+def _seed_runs(record: dict) -> list[tuple[int, dict]] | None:
+    """(seed, results) of every run of a record (dlfs run --seeds), or of its one run."""
+    runs = record.get("runs")
+    if isinstance(runs, list) and runs and all(
+            isinstance(run, dict) and isinstance(run.get("seed"), int)
+            and isinstance(run.get("results"), dict) for run in runs):
+        return [(run["seed"], run["results"]) for run in runs]
+    if isinstance(record.get("results"), dict) and isinstance(record.get("seed"), int):
+        return [(record["seed"], record["results"])]
+    return None
+
+
+def _switch_key(label: str, taken: set) -> str:
+    """A curve's name in the fragment: its label in lower case, anything but letters, digits
+    and dots as _ (std=0.01 → std_0.01), made unique."""
+    key = re.sub(r"[^a-z0-9.]+", "_", label.lower()).strip("_") or "curve"
+    unique, n = key, 2
+    while unique in taken or unique == "seeds":
+        unique, n = f"{key}_{n}", n + 1
+    taken.add(unique)
+    return unique
+
+
+def smoothed(losses) -> list[float | None]:
+    """A loss curve as the still figure draws it (the book's smooth_curve), NaN as None."""
+    from dlfs.experiments.base import smooth_curve
+
+    values = [value if isinstance(value, int | float) else math.nan for value in losses]
+    return [_number(float(v)) for v in smooth_curve(values)]
+
+
+def loss_rows(seeds: list[tuple[int, dict]], labels: list[str]) -> tuple[list, list]:
+    """The live figure's numbers: every seed's smoothed loss at every ``step``-th iteration
+    (``seeds`` rows), and their mean, min and max over the seeds there (``band`` rows), a
+    seed whose run stopped early counting where it has values (as the still figure's band)."""
+    length = max(len(results["losses"][label]) for _, results in seeds for label in labels)
+    step = max(1, length // POINTS)
+    curves = {(seed, label): smoothed(results["losses"][label])
+              for seed, results in seeds for label in labels}
+    per_seed = [{"k": k, "seed": seed, "it": it, "loss": curve[it]}
+                for k, label in enumerate(labels) for seed, _ in seeds
+                for curve in [curves[seed, label]] for it in range(0, len(curve), step)]
+    band = []
+    for k, label in enumerate(labels):
+        for it in range(0, length, step):
+            there = [curves[seed, label][it] for seed, _ in seeds
+                     if it < len(curves[seed, label]) and curves[seed, label][it] is not None]
+            if there:
+                band.append({"k": k, "it": it, "mean": sum(there) / len(there),
+                             "low": min(there), "high": max(there)})
+    return per_seed, band
+
+
+def _loss_compare(record: dict, lang: str, legend: Callable[[str, dict, str], str]
+                  ) -> tuple[dict, dict] | None:
+    """Each curve switched on and off by a checkbox, the seeds as a band (their mean line and
+    min–max) or one seed at a time; the y axis follows the curves shown."""
+    seeds = _seed_runs(record)
+    if seeds is None or not all(isinstance(results.get("losses"), dict) and results["losses"]
+                                for _, results in seeds):
+        return None
+    labels = list(seeds[0][1]["losses"])
+    if not all(list(results["losses"]) == labels and all(
+            isinstance(results["losses"][label], list) and results["losses"][label]
+            for label in labels) for _, results in seeds):
+        return None
+    per_seed, band = loss_rows(seeds, labels)
+    shown = [legend(label, seeds[0][1], lang) for label in labels]
+    taken: set = set()
+    keys = [_switch_key(label, taken) for label in labels]
+    params = [{"name": f"show_{k}", "value": True,
+               "bind": {"input": "checkbox", "name": shown[k]}} for k in range(len(labels))]
+    many = len(seeds) > 1
+    if many:
+        params.append({"name": "seeds", "value": "band", "bind": {
+            "input": "select", "options": ["band", *(str(seed) for seed, _ in seeds)],
+            "labels": [catalogue.text("live.band", lang, n=len(seeds)),
+                       *(catalogue.text("live.one_seed", lang, seed=seed) for seed, _ in seeds)],
+            "name": catalogue.text("live.seeds", lang)}})
+    on = "[" + ", ".join(f"show_{k}" for k in range(len(labels))) + "][datum.k]"
+    label = {"calculate": f"{json.dumps(shown, ensure_ascii=False)}[datum.k]", "as": "label"}
+    color = {"field": "label", "type": "nominal", "title": None, "scale": {"domain": shown},
+             "legend": {"symbolOpacity": 1}}  # not the band's faint shade
+    x = {"field": "it", "type": "quantitative", "title": catalogue.word("iterations", lang)}
+    y_title = catalogue.word("smoothed_loss", lang)
+    layers = [
+        {"name": "means", "data": {"name": "band"},
+         "transform": [{"filter": on + (" && seeds == 'band'" if many else "")}, label],
+         "mark": {"type": "line", "strokeWidth": 1.5, "clip": True},
+         "encoding": {"x": x, "y": {"field": "mean", "type": "quantitative", "title": y_title},
+                      "color": color}}]
+    if many:
+        layers.insert(0, {
+            "name": "bands", "data": {"name": "band"},
+            "transform": [{"filter": on + " && seeds == 'band'"}, label],
+            "mark": {"type": "area", "opacity": 0.2, "clip": True},
+            "encoding": {"x": x, "y": {"field": "low", "type": "quantitative", "title": y_title},
+                         "y2": {"field": "high"}, "color": color}})
+        layers.append({
+            "name": "seed", "data": {"name": "per_seed"},
+            "transform": [{"filter": on + " && seeds != 'band' && datum.seed == toNumber(seeds)"},
+                          label],
+            "mark": {"type": "line", "strokeWidth": 1.5, "clip": True},
+            "encoding": {"x": x, "y": {"field": "loss", "type": "quantitative",
+                                       "title": y_title}, "color": color}})
+    spec = {"width": 620, "height": HEIGHT, "params": params,
+            "title": catalogue.text("live.compare_title", lang),
+            "layer": layers, "datasets": {"band": band, **({"per_seed": per_seed} if many else {})}}
+    onoff = [["on", True], ["off", False]]
+    controls = {key: {"signal": f"show_{k}", "values": onoff} for k, key in enumerate(keys)}
+    if many:
+        controls["seeds"] = {"signal": "seeds", "values": [["band", "band"], *(
+            [str(seed), str(seed)] for seed, _ in seeds)]}
+    return spec, controls
+
+
+def _optimizer_compare(record: dict, lang: str) -> tuple[dict, dict] | None:
+    from dlfs.experiments import learner
+
+    def legend(label, results, lang):
+        entry = (results.get("optimizers") or {}).get(label)
+        if not (isinstance(entry, list) and len(entry) == 2
+                and isinstance(entry[1], int | float)):
+            return label
+        name = catalogue.text("words.yours", lang, name=label) \
+            if learner.is_learner(str(entry[0])) else label
+        return catalogue.text("optimizer-compare.legend", lang, name=name, lr=entry[1])
+    return _loss_compare(record, lang, legend)
+
+
+def _weight_init_compare(record: dict, lang: str) -> tuple[dict, dict] | None:
+    from dlfs.experiments.weight_init_compare import _legend
+
+    return _loss_compare(record, lang, lambda label, _, lang: _legend(label, lang))
+
+
+# Views drawn from every seed's results (the record), not the first seed's alone.
+RECORD_VIEWS: dict[str, Callable[[dict, str], tuple[dict, dict] | None]] = {
+    "optimizer-compare": _optimizer_compare,
+    "weight-init-compare": _weight_init_compare,
+}
+
+
 VIEWS: dict[str, Callable[[dict, str], tuple[dict, dict] | None]] = {
     "gradient-descent": _gradient_descent,
     "optimizer-paths": _optimizer_paths,
     "activation-histograms": _activation_histograms,
     "batch-norm": _batch_norm,
     "hyperparameter-search": _hyperparameter_search,
+    "weight-decay": _remedy_grid,
+    "dropout": _remedy_grid,
+    **RECORD_VIEWS,
 }
 
 
@@ -366,6 +608,11 @@ EXAMPLES = {
     "activation-histograms": "activation-histograms:activation=relu,init=he",
     "batch-norm": "batch-norm:scale=0.01359",
     "hyperparameter-search": "hyperparameter-search:",
+    "weight-decay": "weight-decay:lambda=0.3",
+    "dropout": "dropout:ratio=0.5",
+    "optimizer-compare": "optimizer-compare:sgd=on,momentum=off,nesterov=off,adagrad=on,"
+                         "rmsprop=off,adadelta=off,adam=on",
+    "weight-init-compare": "weight-init-compare:std_0.01=off,xavier=on,he=on",
 }
 
 
@@ -376,7 +623,7 @@ def view(record: dict, lang: str) -> tuple[dict, dict] | None:
     results = record.get("results")
     if make is None or not isinstance(results, dict):
         return None
-    made = make(results, lang)
+    made = make(record if record["name"] in RECORD_VIEWS else results, lang)
     if made is None:
         return None
     spec, controls = made

@@ -184,6 +184,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     run.add_argument("--replot", action="store_true", help=say("replot"))
     run.add_argument("--formats", default=None, metavar="png,svg",
                      help=catalogue.text("lab.formats_help", lang).replace("%", "%%"))
+    run.add_argument("--explore", action="store_true",
+                     help=catalogue.text("live.explore_help", lang).replace("%", "%%"))
     run.add_argument("--optimizer", action="append", default=[],
                      metavar="NAME=FILE::CLASS[:lr=…]", help=say("optimizer"))
     run.add_argument("--optimizer-timeout", type=functools.partial(_seconds, lang=lang),

@@ -77,6 +77,15 @@ def run_overrides(args, experiments: list, given: dict | None = None) -> dict[st
     given = dict(read_config(args)[0] if given is None else given)
     try:
         given.update(settings.parse_setting(item) for item in args.set)
+    except settings.SettingError as error:
+        raise CliError(said_in(error, args.lang)) from None
+    # explore = true (--config, --set): the report's finer grids, as --explore asks
+    explore = given.pop("explore", False)
+    if not isinstance(explore, bool):
+        raise CliError(catalogue.text("live.explore_wrong", args.lang,
+                                      value=settings.as_toml(explore)))
+    args.explore = getattr(args, "explore", False) or explore
+    try:
         chosen = settings.settings_for(experiments, given, args.quick)
     except settings.SettingError as error:
         raise CliError(said_in(error, args.lang)) from None
@@ -315,7 +324,8 @@ def run_request(args, experiments: list):
     add_learner_optimizers(args, experiments, overrides)
     return Request(experiments, overrides, run_seeds(args), args.quick,
                    args.workers or default_workers(), formats=_with_png(formats),
-                   optimizer_timeout=getattr(args, "optimizer_timeout", 300.0))
+                   optimizer_timeout=getattr(args, "optimizer_timeout", 300.0),
+                   explore=args.explore)
 
 
 def cmd_run(args) -> int:

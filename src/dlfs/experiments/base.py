@@ -114,6 +114,9 @@ class Experiment:
     # The experiment whose claim this one's rests on (weight-decay and dropout compare
     # against overfit's baseline): where that claim is not judged, neither is this one.
     rests_on: Callable[[dict], Verdict] | None = None
+    # The report's grids made finer (dlfs run --explore, or explore = true in a --config file):
+    # parameters set over the book's (and over quick mode's) when asked for.
+    explore_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def needs_data(self) -> bool:
@@ -134,11 +137,14 @@ class Experiment:
         """run(histories, params), or the results of its one job."""
         return histories[0] if self.run is None else self.run(histories, params)
 
-    def parameters(self, quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The book's parameters, shrunk by ``quick_params`` in quick mode, then changed by
+    def parameters(self, quick: bool, overrides: dict[str, Any] | None = None,
+                   explore: bool = False) -> dict[str, Any]:
+        """The book's parameters, shrunk by ``quick_params`` in quick mode, with the finer
+        grids of ``explore_params`` where ``explore`` asks for them, then changed by
         ``overrides`` ({"lr": 0.5}), each checked by ``check_setting``; SettingError names a
         key this experiment does not declare and a value unlike its default."""
-        params = {**self.params, **(self.quick_params if quick else {})}
+        params = {**self.params, **(self.quick_params if quick else {}),
+                  **(self.explore_params if explore else {})}
         for key, value in (overrides or {}).items():
             if key not in self.params:  # a dotted key, optimizers.SGD.lr, or none of its
                 params = set_dotted(self, params, key, value)

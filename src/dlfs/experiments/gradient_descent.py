@@ -114,4 +114,8 @@ EXPERIMENT = Experiment(
             "explore_lr": [1e-10, 1e-3, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.05,
                            1.1, 1.5, 10.0]},
     fixed=("compare_lr",),  # the claim reads the runs at 0.1, 10 and 1e-10
+    # dlfs run --explore: the slider over about twice as many rates
+    explore_params={"explore_lr": [1e-10, 1e-4, 1e-3, 3e-3, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1,
+                                   0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95,
+                                   1.0, 1.02, 1.05, 1.1, 1.2, 1.5, 3.0, 10.0]},
 )

@@ -57,6 +57,7 @@ class Request:
     langs: tuple[str, ...] = LANGS
     formats: tuple[str, ...] | None = ("png",)
     optimizer_timeout: float = 300.0  # seconds for a job that runs a learner's optimizer
+    explore: bool = False  # the report's finer grids (dlfs run --explore): explore_params
 
 
 @dataclass
@@ -105,7 +106,7 @@ def plan(request: Request, data=None) -> Plan:
     """The jobs of ``request``; a SettingError for a setting an experiment does not take.
     With ``data``, a default sample count above what it holds is what it holds (``capped``)."""
     seeds = check_seeds(request.seeds)
-    params = {e.name: e.parameters(request.quick, request.overrides.get(e.name))
+    params = {e.name: e.parameters(request.quick, request.overrides.get(e.name), request.explore)
               for e in request.experiments}
     capped = {name: data.capped_defaults(params[name], request.overrides.get(name))
               for name in params} if data is not None else {}

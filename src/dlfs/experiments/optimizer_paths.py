@@ -185,4 +185,7 @@ EXPERIMENT = Experiment(
         # middle)
         "explore_factors": [float(f"{10 ** k:.4g}") for k in np.linspace(-1.5, 1.5, 13)],
     },
+    # dlfs run --explore: 25 rates per rule over the same span, the 13 among them
+    explore_params={"explore_factors": [float(f"{10 ** k:.4g}")
+                                        for k in np.linspace(-1.5, 1.5, 25)]},
 )
