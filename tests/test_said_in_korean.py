@@ -160,6 +160,7 @@ def _recorded_train_samples(url):
     return json.loads(value)["train_samples"]
 
 
+@pytest.mark.slow  # a search's study in SQLite
 def test_a_searchs_default_train_samples_above_the_data_set_is_capped_warned_and_recorded(
         tmp_path):
     url = search.default_storage(tmp_path)
@@ -176,6 +177,7 @@ def test_a_searchs_train_samples_set_above_the_data_set_is_refused_naming_both(t
         search.work(config, "s", search.default_storage(tmp_path), _tiny_data())
 
 
+@pytest.mark.slow  # a search's study in SQLite
 def test_a_search_trial_is_not_refused_midway_by_the_trainers_time_limit(tmp_path,
                                                                          monkeypatch):
     # A limit far below any trial's time: the Trainer refuses such a run after its first
@@ -246,6 +248,7 @@ def test_a_parameter_file_holding_a_pickle_is_refused_in_korean(tmp_path):
     assert "Python 객체(피클)를 담고 있어서" in korean and "holds Python" not in korean
 
 
+@pytest.mark.slow  # a search's study in SQLite
 def test_resuming_a_study_with_other_settings_is_refused_in_korean_naming_the_differences(
         tmp_path):
     url = search.default_storage(tmp_path)
