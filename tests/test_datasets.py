@@ -296,6 +296,18 @@ def test_a_cache_record_that_is_not_the_expected_object_is_rebuilt_with_a_warnin
     assert json.loads((cache / "train_labels.json").read_text())["source"].endswith(".gz")
 
 
+def test_the_warning_about_a_bad_cache_file_is_said_in_the_commands_language(tmp_path, tiny,
+                                                                          monkeypatch):
+    _, cache = _cache_of_tiny(tmp_path, tiny)
+    (cache / "train_labels.json").write_text("{not json")
+    monkeypatch.setenv("DLFS_LANG", "ko")  # what dlfs --lang ko sets
+    with pytest.warns(UserWarning) as caught:
+        datasets.load_dataset("tiny", root=tmp_path, download=False)
+    said = [str(w.message) for w in caught if "train_labels.json" in str(w.message)]
+    assert len(said) == 1 and "JSON이 아닙니다. 무시하고" in said[0] and "다시 만듭니다" in said[0]
+    assert "ignored" not in said[0]
+
+
 def test_a_cache_file_linked_to_dev_zero_is_never_read_and_is_rebuilt(tmp_path, tiny):
     arrays, cache = _cache_of_tiny(tmp_path, tiny)
     (cache / "train_images.npy").unlink()

@@ -160,6 +160,7 @@ def _recorded_train_samples(url):
     return json.loads(value)["train_samples"]
 
 
+@pytest.mark.slow  # a search's study in SQLite
 def test_a_searchs_default_train_samples_above_the_data_set_is_capped_warned_and_recorded(
         tmp_path):
     url = search.default_storage(tmp_path)
@@ -176,6 +177,7 @@ def test_a_searchs_train_samples_set_above_the_data_set_is_refused_naming_both(t
         search.work(config, "s", search.default_storage(tmp_path), _tiny_data())
 
 
+@pytest.mark.slow  # a search's study in SQLite
 def test_a_search_trial_is_not_refused_midway_by_the_trainers_time_limit(tmp_path,
                                                                          monkeypatch):
     # A limit far below any trial's time: the Trainer refuses such a run after its first
@@ -244,3 +246,27 @@ def test_a_parameter_file_holding_a_pickle_is_refused_in_korean(tmp_path):
     assert "holds Python objects (a pickle)" in str(info.value)
     korean = info.value.text("ko")
     assert "Python 객체(피클)를 담고 있어서" in korean and "holds Python" not in korean
+
+
+@pytest.mark.slow  # a search's study in SQLite
+def test_resuming_a_study_with_other_settings_is_refused_in_korean_naming_the_differences(
+        tmp_path):
+    url = search.default_storage(tmp_path)
+    tiny = dict(n_trials=1, hidden_sizes=[8], train_samples=120)
+    search.work(search.load_config(**tiny, epochs=2), "s", url, _tiny_data())
+    with pytest.raises(ValueError) as info:
+        search.work(search.load_config(**tiny, epochs=1), "s", url, _tiny_data())
+    assert "was run with other settings (epochs 2 then, 1 now)" in str(info.value)
+    korean = info.value.text("ko")
+    assert "스터디 's'는 다른 설정으로 실행되었습니다(epochs: 그때 2, 지금 1)" in korean
+    assert "other settings" not in korean
+
+
+def test_a_search_that_cannot_go_on_is_said_in_korean_with_english_kept_for_str():
+    from dlfs.search.storage import SearchError
+
+    error = SearchError(key="said.search_wait_timeout", seconds=2, trials="0, 3",
+                        study="'s'")
+    assert str(error).startswith("waited 2 s (wait_timeout) for trial(s) 0, 3 of study 's'")
+    assert error.text("ko").startswith("다른 워커에서 실행 중인 스터디 's'의 시행 0, 3이 끝나거나")
+    assert str(SearchError("a fixed line")) == SearchError("a fixed line").text("ko")
