@@ -6,12 +6,17 @@ larger than the data set is capped to what exists and said so, while a count tha
 refused naming both numbers."""
 
 import json
+import os
 import re
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import dlfs
 from dlfs import search
 from dlfs.cli import main
 from dlfs.data import Data, DatasetError
@@ -270,3 +275,21 @@ def test_a_search_that_cannot_go_on_is_said_in_korean_with_english_kept_for_str(
     assert str(error).startswith("waited 2 s (wait_timeout) for trial(s) 0, 3 of study 's'")
     assert error.text("ko").startswith("다른 워커에서 실행 중인 스터디 's'의 시행 0, 3이 끝나거나")
     assert str(SearchError("a fixed line")) == SearchError("a fixed line").text("ko")
+
+
+@pytest.mark.slow
+def test_a_collapse_warning_on_the_command_line_is_one_line_in_its_language(tmp_path):
+    # lr 30 on the two-layer net: the loss jumps to 12 times its start and training ends at
+    # chance. Python's own format said "…/two_layer_net.py:25: TrainingCollapsed: …" and then
+    # the source line. A real process: pytest would catch the warning itself.
+    data = _tiny_npz(tmp_path / "own.npz")
+    done = subprocess.run(
+        [sys.executable, "-m", "dlfs", "--lang", "ko", "run", "two-layer-net", "--quick",
+         "--set", "lr=30", "--dataset", data, "--out", str(tmp_path / "out"), "--workers", "1"],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(dlfs.__file__).parents[1])})
+    assert done.returncode == 0, done.stderr
+    err = done.stderr
+    (line,) = [line for line in err.splitlines() if "경고" in line]
+    assert line.startswith("dlfs: 경고: 훈련이") and "낮추세요" in line
+    assert "TrainingCollapsed" not in err and "train.py" not in err

@@ -296,6 +296,30 @@ def _lang_for_progress_bars(lang: str):
             os.environ[LANG_ENV] = before
 
 
+@contextlib.contextmanager
+def _warnings_said(lang: str):
+    """dlfs's own warnings (a collapsed training, a capped sample count, an unreadable cache)
+    printed as one line, "dlfs: warning: …" in ``lang``, not as Python's "FILE:LINE: Category:
+    …" with the source line under it; others as Python prints them. Forked workers inherit it;
+    restored after."""
+    import warnings
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    before = warnings.formatwarning
+
+    def said(message, category, filename, lineno, line=None):
+        if os.path.abspath(filename).startswith(package) or category.__module__.startswith(
+                "dlfs"):
+            return _say("cli_warnings.line", lang, message=message) + "\n"
+        return before(message, category, filename, lineno, line)
+
+    warnings.formatwarning = said
+    try:
+        yield
+    finally:
+        warnings.formatwarning = before
+
+
 def main(argv=None) -> int:
     # Files only, never a window: matplotlib is imported by the commands that draw, and reads
     # its backend from here then (so do the lab's forked workers). The variable is put back
@@ -320,7 +344,8 @@ def _main(argv) -> int:
     with argparse_in(lang):
         args = build_parser(lang).parse_args(argv)
     try:
-        with _interrupt_in_this_process_only(), _lang_for_progress_bars(args.lang):
+        with (_interrupt_in_this_process_only(), _lang_for_progress_bars(args.lang),
+              _warnings_said(args.lang)):
             status = args.func(args)
             sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status
