@@ -3,6 +3,8 @@ set in a --config file, and --replot keeping the figure files of the formats it 
 
 import io
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -239,3 +241,43 @@ def test_a_replot_keeps_no_link_planted_as_a_figure(tmp_path):
     assert not (folder / "figure.en.svg").exists() and not (folder / "figure.en.svg").is_symlink()
     assert "svg" not in _figures(folder)["en"]
     assert target.read_text(encoding="utf-8").startswith("<svg")
+
+
+# -- a worker killed under its job --------------------------------------------------------------
+
+KILLS_ADAM = '''
+import os, signal, sys
+from dlfs.cli import main
+from dlfs.experiments import jobs
+
+parent, real = os.getpid(), jobs.run_job
+
+
+def run_job(job, data):
+    if os.getpid() != parent and "adam" in repr(job).lower():
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer ends a process
+    return real(job, data)
+
+
+jobs.run_job = run_job
+sys.exit(main(sys.argv[1:]))
+'''
+
+
+def test_a_worker_killed_under_its_job_fails_that_experiment_and_the_others_finish(
+        idx_folder, tmp_path):
+    script = tmp_path / "kills_adam.py"
+    script.write_text(KILLS_ADAM, encoding="utf-8")
+    out = tmp_path / "results"
+    done = subprocess.run(
+        [sys.executable, str(script), "run", "optimizer-compare", "weight-init-compare",
+         "--quick", "--dataset", str(idx_folder), "--workers", "2", "--out", str(out)],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True, text=True, timeout=300)  # before: it waited forever
+    assert done.returncode == 1, done.stderr
+    assert ("optimizer-compare failed (seeds 0): the worker process running it died before it "
+            "ended (killed: the out-of-memory killer") in done.stderr
+    assert (out / "weight-init-compare" / "results.json").is_file()
+    assert not (out / "optimizer-compare").exists()
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["failed"] == [{"name": "optimizer-compare", "seeds": [0]}]

@@ -15,7 +15,11 @@ experiment's ``ExperimentResult`` (or a ``Failure``) as soon as it is ready:
    claim is judged and its figures drawn, in a worker too (runner.judge_and_draw).
 
 A job that raises fails the experiments that need it, named with their seeds; the others
-finish. An interrupted run (Ctrl-C) ends its workers before it leaves. Asked to
+finish. So does a job whose worker process dies under it (a SIGKILL from the out-of-memory
+killer): each worker says which piece of work it starts through a pipe, and the parent, when
+no outcome has come for half a second, looks for a worker gone with its work unfinished (a
+``multiprocessing.Pool`` replaces a dead worker silently, and its task never ends). An
+interrupted run (Ctrl-C) ends its workers before it leaves. Asked to
 (``job_events=True``), the lab also yields a ``JobDone`` as each distinct job ends, for a caller
 that shows progress (``dlfs run`` draws a bar from them; the lab draws nothing).
 """
@@ -23,11 +27,13 @@ that shows progress (``dlfs run`` draws a bar from them; the lab draws nothing).
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import multiprocessing
 import os
 import queue
 import signal
+import struct
 import time
 import traceback
 from collections.abc import Iterator
@@ -132,6 +138,7 @@ def needs_data(request: Request) -> bool:
 # -- the workers ----------------------------------------------------------------------------
 
 _DATA: dict[str, Any] = {}  # the data set, reaching forked workers by fork (not pickled)
+_STARTED = struct.Struct("qq")  # (token, pid): a worker starting a piece of work, in one write
 
 
 def _single_threaded(func, *args):
@@ -144,9 +151,12 @@ def _single_threaded(func, *args):
         return func(*args)
 
 
-def _do(kind: str, payload) -> tuple[str, Any, tuple[float, float]]:
+def _do(kind: str, payload, token: int | None = None) -> tuple[str, Any, tuple[float, float]]:
     """("ok", result, seconds) or ("error", traceback, seconds) of one piece of work; seconds:
-    (wall, CPU) time it took."""
+    (wall, CPU) time it took. In a worker, ``token`` names the work to the parent first."""
+    if token is not None and "started" in _DATA:
+        # One write of 16 bytes to a pipe is whole (under PIPE_BUF), so no lock is needed.
+        os.write(_DATA["started"], _STARTED.pack(token, os.getpid()))
     start, cpu = time.perf_counter(), time.process_time()
     try:
         if kind == "job" and learner.names_in(payload):  # a learner's code: under limits
@@ -185,6 +195,25 @@ def _one_line(error: BaseException) -> str:
     text = getattr(error, "text", None)
     message = text(os.environ.get("DLFS_LANG", "en")) if callable(text) else str(error)
     return " ".join(message.split("\n"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _died() -> str:
+    """What is said of the work of a worker process that died under it, in the run's
+    language."""
+    from dlfs import catalogue
+
+    lang = os.environ.get("DLFS_LANG", "en")
+    return catalogue.text("lab_run.worker_died", lang if lang in LANGS else "en")
 
 
 def _quiet_worker() -> None:
@@ -255,23 +284,46 @@ def run_lab(request: Request, data=None, job_events: bool = False,
     pooled = request.workers > 1 and len(made.distinct) + len(by_name) > 1 and can_fork()
     _DATA["data"] = data
     _DATA["optimizer_timeout"] = request.optimizer_timeout
-    outcomes: queue.Queue = queue.Queue()  # ((kind, key), outcome) of each piece of work done
-    pool = None
+    # ((kind, key, token), outcome) of each piece of work done
+    outcomes: queue.Queue = queue.Queue()
+    pool = started = None
     if pooled:
+        started, _DATA["started"] = os.pipe()  # the workers' (token, pid) as they start work
+        os.set_blocking(started, False)
         pool = multiprocessing.get_context("fork").Pool(request.workers, _quiet_worker)
     in_flight = 0
+    tokens = itertools.count()
+    unfinished: dict[int, tuple] = {}  # token of each piece of work in flight -> (kind, key)
+    last: dict[int, int] = {}  # a worker's pid -> the token of the work it started last
 
     def submit(kind: str, key, payload) -> None:
         nonlocal in_flight
         in_flight += 1
+        token = next(tokens)
+        unfinished[token] = kind, key
         if pool is None or (kind == "finish" and request.formats is None):
-            outcomes.put(((kind, key), _do(kind, payload)))  # here: Figures stay here
+            outcomes.put(((kind, key, token), _do(kind, payload)))  # here: Figures stay here
             return
-        pool.apply_async(_do, (kind, payload),
-                         callback=lambda outcome: outcomes.put(((kind, key), outcome)),
+        pool.apply_async(_do, (kind, payload, token),
+                         callback=lambda outcome: outcomes.put(((kind, key, token), outcome)),
                          error_callback=lambda error: outcomes.put(
-                             ((kind, key), ("error", f"{type(error).__name__}: {error}",
-                                            (0.0, 0.0)))))
+                             ((kind, key, token), ("error", f"{type(error).__name__}: {error}",
+                                                   (0.0, 0.0)))))
+
+    def lost() -> tuple | None:
+        """(kind, key, token) of a piece of work whose worker died before it ended, if any: a
+        worker runs one piece at a time, so only the last one it started can be lost."""
+        while True:
+            try:
+                chunk = os.read(started, _STARTED.size * 64)
+            except BlockingIOError:
+                break
+            last.update((pid, token) for token, pid in _STARTED.iter_unpack(chunk))
+        for pid, token in list(last.items()):
+            if token in unfinished and not _alive(pid):
+                del last[pid]
+                return (*unfinished[token], token)
+        return None
 
     try:
         while True:
@@ -285,7 +337,16 @@ def run_lab(request: Request, data=None, job_events: bool = False,
                     submit("job", job, job)
             if not in_flight:
                 break
-            (kind, key), (status, value, took) = outcomes.get()
+            try:
+                (kind, key, token), (status, value, took) = outcomes.get(
+                    timeout=None if pool is None else 0.5)
+            except queue.Empty:
+                gone = lost()
+                if gone is None:
+                    continue
+                (kind, key, token), (status, value, took) = gone, ("error", _died(), (0., 0.))
+            if unfinished.pop(token, None) is None:
+                continue  # its worker was found dead before this outcome came
             in_flight -= 1
             if kind == "finish":
                 yield value if status == "ok" else Failure(key, made.seeds_of(key), value)
@@ -312,10 +373,13 @@ def run_lab(request: Request, data=None, job_events: bool = False,
                          and any(made.trained[job] in bad for job in listed)]
                 yield Failure(name, seeds, failed[name][0][1])
     finally:
+        written = _DATA.get("started")
         _DATA.clear()
         if pool is not None:
             pool.terminate()
             pool.join()
+            os.close(started)
+            os.close(written)
 
 
 def _finish_payload(experiment: Experiment, made: Plan, done: dict, seconds: dict,

@@ -10,18 +10,20 @@ SearchStopped. Every wait has a deadline.
 Why these workers are not the lab's pool (dlfs.experiments.lab), though both are local
 processes with one BLAS thread each: the lab hands short, pure jobs to a
 ``multiprocessing.Pool`` of forked processes and takes their results back through its pipes.
-Forking lets the data set reach the workers without pickling it, and a lost job is only
-computed again by the next run. These workers are long-lived loops that take their trials from
-the study's storage themselves, the queue they share with workers on other machines; the
-parent hands them nothing and gets nothing back but an exit code. What the search needs and
-the pool cannot give: to know which process died and which trial it held (``current``, a
-shared value per process), so that this trial is failed and re-queued at once and the process
-replaced (a Pool replaces a dead worker silently and its task never ends); workers that handle
-SIGTERM themselves, re-queueing their trial before they exit (the Pool's ``terminate`` ends
-them at once); and ``spawn``, not fork, because the parent holds open database connections
-(the study's SQLAlchemy engine, a PostgreSQL socket) and a progress thread when its workers
-start, which a forked child would inherit mid-use. Both sides keep what they share small:
-``threadpool_limits(1)`` in each process and a parent that ends every process it started.
+Forking lets the data set reach the workers without pickling it, and a job lost with its
+worker only fails its experiments (the lab notices the death through a pipe of (token, pid);
+the Pool itself replaces a dead worker silently and its task never ends). These workers are
+long-lived loops that take their trials from the study's storage themselves, the queue they
+share with workers on other machines; the parent hands them nothing and gets nothing back but
+an exit code. What the search needs and the pool cannot give: to know which process died and
+which trial it held (``current``, a shared value per process), so that this trial is failed
+and re-queued at once for the other workers, here and elsewhere, and the process replaced up
+to a bound; workers that handle SIGTERM themselves, re-queueing their trial before they exit
+(the Pool's ``terminate`` ends them at once); and ``spawn``, not fork, because the parent
+holds open database connections (the study's SQLAlchemy engine, a PostgreSQL socket) and a
+progress thread when its workers start, which a forked child would inherit mid-use. What both
+share is small: ``threadpool_limits(1)`` in each process, and a parent that ends every
+process it started.
 """
 
 from __future__ import annotations
