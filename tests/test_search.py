@@ -367,7 +367,7 @@ def _signal_state(pid) -> str:
         return str(error)
 
 
-def _reached(folder, point, process, timeout=60.0) -> int:
+def _reached(folder, point, process, timeout=300.0) -> int:
     """Waits (at most ``timeout`` s) until ``process`` stopped at ``point``; its trial's id."""
     path = Path(folder) / f"{point}.{process.pid}"
     deadline = time.monotonic() + timeout
