@@ -30,6 +30,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from dlfs.catalogue import CATALOGUE, both
+from dlfs.explore import EXAMPLES
 
 HERE = Path(__file__).resolve().parent
 LANGS = ("en", "ko")
@@ -452,7 +453,7 @@ for ax, lr in zip(axes, [0.1, 10.0, 1e-10]):
     ax.set_ylabel("x1")
     ax.set_title(f"{{gd_title}}")
 plt.show()''', gd_line=raw("gd_line"), gd_title=raw("gd_title"), gd_outside=raw("gd_outside")),
-    report_view("gradient-descent", "gradient-descent:lr=1.05",
+    report_view("gradient-descent", EXAMPLES["gradient-descent"],
                 tr("15 learning rates from 1e-10 to 10", "1e-10부터 10까지의 학습률 15개")),
     md("**Try.** Find the largest learning rate that still converges on this function (hint: "
        "one step multiplies $x$ by $1 - 2\\eta$). What happens at exactly $\\eta = 0.5$, and "
@@ -819,7 +820,7 @@ plt.show()''', c_grad=tr("∇f = (x/10, 2y)", "∇f = (x/10, 2y)"),
          c_inplace=tr("the book's interface: changes point's arrays in place",
                       "책의 인터페이스: point의 배열을 제자리에서 바꾼다"),
          path_title=raw("path_title"), momentum=raw("momentum")),
-    report_view("optimizer-paths", "optimizer-paths:rule=sgd,lr=0.95",
+    report_view("optimizer-paths", EXAMPLES["optimizer-paths"],
                 tr("every rule at 13 learning rates", "갱신 규칙마다 학습률 13개")),
     md("**Try it with sliders.** Pick an update rule and move the learning rate. SGD "
        "zig-zags more as $\\eta$ grows and diverges above 1 (a step across the valley "
@@ -932,6 +933,10 @@ plt.show()''', momentum=raw("momentum"),
          c_batches=tr("the same mini-batches for every rule", "모든 규칙이 같은 미니배치를 본다"),
          final_loss=raw("final_loss"), iteration=both("words.iteration"),
          smoothed_loss=both("words.smoothed_loss")),
+    report_view("optimizer-compare", EXAMPLES["optimizer-compare"],
+                tr("seven rules (switch each curve on and off; over several seeds, a band or "
+                   "one seed at a time)",
+                   "일곱 규칙(곡선마다 켜고 끌 수 있고, 시드가 여럿이면 범위나 시드 하나씩)")),
     md("**Try.** Add `\"RMSprop\": (\"rmsprop\", 0.01)`, the book's rate: its first steps "
        "are about $10\\,\\eta\\,\\mathrm{sign}(g)$, and the loss jumps before it recovers "
        "(this is why the book leaves RMSprop commented out). Then try 0.001.",
@@ -1052,7 +1057,7 @@ else:
          c_close=tr("shown once, through display() below", "아래 display()로 한 번만 보여 준다"),
          sigmoid=both("words.sigmoid"), widget_note=raw("widget_note"),
          activation=raw("activation"), weight_std=raw("weight_std")),
-    report_view("activation-histograms", "activation-histograms:activation=relu,init=he",
+    report_view("activation-histograms", EXAMPLES["activation-histograms"],
                 tr("3 activations × 8 weight scales", "활성화 함수 3개 × 가중치 스케일 8개")),
     md("## 6.3 Batch normalisation\n\n"
        "Instead of hoping that the initial scale is right, batch normalisation *makes* every "
@@ -1097,7 +1102,7 @@ ax.set_ylim(0, 1)
 ax.legend()
 plt.show()''', with_bn=both("words.batch_norm"), without_bn=raw("without_bn"),
          epoch=both("words.epoch"), training_accuracy=both("words.training_accuracy")),
-    report_view("batch-norm", "batch-norm:scale=0.01359",
+    report_view("batch-norm", EXAMPLES["batch-norm"],
                 tr("its 16 weight scales", "가중치 스케일 16개")),
     md("**Try.** Set `scale = 1.0` and `scale = 0.001`. Which network is more sensitive to "
        "the initial scale?\n\n"
@@ -1198,6 +1203,11 @@ plt.show()''', no_regularisation=both("words.no_regularisation"),
          train=both("words.train"), test=both("words.test"), gap_title=raw("gap_title"),
          c_gap=tr("+ 0.0 turns -0.0 into 0.0", "+ 0.0은 -0.0을 0.0으로 바꾼다"),
          epoch=both("words.epoch"), accuracy=both("words.accuracy")),
+    report_view("weight-decay", EXAMPLES["weight-decay"],
+                tr("λ over a small grid, with the gap at each", "작은 격자의 λ 값마다 차이와 함께")),
+    report_view("dropout", EXAMPLES["dropout"],
+                tr("the dropout ratio over a small grid, with the gap at each",
+                   "작은 격자의 드롭아웃 비율마다 차이와 함께")),
     md("**Try.** Change $\\lambda$ to 0.01 or 1.0 and the dropout ratio to 0.5. Which closes "
        "the gap, and what does it cost in training accuracy? What does 3000 training images "
        "instead of 300 do to the gap without any remedy?\n\n"
