@@ -175,8 +175,6 @@ def test_the_weight_scale_slider_draws_both_networks_curves_at_that_scale_from_r
 
 def test_the_trials_plane_lists_the_five_best_trials_of_results_json_before_any_drag(
         lab, browser):
-    # Dragging a rectangle (Vega-Lite's interval selection) is not driven here: Selenium's
-    # pointer actions did not start a brush in headless Chromium; only the list without one is.
     _open(browser, lab / "report.html")
     trials = [t for t in _results(lab, "hyperparameter-search")["trials"]
               if t["state"] == "COMPLETE"]
@@ -189,6 +187,70 @@ def test_the_trials_plane_lists_the_five_best_trials_of_results_json_before_any_
     assert [[p["x"], p["y"], p["accuracy"]] for p in points] == [
         [t["params"]["lr"], t["params"]["weight_decay_lambda"], t["value"]]
         for t in sorted(trials, key=lambda t: t["number"])]
+
+
+# Each trial's point: its datum and where it is drawn, in the view's own pixels.
+DRAWN = """
+var view = window.dlfsExplore.views[arguments[0]][arguments[1]], out = [];
+(function walk(node, dx, dy) {
+  if (!node) { return; }
+  (node.items || []).forEach(function (item) {
+    if (node.marktype === "symbol" && node.name === "trials_marks") {
+      out.push({number: item.datum.number, x: dx + item.x, y: dy + item.y});
+    } else if (node.marktype === "group") {  // a group's items draw from its corner
+      (item.items || []).forEach(function (mark) {
+        walk(mark, dx + (item.x || 0), dy + (item.y || 0));
+      });
+    }
+  });
+})(view.scenegraph().root, 0, 0);
+var box = view.container().querySelector("canvas, svg").getBoundingClientRect();
+return {points: out, left: box.left + view.origin()[0], top: box.top + view.origin()[1]};"""
+
+
+def _drag(browser, start, end):
+    """A real drag of the mouse, pressed at ``start`` and released at ``end`` (page pixels),
+    through Chromium's input (Selenium's pointer actions start no brush in headless Chromium)."""
+    def mouse(kind, x, y, buttons):
+        browser.execute_cdp_cmd("Input.dispatchMouseEvent", {
+            "type": kind, "x": x, "y": y, "button": "left", "buttons": buttons,
+            "clickCount": 1})
+    mouse("mouseMoved", *start, 0)
+    mouse("mousePressed", *start, 1)
+    for k in range(1, 6):
+        mouse("mouseMoved", start[0] + (end[0] - start[0]) * k / 5,
+              start[1] + (end[1] - start[1]) * k / 5, 1)
+    mouse("mouseReleased", *end, 0)
+
+
+@pytest.mark.parametrize("around", [1, 3])
+def test_dragging_a_box_over_the_trials_lists_the_best_trials_inside_it_from_results_json(
+        lab, browser, around):
+    _open(browser, lab / "report.html", "#hyperparameter-search:")
+    browser.execute_script("window.dlfsExplore.views['hyperparameter-search']['en']"
+                           ".container().scrollIntoView({block: 'center'})")
+    drawn = browser.execute_script(DRAWN, "hyperparameter-search", "en")
+    points = sorted(drawn["points"], key=lambda p: (p["x"], p["y"]))
+    assert len(points) >= 4
+    # A box around the `around` leftmost points, with room for the view's few pixels of padding
+    chosen = points[:around]
+    left, right = min(p["x"] for p in chosen) - 12, max(p["x"] for p in chosen) + 12
+    top, bottom = min(p["y"] for p in chosen) - 12, max(p["y"] for p in chosen) + 12
+    _drag(browser, (drawn["left"] + left, drawn["top"] + top),
+          (drawn["left"] + right, drawn["top"] + bottom))
+    best = _plotted(browser, "hyperparameter-search", "en", ("text", "best_marks"), "rank")
+    brush = _signal(browser, "hyperparameter-search", "en", "brush")
+    # The trials of results.json whose lr and λ lie in the box the drag drew, best first
+    trials = [t for t in _results(lab, "hyperparameter-search")["trials"]
+              if t["state"] == "COMPLETE"]
+    inside = sorted((t for t in trials
+                     if min(brush["x"]) <= t["params"]["lr"] <= max(brush["x"])
+                     and min(brush["y"]) <= t["params"]["weight_decay_lambda"] <= max(brush["y"])),
+                    key=lambda t: (-t["value"], t["number"]))
+    assert 1 <= len(inside) < len(trials)  # the drag chose some trials, not all
+    assert {p["number"] for p in chosen} <= {t["number"] for t in inside}
+    assert [b["number"] for b in best] == [t["number"] for t in inside[:5]]
+    assert [b["accuracy"] for b in best] == [t["value"] for t in inside[:5]]
 
 
 def test_an_address_with_a_view_opens_the_report_with_its_controls_and_numbers(lab, browser):
