@@ -290,9 +290,10 @@ def test_every_line_the_cli_prints_in_korean_is_korean(tmp_path, monkeypatch, ca
         printed += lines
     assert _not_korean(printed) == [], "\n".join(_not_korean(printed))
     joined = "\n".join(printed)  # the paths less travelled were all taken:
-    for words in ("데이터셋은 여기서 쓸 수 없어", "(사용자 캐시)", "판정하기에 너무 작다",
-                  "빠른 모드라 판정하지 않음", "--force를 붙이자", "웹 브라우저를 열 수 없다",
-                  "최고 검증 정확도", "쓸 수 있는 폴더가 아니다", "보고서:", "결과 파일:"):
+    for words in ("데이터셋은 여기서 쓸 수 없어", "(사용자 캐시)", "판정하기에 너무 작습니다",
+                  "빠른 모드라 판정하지 않음", "--force를 붙이십시오",
+                  "웹 브라우저를 열 수 없습니다", "최고 검증 정확도", "쓸 수 있는 폴더가 아닙니다",
+                  "보고서:", "결과 파일:"):
         assert words in joined, words
 
 
@@ -302,7 +303,7 @@ def test_argparse_errors_in_korean_are_korean(capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("사용법: dlfs run") and ENGLISH_SENTENCE.findall(err) == []
-    assert err.splitlines()[-1] == ("dlfs run: 오류: 인자 --seed: 0 이상의 수가 필요하다 "
+    assert err.splitlines()[-1] == ("dlfs run: 오류: 인자 --seed: 0 이상의 수가 필요합니다 "
                                     "(받은 값: -3)")
 
 
@@ -323,7 +324,7 @@ def _help(argv, capsys):
 def test_lang_ko_help_is_korean_for_dlfs_and_every_command(command, capsys):
     shown = _help([*command, "--lang", "ko", "--help"], capsys)
     assert shown.startswith("사용법: dlfs") and "\n옵션:\n" in shown
-    assert "이 도움말을 보이고 끝낸다" in shown
+    assert "이 도움말을 보여 주고 끝냅니다" in shown
     assert ENGLISH_SENTENCE.findall(shown) == []
     english = _help([*command, "--lang", "en", "--help"], capsys)
     assert english.startswith("usage: dlfs") and "\noptions:\n" in english

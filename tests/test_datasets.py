@@ -614,5 +614,5 @@ def test_a_data_set_not_found_is_said_in_korean_line_by_line(tmp_path, tiny):
     english, korean = str(info.value).splitlines(), info.value.text("ko").splitlines()
     assert len(english) == len(korean) and english[0] == "Tiny was not found. Looked in:"
     assert korean[0] == "Tiny 데이터셋을 찾지 못했습니다. 찾아본 곳:"
-    assert "내려받기에 실패했습니다:" in korean and "다음 가운데 하나로 해결하세요:" in korean
+    assert "내려받기에 실패했습니다:" in korean and "다음 가운데 하나로 해결하십시오:" in korean
     assert f"  - {tmp_path / 'r' / 'tiny'}  (root)" in korean  # the places, as they are

@@ -239,7 +239,8 @@ def test_bad_seeds_are_refused_in_korean(capsys):
         main(["run", "all", "--seeds", "3,3", "--lang", "ko"])
     assert exit_.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
-        "dlfs run: 오류: 인자 --seeds: '3,3'에 시드 3이(가) 두 번 있다; 시드는 한 번씩만 적자")
+        "dlfs run: 오류: 인자 --seeds: '3,3'에 시드 3이 두 번 있습니다. "
+        "시드는 한 번씩만 적으십시오")
 
 
 def test_the_runner_refuses_seeds_that_repeat_or_are_negative():

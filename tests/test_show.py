@@ -91,7 +91,7 @@ def test_show_of_a_claim_not_judged_says_so_and_why_in_both_languages(lab, capsy
             ("en", "On these numbers: not judged in quick mode",
              "quick settings are too small to judge this claim; run without --quick"),
             ("ko", "이번 실행의 수치: 빠른 모드라 판정하지 않음",
-             "빠른 설정은 이 주장을 판정하기에 너무 작다; --quick 없이 실행하자")):
+             "빠른 설정은 이 주장을 판정하기에 너무 작습니다. --quick 없이 실행하십시오")):
         assert main(["show", "numerical-diff", "--out", str(lab), "--lang", lang]) == 0
         shown = capsys.readouterr().out
         assert state in shown.splitlines()
