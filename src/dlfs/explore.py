@@ -430,11 +430,38 @@ def bundle() -> str:
     return vl_convert.javascript_bundle()
 
 
-def still(spec: dict, format: str = "png") -> bytes | str:  # noqa: A002 (the figures' word)
-    """The spec's still image at its default controls, drawn by vl-convert (no browser):
-    PNG bytes, or SVG text."""
+@functools.lru_cache(maxsize=1)
+def still_font() -> str | None:
+    """The family of the installed font with Hangul (dlfs.experiments.figures finds it by file,
+    as matplotlib's figures do), its folder registered with vl-convert: vl-convert reads the
+    system's usual font folders itself, and a font elsewhere (~/.fonts, a folder fontconfig
+    knows) reaches it so. None where no such font is installed."""
     import vl_convert
 
+    from dlfs.experiments import figures
+
+    family = figures.korean_font()
+    if family is not None:
+        for folder in dict.fromkeys(path.parent for path in figures.korean_font_files()):
+            try:
+                vl_convert.register_font_directory(str(folder))
+            except (OSError, ValueError):  # a folder it cannot read: the others still count
+                continue
+    return family
+
+
+def still(spec: dict, format: str = "png", scale: float = 1) -> bytes | str:  # noqa: A002
+    """The spec's still image at its default controls, drawn by vl-convert (no browser): PNG
+    bytes (``scale`` pixels per CSS pixel of the live view; 2 for a sharp image on a high-
+    density screen), or SVG text. The spec is the live view's, word for word; only the font
+    list gains the installed Korean font's family first where FONT does not name it, so
+    Korean labels are drawn in it (never as boxes) wherever it is installed."""
+    import vl_convert
+
+    family = still_font()
+    config = spec.get("config") or {}
+    if family is not None and family not in str(config.get("font", "")):
+        spec = {**spec, "config": {**config, "font": f"{family}, {config.get('font', FONT)}"}}
     if format == "svg":
         return vl_convert.vegalite_to_svg(spec)
-    return vl_convert.vegalite_to_png(spec, scale=1)
+    return vl_convert.vegalite_to_png(spec, scale=scale)
