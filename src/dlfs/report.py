@@ -440,6 +440,11 @@ def page_png(data: bytes) -> bytes:
             # by at most 15 of 255 in a channel (white by 1), which the eye does not see.
             small = image.quantize(PAGE_COLOURS, method=Image.Quantize.FASTOCTREE,
                                    dither=Image.Dither.NONE)
+            # ... but the background (the corner's colour) exactly: white, not 252 on the page
+            palette = small.getpalette(rawmode=image.mode)
+            index, width = small.getpixel((0, 0)), len(image.mode)
+            palette[index * width:(index + 1) * width] = image.getpixel((0, 0))
+            small.putpalette(palette, rawmode=image.mode)
             buffer = io.BytesIO()
             small.save(buffer, format="PNG")
     except (OSError, ValueError, SyntaxError, EOFError, struct.error,
