@@ -220,6 +220,8 @@ def test_with_javascript_each_live_view_replaces_its_still_and_without_the_still
                 By.CSS_SELECTOR, f'.explore-view[data-name="{name}"][lang="en"]')
             assert not still.is_displayed() and view.is_displayed()
             assert view.size["height"] > 150
+            heading = browser.find_element(By.CSS_SELECTOR, f"#{name} .explore h3")
+            assert heading.is_displayed()
     finally:
         browser.quit()
     browser = _chromium(tmp_path / "off", javascript=False)
@@ -229,5 +231,8 @@ def test_with_javascript_each_live_view_replaces_its_still_and_without_the_still
             image = browser.find_element(By.CSS_SELECTOR,
                                          f'figure[data-live="{name}"] img[lang="en"]')
             assert image.is_displayed() and image.size["width"] > 300
+            # no "change it and watch" over controls that cannot be drawn
+            assert not browser.find_element(By.CSS_SELECTOR,
+                                            f"#{name} .explore h3").is_displayed()
     finally:
         browser.quit()

@@ -292,8 +292,9 @@ def _live(record: dict, folder: Path, made: dict | None, views: dict, on_skip: C
         spec_id = f"explore-spec-{name}-{lang}"
         blocks += (f'<div class="explore-view" lang="{lang}" data-name="{html.escape(name)}" '
                    f'data-spec="{html.escape(spec_id)}"></div>{_json_script(spec_id, spec)}')
-    return f"""<div class="explore"><h3>{_ui("explore.heading")}</h3>
-  <p class="meta">{_ui("explore.hint")}</p>{blocks}{_book_figure(record, folder, on_skip)}</div>"""
+    book = _book_figure(record, folder, on_skip)
+    return f"""<div class="explore"><h3 class="live-only">{_ui("explore.heading")}</h3>
+  <p class="meta live-only">{_ui("explore.hint")}</p>{blocks}{book}</div>"""
 
 
 def _book_figure(record: dict, folder: Path, on_skip: Callable) -> str:
@@ -676,7 +677,8 @@ def build_report(out: Path, default_lang: str = "en",
 <html lang="{default_lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(catalogue.text('report.title', default_lang))}</title>
-<style>{_style()}</style></head>
+<style>{_style()}</style>
+<noscript><style>.live-only {{ display: none; }}</style></noscript></head>
 <body data-lang="{default_lang}">
 <header>
   <h1>{_ui('report.title')}</h1>
