@@ -677,11 +677,38 @@ def bundle() -> str:
     return vl_convert.javascript_bundle()
 
 
-def still(spec: dict, format: str = "png") -> bytes | str:  # noqa: A002 (the figures' word)
-    """The spec's still image at its default controls, drawn by vl-convert (no browser):
-    PNG bytes, or SVG text."""
+@functools.lru_cache(maxsize=1)
+def still_font() -> str | None:
+    """The family of the installed font with Hangul (dlfs.experiments.figures finds it by file,
+    as matplotlib's figures do), its folder registered with vl-convert: vl-convert reads the
+    system's usual font folders itself, and a font elsewhere (~/.fonts, a folder fontconfig
+    knows) reaches it so. None where no such font is installed."""
     import vl_convert
 
+    from dlfs.experiments import figures
+
+    family = figures.korean_font()
+    if family is not None:
+        for folder in dict.fromkeys(path.parent for path in figures.korean_font_files()):
+            try:
+                vl_convert.register_font_directory(str(folder))
+            except (OSError, ValueError):  # a folder it cannot read: the others still count
+                continue
+    return family
+
+
+def still(spec: dict, format: str = "png", scale: float = 1) -> bytes | str:  # noqa: A002
+    """The spec's still image at its default controls, drawn by vl-convert (no browser): PNG
+    bytes (``scale`` pixels per CSS pixel of the live view; 2 for a sharp image on a high-
+    density screen), or SVG text. The spec is the live view's, word for word, but for its
+    font: the installed Korean font's family alone where one is found (``still_font``), so
+    Korean labels are drawn in it (never as boxes) wherever it is installed, and vl-convert
+    does not look for the page's other fonts at every label (a third of the time)."""
+    import vl_convert
+
+    family = still_font()
+    if family is not None:
+        spec = {**spec, "config": {**(spec.get("config") or {}), "font": family}}
     if format == "svg":
         return vl_convert.vegalite_to_svg(spec)
-    return vl_convert.vegalite_to_png(spec, scale=1)
+    return vl_convert.vegalite_to_png(spec, scale=scale)

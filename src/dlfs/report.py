@@ -21,17 +21,31 @@ A results.json may come from someone else, so nothing in it is trusted: it is re
 dlfs.records (a bounded, checked reader that ``dlfs show`` uses too); every value and key reaches
 the page escaped, and a password in a URL (a PostgreSQL storage) masked; a figure is embedded only
 when dlfs.records.read_png accepts it. A bad results.json or figure is handed to ``on_skip`` and
-left out; the rest of the report stands."""
+left out; the rest of the report stands.
+
+The page stays small (a full ``dlfs run all`` under 5 MB): it embeds a copy of each figure with
+the same pixels in a palette of 256 colours (``page_png``, about a third of the PNG's size); the
+files in the results folders keep every colour. Vega's scripts and the live figures' numbers are
+in the page once, for both languages. A figure with a live view (dlfs.explore) has as its still
+image that view's own Vega-Lite spec at its default controls, drawn by vl-convert: one
+definition serves both, and the page's script hides the still once the live view is drawn
+(without JavaScript the still stays). The lab's PNG file of such an experiment is still drawn by
+matplotlib in the book's layout (every rule, rate or scale side by side, the contour lines, the
+AdaDelta zoom, the notes on divergence), which the spec, one setting at a time, does not show;
+the page links to it."""
 
 from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 import re
+import struct
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 from dlfs import catalogue, explore
 from dlfs.catalogue import LANGS
@@ -235,6 +249,10 @@ EXPLORE_SCRIPT = """
   Promise.all(embeds).then(function () {
     Object.keys(state.views).forEach(function (name) {
       views(name).forEach(function (view) { follow(name, view); });
+      // the still image is the live view at its default controls: drawn, it stands for it
+      document.querySelectorAll('figure[data-live="' + name + '"]').forEach(function (f) {
+        f.hidden = true;
+      });
     });
     apply();
     window.addEventListener('hashchange', apply);
@@ -251,23 +269,51 @@ def _json_script(element_id: str, value) -> str:
     return f'<script type="application/json" id="{html.escape(element_id)}">{text}</script>'
 
 
-def _live(record: dict, views: dict) -> str:
-    """The record's live figure, one view per language, its spec inline (its numbers go to
-    ``views`` and reach the page once); a note where the results hold no grid."""
-    name = record["name"]
+def _made(record: dict) -> dict[str, tuple[dict, dict]] | None:
+    """{lang: (its Vega-Lite spec, its fragment controls)} of a record with a live figure whose
+    results hold the grids, in every language; else None."""
     made = {lang: explore.view(record, lang) for lang in LANGS}
-    if any(value is None for value in made.values()):
+    return None if any(value is None for value in made.values()) else made
+
+
+def _live(record: dict, folder: Path, made: dict | None, views: dict, on_skip: Callable) -> str:
+    """The record's live figure, one view per language, its spec inline (its numbers go to
+    ``views`` and reach the page once), and a link to the lab's figure file in the book's
+    layout; a note where the results hold no grid."""
+    name = record["name"]
+    if made is None:
         return f'<p class="explore meta">{_ui("explore.no_grid")}</p>' \
             if name in explore.VIEWS else ""
     blocks = ""
     for lang, (spec, controls) in made.items():
+        spec = dict(spec)
         datasets = spec.pop("datasets")  # numbers without words: the same in every language
         views[name] = {"controls": controls, "data": datasets}
         spec_id = f"explore-spec-{name}-{lang}"
         blocks += (f'<div class="explore-view" lang="{lang}" data-name="{html.escape(name)}" '
                    f'data-spec="{html.escape(spec_id)}"></div>{_json_script(spec_id, spec)}')
-    return f"""<div class="explore"><h3>{_ui("explore.heading")}</h3>
-  <p class="meta">{_ui("explore.hint")}</p>{blocks}</div>"""
+    book = _book_figure(record, folder, on_skip)
+    return f"""<div class="explore"><h3 class="live-only">{_ui("explore.heading")}</h3>
+  <p class="meta live-only">{_ui("explore.hint")}</p>{blocks}{book}</div>"""
+
+
+def _book_figure(record: dict, folder: Path, on_skip: Callable) -> str:
+    """A line per language linking to the lab's figure file (figure.LANG.png beside the page,
+    in the book's layout: every rule, rate or scale side by side), where read_png accepts it."""
+    lines = ""
+    for lang, files in record["figures"].items():
+        if lang not in LANGS:
+            continue
+        try:
+            read_png(folder, files["png"])
+        except RecordError as error:
+            on_skip(error)
+            continue
+        href = html.escape(f"{quote(folder.name)}/{quote(files['png'])}")
+        link = f'<a href="{href}">{html.escape(folder.name + "/" + files["png"])}</a>'
+        text = html.escape(catalogue.text("report_size.book_figure", lang, link="\0"))
+        lines += f'<p lang="{lang}" class="meta">{text.replace(chr(0), link)}</p>'
+    return lines
 
 
 def _style() -> str:
@@ -326,10 +372,87 @@ def _figure(record: dict, folder: Path, lang: str, name: str, on_skip: Callable)
         on_skip(error)
         note = catalogue.text("report_files.no_figure", lang if lang in LANGS else "en")
         return f'<p lang="{html.escape(lang)}">{html.escape(note)}</p>'
-    source = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
     alt = html.escape(record["title"].get(lang, record["name"]))
-    return f'<img lang="{html.escape(lang)}" alt="{alt}" src="{source}">' + _labels_note(
-        record, lang)
+    return f'<img lang="{html.escape(lang)}" alt="{alt}" src="{_data_uri(page_png(data))}">' \
+        + _labels_note(record, lang)
+
+
+def _still(record: dict, spec: dict, lang: str) -> str:
+    """``<img>`` of a live figure's still image in ``lang``: its spec at the default controls,
+    drawn by vl-convert at STILL_SCALE pixels per CSS pixel and shown at the live view's size
+    (the page's script hides it once the live view is drawn; without JavaScript it stays)."""
+    png = page_png(explore.still(spec, "png", scale=STILL_SCALE))
+    width, height = (round(size / STILL_SCALE) for size in struct.unpack(">II", png[16:24]))
+    alt = html.escape(record["title"].get(lang, record["name"]))
+    return (f'<img lang="{lang}" alt="{alt}" width="{width}" height="{height}" '
+            f'src="{_data_uri(png)}">')
+
+
+def _still_labels(lang: str) -> str:
+    """The language a live figure's still is labelled in: ``lang``, or English where ``lang``'s
+    script needs a font (Korean) that vl-convert cannot find here."""
+    if catalogue.text("font", lang) == "cjk" and explore.still_font() is None:
+        return "en"
+    return lang
+
+
+def _stills(record: dict, made: dict) -> str:
+    """The live figure's still image in every language, with the note under one drawn with
+    another language's labels."""
+    images = ""
+    for lang in LANGS:
+        labels = _still_labels(lang)
+        images += _still(record, made[labels][0], lang)
+        if labels != lang:
+            note = catalogue.text("bounds.figure_labels_fallback", lang,
+                                  labels=catalogue.text("language", labels))
+            images += f'<p lang="{lang}" class="meta">{html.escape(note)}</p>'
+    return images
+
+
+# -- the figures' copies in the page: smaller files, the same pixels ----------------------------
+
+STILL_SCALE = 2  # a live figure's still: sharp on a screen of 2 pixels per CSS pixel
+PAGE_COLOURS = 256  # a palette: a plot's flat colours and their anti-aliased edges fit in it
+PAGE_PIXELS = 16_000_000  # a larger figure (a crafted file; the lab's are ~2 Mpx) stays as is
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def page_png(data: bytes) -> bytes:
+    """The copy of a PNG figure that the page embeds: the same pixels in a palette of
+    PAGE_COLOURS colours, a PNG of about a third of the size. The lab's files keep every
+    colour; only the page's copy changes. A PNG that Pillow cannot read, or one too large to
+    decode here, is embedded as it is, as is a copy that would not be smaller."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > PAGE_PIXELS:
+                return data
+            image.load()
+            if image.mode != "RGB":
+                image = image.convert("RGBA")
+                if image.getchannel("A").getextrema()[0] == 255:
+                    image = image.convert("RGB")  # opaque (matplotlib's white page): no alpha
+            # Fast octree: 8 times quicker than median cut and a smaller file; a colour moves
+            # by at most 15 of 255 in a channel (white by 1), which the eye does not see.
+            small = image.quantize(PAGE_COLOURS, method=Image.Quantize.FASTOCTREE,
+                                   dither=Image.Dither.NONE)
+            # ... but the background (the corner's colour) exactly: white, not 252 on the page
+            palette = small.getpalette(rawmode=image.mode)
+            index, width = small.getpixel((0, 0)), len(image.mode)
+            palette[index * width:(index + 1) * width] = image.getpixel((0, 0))
+            small.putpalette(palette, rawmode=image.mode)
+            buffer = io.BytesIO()
+            small.save(buffer, format="PNG")
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error,
+            Image.DecompressionBombError):  # a broken PNG: Pillow's errors for one
+        return data
+    copy = buffer.getvalue()
+    return copy if len(copy) < len(data) else data
 
 
 def _labels_note(record: dict, lang: str) -> str:
@@ -461,8 +584,11 @@ def _section(record: dict, folder: Path, on_skip: Callable, views: dict) -> str:
     shown = _shown_seed(record, summary)
     heading = (_ui("report.verdict") if shown is None
                else _ui("report.verdict_of_seed", seed=shown))
-    images = "".join(_figure(record, folder, lang, files["png"], on_skip)
-                     for lang, files in record["figures"].items())
+    made = _made(record)
+    images = _stills(record, made) if made is not None else "".join(
+        _figure(record, folder, lang, files["png"], on_skip)
+        for lang, files in record["figures"].items())
+    live = f' data-live="{html.escape(record["name"])}"' if made is not None else ""
     dataset = record.get("dataset")
     dataset_text = _both(_dataset(dataset)) if dataset else _ui("report.none")
     overrides = record.get("overrides") or {}
@@ -480,7 +606,7 @@ def _section(record: dict, folder: Path, on_skip: Callable, views: dict) -> str:
   <p><strong>{_ui('report.claim')}:</strong> {_both(record['claim'])}</p>
   <p><strong>{heading}:</strong> {_both(verdict['detail'])}{why}</p>
   {_seed_lines(summary, shown)}
-  <figure>{images}</figure>{_live(record, views)}
+  <figure{live}>{images}</figure>{_live(record, folder, made, views, on_skip)}
   <p><strong>{_ui('report.about')}:</strong> {_both(record['about'])}</p>
   <p><strong>{_ui('report.dataset')}:</strong> {dataset_text}</p>
   <details><summary>{_ui('report.parameters')}</summary>
@@ -551,7 +677,8 @@ def build_report(out: Path, default_lang: str = "en",
 <html lang="{default_lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(catalogue.text('report.title', default_lang))}</title>
-<style>{_style()}</style></head>
+<style>{_style()}</style>
+<noscript><style>.live-only {{ display: none; }}</style></noscript></head>
 <body data-lang="{default_lang}">
 <header>
   <h1>{_ui('report.title')}</h1>

@@ -190,7 +190,8 @@ def write_report(out: Path, lang: str) -> Path:
     html, count = build_report(out, default_lang=lang, on_skip=warn)
     target = out / "report.html"
     write_text(target, html)
-    print(say("output.report_written", lang, count=count, path=target))
+    print(say("report_size.written", lang, count=count, path=target,
+              megabytes=target.stat().st_size / 1e6))
     return target
 
 
