@@ -168,6 +168,7 @@ def test_weight_init_histograms_show_sigmoid_saturating_and_he_keeping_relu_spre
     assert std["relu/he"][-1] > 0.5 * std["relu/he"][0]
 
 
+@pytest.mark.slow
 def test_hyperparameter_optimization_draws_from_the_books_ranges(data, tmp_path):
     trials = SCRIPTS["hyperparameter_optimization"](
         data, np.random.default_rng(4), tmp_path, **TINY["hyperparameter_optimization"])["trials"]
