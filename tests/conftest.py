@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import hypothesis
 import numpy as np
 import pytest
 
@@ -92,3 +93,16 @@ def postgres_server():
 def postgres_url(postgres_server):
     """The session's PostgreSQL server, running."""
     return postgres_server[0]
+
+
+# -- the fast tier (pytest -m "not slow", make test-fast) ----------------------------------------
+
+hypothesis.settings.register_profile("fast", max_examples=20)
+
+
+def pytest_configure(config):
+    """The fast tier draws 20 examples per property test instead of hypothesis's 100 (make test
+    draws all 100); a profile named with --hypothesis-profile wins."""
+    if (config.getoption("markexpr", "") == "not slow"
+            and config.getoption("hypothesis_profile", None) is None):
+        hypothesis.settings.load_profile("fast")

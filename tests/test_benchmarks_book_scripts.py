@@ -96,17 +96,20 @@ def test_every_book_script_runs_at_its_tiniest_with_finite_numbers_and_its_figur
     assert len(ran["hyperparameter_optimization"]["trials"]) == 3
 
 
+@pytest.mark.slow
 def test_gradient_1d_prints_the_books_slopes_at_5_and_10(data, tmp_path):
     slopes = SCRIPTS["gradient_1d"](data, None, tmp_path)["slopes"]
     assert slopes == pytest.approx([0.1999999999990898, 0.2999999999986347], rel=1e-12)
 
 
+@pytest.mark.slow
 def test_gradient_2d_field_is_twice_each_grid_point(data, tmp_path):
     numbers = SCRIPTS["gradient_2d"](data, None, tmp_path)
     assert numbers["points"].shape == (2, 324)
     np.testing.assert_allclose(numbers["grad"], 2 * numbers["points"], atol=1e-8)
 
 
+@pytest.mark.slow
 def test_gradient_method_shrinks_x_by_one_minus_two_lr_per_step(data, tmp_path):
     numbers = SCRIPTS["gradient_method"](data, None, tmp_path)
     np.testing.assert_allclose(numbers["x"], np.array([-3.0, 4.0]) * 0.8**20, atol=1e-8)
@@ -165,6 +168,7 @@ def test_weight_init_histograms_show_sigmoid_saturating_and_he_keeping_relu_spre
     assert std["relu/he"][-1] > 0.5 * std["relu/he"][0]
 
 
+@pytest.mark.slow
 def test_hyperparameter_optimization_draws_from_the_books_ranges(data, tmp_path):
     trials = SCRIPTS["hyperparameter_optimization"](
         data, np.random.default_rng(4), tmp_path, **TINY["hyperparameter_optimization"])["trials"]

@@ -141,6 +141,7 @@ def test_a_usage_error_is_korean_in_korean(capsys, tmp_path):
     _one_line_error(status, out, err, "파일이 없습니다")
 
 
+@pytest.mark.slow
 def test_an_update_that_never_returns_fails_by_the_time_limit_at_the_line_it_was_running(
         capsys):
     start = time.monotonic()
@@ -164,6 +165,7 @@ def test_a_scripts_top_level_loop_is_not_run_and_is_listed(capsys, tmp_path):
     assert "SGD: fail — not written yet" in out
 
 
+@pytest.mark.slow
 def test_a_loop_while_loading_times_out_naming_the_learners_line(capsys, tmp_path):
     (tmp_path / "trains.py").write_text("while True:\n    pass\n", encoding="utf-8")
     learner = tmp_path / "uses.py"

@@ -96,7 +96,8 @@ def test_a_memory_limit_below_256_mb_is_one_line(capsys, tmp_path, value):
         "check.bad_memory", "en", value=f"{float(value):g}"))]
 
 
-@pytest.mark.parametrize("fork", ["1", "0"], ids=["forked", "new-interpreter"])
+@pytest.mark.parametrize("fork", ["1", pytest.param("0", marks=pytest.mark.slow)],
+                         ids=["forked", "new-interpreter"])
 def test_a_detached_grandchild_the_file_starts_is_gone_when_the_check_ends(capsys, tmp_path,
                                                                            monkeypatch, fork):
     """A function that starts a process in a session of its own (Popen(start_new_session=True),

@@ -257,6 +257,7 @@ def test_the_json_cells_of_a_py_file_are_its_one_cell(capsys, elsewhere):
 # -- the time limit -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_function_that_loops_forever_is_failed_at_its_line_and_the_rest_are_listed(
         capsys, tmp_path):
     learner = tmp_path / "functions.py"
@@ -283,6 +284,7 @@ def test_a_function_that_loops_forever_is_failed_at_its_line_and_the_rest_are_li
 # -- speed: what the child imports --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_learners_matplotlib_import_is_deferred_until_its_code_uses_it(tmp_path):
     """Learners' files and notebooks import matplotlib.pyplot at the top (seen in nearly every
     ch05/ch06 script and notebook); the definitions dlfs check runs seldom use it, so the child
@@ -344,7 +346,8 @@ def test_the_lab_loading_a_learners_optimizer_keeps_its_folder_and_its_imports(t
     assert Path.cwd() == here and _FINDER not in sys.meta_path
 
 
-@pytest.mark.parametrize("fork", ["1", "0"], ids=["forked", "new-interpreter"])
+@pytest.mark.parametrize("fork", ["1", pytest.param("0", marks=pytest.mark.slow)],
+                         ids=["forked", "new-interpreter"])
 def test_the_child_is_a_fork_or_a_new_interpreter_with_the_same_results(capsys, monkeypatch,
                                                                         fork):
     """The child forks this process where it can (NumPy and dlfs already imported) and starts

@@ -47,6 +47,7 @@ def _learner(results, kind, injected):
     return next(entry for entry in results["learners"] if entry["id"] == learner)
 
 
+@pytest.mark.slow
 def test_the_counts_per_code_and_per_status_equal_the_injected_ones(checked):
     _, injected, _, status, results = checked
     assert compare(results["totals"], injected) == []
@@ -54,6 +55,7 @@ def test_the_counts_per_code_and_per_status_equal_the_injected_ones(checked):
     assert results["totals"]["learners"] == len(KINDS) == results["totals"]["done"]
 
 
+@pytest.mark.slow
 def test_every_learner_beside_the_bombs_is_checked_with_every_object(checked):
     _, injected, _, _, results = checked
     for entry in results["learners"]:
@@ -64,6 +66,7 @@ def test_every_learner_beside_the_bombs_is_checked_with_every_object(checked):
                                              "SGD", "Momentum", "AdaGrad"}, entry["id"]
 
 
+@pytest.mark.slow
 def test_a_learner_that_loops_forever_is_reported_with_its_line_within_its_limit(checked):
     folder, injected, _, _, results = checked
     entry = _learner(results, "loop", injected)
@@ -77,6 +80,7 @@ def test_a_learner_that_loops_forever_is_reported_with_its_line_within_its_limit
     assert entry["objects"]["SGD"]["codes"] == ["timeout"]
 
 
+@pytest.mark.slow
 def test_a_learner_that_allocates_20_gb_is_reported_as_past_the_memory_limit(checked):
     _, injected, _, _, results = checked
     entry = _learner(results, "memory", injected)
@@ -85,6 +89,7 @@ def test_a_learner_that_allocates_20_gb_is_reported_as_past_the_memory_limit(che
     assert any(n["code"] == "memory" for n in entry["notes"])
 
 
+@pytest.mark.slow
 def test_a_learner_calling_os_exit_fails_that_object_and_keeps_the_others(checked):
     _, injected, _, _, results = checked
     entry = _learner(results, "os-exit", injected)
@@ -93,6 +98,7 @@ def test_a_learner_calling_os_exit_fails_that_object_and_keeps_the_others(checke
     assert entry["objects"]["AdaGrad"]["verdict"] == "pass"
 
 
+@pytest.mark.slow
 def test_a_daemon_a_learner_leaves_behind_is_killed_and_noted(checked):
     folder, injected, _, _, results = checked
     entry = _learner(results, "daemon", injected)
@@ -101,6 +107,7 @@ def test_a_daemon_a_learner_leaves_behind_is_killed_and_noted(checked):
     assert [n for n in entry["notes"] if n["code"] == "descendants"]
 
 
+@pytest.mark.slow
 def test_a_learner_without_python_is_accounted_for(checked):
     _, injected, out, _, results = checked
     entry = _learner(results, "no-python", injected)
@@ -110,6 +117,7 @@ def test_a_learner_without_python_is_accounted_for(checked):
     assert catalogue.text("classroom.note_no-python", "ko") in text
 
 
+@pytest.mark.slow
 def test_grades_csv_has_one_row_per_learner_with_the_points_of_results_json(checked):
     _, _, out, _, results = checked
     with open(out / "grades.csv", encoding="utf-8", newline="") as file:
@@ -125,6 +133,7 @@ def test_grades_csv_has_one_row_per_learner_with_the_points_of_results_json(chec
             assert float(row[name]) == grade["objects"][name] == expected
 
 
+@pytest.mark.slow
 def test_each_feedback_file_names_the_learners_diagnoses_with_their_lines(checked):
     _, _, out, _, results = checked
     for entry in results["learners"]:
@@ -140,6 +149,7 @@ def test_each_feedback_file_names_the_learners_diagnoses_with_their_lines(checke
                                               line=diagnosis["line"]) in text
 
 
+@pytest.mark.slow
 def test_the_summary_page_shows_each_code_with_its_count_and_learners(checked):
     _, _, out, _, results = checked
     page = (out / "summary.html").read_text(encoding="utf-8")
@@ -153,6 +163,7 @@ def test_the_summary_page_shows_each_code_with_its_count_and_learners(checked):
     assert "http://" not in page and "https://" not in page and "<link" not in page
 
 
+@pytest.mark.slow
 def test_a_learner_id_that_looks_like_html_is_escaped_everywhere(tmp_path):
     make_class(tmp_path / "class", kinds=["correct"])
     name = '<img src=x onerror="alert(1)">&y'
@@ -188,6 +199,7 @@ def _chromium(url: str, tmp_path: Path):
     return result, netlog
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 def test_the_summary_opens_in_chromium_without_a_request_and_sorts_and_counts(checked,
                                                                              tmp_path):
@@ -213,6 +225,7 @@ def test_the_summary_opens_in_chromium_without_a_request_and_sorts_and_counts(ch
     assert _page_requests(netlog) == ["https://example.invalid/x.png"]
 
 
+@pytest.mark.slow
 def test_the_grid_tells_objects_not_reached_from_objects_not_handed_in(checked):
     _, injected, out, _, results = checked
     page = (out / "summary.html").read_text(encoding="utf-8")

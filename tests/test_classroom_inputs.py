@@ -91,6 +91,7 @@ def test_a_zip_holding_a_symbolic_link_is_refused(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_is_refused_by_what_it_writes(tmp_path, capsys):
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bomb:
@@ -104,6 +105,7 @@ def test_a_zip_bomb_is_refused_by_what_it_writes(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_zip_of_the_class_folder_is_checked_like_the_folder(tmp_path):
     make_class(tmp_path / "class", kinds=["correct", "state-reset"])
     archive = Path(shutil.make_archive(str(tmp_path / "class"), "zip", tmp_path, "class"))
@@ -133,6 +135,7 @@ def test_a_rubric_naming_what_dlfs_does_not_know_is_one_line_before_any_check(tm
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_rubric_gives_partial_credit_and_names_a_missing_required_object(tmp_path):
     make_class(tmp_path / "class", kinds=["correct", "state-reset", "eps-outside-denominator"])
     rubric = RUBRIC.replace("[codes]", "Nesterov = {points = 4, required = true}\n\n[codes]")
@@ -149,6 +152,7 @@ def test_a_rubric_gives_partial_credit_and_names_a_missing_required_object(tmp_p
     assert "Dropout" not in feedback  # extra credit: not asked for
 
 
+@pytest.mark.slow
 def test_out_holding_another_runs_results_is_kept_without_force_and_replaced_with_it(tmp_path,
                                                                                   capsys):
     make_class(tmp_path / "class", kinds=["correct"])
@@ -182,6 +186,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_ctrl_c_leaves_a_complete_summary_of_the_learners_done_and_says_so(tmp_path):
     make_class(tmp_path / "class", kinds=["correct", "state-reset", "correct", "correct"])
     marker = tmp_path / "looping"
@@ -218,6 +223,7 @@ def test_ctrl_c_leaves_a_complete_summary_of_the_learners_done_and_says_so(tmp_p
     assert not _alive(int(marker.read_text()))
 
 
+@pytest.mark.slow
 def test_gradescopes_run_autograder_grades_a_submission_in_a_scratch_root(tmp_path):
     (tmp_path / "rubric.toml").write_text(RUBRIC)
     bundle = tmp_path / "bundle"
@@ -248,6 +254,7 @@ def test_gradescopes_run_autograder_grades_a_submission_in_a_scratch_root(tmp_pa
     assert set(results) >= {"score", "tests", "output", "visibility"}
 
 
+@pytest.mark.slow
 def test_a_class_named_by_a_relative_path_still_imports_each_learners_common_package(
         tmp_path, monkeypatch):
     make_class(tmp_path / "class", kinds=["correct"])
@@ -258,6 +265,7 @@ def test_a_class_named_by_a_relative_path_still_imports_each_learners_common_pac
     assert results["learners"][0]["notes"] == []
 
 
+@pytest.mark.slow
 def test_learners_as_a_notebook_a_single_file_and_one_that_kills_its_checker(tmp_path):
     fixtures = Path(__file__).parent / "fixtures" / "check"
     (tmp_path / "class" / "park").mkdir(parents=True)
@@ -284,6 +292,7 @@ def test_learners_as_a_notebook_a_single_file_and_one_that_kills_its_checker(tmp
     assert results["totals"]["statuses"]["crash"] == ["park"]
 
 
+@pytest.mark.slow
 def test_json_prints_what_results_json_holds(tmp_path, capsys):
     make_class(tmp_path / "class", kinds=["ignores-lr"])
     assert main(["check", "--class", str(tmp_path / "class"), "--out", str(tmp_path / "out"),

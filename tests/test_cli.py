@@ -36,6 +36,7 @@ def test_run_and_report_end_to_end(tmp_path, capsys):
     assert '<body data-lang="ko">' in page
 
 
+@pytest.mark.slow
 def test_run_writes_each_result_folder_with_its_record_and_figures_in_png_and_svg(tmp_path):
     out = tmp_path / "results"
     assert main(["run", "numerical-diff", "--formats", "png,svg", "--out", str(out)]) == 0
@@ -376,6 +377,7 @@ def test_argparse_is_left_as_it_was_after_a_korean_command(capsys):
     assert argparse.ArgumentParser(prog="x").format_usage() == "usage: x [-h]\n"
 
 
+@pytest.mark.slow
 def test_one_experiment_is_counted_in_the_singular_and_two_in_the_plural(tmp_path, capsys):
     out = tmp_path / "results"
     assert main(["run", "numerical-diff", "--out", str(out), "--workers", "1"]) == 0

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import dlfs
 
 SRC = str(Path(dlfs.__file__).resolve().parents[1])
@@ -34,12 +36,14 @@ def _probe(*argv) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_dlfs_check_imports_neither_the_lab_nor_matplotlib():
     found = _probe("check", str(FIXTURE), "--json")
     assert found["status"] == 0
     assert found["heavy"] == []
 
 
+@pytest.mark.slow
 def test_the_lab_still_finds_its_commands_and_draws_without_a_window():
     code = ("import os\nfrom dlfs.cli import main, load_lab_data, write_result\n"
             "main(['list'])\nimport matplotlib\n"

@@ -84,7 +84,8 @@ def server(tmp_path):
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *args: None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True,
+                              kwargs={"poll_interval": 0.05})
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}/", root
@@ -387,7 +388,8 @@ def slow_server():
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
     httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, daemon=True,
+                     kwargs={"poll_interval": 0.05}).start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     finally:
@@ -427,7 +429,8 @@ def stalling_server():
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stalls)
     httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, daemon=True,
+                     kwargs={"poll_interval": 0.05}).start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     finally:

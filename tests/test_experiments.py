@@ -58,6 +58,7 @@ def quick_run_all(lab_data, tmp_path_factory):
                            wrote=sorted(cwd.iterdir()))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_quick_run_gives_a_json_record_with_a_verdict_and_figures_in_both_languages(
         name, quick_run_all, lab_data):
@@ -88,15 +89,18 @@ def test_quick_run_gives_a_json_record_with_a_verdict_and_figures_in_both_langua
         assert figure["svg"].lstrip().startswith(b"<?xml")
 
 
+@pytest.mark.slow
 def test_the_runner_prints_nothing_and_writes_nothing(quick_run_all):
     assert quick_run_all.printed == ""
     assert quick_run_all.wrote == []
 
 
+@pytest.mark.slow
 def test_the_lab_yields_every_experiment_of_the_request_once(quick_run_all):
     assert sorted(quick_run_all.records) == sorted(EXPERIMENTS)
 
 
+@pytest.mark.slow
 def test_the_report_of_a_whole_quick_run_names_the_data_set_of_every_experiment_needing_one(
         quick_run_all, lab_data, tmp_path):
     for name, record in quick_run_all.records.items():  # saved as dlfs run saves them
@@ -117,6 +121,7 @@ def test_the_report_of_a_whole_quick_run_names_the_data_set_of_every_experiment_
                                                          not experiment.needs_data), name
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_numbers(quick_run_all, lab_data):
     experiment = EXPERIMENTS["two-layer-net"]
     again = run_experiment(experiment, _context(lab_data))
@@ -128,6 +133,7 @@ def test_the_same_seed_gives_the_same_numbers(quick_run_all, lab_data):
     assert other.record["results"]["train_loss"] != first["results"]["train_loss"]
 
 
+@pytest.mark.slow
 def test_closing_a_result_frees_its_figures():
     result = run_experiment(EXPERIMENTS["numerical-diff"], Context(quick=True))
     numbers = [fig.number for fig in result.figures.values()]
@@ -141,6 +147,7 @@ def test_the_runner_refuses_a_language_the_lab_does_not_have():
         run_experiment(EXPERIMENTS["numerical-diff"], Context(quick=True), langs=("en", "fr"))
 
 
+@pytest.mark.slow
 def test_parallel_and_serial_runs_agree(lab_data, quick_run_all):
     experiment = EXPERIMENTS["optimizer-compare"]
     serial = run_experiment(experiment, Context(seed=0, quick=True, workers=1, data=lab_data))
@@ -178,6 +185,7 @@ def test_regularisation_claim_compares_the_train_test_gaps():
     assert overfitting.check_overfit({"baseline": wide}).held
 
 
+@pytest.mark.slow
 def test_overfit_and_weight_decay_share_one_baseline_within_a_run(quick_run_all):
     overfit, decay, dropout = (quick_run_all.records[n]["results"]["baseline"]
                                for n in ("overfit", "weight-decay", "dropout"))

@@ -337,6 +337,7 @@ def _a_cjk_font_file():
     return found[0]
 
 
+@pytest.mark.slow
 def test_a_korean_font_installed_after_the_font_cache_was_built_is_found_by_its_file(tmp_path):
     import shutil
 
@@ -348,12 +349,14 @@ def test_a_korean_font_installed_after_the_font_cache_was_built_is_found_by_its_
     assert seen["path"] == str(tmp_path / "fonts" / source.name)
 
 
+@pytest.mark.slow
 def test_with_no_korean_font_anywhere_korean_figures_fall_back_to_english_with_a_warning(
         tmp_path):
     seen = _font_probe(tmp_path, lambda fonts: (fonts / "notes.txt").write_text("no font"))
     assert seen["family"] is None and seen["lang"] == "en"
     assert seen["warned"] and "no CJK font found" in seen["warned"][0]
 
+@pytest.mark.slow
 def test_the_search_figure_keeps_a_0_to_1_scale_on_its_first_column_only(results):
     result = results["hyperparameter-search"]
     assert len(result["ranking"]) > 5  # two rows of panels
@@ -381,6 +384,7 @@ def _comparison(stuck_at: float | None, diverged: bool = False) -> dict:
     return {"losses": losses, "optimizers": optimizers}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_an_optimizer_stuck_at_a_loss_of_1_7_is_drawn_inside_the_comparison_axes(lang):
     fig = optimizer_compare.plot(_comparison(1.7), lang)
@@ -392,6 +396,7 @@ def test_an_optimizer_stuck_at_a_loss_of_1_7_is_drawn_inside_the_comparison_axes
     assert notes == []  # nothing off the plot
 
 
+@pytest.mark.slow
 def test_a_diverged_optimizer_is_named_in_its_panel_and_the_others_keep_the_books_scale():
     fig = optimizer_compare.plot(_comparison(None, diverged=True), "en")
     limits = [ax.get_ylim() for ax in fig.axes]

@@ -124,6 +124,7 @@ def test_the_layer_and_function_checks_import_neither_the_lab_nor_the_command_li
     assert _offences([module], [*LAB]) == []
 
 
+@pytest.mark.slow
 def test_the_lab_runs_with_the_command_line_unimportable(tmp_path):
     # The data set is handed in; nothing below the command line calls back into it (it once
     # loaded the data through the CLI's load_lab_data).

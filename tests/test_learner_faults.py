@@ -71,6 +71,7 @@ def _panel(results, label):
         matplotlib.pyplot.close(fig)
 
 
+@pytest.mark.slow
 def test_a_diverging_learners_path_is_drawn_clipped_with_a_note_not_sized_into_a_huge_grid(
         tmp_path):
     status, out = _run_paths(tmp_path, CLIMBS, "SGD")
@@ -163,6 +164,7 @@ def _run(tmp_path, capsys, source, cls, *extra):
     return code, lines, took
 
 
+@pytest.mark.slow
 def test_an_update_that_loops_forever_is_stopped_at_the_limit_and_its_line_named(
         tmp_path, capsys):
     code, lines, took = _run(tmp_path, capsys, LOOPS, "Loop", "--optimizer-timeout", "3")
@@ -193,6 +195,7 @@ def test_optimizer_timeout_refuses_zero_seconds(tmp_path, capsys):
     assert "--optimizer-timeout 0" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_an_update_that_loops_forever_is_named_in_korean_with_lang_ko(tmp_path, capsys):
     code, lines, _ = _run(tmp_path, capsys, LOOPS, "Loop", "--optimizer-timeout", "2",
                           "--lang", "ko")
@@ -222,6 +225,7 @@ class Detaches:
 '''
 
 
+@pytest.mark.slow
 def test_a_process_an_update_detached_into_its_own_session_ends_with_the_job(tmp_path,
                                                                              capsys):
     pid_file = tmp_path / "helper.pid"

@@ -240,6 +240,7 @@ def test_a_hidden_layer_of_a_billion_units_is_refused_with_its_size_before_alloc
     assert "use fewer or narrower layers" in str(info.value)
 
 
+@pytest.mark.slow
 def test_two_layers_of_100000_units_are_refused_under_a_16_gib_address_space_limit():
     # a child process under ulimit -v 16 GiB: the 150 GiB this network needs is refused by
     # dlfs with its size, not by numpy's MemoryError

@@ -206,6 +206,7 @@ def test_the_report_names_the_settings_a_run_changed(tmp_path):
     assert "<strong>0.001</strong>" in page
 
 
+@pytest.mark.slow
 def test_the_korean_view_says_its_figures_are_in_english_when_no_korean_font_was_found(
         tmp_path, monkeypatch):
     from dlfs.experiments import figures

@@ -23,6 +23,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a real browser on a report of real runs: seconds each
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 LIVE = ("gradient-descent", "optimizer-paths", "activation-histograms", "batch-norm",

@@ -71,6 +71,7 @@ def _records(request, data):
 # -- each job once -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_equal_specs_train_once_optimizer_compares_sgd_is_weight_init_compares_he(
         data, counted, workers):
@@ -84,6 +85,7 @@ def test_equal_specs_train_once_optimizer_compares_sgd_is_weight_init_compares_h
     assert alone["results"] == records["weight-init-compare"]["results"]
 
 
+@pytest.mark.slow
 def test_the_first_epochs_of_a_longer_training_are_bit_for_bit_the_shorter_training(
         data, counted):
     overfit, dropout = EXPERIMENTS["overfit"], EXPERIMENTS["dropout"]
@@ -130,6 +132,7 @@ def test_all_experiments_over_three_seeds_plan_each_distinct_job_once():
         assert len(made.distinct) == len(deterministic) + 3 * per_seed, quick
 
 
+@pytest.mark.slow
 def test_all_experiments_over_three_seeds_train_the_planned_jobs_once(idx_folder, tmp_path,
                                                                      counted):
     out = tmp_path / "results"
@@ -143,6 +146,7 @@ def test_all_experiments_over_three_seeds_train_the_planned_jobs_once(idx_folder
     assert all((out / name / "results.json").exists() for name in EXPERIMENTS)
 
 
+@pytest.mark.slow
 def test_the_costliest_job_runs_first(data, counted):
     _records(Request([EXPERIMENTS["gradient-descent"], EXPERIMENTS["overfit"],
                       EXPERIMENTS["weight-init-compare"]], quick=True), data)
@@ -169,6 +173,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (can_fork() and Path("/proc/self/task").exists()),
                     reason="needs fork and /proc")
 def test_ctrl_c_during_a_run_leaves_no_worker_process_behind(idx_folder, tmp_path):
@@ -241,6 +246,7 @@ EXPERIMENT = Toy(name="toy", chapter=4, section="0", jobs=jobs, run=run, plot=pl
 '''
 
 
+@pytest.mark.slow
 def test_a_toy_experiment_in_a_module_of_its_own_runs_through_the_real_runner(
         tmp_path, monkeypatch, idx_folder, counted):
     (tmp_path / "toy_experiment.py").write_text(textwrap.dedent(TOY), encoding="utf-8")
@@ -260,6 +266,7 @@ def test_a_toy_experiment_in_a_module_of_its_own_runs_through_the_real_runner(
     assert len(counted()) == 2 * (2 + 7)  # the toy's two and optimizer-compare's seven
 
 
+@pytest.mark.slow
 def test_figures_are_png_unless_asked_and_replot_draws_any_format(tmp_path, capsys):
     out = tmp_path / "results"
     assert main(["run", "gradient-descent", "--out", str(out)]) == 0

@@ -116,6 +116,7 @@ def test_a_daemon_started_in_a_new_session_is_killed_when_the_function_returns(t
     assert not _alive(int(pid_file.read_text()))
 
 
+@pytest.mark.slow
 def test_a_double_forked_setsid_grandchild_is_killed_with_its_grandparent(tmp_path):
     pid_file = tmp_path / "pid"
     ending = sandbox.run(_double_fork_daemon, str(pid_file), timeout=10)
@@ -142,6 +143,7 @@ def test_a_segmentation_fault_is_reported_as_crashed_by_its_signal():
     assert (ending.status, ending.signal) == ("crashed", "SIGSEGV")
 
 
+@pytest.mark.slow
 def test_a_command_that_loops_is_dumped_at_the_limit_with_its_own_file_and_line(tmp_path):
     script = tmp_path / "learner.py"
     script.write_text("import time\n\ndef update():\n    while True:\n        time.sleep(0.01)\n"
@@ -162,6 +164,7 @@ def test_a_command_that_forks_a_setsid_sleeper_leaves_nothing_behind(tmp_path):
     assert not _alive(int(pid_file.read_text()))
 
 
+@pytest.mark.slow
 def test_runs_side_by_side_each_end_by_their_own_limit():
     loop = sandbox.start(_loop_forever, timeout=4)
     quick = sandbox.start(_double, 4, timeout=10)
@@ -171,6 +174,7 @@ def test_runs_side_by_side_each_end_by_their_own_limit():
     assert loop.wait().status == "timeout"
 
 
+@pytest.mark.slow
 def test_a_run_stopped_early_says_stopped_and_kills_its_child():
     running = sandbox.start(_loop_forever, timeout=60)
     time.sleep(0.3)
@@ -197,6 +201,7 @@ def test_code_that_kills_its_supervisor_is_a_crash_and_is_killed_with_it(tmp_pat
     assert not _alive(child)
 
 
+@pytest.mark.slow
 def test_a_sandbox_inside_another_keeps_the_outer_memory_limit():
     assert sandbox.run(_empty_3_gb, timeout=10, memory=8 * GIB).status == "finished"
     inner = sandbox.run(_nested_asking_for_more, 8 * GIB, timeout=20, memory=1 * GIB)

@@ -65,6 +65,7 @@ def _trials(url, study="s"):
 # -- the sampler ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_random_draws_are_log_uniform_within_the_bounds():
     config = search.load_config(seed=3)
     study = optuna.create_study(sampler=_sampler(config, 3))
@@ -125,6 +126,7 @@ def test_a_study_thrown_away_after_its_run_commits_without_waiting_for_the_disk(
     assert sorted(kept[0], key=str) == sorted(kept[1], key=str)
 
 
+@pytest.mark.slow
 def test_a_diverging_trial_is_failed_with_its_reason_and_the_study_goes_on(tmp_path, tiny_data):
     config = search.load_config(**{**TINY, "epochs": 10,
                                    "space": {"lr": {"low": 1e30, "high": 1e31}}})
@@ -137,6 +139,7 @@ def test_a_diverging_trial_is_failed_with_its_reason_and_the_study_goes_on(tmp_p
                for t in failed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_the_search_shows_a_bar_of_finished_trials_only_when_asked(tmp_path, tiny_data, capfd,
                                                                    workers):
@@ -149,6 +152,7 @@ def test_the_search_shows_a_bar_of_finished_trials_only_when_asked(tmp_path, tin
     assert "search" in err and "0/4" in err and "4/4" in err and "trial" in err
 
 
+@pytest.mark.slow
 def test_the_labs_search_shows_its_bar_when_the_run_asks(capsys):
     params = {**hyperparameter_search.EXPERIMENT.parameters(quick=True), "n_trials": 2,
               "epochs": 1}
@@ -222,6 +226,7 @@ def receivers(monkeypatch):
     return made
 
 
+@pytest.mark.slow
 def test_the_network_takes_its_input_width_and_class_count_from_the_data(tmp_path, tiny_data,
                                                                           receivers):
     search.work(search.load_config(**{**TINY, "n_trials": 2}), "s",
@@ -229,6 +234,7 @@ def test_the_network_takes_its_input_width_and_class_count_from_the_data(tmp_pat
     assert [args for args, _ in receivers["network"]] == [(WIDTH, [8], CLASSES)] * 2
 
 
+@pytest.mark.slow
 def test_weight_decay_lambda_goes_to_the_network_and_weight_decay_to_the_optimizer(
         tmp_path, tiny_data, receivers):
     space = {"lr": {"low": 1e-3, "high": 1e-2}, "weight_decay": {"low": 1e-6, "high": 1e-5},

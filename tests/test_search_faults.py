@@ -411,6 +411,7 @@ def test_toml_values_of_the_wrong_type_are_errors(tmp_path, toml, message):
         search.load_config(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["what?", "100%", "two words", "%3F and ?x=1#y"])
 def test_out_folders_with_url_characters_hold_their_own_sqlite_storage(tmp_path, data_file,
                                                                       name):
@@ -602,6 +603,7 @@ def test_workers_retry_a_vanished_database_for_a_bounded_time_and_a_rerun_comple
         assert len(again) == 1 and again[0].params == trial.params, trial.number
 
 
+@pytest.mark.slow
 def test_a_trial_whose_worker_died_before_drawing_its_values_is_rerun_with_those_it_would_draw(
         tmp_path):
     from optuna.storages import RetryHeartbeatStaleTrialCallback
@@ -628,6 +630,7 @@ def test_a_trial_whose_worker_died_before_drawing_its_values_is_rerun_with_those
     assert retried.params == expected.params and len(expected.params) == 2
 
 
+@pytest.mark.slow
 def test_a_worker_stopped_inside_its_claim_requeues_the_trial_it_had_just_created(
         tmp_path, monkeypatch):
     import dlfs.search.study as study_module

@@ -4,6 +4,7 @@ held only when the claim held in every seed; a seed's numbers the same alone or 
 
 import json
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -45,6 +46,7 @@ def _record(out, name):
 NAMES = ["optimizer-compare", "weight-init-compare", "batch-norm"]
 
 
+@pytest.mark.slow
 def test_three_seeds_write_each_seeds_run_and_verdict_and_the_report_reads_them(
         idx_folder, tmp_path, capsys):
     out = tmp_path / "results"
@@ -75,6 +77,7 @@ def test_three_seeds_write_each_seeds_run_and_verdict_and_the_report_reads_them(
     assert main(["show", "batch-norm", "--out", str(out)]) == 0
 
 
+@pytest.mark.slow
 def test_a_seeds_numbers_are_identical_alone_and_among_three(idx_folder, tmp_path):
     names = ["optimizer-compare", "overfit", "weight-decay"]
     common = ["--quick", "--dataset", str(idx_folder), "--workers", "2"]
@@ -149,6 +152,7 @@ def coin(monkeypatch):
     return experiment, [holding[0], failing, holding[1]]
 
 
+@pytest.mark.slow
 def test_a_claim_failing_on_one_seed_of_three_is_not_held_and_held_in_two(coin, tmp_path,
                                                                           capsys):
     experiment, seeds = coin
@@ -178,6 +182,7 @@ def test_one_seed_writes_the_same_fields_with_of_one(coin):
     assert (record["verdict"]["held_in"], record["verdict"]["of"]) == (0, 1)
 
 
+@pytest.mark.slow
 def test_plot_runs_draws_several_runs_and_plot_draws_one(coin):
     experiment, seeds = coin
     several = run_experiment(experiment, Context(), langs=("en",), seeds=seeds)
@@ -197,6 +202,7 @@ def test_a_quick_failure_on_one_seed_leaves_the_whole_not_judged(coin):
     assert verdict["seeds"][1] == {"seed": seeds[1], "held": False, "judged": False}
 
 
+@pytest.mark.slow
 def test_a_deterministic_experiment_runs_once_for_all_seeds(tmp_path, capsys):
     out = tmp_path / "results"
     _run("numerical-diff", "--seed", "5", "--seeds", "3", "--out", str(out))
@@ -255,6 +261,7 @@ def test_the_runner_refuses_seeds_that_repeat_or_are_negative():
 # -- --replot ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_replot_draws_again_from_the_saved_results_without_running(coin, tmp_path,
                                                                    monkeypatch):
     experiment, seeds = coin
@@ -274,6 +281,7 @@ def test_replot_draws_again_from_the_saved_results_without_running(coin, tmp_pat
         assert after[key] == before[key], key
 
 
+@pytest.mark.slow
 def test_replot_of_a_record_from_before_several_seeds(tmp_path, capsys):
     out = tmp_path / "results"
     _run("gradient-descent", "--out", str(out))
@@ -306,13 +314,23 @@ def test_replot_without_a_saved_result_or_with_training_options_is_an_error(
 # -- records -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def saved(tmp_path):
-    out = tmp_path / "results"
+@pytest.fixture(scope="module")
+def saved_once(tmp_path_factory):
+    out = tmp_path_factory.mktemp("saved") / "results"
     _run("gradient-descent", "--seeds", "2", "--out", str(out))
+    return out
+
+
+@pytest.fixture
+def saved(saved_once, tmp_path):
+    """gradient-descent's results.json of two seeds: the module's run, copied for this test
+    (the tests rewrite it)."""
+    out = tmp_path / "results"
+    shutil.copytree(saved_once, out)
     return out / "gradient-descent" / "results.json"
 
 
+@pytest.mark.slow
 def test_a_record_from_before_several_seeds_reads_as_one_run_of_its_seed(saved):
     record = json.loads(saved.read_text(encoding="utf-8"))
     for key in ("seeds", "runs", "deterministic"):
@@ -329,6 +347,7 @@ def test_a_record_from_before_several_seeds_reads_as_one_run_of_its_seed(saved):
     assert loaded["verdict"]["seeds"] == [{"seed": 4, "held": True, "judged": True}]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("change", "message"), [
     (lambda r: r.update(seeds=[1, 1]),
      "seeds should be a list of distinct whole numbers >= 0, at least one"),
@@ -372,6 +391,7 @@ def _printed_without_times(text):
     return sorted(blocks)
 
 
+@pytest.mark.slow
 def test_experiments_side_by_side_give_the_numbers_and_lines_of_one_after_another(
         idx_folder, tmp_path, capsys):
     names = ["activation-histograms", "two-layer-net", "weight-init-compare", "gradient-descent"]
@@ -391,6 +411,7 @@ def test_experiments_side_by_side_give_the_numbers_and_lines_of_one_after_anothe
         assert paired_runs == serial_runs, name
 
 
+@pytest.mark.slow
 def test_an_experiment_failing_names_itself_and_its_seeds_and_the_others_finish(
         coin, tmp_path, monkeypatch, capsys):
     experiment, _ = coin
@@ -407,6 +428,7 @@ def test_an_experiment_failing_names_itself_and_its_seeds_and_the_others_finish(
     assert [e["name"] for e in summary["experiments"]] == ["numerical-diff", "gradient-descent"]
 
 
+@pytest.mark.slow
 def test_a_quick_run_says_which_seeds_were_not_judged_not_that_they_failed(coin, tmp_path,
                                                                           capsys):
     _, seeds = coin

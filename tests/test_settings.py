@@ -108,6 +108,7 @@ def test_with_several_experiments_a_key_applies_to_those_that_declare_it():
         settings_for(experiments, {"lr": -1})
 
 
+@pytest.mark.slow
 def test_the_runner_records_the_overrides_beside_the_parameters_used():
     ctx = Context(seed=0, quick=True)
     result = run_experiment(EXPERIMENTS["numerical-diff"], ctx, overrides={"h": 0.01})
@@ -238,6 +239,7 @@ def test_a_wrong_dotted_key_names_the_valid_ones(key):
         f"optimizers.{rule}.lr" for rule in EXPERIMENTS["optimizer-paths"].params["optimizers"]]
 
 
+@pytest.mark.slow
 def test_a_config_file_sets_rules_by_nested_tables_or_dotted_keys_and_set_wins(tmp_path,
                                                                                 capsys):
     config = tmp_path / "rates.toml"

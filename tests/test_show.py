@@ -4,6 +4,7 @@ the web browser), as a learner tries them right after `dlfs run`."""
 import json
 import os
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -23,18 +24,31 @@ def _synthetic_data():
                 t[:120], x[120:], t[120:])
 
 
-@pytest.fixture
-def lab(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def lab_once(tmp_path_factory):
     """A folder of quick results, as `dlfs run … --quick --out lab` leaves it: weight-init-compare
     (on a small stand-in data set) and numerical-diff under quick settings whose h = 1e-50
-    rounds x + h back to x, so its claim is not judged."""
+    rounds x + h back to x, so its claim is not judged. Run once for the module."""
     import dlfs.data
 
-    monkeypatch.setattr(dlfs.data, "load_lab_data", lambda *a, **k: _synthetic_data())
-    monkeypatch.setattr(EXPERIMENTS["numerical-diff"], "quick_params", {"h": 1e-50})
+    out = tmp_path_factory.mktemp("show") / "lab"
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in ("LC_ALL", "LC_MESSAGES"):
+            patch.delenv(variable, raising=False)
+        patch.setenv("LANG", "C.UTF-8")
+        patch.setattr(dlfs.data, "load_lab_data", lambda *a, **k: _synthetic_data())
+        patch.setattr(EXPERIMENTS["numerical-diff"], "quick_params", {"h": 1e-50})
+        assert main(["run", "weight-init-compare", "numerical-diff", "--quick", "--workers",
+                     "1", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture
+def lab(lab_once, tmp_path):
+    """The module's quick results, copied for this test (some tests rewrite a results.json or
+    the report)."""
     out = tmp_path / "lab"
-    assert main(["run", "weight-init-compare", "numerical-diff", "--quick", "--workers", "1",
-                 "--out", str(out)]) == 0
+    shutil.copytree(lab_once, out)
     return out
 
 
@@ -49,7 +63,6 @@ def _flat(text):
 # -- dlfs show ----------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_show_prints_title_claim_verdict_numbers_data_set_seed_time_and_parameters(lab,
                                                                                     capsys):
     capsys.readouterr()
@@ -71,7 +84,6 @@ def test_show_prints_title_claim_verdict_numbers_data_set_seed_time_and_paramete
     assert lines[-1] == f"result: {lab / 'weight-init-compare' / 'results.json'}"
 
 
-@pytest.mark.slow
 def test_show_reads_the_saved_result_and_trains_nothing(lab, monkeypatch, capsys):
     def refuse(*args):
         raise AssertionError("dlfs show ran the experiment")
@@ -84,7 +96,6 @@ def test_show_reads_the_saved_result_and_trains_nothing(lab, monkeypatch, capsys
     assert "  numbers as saved" in capsys.readouterr().out.splitlines()
 
 
-@pytest.mark.slow
 def test_show_of_a_claim_not_judged_says_so_and_why_in_both_languages(lab, capsys):
     capsys.readouterr()
     for lang, state, why in (
@@ -99,7 +110,6 @@ def test_show_of_a_claim_not_judged_says_so_and_why_in_both_languages(lab, capsy
         assert "claim not held" not in shown and "주장 불성립" not in shown
 
 
-@pytest.mark.slow
 def test_show_in_korean_labels_everything_in_korean(lab, capsys):
     capsys.readouterr()
     assert main(["show", "weight-init-compare", "--out", str(lab), "--lang", "ko"]) == 0
@@ -114,7 +124,6 @@ def test_show_in_korean_labels_everything_in_korean(lab, capsys):
     assert lines[-1].startswith("결과 파일: ")
 
 
-@pytest.mark.slow
 def test_show_wraps_to_the_terminal_counting_hangul_as_two_columns(lab):
     record = _record(lab, "weight-init-compare")
     for lang in ("en", "ko"):
@@ -141,7 +150,6 @@ def test_show_finds_a_quick_result_in_results_quick_when_results_has_none(tmp_pa
         f"result: {os.path.join('results', 'gradient-field', 'results.json')}"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("argv", "message"), [
     (["show", "two-layer-net", "--out", "{lab}"],
      "no result of two-layer-net in {lab}; run it first (dlfs run two-layer-net --out {lab})"),
@@ -172,7 +180,6 @@ def browser(monkeypatch):
     return opened
 
 
-@pytest.mark.slow
 def test_open_writes_the_missing_report_and_opens_its_file_url(lab, browser, capsys):
     capsys.readouterr()
     assert main(["open", "--out", str(lab), "--lang", "ko"]) == 0
@@ -183,7 +190,6 @@ def test_open_writes_the_missing_report_and_opens_its_file_url(lab, browser, cap
         f"실험 2개의 보고서: {page}", f"브라우저로 여는 중: {browser[0]}"]
 
 
-@pytest.mark.slow
 def test_open_rewrites_a_report_older_than_a_result_and_keeps_a_current_one(lab, browser):
     page = lab / "report.html"
     page.write_text("an old report")
@@ -197,7 +203,6 @@ def test_open_rewrites_a_report_older_than_a_result_and_keeps_a_current_one(lab,
     assert browser == [page.resolve().as_uri() + "?lang=en"] * 2
 
 
-@pytest.mark.slow
 def test_open_says_which_file_to_open_when_no_browser_starts(lab, monkeypatch, capsys):
     monkeypatch.setattr("webbrowser.open", lambda url: False)
     capsys.readouterr()
@@ -218,13 +223,30 @@ def test_open_without_results_is_one_line_and_opens_nothing(tmp_path, monkeypatc
     assert browser == []
 
 
+@pytest.fixture(scope="module")
+def gradient_descent_lab(tmp_path_factory):
+    """gradient-descent run once for the module, as `dlfs run gradient-descent` leaves it."""
+    out = tmp_path_factory.mktemp("deterministic") / "lab"
+    assert main(["run", "gradient-descent", "--out", str(out), "--workers", "1"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def changed_settings_lab(tmp_path_factory):
+    """gradient-descent and optimizer-paths run once for the module with two --set values."""
+    out = tmp_path_factory.mktemp("changed") / "lab"
+    assert main(["run", "gradient-descent", "optimizer-paths", "--out", str(out), "--workers",
+                 "1", "--set", "lr=0.2", "--set", "optimizers.sgd.lr=0.5"]) == 0
+    return out
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_show_says_deterministic_instead_of_a_seed_for_an_experiment_that_draws_nothing(
-        tmp_path, capsys, lang):
+        gradient_descent_lab, capsys, lang):
     from dlfs import catalogue
 
-    out = tmp_path / "lab"
-    assert main(["run", "gradient-descent", "--out", str(out), "--workers", "1"]) == 0
+    out = gradient_descent_lab
     capsys.readouterr()
     assert main(["show", "gradient-descent", "--out", str(out), "--lang", lang]) == 0
     meta = capsys.readouterr().out.splitlines()[1]
@@ -235,11 +257,11 @@ def test_show_says_deterministic_instead_of_a_seed_for_an_experiment_that_draws_
     assert catalogue.text("report.deterministic", lang) in show_text(record, lang).splitlines()[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_show_marks_the_settings_a_run_changed_and_no_others(tmp_path, capsys, lang):
-    out = tmp_path / "lab"
-    assert main(["run", "gradient-descent", "optimizer-paths", "--out", str(out), "--workers",
-                 "1", "--set", "lr=0.2", "--set", "optimizers.sgd.lr=0.5"]) == 0
+def test_show_marks_the_settings_a_run_changed_and_no_others(changed_settings_lab, capsys,
+                                                             lang):
+    out = changed_settings_lab
     capsys.readouterr()
     assert main(["show", "gradient-descent", "--out", str(out), "--lang", lang]) == 0
     shown = capsys.readouterr().out
