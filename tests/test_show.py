@@ -187,7 +187,8 @@ def test_open_writes_the_missing_report_and_opens_its_file_url(lab, browser, cap
     assert browser == [page.resolve().as_uri() + "?lang=ko"]
     assert '<body data-lang="ko">' in page.read_text(encoding="utf-8")
     assert capsys.readouterr().out.splitlines() == [
-        f"실험 2개의 보고서: {page}", f"브라우저로 여는 중: {browser[0]}"]
+        f"실험 2개의 보고서: {page} ({page.stat().st_size / 1e6:.1f} MB)",
+        f"브라우저로 여는 중: {browser[0]}"]
 
 
 def test_open_rewrites_a_report_older_than_a_result_and_keeps_a_current_one(lab, browser):
