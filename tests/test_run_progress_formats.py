@@ -78,6 +78,7 @@ class _Terminal(io.StringIO):
 # -- the bar of jobs ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a lab run each
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_the_bar_of_a_run_on_a_terminal_ends_at_its_number_of_distinct_jobs(
         idx_folder, tmp_path, monkeypatch, trained, bars, workers):
@@ -95,6 +96,7 @@ def test_the_bar_of_a_run_on_a_terminal_ends_at_its_number_of_distinct_jobs(
     assert bar.unit == "job" and f"/{len(ran)}" in terminal.getvalue()
 
 
+@pytest.mark.slow  # a lab run each
 def test_the_bar_speaks_the_commands_language(idx_folder, tmp_path, monkeypatch, trained,
                                               bars):
     monkeypatch.setattr(sys, "stderr", _Terminal())
@@ -124,6 +126,7 @@ def _files_listed_are_the_files_there(folder: Path) -> None:
     assert listed == sorted(path.name for path in folder.glob("figure.*"))
 
 
+@pytest.mark.slow  # a lab run each
 @pytest.mark.parametrize("line", ['formats = ["png", "svg"]', 'formats = "svg,png"',
                                   'formats = ["SVG"]'])
 def test_a_config_file_sets_the_figure_formats(tmp_path, line, capsys):
@@ -189,6 +192,7 @@ def test_every_run_key_the_docs_list_is_accepted_in_a_config_file(tmp_path):
 # -- --replot keeps what it does not draw ------------------------------------------------------
 
 
+@pytest.mark.slow  # a lab run each
 def test_replot_in_svg_keeps_the_png_figures_drawn_before_and_lists_both(tmp_path, capsys):
     out = tmp_path / "results"
     assert main(["run", "numerical-diff", "--out", str(out)]) == 0
@@ -209,6 +213,7 @@ def test_replot_in_svg_keeps_the_png_figures_drawn_before_and_lists_both(tmp_pat
     _files_listed_are_the_files_there(folder)
 
 
+@pytest.mark.slow  # a lab run each
 def test_a_replot_in_svg_draws_a_png_where_none_is_left(tmp_path):
     out = tmp_path / "results"
     assert main(["run", "numerical-diff", "--out", str(out)]) == 0
@@ -221,6 +226,7 @@ def test_a_replot_in_svg_draws_a_png_where_none_is_left(tmp_path):
     load_record(folder / "results.json")
 
 
+@pytest.mark.slow  # a lab run each
 def test_a_run_asked_for_svg_alone_still_writes_the_png_the_report_reads(tmp_path):
     out = tmp_path / "results"
     assert main(["run", "numerical-diff", "--formats", "svg", "--out", str(out)]) == 0
@@ -230,6 +236,7 @@ def test_a_run_asked_for_svg_alone_still_writes_the_png_the_report_reads(tmp_pat
     assert sorted(record["figures"]["en"]) == ["labels", "png", "svg"]
 
 
+@pytest.mark.slow  # a lab run each
 def test_a_replot_keeps_no_link_planted_as_a_figure(tmp_path):
     out = tmp_path / "results"
     assert main(["run", "numerical-diff", "--out", str(out)]) == 0
@@ -264,6 +271,7 @@ sys.exit(main(sys.argv[1:]))
 '''
 
 
+@pytest.mark.slow  # a lab run each
 def test_a_worker_killed_under_its_job_fails_that_experiment_and_the_others_finish(
         idx_folder, tmp_path):
     script = tmp_path / "kills_adam.py"
