@@ -34,6 +34,26 @@ def make_blobs(rng, n_per_class=60, n_classes=3, dim=4, spread=0.3):
     return x[order], t[order]
 
 
+# -- a small data set in MNIST's IDX layout, for the lab's runs ------------------------------
+
+
+def write_idx_set(folder: Path, seed: int, n_train: int, n_test: int, classes: int, side: int,
+                  step: float) -> Path:
+    """A small data set in MNIST's IDX layout in ``folder``: side×side uint8 images whose
+    brightness tells the class (noise up to 60, plus ``step`` per class), labels as indices."""
+    from dlfs.data import write_idx
+
+    rng = np.random.default_rng(seed)
+    for images, labels, n in (("train-images-idx3-ubyte", "train-labels-idx1-ubyte", n_train),
+                              ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", n_test)):
+        t = np.arange(n) % classes
+        rng.shuffle(t)
+        x = rng.random((n, side, side)) * 60 + t[:, None, None] * step
+        write_idx(folder / images, x.astype(np.uint8))
+        write_idx(folder / labels, t.astype(np.uint8))
+    return folder
+
+
 # -- a private PostgreSQL server, shared by the search tests -----------------------------------
 
 

@@ -8,12 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
+from conftest import write_idx_set
 
 from dlfs import _progress
 from dlfs.cli import main
-from dlfs.data import write_idx
 from dlfs.experiments import jobs
 from dlfs.records import load_record
 
@@ -24,16 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def idx_folder(tmp_path_factory):
     """A small data set in MNIST's IDX layout: 5×5 images whose brightness tells the class."""
-    folder = tmp_path_factory.mktemp("idx")
-    rng = np.random.default_rng(5)
-    for images, labels, n in (("train-images-idx3-ubyte", "train-labels-idx1-ubyte", N_TRAIN),
-                              ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", N_TEST)):
-        t = np.arange(n) % CLASSES
-        rng.shuffle(t)
-        write_idx(folder / images, (rng.random((n, SIDE, SIDE)) * 60
-                                    + t[:, None, None] * 60).astype(np.uint8))
-        write_idx(folder / labels, t.astype(np.uint8))
-    return folder
+    return write_idx_set(tmp_path_factory.mktemp("idx"), 5, N_TRAIN, N_TEST, CLASSES, SIDE,
+                         step=60)
 
 
 @pytest.fixture

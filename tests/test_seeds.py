@@ -8,10 +8,10 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import write_idx_set
 
 from dlfs import catalogue
 from dlfs.cli import main
-from dlfs.data import write_idx
 from dlfs.experiments import EXPERIMENTS, Context, Experiment, Verdict, figures, run_experiment
 from dlfs.experiments.jobs import task
 from dlfs.records import RecordError, load_record
@@ -22,17 +22,8 @@ N_TRAIN, N_TEST, CLASSES, SIDE = 400, 100, 4, 6
 @pytest.fixture(scope="module")
 def idx_folder(tmp_path_factory):
     """A small data set in MNIST's IDX layout: 6×6 images whose brightness tells the class."""
-    folder = tmp_path_factory.mktemp("idx")
-    rng = np.random.default_rng(5)
-    stems = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", N_TRAIN),
-             "t10k": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", N_TEST)}
-    for images, labels, n in stems.values():
-        t = np.arange(n) % CLASSES
-        rng.shuffle(t)
-        x = rng.random((n, SIDE, SIDE)) * 60 + t[:, None, None] * 50
-        write_idx(folder / images, x.astype(np.uint8))
-        write_idx(folder / labels, t.astype(np.uint8))
-    return folder
+    return write_idx_set(tmp_path_factory.mktemp("idx"), 5, N_TRAIN, N_TEST, CLASSES, SIDE,
+                         step=50)
 
 
 def _run(*argv):
