@@ -54,6 +54,36 @@ def write_idx_set(folder: Path, seed: int, n_train: int, n_test: int, classes: i
     return folder
 
 
+# -- a headless Chromium driven by Selenium, for the report's browser tests -------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def headless_chromium(profile: Path, javascript: bool = True, logs: bool = False):
+    """Debian's chromium through its chromedriver, headless, 1200×900, with its own profile
+    folder; ``javascript`` False turns scripts off; ``logs`` keeps the console and the network
+    (performance) logs for ``get_log``."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.fail("chromium or chromedriver is missing: `make test` installs Debian's "
+                    "chromium and chromium-driver packages")
+    options = Options()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,900",
+                     f"--user-data-dir={profile}"):
+        options.add_argument(argument)
+    if not javascript:
+        options.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2})
+    if logs:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    options.binary_location = CHROMIUM
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
 # -- a private PostgreSQL server, shared by the search tests -----------------------------------
 
 

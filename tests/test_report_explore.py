@@ -9,6 +9,7 @@ import struct
 import time
 
 import pytest
+from conftest import headless_chromium
 
 from dlfs import catalogue
 from dlfs.catalogue import LANGS
@@ -17,16 +18,12 @@ from dlfs.explore import VIEWS, still, view
 from dlfs.report import build_report
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a real browser on a report of real runs: seconds each
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 LIVE = ("gradient-descent", "optimizer-paths", "activation-histograms", "batch-norm",
         "hyperparameter-search", "weight-decay", "dropout")
 COMPARED = ("optimizer-compare", "weight-init-compare")  # run over two seeds: bands
@@ -64,16 +61,7 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if CHROMIUM is None or DRIVER is None:
-        pytest.fail("chromium or chromedriver is missing: `make test` installs Debian's "
-                    "chromium and chromium-driver packages")
-    options = Options()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,900",
-                     f"--user-data-dir={tmp_path_factory.mktemp('profile')}"):
-        options.add_argument(argument)
-    options.binary_location = CHROMIUM
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver = headless_chromium(tmp_path_factory.mktemp("profile"), logs=True)
     yield driver
     driver.quit()
 

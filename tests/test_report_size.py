@@ -7,13 +7,13 @@ import base64
 import io
 import json
 import re
-import shutil
 import struct
 import time
 import zlib
 
 import numpy as np
 import pytest
+from conftest import headless_chromium
 from PIL import Image
 
 from dlfs import catalogue, explore
@@ -170,8 +170,6 @@ def test_a_png_too_large_to_decode_or_broken_is_embedded_as_it_is():
 # -- in a real browser: the still stands for the live view until it is drawn ------------------
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 
 
 @pytest.fixture(scope="module")
@@ -181,22 +179,7 @@ def report(lab, page):
 
 
 def _chromium(profile, javascript):
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    if CHROMIUM is None or DRIVER is None:
-        pytest.fail("chromium or chromedriver is missing: `make test` installs Debian's "
-                    "chromium and chromium-driver packages")
-    options = Options()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,900",
-                     f"--user-data-dir={profile}"):
-        options.add_argument(argument)
-    if not javascript:
-        options.add_experimental_option(
-            "prefs", {"profile.managed_default_content_settings.javascript": 2})
-    options.binary_location = CHROMIUM
-    return webdriver.Chrome(service=Service(DRIVER), options=options)
+    return headless_chromium(profile, javascript=javascript)
 
 
 @pytest.mark.slow
