@@ -54,6 +54,24 @@ def write_idx_set(folder: Path, seed: int, n_train: int, n_test: int, classes: i
     return folder
 
 
+@pytest.fixture
+def trained_jobs(monkeypatch, tmp_path):
+    """Every job the lab runs, written to a file as it starts (the pool's workers, forked after
+    this patch, write there too): a function returning the jobs run so far."""
+    from dlfs.experiments import jobs
+
+    log = tmp_path / "jobs.log"
+    real = jobs.run_job
+
+    def run_job(job, data):
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(repr(job) + "\n")
+        return real(job, data)
+
+    monkeypatch.setattr(jobs, "run_job", run_job)
+    return lambda: log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+
+
 # -- a headless Chromium driven by Selenium, for the report's browser tests -------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

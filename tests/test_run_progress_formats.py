@@ -13,7 +13,6 @@ from conftest import write_idx_set
 
 from dlfs import _progress
 from dlfs.cli import main
-from dlfs.experiments import jobs
 from dlfs.records import load_record
 
 N_TRAIN, N_TEST, CLASSES, SIDE = 300, 100, 3, 5
@@ -28,19 +27,9 @@ def idx_folder(tmp_path_factory):
 
 
 @pytest.fixture
-def trained(monkeypatch, tmp_path):
-    """Every job the lab runs, written to a file as it starts (the pool's workers, forked after
-    this patch, write there too): a function returning the jobs run so far."""
-    log = tmp_path / "jobs.log"
-    real = jobs.run_job
-
-    def run_job(job, data):
-        with open(log, "a", encoding="utf-8") as handle:
-            handle.write(repr(job) + "\n")
-        return real(job, data)
-
-    monkeypatch.setattr(jobs, "run_job", run_job)
-    return lambda: log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+def trained(trained_jobs):
+    """Every job the lab runs so far (conftest's trained_jobs)."""
+    return trained_jobs
 
 
 @pytest.fixture
