@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 # Import names installed under another distribution: SQLAlchemy comes with Optuna, vl_convert is
 # vl-convert-python.
-PROVIDED_BY = {"sqlalchemy": "optuna", "vl_convert": "vl-convert-python"}
+PROVIDED_BY = {"sqlalchemy": "optuna", "vl_convert": "vl-convert-python", "PIL": "pillow"}
 
 
 def _requirement_name(requirement: str) -> str:
