@@ -527,3 +527,12 @@ def test_a_hand_edited_address_for_the_new_views_falls_back_and_says_so(lab, bro
     assert _signal(browser, "weight-init-compare", "en", "seeds") == "band"
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_no_slider_shows_its_grid_position_as_if_it_were_the_value(lab, browser):
+    # The sliders move over a grid's positions (lr_index 0…14); Vega writes the position beside
+    # the slider ("4"), which a learner reads as the learning rate. The figure says the value.
+    _open(browser, lab / "report.html")
+    positions = browser.find_elements(By.CSS_SELECTOR, ".explore-view input[type=range] + span")
+    assert positions, "no slider found: Vega's markup changed"
+    assert not any(position.is_displayed() for position in positions)

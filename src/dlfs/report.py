@@ -78,6 +78,9 @@ ul.failed { margin: .2rem 0; }
 .explore .vega-bind { display: block; margin: .2rem 0; }
 .explore .vega-bind-name { display: inline-block; min-width: 14rem; }
 .explore-view { overflow-x: auto; }
+/* every slider moves over a grid's positions: the figure says the value (η = 0.1), and the
+   position beside the slider (4 of 0…14) only misleads */
+.explore-view input[type="range"] + span { display: none; }
 """
 
 SCRIPT = """
