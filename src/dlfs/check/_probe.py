@@ -45,7 +45,10 @@ def text(key: str, **fields: Any) -> dict[str, str]:
 
 
 def files_of(*objects) -> set[str]:
-    """The source files the learner's class or function (and its methods) were written in."""
+    """The source files the learner's class or function (and its methods) were written in, and
+    the modules loaded from beside them: a layer in common/layers.py that calls
+    cross_entropy_error of common/functions.py goes wrong at that function's line, not at the
+    call."""
     found = set()
     for obj in objects:
         members = [obj]
@@ -55,6 +58,15 @@ def files_of(*objects) -> set[str]:
             code = getattr(member, "__code__", None)
             if code is not None:
                 found.add(code.co_filename)
+    # where each object's module lies (a code object's file name may be relative to another
+    # working folder than the check's)
+    homes = [getattr(sys.modules.get(getattr(obj, "__module__", None)), "__file__", None)
+             for obj in objects]
+    folders = {Path(name).resolve().parent for name in [*found, *homes] if name}
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__file__", None)
+        if name and name.endswith(".py") and Path(name).resolve().parent in folders:
+            found.add(name)
     return found
 
 
