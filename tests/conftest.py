@@ -34,6 +34,18 @@ def make_blobs(rng, n_per_class=60, n_classes=3, dim=4, spread=0.3):
     return x[order], t[order]
 
 
+# -- processes ---------------------------------------------------------------------------------
+
+
+def process_alive(pid: int) -> bool:
+    """True while ``pid`` is a process that has not ended (a zombie counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return file.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
 # -- a small data set in MNIST's IDX layout, for the lab's runs ------------------------------
 
 

@@ -8,6 +8,7 @@ import re
 import time
 
 import pytest
+from conftest import process_alive
 
 from dlfs import catalogue
 from dlfs.cli import main
@@ -22,13 +23,6 @@ def _check(capsys, *argv):
     return status, out, err
 
 
-def _alive(pid: int) -> bool:
-    """True while ``pid`` is a process that has not ended (a zombie counts as ended)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            return file.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
-    except OSError:
-        return False
 
 
 def test_a_file_that_allocates_20_gb_at_its_top_level_is_one_line_naming_its_line(capsys,
@@ -115,7 +109,7 @@ def test_a_detached_grandchild_the_file_starts_is_gone_when_the_check_ends(capsy
     status, out, err = _check(capsys, learner)
     assert (status, err) == (0, "")
     daemon = int(pid_file.read_text())
-    assert not _alive(daemon)
+    assert not process_alive(daemon)
     killed = re.search(r"^(\d+) process\(es\) that the file's code started were still running",
                        out, re.M)
     assert killed and int(killed.group(1)) >= 1  # relu is called more than once

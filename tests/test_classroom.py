@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import process_alive
 
 from benchmarks.check_class import MISTAKES, compare, make_class
 from dlfs import catalogue
@@ -22,12 +23,6 @@ TIMEOUT = 8
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            return file.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +98,7 @@ def test_a_daemon_a_learner_leaves_behind_is_killed_and_noted(checked):
     folder, injected, _, _, results = checked
     entry = _learner(results, "daemon", injected)
     pid = int((folder / entry["id"] / "common" / "optimizer.py.pid").read_text())
-    assert not _alive(pid)
+    assert not process_alive(pid)
     assert [n for n in entry["notes"] if n["code"] == "descendants"]
 
 

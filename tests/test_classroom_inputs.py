@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import process_alive
 
 import dlfs
 from benchmarks.check_class import make_class
@@ -178,12 +179,6 @@ def test_out_holding_other_files_is_refused_even_with_force(tmp_path, capsys):
     assert (tmp_path / "out" / "thesis.tex").read_text() == "mine"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            return file.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.slow
@@ -220,7 +215,7 @@ def test_ctrl_c_leaves_a_complete_summary_of_the_learners_done_and_says_so(tmp_p
     assert 'id="interrupted"' in (tmp_path / "out" / "summary.html").read_text(encoding="utf-8")
     assert sorted(p.name for p in (tmp_path / "out" / "feedback").iterdir()) == [
         "learner001.md", "learner002.md"]
-    assert not _alive(int(marker.read_text()))
+    assert not process_alive(int(marker.read_text()))
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_idx_set
+from conftest import process_alive, write_idx_set
 
 from dlfs.cli import main
 from dlfs.data import load_lab_data
@@ -148,14 +148,6 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not (can_fork() and Path("/proc/self/task").exists()),
                     reason="needs fork and /proc")
@@ -181,9 +173,9 @@ def test_ctrl_c_during_a_run_leaves_no_worker_process_behind(idx_folder, tmp_pat
     assert process.returncode == 130, err
     assert "interrupted" in err.decode()
     deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+    while any(process_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_alive(pid) for pid in workers)
+    assert not any(process_alive(pid) for pid in workers)
 
 
 # -- a new experiment is one module ----------------------------------------------------------

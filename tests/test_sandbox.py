@@ -9,19 +9,11 @@ import sys
 import time
 
 import pytest
+from conftest import process_alive
 
 from dlfs.check import sandbox
 
 GIB = 2**30
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` is a process that has not ended (a zombie counts as ended)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            return file.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
-    except OSError:
-        return False
 
 
 def _loop_forever():
@@ -113,7 +105,7 @@ def test_a_daemon_started_in_a_new_session_is_killed_when_the_function_returns(t
     ending = sandbox.run(_popen_daemon, str(pid_file), timeout=10)
     assert (ending.status, ending.value) == ("finished", "returned")
     assert ending.descendants_killed == 1
-    assert not _alive(int(pid_file.read_text()))
+    assert not process_alive(int(pid_file.read_text()))
 
 
 @pytest.mark.slow
@@ -123,7 +115,7 @@ def test_a_double_forked_setsid_grandchild_is_killed_with_its_grandparent(tmp_pa
     assert ending.status == "finished"
     daemon = int(pid_file.read_text())
     assert ending.descendants_killed == 1
-    assert not _alive(daemon)
+    assert not process_alive(daemon)
 
 
 def test_os_exit_three_is_reported_as_failed_with_its_exit_status():
@@ -161,7 +153,7 @@ def test_a_command_that_forks_a_setsid_sleeper_leaves_nothing_behind(tmp_path):
             f"open({str(pid_file)!r}, 'w').write(str(p.pid))\n")
     ending = sandbox.run([sys.executable, "-c", code], timeout=10)
     assert ending.status == "finished" and ending.descendants_killed == 1
-    assert not _alive(int(pid_file.read_text()))
+    assert not process_alive(int(pid_file.read_text()))
 
 
 @pytest.mark.slow
@@ -196,9 +188,9 @@ def test_code_that_kills_its_supervisor_is_a_crash_and_is_killed_with_it(tmp_pat
     assert time.monotonic() - began < 10  # not the 20 s the code would have gone on
     child = int(pid_file.read_text())
     deadline = time.monotonic() + 5
-    while _alive(child) and time.monotonic() < deadline:
+    while process_alive(child) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert not _alive(child)
+    assert not process_alive(child)
 
 
 @pytest.mark.slow
