@@ -52,18 +52,18 @@ def fit_samples(config: SearchConfig, data) -> tuple[SearchConfig, dict | None]:
     DatasetError naming both numbers. (config, None) when nothing was capped."""
     from dataclasses import replace
 
-    from dlfs.data.idx import DatasetError
     from dlfs.search.config import was_given
 
-    held, n = len(data.t_train), config.train_samples
-    if n <= held:
+    asked = {"train_samples": config.train_samples}
+    if was_given(config, "train_samples"):  # the rule of dlfs run's settings (dlfs.data.Data)
+        data.check_sample_settings(asked)
         return config, None
-    if was_given(config, "train_samples"):
-        raise DatasetError(key="bounds.too_many_samples", setting="train_samples", n=n,
-                           held=held, title=data.title)
-    fitted = replace(config, train_samples=held)
+    capped = data.capped_defaults(asked, {}).get("train_samples")
+    if capped is None:
+        return config, None
+    fitted = replace(config, train_samples=capped["used"])
     fitted.given = getattr(config, "given", frozenset())
-    return fitted, {"default": n, "used": held}
+    return fitted, capped
 
 
 def fitted_to(config: SearchConfig, data) -> SearchConfig:
