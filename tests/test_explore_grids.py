@@ -155,6 +155,27 @@ def test_a_remedys_live_view_holds_the_grids_curves_and_gaps_of_results_json(nam
         assert slider["bind"]["input"] == "range"
 
 
+def test_a_view_of_a_run_of_several_seeds_says_it_shows_the_first(rng):
+    record = _remedy_record("weight-decay", rng)
+    for lang in LANGS:
+        assert "title" not in view(record, lang)[0]  # one seed: nothing to say
+    record["seeds"] = [4, 7, 9]
+    for lang in LANGS:
+        said = catalogue.text("explore.first_seed", lang, seed=4, count=3)
+        assert view(record, lang)[0]["title"] == said
+        assert "4" in said and "3" in said
+
+
+def test_a_views_own_title_stays_above_the_seed_it_shows(monkeypatch, rng):
+    from dlfs import explore
+
+    monkeypatch.setitem(explore.VIEWS, "weight-decay", lambda results, lang: (
+        {"title": "own", "mark": "point", "datasets": {"a": [{"x": 1}]}}, {}))
+    record = {**_remedy_record("weight-decay", rng), "seeds": [2, 3]}
+    assert view(record, "en")[0]["title"] == {
+        "text": ["own", catalogue.text("explore.first_seed", "en", seed=2, count=2)]}
+
+
 def test_the_remedy_grid_holds_the_first_epochs_of_the_baseline_and_of_the_remedy(rng):
     experiment = EXPERIMENTS["dropout"]
     params = experiment.parameters(quick=False)

@@ -110,9 +110,10 @@ def test_all_experiments_over_three_seeds_plan_each_distinct_job_once():
                     + 7 + 2  # optimizer-compare's seven; weight-init-compare's He is its SGD
                     + 1 + 2 * scales + 1  # activation histograms, batch norm, its gradcheck
                     + 3  # one baseline (overfit's are dropout's first epochs), two remedies
-                    + 2 + 2  # the report's λ and dropout grids: their 0 and book value shared
                     + 1)  # the search
-        assert len(made.distinct) == len(deterministic) + 3 * per_seed, quick
+        grids = 2 + 2  # the report's λ and dropout grids (their 0 and book value shared),
+        # trained for the first seed alone: the live view shows that one
+        assert len(made.distinct) == len(deterministic) + 3 * per_seed + grids, quick
 
 
 @pytest.mark.slow
@@ -257,3 +258,29 @@ def test_figures_are_png_unless_asked_and_replot_draws_any_format(tmp_path, caps
     assert main(["run", "gradient-descent", "--formats", "pdf", "--out", str(out)]) == 2
     assert capsys.readouterr().err == ("dlfs: error: --formats 'pdf': choose from png, svg, "
                                        "separated by commas (e.g. png,svg)\n")
+
+
+# -- the report's grid: the first seed's ----------------------------------------------------
+
+
+def test_over_several_seeds_a_remedys_grid_is_trained_for_the_first_seed_alone(data):
+    experiment = EXPERIMENTS["weight-decay"]
+    request = Request([experiment], {"weight-decay": {"max_epochs": 4, "explore_epochs": 2}},
+                      seeds=[3, 5], quick=True, workers=1)
+    made = plan(request, data)
+    grid = len(made.params["weight-decay"]["explore_values"])
+    assert len(made.jobs["weight-decay", 3]) == 2 + grid  # baseline, remedy, the grid
+    assert len(made.jobs["weight-decay", 5]) == 2  # baseline, remedy
+
+    record = _records(request, data)["weight-decay"]
+    first, second = record["runs"]
+    assert [first["seed"], second["seed"]] == [3, 5]
+    assert [run["value"] for run in first["results"]["explore"]["runs"]] == \
+        made.params["weight-decay"]["explore_values"]
+    assert "explore" not in second["results"]
+    # the second seed's figure is the book's all the same: its own baseline and remedy, and
+    # its claim judged on them
+    assert second["results"]["regularised"]["train_acc"] != first["results"]["regularised"][
+        "train_acc"]
+    assert len(second["results"]["baseline"]["train_acc"]) == 4 + 1
+    assert second["verdict"]["detail"]

@@ -627,6 +627,15 @@ def view(record: dict, lang: str) -> tuple[dict, dict] | None:
     if made is None:
         return None
     spec, controls = made
+    seeds = record.get("seeds")
+    if (record["name"] not in RECORD_VIEWS and not record.get("deterministic")
+            and isinstance(seeds, list) and len(seeds) > 1):
+        # A run of several seeds: this view is the first seed's (its grid is trained for that
+        # seed alone, Experiment.grid), which the page says above it.
+        said = catalogue.text("explore.first_seed", lang, seed=seeds[0], count=len(seeds))
+        title = spec.get("title")
+        spec = {**spec, "title": said if title is None else {
+            "text": [title.get("text") if isinstance(title, dict) else title, said]}}
     return _as_csv({"config": {"font": FONT}, **spec}), controls
 
 

@@ -117,6 +117,11 @@ class Experiment:
     # The report's grids made finer (dlfs run --explore, or explore = true in a --config file):
     # parameters set over the book's (and over quick mode's) when asked for.
     explore_params: dict[str, Any] = field(default_factory=dict)
+    # The parameters of a grid that only the report's live view reads (weight-decay's λ
+    # slider). The live view shows the first seed, so only the first seed's run has them; the
+    # other seeds' runs repeat the book's figure without the grid (``for_seed``), and the
+    # cost of `dlfs run --seeds N` does not grow with the grid N times.
+    grid: tuple[str, ...] = ()
 
     @property
     def needs_data(self) -> bool:
@@ -132,6 +137,12 @@ class Experiment:
         from dlfs.experiments.jobs import is_random
 
         return not any(is_random(job) for job in self.jobs(self.params, 0))
+
+    def for_seed(self, params: dict, first: bool) -> dict:
+        """``params`` as the run of one seed has them: the first seed's with the report's
+        grid (``grid``), the others' without it."""
+        return params if first else {key: value for key, value in params.items()
+                                     if key not in self.grid}
 
     def results(self, histories: list, params: dict) -> dict:
         """run(histories, params), or the results of its one job."""

@@ -5,7 +5,7 @@ mode, workers, figure formats) and the data set, loaded once by the caller, and 
 experiment's ``ExperimentResult`` (or a ``Failure``) as soon as it is ready:
 
 1. every experiment lists its jobs for every seed (jobs.py); a deterministic one (no job with a
-   seed) for the first seed only;
+   seed) for the first seed only; the report's grid (``Experiment.grid``) is the first seed's;
 2. equal jobs are one job, and a training equal to a longer one but for its length is the
    longer one's beginning (jobs.longest, jobs.prefix);
 3. the distinct jobs run over ``workers`` forked processes, the costliest first (jobs.cost), so
@@ -124,8 +124,8 @@ def plan(request: Request, data=None) -> Plan:
         first = experiment.jobs(params[experiment.name], seeds[0])
         deterministic = not any(jobs_.is_random(job) for job in first)
         for seed in seeds[:1] if deterministic else seeds:
-            listed[experiment.name, seed] = (first if seed == seeds[0] else
-                                             experiment.jobs(params[experiment.name], seed))
+            listed[experiment.name, seed] = (first if seed == seeds[0] else experiment.jobs(
+                experiment.for_seed(params[experiment.name], first=False), seed))
     every = list(dict.fromkeys(job for each in listed.values() for job in each))
     return Plan(params, listed, jobs_.longest(every), capped)
 
@@ -233,7 +233,8 @@ def _finish(experiment: Experiment, record: dict, histories: dict[int, list], la
 
     params = record["parameters"]
     for run in record["runs"]:
-        results = experiment.results(histories[run["seed"]], params)
+        results = experiment.results(histories[run["seed"]], experiment.for_seed(
+            params, first=run["seed"] == record["seeds"][0]))
         run["results"] = json.loads(json.dumps(plain(results)))
     result = judge_and_draw(experiment, record, langs)
     if formats is not None:

@@ -140,7 +140,8 @@ def _experiment(name, section, regulariser, check, grid=None, finer=None, **over
         params={**PARAMS, **overrides, "regulariser": regulariser, **(grid or {})},
         quick_params=QUICK, plot_runs=plot_runs,
         rests_on=None if regulariser is None else check_overfit,
-        explore_params={"explore_values": finer} if finer else {})
+        explore_params={"explore_values": finer} if finer else {},
+        grid=("explore_values", "explore_epochs"))
 
 
 # The report's grids (its slider over λ, over the dropout ratio): 0 and the book's value cost
