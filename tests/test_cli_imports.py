@@ -67,3 +67,28 @@ def test_main_puts_the_matplotlib_backend_variable_back_for_what_the_caller_star
     assert main(["list"]) == 0
     assert os.environ["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
     assert "numerical-diff" in capsys.readouterr().out
+
+
+LAB_PROBE = """
+import json, sys
+from dlfs.cli import main
+status = main(sys.argv[1:])
+print(json.dumps({"status": status, "dlfs": sorted(name for name in sys.modules
+                                                   if name.split(".")[0] == "dlfs")}))
+"""
+
+
+@pytest.mark.slow
+def test_dlfs_run_imports_neither_the_checker_nor_the_report(tmp_path):
+    # The parser that every command builds holds dlfs check's options (cli/check_options.py),
+    # not the checker; where a data set came from is said by dlfs.data.locations, not the report.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [SRC,
+                                                                    os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", LAB_PROBE, "run", "numerical-diff", "--workers",
+                           "1", "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["status"] == 0
+    assert "dlfs.experiments.lab" in found["dlfs"]  # it did run the lab
+    assert [name for name in found["dlfs"] if name.startswith("dlfs.check") or name in (
+        "dlfs.cli.check", "dlfs.cli.classroom", "dlfs.report", "dlfs.explore")] == []

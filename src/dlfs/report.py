@@ -40,7 +40,6 @@ import base64
 import html
 import io
 import json
-import re
 import struct
 import warnings
 from collections.abc import Callable
@@ -49,6 +48,7 @@ from urllib.parse import quote
 
 from dlfs import catalogue, explore
 from dlfs.catalogue import LANGS
+from dlfs.data.locations import source_in
 from dlfs.experiments import is_deterministic, quick_settings, verdict_state
 from dlfs.records import RecordError, load_record, mask_passwords, read_png
 
@@ -337,26 +337,7 @@ def _ui(key: str, **fields) -> str:
     return _both(catalogue.both(key, **fields))
 
 
-# -- where a data set came from ------------------------------------------------------------------
-
-# dlfs.data.describe_location's 'FOLDER (place)' and ' (Debian package NAME)'
-_SOURCE = re.compile(r"(?P<folder>.*) \((?P<place>root|\$DLFS_DATA|user cache|system)\)"
-                     r"(?: \(Debian package (?P<package>[^)]+)\))?")
-_PLACES = {"root": "place_root", "$DLFS_DATA": "place_env", "user cache": "place_cache",
-           "system": "place_system"}
-
-
-def source_in(source: str, lang: str) -> str:
-    """Where a data set came from, as dlfs.data.describe_location says it (and results.json
-    records it), in ``lang``; a text of another form as it is."""
-    found = _SOURCE.fullmatch(source)
-    if found is None:
-        return source
-    place = catalogue.text(f"output.{_PLACES[found['place']]}", lang)
-    fields = {"folder": found["folder"], "place": place}
-    if found["package"]:
-        return catalogue.text("output.where_package", lang, package=found["package"], **fields)
-    return catalogue.text("output.where", lang, **fields)
+# -- where a data set came from: dlfs.data.locations.source_in --------------------------------
 
 
 def _dataset(dataset: dict) -> dict[str, str]:

@@ -33,8 +33,8 @@ import threading
 
 from dlfs import __version__, catalogue
 from dlfs.catalogue import LANGS
-from dlfs.cli.check import DEFAULT_TIMEOUT
-from dlfs.cli.classroom import add_arguments as add_class_arguments
+from dlfs.cli.check_options import DEFAULT_TIMEOUT
+from dlfs.cli.check_options import add_arguments as add_class_arguments
 from dlfs.cli.text import CliError, argparse_in, locale_lang, wanted_lang
 from dlfs.cli.text import say as _say
 

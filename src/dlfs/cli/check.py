@@ -21,12 +21,10 @@ import json
 
 from dlfs.check import CheckError
 from dlfs.check.load import Outcome, check_file
+from dlfs.cli.check_options import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, MIN_MEMORY_MB  # noqa: F401
 from dlfs.cli.text import CliError
 from dlfs.cli.text import say as _say
 
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MEMORY_MB = 2048  # --memory: the learner's code's address space (RLIMIT_AS)
-MIN_MEMORY_MB = 256  # below this NumPy itself does not start
 SHOWN_STATEMENTS = 3  # a script's skipped top-level statements shown; --json has them all
 
 

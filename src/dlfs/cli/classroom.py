@@ -23,57 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from dlfs import __version__, catalogue
+from dlfs import __version__
 from dlfs.catalogue import LANGS
 from dlfs.check import CheckError
-from dlfs.cli.check import DEFAULT_MEMORY_MB, MIN_MEMORY_MB
+from dlfs.cli.check_options import DEFAULT_OUT, MIN_MEMORY_MB  # noqa: F401  (DEFAULT_OUT)
 from dlfs.cli.text import CliError
 from dlfs.cli.text import say as _say
 
-DEFAULT_OUT = "class-results"
 RESULT_FILES = ("results.json", "summary.html", "grades.csv")
-
-
-def add_arguments(check, lang: str) -> None:
-    """Adds --class and its options to the ``dlfs check`` parser ``check``; FILE becomes
-    optional there (one of FILE, --class, --autograder-bundle is needed), and the command
-    goes to ``cmd_class`` when --class or --autograder-bundle is given."""
-    def say(key: str, **fields) -> str:
-        return catalogue.text(f"classroom.{key}", lang, **fields).replace("%", "%%")
-
-    for action in check._actions:
-        if action.dest == "file":
-            action.nargs, action.default = "?", None
-    # the learner's code's memory limit: one file's check, and each learner's of a class
-    check.add_argument("--memory", type=float, default=DEFAULT_MEMORY_MB, metavar="MB",
-                       help=catalogue.text("check.help_memory", lang,
-                                           default=DEFAULT_MEMORY_MB).replace("%", "%%"))
-    group = check.add_argument_group("--class")
-    group.add_argument("--class", dest="class_dir", metavar="DIR|ZIP", default=None,
-                       help=say("help_class"))
-    group.add_argument("--out", default=DEFAULT_OUT, help=say("help_out", default=DEFAULT_OUT))
-    group.add_argument("--force", action="store_true", help=say("help_force"))
-    group.add_argument("--workers", type=int, default=0, help=say("help_workers"))
-    group.add_argument("--rubric", default=None, metavar="RUBRIC.toml", help=say("help_rubric"))
-    group.add_argument("--gradescope", default=None, metavar="RESULTS.json",
-                       help=say("help_gradescope"))
-    group.add_argument("--feedback-lang", choices=(*LANGS, "both"), default=None,
-                       help=say("help_feedback_lang", langs=", ".join(LANGS)))
-    group.add_argument("--no-progress", action="store_true", help=say("help_no_progress"))
-    group.add_argument("--autograder-bundle", default=None, metavar="DIR",
-                       help=say("help_bundle"))
-    single = check.get_default("func")
-
-    def dispatch(args) -> int:
-        if args.autograder_bundle is not None:
-            return cmd_bundle(args)
-        if args.class_dir is not None:
-            return cmd_class(args)
-        if args.file is None:
-            raise CliError(_say("classroom.need_file", args.lang))
-        return single(args)
-
-    check.set_defaults(func=dispatch)
 
 
 def _options(args) -> tuple[float, int | None, int]:

@@ -95,8 +95,8 @@ def _wrap(text: str, width: int, indent: str = "  ", first: str | None = None) -
 def show_text(record: dict, lang: str, width: int = 80) -> str:
     """One results.json record as terminal text in ``lang``: title, chapter, seed and wall
     time, the claim, the verdict and its numbers, the data set and the parameters."""
+    from dlfs.data.locations import source_in
     from dlfs.experiments import is_deterministic, quick_settings, verdict_state
-    from dlfs.report import source_in
 
     verdict = record["verdict"]
     dataset = record.get("dataset")

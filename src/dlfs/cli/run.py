@@ -35,7 +35,7 @@ def load_lab_data(dataset: str, root, lang: str = "en", quiet: bool = False):
     into a CliError."""
     from dlfs.data import DatasetError
     from dlfs.data import load_lab_data as load
-    from dlfs.report import source_in
+    from dlfs.data.locations import source_in
 
     try:
         data = load(dataset, root, progress=not quiet)
@@ -535,7 +535,7 @@ def cmd_list(args) -> int:
 def cmd_data(args) -> int:
     from dlfs.data import DATASETS, DatasetError, describe_location, download, find_dataset
     from dlfs.data.datasets import download_dir, get_spec
-    from dlfs.report import source_in
+    from dlfs.data.locations import source_in
 
     names = args.names or list(DATASETS)
     for name in names:

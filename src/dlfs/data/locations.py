@@ -11,6 +11,7 @@ A download goes into the first of root, $DLFS_DATA and the cache.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,3 +77,27 @@ def find_dataset(name: str, root=None) -> Location | None:
         if all(paths.values()):
             return Location(place, paths)
     return None
+
+
+# -- where a data set came from, said in a language (the report, dlfs run, dlfs show) ----------
+
+# dlfs.data.describe_location's 'FOLDER (place)' and ' (Debian package NAME)'
+_SOURCE = re.compile(r"(?P<folder>.*) \((?P<place>root|\$DLFS_DATA|user cache|system)\)"
+                     r"(?: \(Debian package (?P<package>[^)]+)\))?")
+_PLACES = {"root": "place_root", "$DLFS_DATA": "place_env", "user cache": "place_cache",
+           "system": "place_system"}
+
+
+def source_in(source: str, lang: str) -> str:
+    """Where a data set came from, as dlfs.data.describe_location says it (and results.json
+    records it), in ``lang``; a text of another form as it is."""
+    found = _SOURCE.fullmatch(source)
+    if found is None:
+        return source
+    from dlfs import catalogue
+
+    place = catalogue.text(f"output.{_PLACES[found['place']]}", lang)
+    fields = {"folder": found["folder"], "place": place}
+    if found["package"]:
+        return catalogue.text("output.where_package", lang, package=found["package"], **fields)
+    return catalogue.text("output.where", lang, **fields)
