@@ -40,6 +40,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from dlfs._said import run_lang
 from dlfs.catalogue import LANGS
 from dlfs.experiments import jobs as jobs_
 from dlfs.experiments import learner
@@ -191,9 +192,9 @@ def _told() -> tuple[type[BaseException], ...]:
 
 
 def _one_line(error: BaseException) -> str:
-    """``error``'s message in the run's language (DLFS_LANG, set by the command line)."""
+    """``error``'s message in the run's language (dlfs._said.run_lang)."""
     text = getattr(error, "text", None)
-    message = text(os.environ.get("DLFS_LANG", "en")) if callable(text) else str(error)
+    message = text(run_lang()) if callable(text) else str(error)
     return " ".join(message.split("\n"))
 
 
@@ -212,8 +213,7 @@ def _died() -> str:
     language."""
     from dlfs import catalogue
 
-    lang = os.environ.get("DLFS_LANG", "en")
-    return catalogue.text("lab_run.worker_died", lang if lang in LANGS else "en")
+    return catalogue.text("lab_run.worker_died", run_lang())
 
 
 def _quiet_worker() -> None:
