@@ -151,25 +151,26 @@ def run_formats(args, configured=None) -> tuple[str, ...]:
 
     if args.formats is None and configured is not None:
         listed = configured if isinstance(configured, list) else [configured]
-        if not listed or not all(isinstance(each, str) for each in listed):
-            wrong = True
-        else:
-            formats = tuple(dict.fromkeys(f.strip().lower() for each in listed
-                                          for f in each.split(",")))
-            wrong = not formats or any(f not in FORMATS for f in formats)
-        if wrong:
+        texts = all(isinstance(each, str) for each in listed)
+        formats = _formats(listed) if texts else ()
+        if not formats or any(f not in FORMATS for f in formats):
             from dlfs.experiments.settings import as_toml
 
             raise CliError(_say("lab_run.config_formats_wrong", args.lang, path=args.config,
                                 value=as_toml(configured), formats=", ".join(FORMATS)))
         return formats
     given = "png" if args.formats is None else args.formats
-    formats = tuple(dict.fromkeys(f.strip().lower() for f in given.split(",")))
-    wrong = [f for f in formats if f not in FORMATS]
-    if wrong or not formats:
+    formats = _formats([given])
+    if not formats or any(f not in FORMATS for f in formats):
         raise CliError(_say("lab.formats_wrong", args.lang, value=given,
                             formats=", ".join(FORMATS)))
     return formats
+
+
+def _formats(texts: list[str]) -> tuple[str, ...]:
+    """The formats named in ``texts``, each a name or several separated by commas, in lower
+    case, each once (unchecked)."""
+    return tuple(dict.fromkeys(f.strip().lower() for text in texts for f in text.split(",")))
 
 
 def _with_png(formats: tuple[str, ...]) -> tuple[str, ...]:
@@ -251,8 +252,8 @@ def write_result(result, out: Path, formats=("png",), keep_drawn: bool = False) 
                         if keep_drawn else {})
                 drawn = _save_figure(fig, folder, f"figure.{lang}",
                                      formats if "png" in kept else _with_png(formats))
-                files[lang] = {fmt: {**kept, **drawn}[fmt] for fmt in FORMATS
-                               if fmt in {**kept, **drawn}}
+                both = {**kept, **drawn}
+                files[lang] = {fmt: both[fmt] for fmt in FORMATS if fmt in both}
         saved = {**record, "figures": {lang: {**files[lang], **record["figures"][lang]}
                                        for lang in files}}
         write_text(folder / "results.json", json.dumps(saved, ensure_ascii=False, indent=1))
@@ -333,9 +334,12 @@ def cmd_run(args) -> int:
     out = _out_folder(args)
     if args.replot:
         return _replot(out, args, experiments)
+    from dlfs.experiments.lab import plan
+
     request = run_request(args, experiments)
     data = run_data(args, request)
-    _say_capped(request, data, args.lang)
+    made = plan(request, data)  # what the lab will train, the data set's caps applied
+    _say_capped(made, data, args.lang)
     if args.quick and not args.force:
         refuse_quick_over_full(experiments, out, args.lang)
     out = _writable(out, args.lang)
@@ -343,17 +347,14 @@ def cmd_run(args) -> int:
 
     # --force also lets a training run estimated to take over an hour go on (dlfs.train)
     with _only_writer(out, args.lang), time_limit_lifted(args.force):
-        return _run_into(out, args, request, data)
+        return _run_into(out, args, request, data, len(made.distinct))
 
 
-def _say_capped(request, data, lang: str) -> None:
+def _say_capped(made, data, lang: str) -> None:
     """One line per default sample count the data set is too small for, naming both numbers:
-    the run uses what exists, and its record says so (Data.capped_defaults)."""
-    from dlfs.experiments.lab import plan
-
-    if data is None:
-        return
-    for name, caps in plan(request, data).capped.items():
+    the run uses what exists, and its record says so (the plan ``made``'s Data.capped_defaults;
+    none without a data set)."""
+    for name, caps in made.capped.items():
         for setting, cap in caps.items():
             print("dlfs: " + catalogue.text("said.samples_capped", lang, experiment=name,
                                             setting=setting, default=cap["default"],
@@ -431,17 +432,16 @@ def _print_outcome(outcome, done: dict, failures: list, out: Path, count: int,
     done[record["name"]] = record
 
 
-def _run_into(out: Path, args, request, data) -> int:
+def _run_into(out: Path, args, request, data, jobs: int) -> int:
     """The lab's run of ``request``, each experiment printed and written as it ends; run.json
     last. A failed experiment is said with its seeds and error, and the others go on; the
-    status is then 1."""
+    status is then 1. ``jobs``: how many distinct jobs the lab trains (the bar's length)."""
     from dlfs._progress import set_aside
     from dlfs.experiments import VERDICT_STATES, figures, run_lab, verdict_state
-    from dlfs.experiments.lab import JobDone, plan
+    from dlfs.experiments.lab import JobDone
 
     if figures.korean_font() is None:
         print("dlfs: " + catalogue.text("cli.no_font", args.lang), file=sys.stderr)
-    jobs = len(plan(request).distinct)
     print(_say("lab.starting", args.lang, count=len(request.experiments),
                jobs=jobs, workers=request.workers), flush=True)
     total_start, cpu_start = time.perf_counter(), _cpu_seconds()
