@@ -337,9 +337,6 @@ def _ui(key: str, **fields) -> str:
     return _both(catalogue.both(key, **fields))
 
 
-# -- where a data set came from: dlfs.data.locations.source_in --------------------------------
-
-
 def _dataset(dataset: dict) -> dict[str, str]:
     """'TITLE — SOURCE' of a recorded data set, in every language."""
     return {lang: f"{dataset['title']} — {source_in(dataset['source'], lang)}" for lang in LANGS}

@@ -132,7 +132,6 @@ class TrainingDiverged(Said, FloatingPointError):
         super().__init__(key="said.diverged", loss=loss, iteration=iteration, epoch=epoch)
 
 
-
 @dataclass
 class History:
     """What a training run recorded."""

@@ -21,7 +21,7 @@ import json
 
 from dlfs.check import CheckError
 from dlfs.check.load import Outcome, check_file
-from dlfs.cli.check_options import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, MIN_MEMORY_MB  # noqa: F401
+from dlfs.cli.check_options import limits
 from dlfs.cli.text import CliError
 from dlfs.cli.text import say as _say
 
@@ -30,14 +30,10 @@ SHOWN_STATEMENTS = 3  # a script's skipped top-level statements shown; --json ha
 
 def cmd_check(args) -> int:
     lang = args.lang
-    if not args.timeout > 0:
-        raise CliError(_say("check.bad_timeout", lang, value=f"{args.timeout:g}"))
-    if not args.memory >= MIN_MEMORY_MB:
-        raise CliError(_say("check.bad_memory", lang, value=f"{args.memory:g}"))
+    timeout, memory = limits(args)
     outcome = Outcome()
     try:
-        check_file(args.file, args.names, timeout=args.timeout, outcome=outcome,
-                   memory=int(args.memory * 2**20))
+        check_file(args.file, args.names, timeout=timeout, outcome=outcome, memory=memory)
     except CheckError as error:
         if args.json:
             _print_json(outcome.as_dict(error))

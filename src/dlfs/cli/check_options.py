@@ -1,6 +1,7 @@
 """The options of ``dlfs check``: one file's, and a whole class's (--class, --autograder-bundle,
-cli/classroom.py). Apart from the commands themselves, so that building the parser, which every
-dlfs command does, loads no checker: ``dlfs run`` never imports ``dlfs.check``."""
+cli/classroom.py), and the limits they give both (``limits``). Apart from the commands
+themselves, so that building the parser, which every dlfs command does, loads no checker:
+``dlfs run`` never imports ``dlfs.check``."""
 
 from __future__ import annotations
 
@@ -57,3 +58,16 @@ def add_arguments(check, lang: str) -> None:
         return single(args)
 
     check.set_defaults(func=dispatch)
+
+
+def limits(args) -> tuple[float, int]:
+    """(--timeout in seconds, --memory in bytes) of a check, one file's or a class's; a CliError
+    for a timeout not above 0 or a memory below MIN_MEMORY_MB."""
+    from dlfs.cli.text import CliError
+    from dlfs.cli.text import say as say_in
+
+    if not args.timeout > 0:
+        raise CliError(say_in("check.bad_timeout", args.lang, value=f"{args.timeout:g}"))
+    if not args.memory >= MIN_MEMORY_MB:
+        raise CliError(say_in("check.bad_memory", args.lang, value=f"{args.memory:g}"))
+    return args.timeout, int(args.memory * 2**20)

@@ -26,22 +26,18 @@ from pathlib import Path
 from dlfs import __version__
 from dlfs.catalogue import LANGS
 from dlfs.check import CheckError
-from dlfs.cli.check_options import DEFAULT_OUT, MIN_MEMORY_MB  # noqa: F401  (DEFAULT_OUT)
+from dlfs.cli.check_options import limits
 from dlfs.cli.text import CliError
 from dlfs.cli.text import say as _say
 
 RESULT_FILES = ("results.json", "summary.html", "grades.csv")
 
 
-def _options(args) -> tuple[float, int | None, int]:
-    lang = args.lang
-    if not args.timeout > 0:
-        raise CliError(_say("check.bad_timeout", lang, value=f"{args.timeout:g}"))
-    if not args.memory >= MIN_MEMORY_MB:
-        raise CliError(_say("check.bad_memory", lang, value=f"{args.memory:g}"))
+def _options(args) -> tuple[float, int, int]:
+    timeout, memory = limits(args)  # as one file's check has them
     if args.workers < 0:
-        raise CliError(_say("classroom.bad_workers", lang, value=args.workers))
-    return args.timeout, int(args.memory * 2**20), args.workers
+        raise CliError(_say("classroom.bad_workers", args.lang, value=args.workers))
+    return timeout, memory, args.workers
 
 
 def _out_folder(out: Path, force: bool, lang: str) -> None:
