@@ -55,12 +55,9 @@ class Data:
         (``train_samples``, ``test_samples``, as ``dlfs run --set`` gives them), naming both
         numbers: the book's ``x_train[:n]`` would silently use fewer, and the run would record
         a number it did not use."""
-        for key, held in (("train_samples", len(self.t_train)),
-                          ("test_samples", len(self.t_test))):
-            n = settings.get(key)
-            if isinstance(n, int) and n > held:
-                raise DatasetError(key="bounds.too_many_samples", setting=key, n=n,
-                                   held=held, title=self.title)
+        for key, (n, held) in self._too_many(settings).items():
+            raise DatasetError(key="bounds.too_many_samples", setting=key, n=n, held=held,
+                               title=self.title)
 
     def capped_defaults(self, params: dict, overrides: dict) -> dict[str, dict[str, int]]:
         """The sample counts of ``params`` (an experiment's, its ``overrides`` applied) that
@@ -68,13 +65,16 @@ class Data:
         60 000 on a learner's own 500): {setting: {"default": asked, "used": held}}, each to
         be run with what exists, and said so. One that was set (``overrides``) is refused
         instead (``check_sample_settings``)."""
-        capped = {}
-        for key, held in (("train_samples", len(self.t_train)),
-                          ("test_samples", len(self.t_test))):
-            n = params.get(key)
-            if key not in (overrides or {}) and isinstance(n, int) and n > held:
-                capped[key] = {"default": n, "used": held}
-        return capped
+        return {key: {"default": n, "used": held}
+                for key, (n, held) in self._too_many(params).items()
+                if key not in (overrides or {})}
+
+    def _too_many(self, counts: dict) -> dict[str, tuple[int, int]]:
+        """{setting: (asked, held)} of the sample counts of ``counts`` (train_samples,
+        test_samples) above what this data set holds, training samples first."""
+        held = {"train_samples": len(self.t_train), "test_samples": len(self.t_test)}
+        return {key: (counts[key], n) for key, n in held.items()
+                if isinstance(counts.get(key), int) and counts[key] > n}
 
     def info(self) -> dict[str, str]:
         """What a result records about its data: name, title, source."""
