@@ -81,6 +81,15 @@ def fitted_to(config: SearchConfig, data) -> SearchConfig:
     return fitted
 
 
+def prepare(config: SearchConfig, data) -> tuple[SearchConfig, Split]:
+    """What a search runs on: ``data`` (resolve_data) split for every trial (make_split), and
+    ``config`` with the train_samples used, said where a default was capped (fitted_to), as
+    the study records it."""
+    data = resolve_data(data)
+    split = make_split(config, data)
+    return fitted_to(config, data), split
+
+
 def make_split(config: SearchConfig, data) -> Split:
     """The book's split of ``data`` (a Data): the first ``train_samples`` training samples,
     shuffled once, ``val_ratio`` of them held out; the same for every trial of the study."""

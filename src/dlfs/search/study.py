@@ -33,9 +33,7 @@ from dlfs.search.config import STUDY_SETTINGS, SearchConfig
 from dlfs.search.objective import (
     DIVERGED,
     Split,
-    fitted_to,
-    make_split,
-    resolve_data,
+    prepare,
     run_trial,
     suggest,
 )
@@ -366,9 +364,7 @@ def work(config: SearchConfig, study_name: str, storage_url: str, data,
     of trials this worker ran. SIGTERM or SIGINT fails and re-queues its trial at once, then
     raises SearchStopped.
     """
-    data = resolve_data(data)
-    split = make_split(config, data)
-    config = fitted_to(config, data)  # the train_samples used, recorded by the study
+    config, split = prepare(config, data)  # the train_samples used, recorded by the study
     study = open_study(config, study_name, storage_url, force_resume=force_resume)
     handlers = stopping_on_signals()
     try:

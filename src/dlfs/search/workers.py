@@ -37,7 +37,7 @@ import threading
 from dlfs import _checks
 from dlfs._said import SaidValueError
 from dlfs.search.config import SearchConfig
-from dlfs.search.objective import fitted_to, make_split, resolve_data
+from dlfs.search.objective import prepare
 from dlfs.search.storage import SearchError, claim_lock
 from dlfs.search.study import (
     SearchStopped,
@@ -190,9 +190,7 @@ def search(config: SearchConfig, study_name: str, storage_url: str, workers: int
     re-queued) and SearchError when it cannot go on.
     """
     check_workers(workers)
-    data = resolve_data(data)
-    split = make_split(config, data)
-    config = fitted_to(config, data)  # the train_samples used, recorded by the study
+    config, split = prepare(config, data)  # the train_samples used, recorded by the study
     # Creating the tables and the study here, once, keeps workers from racing to do it.
     study = open_study(config, study_name, storage_url, force_resume=force_resume,
                        durable=durable)
