@@ -103,11 +103,10 @@ class Outcome:
         return None
 
 
-def run(fn, *args, files: set[str] | None = None, **kwargs) -> Outcome:
-    """Calls ``fn``, catching its exception and recording NumPy's overflow, division-by-zero
-    and invalid events with the learner's line (the innermost frame in ``files``)."""
-    outcome = Outcome()
-
+def on_fp_event(events: list, files: set[str] | None):
+    """A handler for ``np.errstate(call=...)``: each overflow, division by zero or invalid
+    operation (0/0, √−1) NumPy meets is appended to ``events`` as (kind, file, line), the
+    learner's innermost line in ``files`` ((kind, None, None) where none of them is running)."""
     def on_event(kind, _flag):
         frame = sys._getframe(1)
         file = line = None
@@ -116,8 +115,16 @@ def run(fn, *args, files: set[str] | None = None, **kwargs) -> Outcome:
                 file, line = frame.f_code.co_filename, frame.f_lineno
                 break
             frame = frame.f_back
-        outcome.events.append((kind.split()[0], file, line))
+        events.append((kind.split()[0], file, line))
 
+    return on_event
+
+
+def run(fn, *args, files: set[str] | None = None, **kwargs) -> Outcome:
+    """Calls ``fn``, catching its exception and recording NumPy's overflow, division-by-zero
+    and invalid events with the learner's line (the innermost frame in ``files``)."""
+    outcome = Outcome()
+    on_event = on_fp_event(outcome.events, files)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

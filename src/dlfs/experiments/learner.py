@@ -11,7 +11,6 @@ that define) is run by dlfs.check's loader, once per process.
 from __future__ import annotations
 
 import inspect
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -96,24 +95,16 @@ def create(name: str, **kwargs):
 def _guarded(optimizer, name: str):
     """``optimizer`` whose update, when it raises, raises a LearnerError naming the class, its
     file and the line that raised, in one line (not a bare "RuntimeError: boom")."""
+    from dlfs.check._probe import on_fp_event
     from dlfs.check.result import learner_frame
 
     update = optimizer.update
     path, _, cls = name[len(PREFIX):].rpartition(SEPARATOR)
     finite = []  # [True] once the params are known finite (checked before the first update)
-    events: list = []  # this update's first floating-point event: (kind, learner's line)
-
-    def on_event(kind, _flag):
-        # NumPy calls this where an overflow, a division by zero or an invalid operation
-        # (0/0, √−1) happens, as dlfs check's probe does: the learner's innermost line then.
-        # Only the first of an update is kept; without one the line stays unknown.
-        if events:
-            return
-        frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_filename != path:
-            frame = frame.f_back
-        if frame is not None:
-            events.append((kind.split()[0], frame.f_lineno))
+    # this update's floating-point events (overflow, division by zero, 0/0), each with the
+    # learner's line where one of its lines ran it, as dlfs check's probe records them
+    events: list = []
+    on_event = on_fp_event(events, {path})
 
     def guarded_update(params, grads):
         if not finite:
@@ -133,12 +124,14 @@ def _guarded(optimizer, name: str):
         # NaN or inf written from finite params and finite grads: the rule's own doing.
         if finite[0]:
             key = _non_finite(params)
-            if key is not None and _non_finite(grads) is None and events:
-                kind, line = events[0]  # where the first NaN or inf arose
-                raise _SaidLearnerError(
-                    "said.learner_update_not_finite_at", cls=cls, file=path, line=line,
-                    param=key, event=Phrase(f"said.fp_{_FP_EVENTS.get(kind, 'invalid')}"))
             if key is not None and _non_finite(grads) is None:
+                # where the first NaN or inf arose in the learner's code, if NumPy said so
+                for kind, file, line in events:
+                    if file is not None:
+                        raise _SaidLearnerError(
+                            "said.learner_update_not_finite_at", cls=cls, file=path,
+                            line=line, param=key,
+                            event=Phrase(f"said.fp_{_FP_EVENTS.get(kind, 'invalid')}"))
                 code = getattr(update, "__code__", None)
                 raise _SaidLearnerError(
                     "bounds.learner_update_not_finite", cls=cls,
