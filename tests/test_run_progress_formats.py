@@ -27,12 +27,6 @@ def idx_folder(tmp_path_factory):
 
 
 @pytest.fixture
-def trained(trained_jobs):
-    """Every job the lab runs so far (conftest's trained_jobs)."""
-    return trained_jobs
-
-
-@pytest.fixture
 def bars(monkeypatch):
     """Each progress bar of unit "job" asked for: (enabled, the bar or None)."""
     asked = []
@@ -61,14 +55,14 @@ class _Terminal(io.StringIO):
 @pytest.mark.slow  # a lab run each
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_the_bar_of_a_run_on_a_terminal_ends_at_its_number_of_distinct_jobs(
-        idx_folder, tmp_path, monkeypatch, trained, bars, workers):
+        idx_folder, tmp_path, monkeypatch, trained_jobs, bars, workers):
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     out = tmp_path / "results"
     # optimizer-compare's SGD run is weight-init-compare's He run: one job for both
     assert main(["run", "optimizer-compare", "weight-init-compare", "--quick", "--dataset",
                  str(idx_folder), "--workers", workers, "--out", str(out)]) == 0
-    ran = trained()
+    ran = trained_jobs()
     assert len(ran) == len(set(ran)) == 7 + 2
     ((enabled, bar),) = bars
     assert enabled and bar is not None
@@ -77,13 +71,13 @@ def test_the_bar_of_a_run_on_a_terminal_ends_at_its_number_of_distinct_jobs(
 
 
 @pytest.mark.slow  # a lab run each
-def test_the_bar_speaks_the_commands_language(idx_folder, tmp_path, monkeypatch, trained,
+def test_the_bar_speaks_the_commands_language(idx_folder, tmp_path, monkeypatch, trained_jobs,
                                               bars):
     monkeypatch.setattr(sys, "stderr", _Terminal())
     assert main(["--lang", "ko", "run", "optimizer-paths", "weight-init-compare", "--quick",
                  "--dataset", str(idx_folder), "--out", str(tmp_path / "results")]) == 0
     ((_, bar),) = bars
-    assert bar.unit == "작업" and bar.n == bar.total == len(trained()) == 1 + 3
+    assert bar.unit == "작업" and bar.n == bar.total == len(trained_jobs()) == 1 + 3
 
 
 def test_no_bar_is_drawn_where_stderr_is_not_a_terminal(idx_folder, tmp_path, bars, capsys):

@@ -38,12 +38,6 @@ def data(idx_folder):
     return load_lab_data(str(idx_folder))
 
 
-@pytest.fixture
-def counted(trained_jobs):
-    """Every job the lab runs so far (conftest's trained_jobs)."""
-    return trained_jobs
-
-
 def _records(request, data):
     records = {}
     for outcome in run_lab(request, data):
@@ -57,10 +51,10 @@ def _records(request, data):
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_equal_specs_train_once_optimizer_compares_sgd_is_weight_init_compares_he(
-        data, counted, workers):
+        data, trained_jobs, workers):
     compare, inits = EXPERIMENTS["optimizer-compare"], EXPERIMENTS["weight-init-compare"]
     records = _records(Request([compare, inits], quick=True, workers=workers), data)
-    ran = counted()
+    ran = trained_jobs()
     assert len(ran) == len(set(ran)) == len(compare.params["optimizers"]) + 2  # He: once
     sgd = records["optimizer-compare"]["results"]["losses"]["SGD"]
     assert records["weight-init-compare"]["results"]["losses"]["He"] == sgd
@@ -70,15 +64,15 @@ def test_equal_specs_train_once_optimizer_compares_sgd_is_weight_init_compares_h
 
 @pytest.mark.slow
 def test_the_first_epochs_of_a_longer_training_are_bit_for_bit_the_shorter_training(
-        data, counted):
+        data, trained_jobs):
     overfit, dropout = EXPERIMENTS["overfit"], EXPERIMENTS["dropout"]
     alone = _records(Request([overfit], quick=True), data)["overfit"]
-    assert len(counted()) == 1
+    assert len(trained_jobs()) == 1
     together = _records(Request([overfit, dropout], {"dropout": {"max_epochs": 20}},
                                 quick=True, workers=2), data)
     # the 20-epoch baseline, dropout's own and its grid's two other ratios (its 0 and 0.2 are
     # the first two): no 15-epoch one
-    assert len(counted()) == 1 + 2 + 2
+    assert len(trained_jobs()) == 1 + 2 + 2
     assert together["overfit"]["results"] == alone["results"]  # every number, bit for bit
     assert together["overfit"]["verdict"] == alone["verdict"]
     baseline = together["dropout"]["results"]["baseline"]
@@ -118,11 +112,11 @@ def test_all_experiments_over_three_seeds_plan_each_distinct_job_once():
 
 @pytest.mark.slow
 def test_all_experiments_over_three_seeds_train_the_planned_jobs_once(idx_folder, tmp_path,
-                                                                     counted):
+                                                                     trained_jobs):
     out = tmp_path / "results"
     assert main(["run", "all", "--quick", "--seeds", "3", "--dataset", str(idx_folder),
                  "--workers", "2", "--out", str(out)]) == 0
-    ran = counted()
+    ran = trained_jobs()
     made = plan(Request(list(EXPERIMENTS.values()), seeds=[0, 1, 2], quick=True),
                 load_lab_data(str(idx_folder)))  # the defaults the folder is too small for
     assert len(ran) == len(set(ran)) == len(made.distinct)
@@ -131,10 +125,10 @@ def test_all_experiments_over_three_seeds_train_the_planned_jobs_once(idx_folder
 
 
 @pytest.mark.slow
-def test_the_costliest_job_runs_first(data, counted):
+def test_the_costliest_job_runs_first(data, trained_jobs):
     _records(Request([EXPERIMENTS["gradient-descent"], EXPERIMENTS["overfit"],
                       EXPERIMENTS["weight-init-compare"]], quick=True), data)
-    first = counted()[0]
+    first = trained_jobs()[0]
     assert "epochs=15" in first  # the 15-epoch Trainer run: 300 samples, 16 evaluations
 
 
@@ -224,7 +218,7 @@ EXPERIMENT = Toy(name="toy", chapter=4, section="0", jobs=jobs, run=run, plot=pl
 
 @pytest.mark.slow
 def test_a_toy_experiment_in_a_module_of_its_own_runs_through_the_real_runner(
-        tmp_path, monkeypatch, idx_folder, counted):
+        tmp_path, monkeypatch, idx_folder, trained_jobs):
     (tmp_path / "toy_experiment.py").write_text(textwrap.dedent(TOY), encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     import toy_experiment
@@ -239,7 +233,7 @@ def test_a_toy_experiment_in_a_module_of_its_own_runs_through_the_real_runner(
     assert len(record["runs"][0]["results"]["final"]) == 2
     assert (out / "toy" / "figure.en.png").read_bytes()[:4] == b"\x89PNG"
     assert not (out / "toy" / "figure.en.svg").exists()  # PNG unless --formats asks for more
-    assert len(counted()) == 2 * (2 + 7)  # the toy's two and optimizer-compare's seven
+    assert len(trained_jobs()) == 2 * (2 + 7)  # the toy's two and optimizer-compare's seven
 
 
 @pytest.mark.slow
