@@ -464,3 +464,39 @@ def test_a_mistake_in_a_sibling_module_is_named_at_its_own_line_not_at_the_call(
     ((found,),) = [r["diagnoses"] for r in document["results"] if r["name"] == "SoftmaxWithLoss"]
     assert (found["code"], found["line"]) == ("log-zero", line)
     assert f"functions.py:{line}" in found["message"]["en"]
+
+
+# Seen in a learner's public Colab notebook of the book: shell commands written without "!",
+# which IPython runs as automagics (`ls -l PATH`, `pip install …`), in a cell of their own or
+# beside code. The notebook was refused whole as a syntax error. In our own words.
+COLAB_CELLS = [
+    ["# the GPU library's files\n", "ls -l  /usr/local/lib/python3.10/dist-packages\n"],
+    ["pip install matplotlib==3.8\n", "cd ..\n", "import numpy as np\n"],
+    ["def relu(x):\n", "    return np.maximum(0, x)\n"],
+    ["ls = [1, 2]\n", "scale = 0.01\n"],  # Python that only looks like a command: kept
+]
+
+
+def test_ipython_automagic_lines_of_a_notebook_are_blanked_and_the_rest_is_checked(
+        capsys, elsewhere):
+    notebook = {"cells": [{"cell_type": "code", "source": cell} for cell in COLAB_CELLS],
+                "nbformat": 4, "nbformat_minor": 5, "metadata": {}}
+    path = elsewhere / "colab.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    status, document, err = _json(capsys, path)
+    assert status == 0 and err == ""
+    assert document["cells"]["ran"] == [1, 2, 3, 4] and document["cells"]["skipped"] == []
+    assert _verdicts(document) == {"relu": "pass"}
+
+
+@pytest.mark.parametrize(("line", "ipython"), [
+    ("ls -al ~/data", True), ("pip install numpy", True), ("  cd ..", True),
+    ("!nvidia-smi", True), ("%matplotlib inline", True),
+    # Python reads these, so Python runs them (a NameError then skips the cell, as in IPython
+    # with a variable of that name)
+    ("ls = [1, 2]", False), ("ls -l /usr/lib", False), ("pwd", False), ("lsq = 1", False),
+    ("print('ls -l')", False)])
+def test_a_line_is_ipythons_only_where_python_cannot_read_it(line, ipython):
+    from dlfs.check.load import _ipython_line
+
+    assert _ipython_line(line) is ipython

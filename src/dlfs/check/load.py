@@ -133,10 +133,31 @@ def _notebook_cells(text: str, shown: str) -> list[Cell]:
         if lines[0].lstrip().startswith("%%"):
             cell.blocker, cell.code = (1, lines[0].strip()), ""
         else:  # line magics and shell commands: blank lines, so line numbers stay
-            cell.code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                                  for line in lines)
+            cell.code = "\n".join("" if _ipython_line(line) else line for line in lines)
         cells.append(cell)
     return cells
+
+
+# IPython's line magics and shell aliases that it runs without % (automagic), as learners'
+# Colab notebooks write them: `ls -l /content/drive`, `pip install cupy`, `cd ..`.
+AUTOMAGIC = frozenset({"cat", "cd", "clear", "conda", "cp", "env", "less", "ll", "ls", "man",
+                       "mkdir", "more", "mv", "pip", "pwd", "rm", "rmdir"})
+
+
+def _ipython_line(line: str) -> bool:
+    """Whether IPython, not Python, runs ``line`` of a notebook cell: a line magic (%) or shell
+    command (!), or an automagic (AUTOMAGIC) followed by what Python cannot read, such as
+    options or a path (`ls -l /usr/lib`). Such lines are blanked, the rest of the cell kept."""
+    stripped = line.strip()
+    if stripped.startswith(("%", "!")):
+        return True
+    if stripped.split(" ", 1)[0] not in AUTOMAGIC or " " not in stripped:
+        return False
+    try:
+        ast.parse(stripped)
+    except SyntaxError:
+        return True
+    return False  # Python reads it (ls - l): run as Python, as IPython would with ls defined
 
 
 # syntax that a newer Python added: (version, pattern of the line that uses it, what it is)
