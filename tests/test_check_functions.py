@@ -196,3 +196,33 @@ def test_checking_leaves_numpy_error_handling_the_trace_and_the_random_state_as_
 def test_the_inputs_are_the_same_on_every_check():
     first = check_function(BUGGY.squared_error_no_half, "mse", "sse").as_dict()
     assert check_function(BUGGY.squared_error_no_half, "mse", "sse").as_dict() == first
+
+
+# NumPy's AttributeError for np.int (removed in 1.24; the book's step_function writes
+# dtype=np.int) runs on for four sentences: the crash line keeps the whole ones that fit.
+def _step_function(x):
+    return np.array(x > 0, dtype=np.int)  # noqa: NPY001  (the learner's line)
+
+
+def test_a_long_error_is_cut_after_its_last_whole_sentence_not_in_a_word():
+    result = check_function(_step_function, "step_function", "step_function")
+    (found,) = result.diagnoses
+    message = found.message["en"]
+    if hasattr(np, "int"):  # a NumPy older than 1.24 still has the alias
+        pytest.skip("this NumPy still has np.int")
+    assert "has no attribute 'int'. `np.int` was a deprecated alias for the builtin `int`." \
+        in message
+    said = message.split("it raised ", 1)[1].split(" at ")[0]
+    assert len(said) <= 200 and said.endswith(("by itself", "`int`"))  # a sentence's end
+
+
+def test_error_line_ends_at_a_sentence_else_a_word():
+    from dlfs.check.result import error_line
+
+    assert error_line(ValueError("short")) == "ValueError: short"
+    long = ValueError("First part. " + "word " * 60)
+    assert error_line(long, limit=50) == "ValueError: First part."
+    assert error_line(ValueError("x" * 20 + " " + "y" * 80), limit=40) == (
+        "ValueError: " + "x" * 20 + "…")  # at the last word in the second half
+    cut = error_line(ValueError("z" * 300))  # no word ends late enough: cut at the limit
+    assert len(cut) == 200 and cut.startswith("ValueError: zzz") and cut.endswith("z…")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from dlfs import catalogue
-from dlfs.check.result import Diagnosis, Result, learner_frame
+from dlfs.check.result import Diagnosis, Result, error_line, learner_frame
 
 SAME = 1e-9
 TABLE = "check-layers"
@@ -151,7 +151,7 @@ def crash_diagnosis(error: BaseException, files: set[str], when: dict[str, str],
         file, line = fallback
     if isinstance(error, NotImplementedError):
         return diagnosis("unfinished", "unfinished-raises", file, line, when=when)
-    message = " ".join(f"{type(error).__name__}: {error}".split())[:200].rstrip(".")
+    message = error_line(error).rstrip(".")
     shaped = _array_as_shape(error, file, line)
     if shaped is not None:
         return diagnosis("array-as-shape", "array-as-shape", file, line, error=message,

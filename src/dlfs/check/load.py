@@ -613,10 +613,10 @@ def check_one(found, obj) -> Result:
         message = {lang: error.text(lang) for lang in catalogue.LANGS}
         file, line = _line_of(obj)
     except Exception as error:  # the learner's code may raise anything, anywhere
-        from dlfs.check.result import learner_frame
+        from dlfs.check.result import error_line, learner_frame
 
         file, line = learner_frame(error)
-        text = " ".join(f"{type(error).__name__}: {error}".split())[:200]
+        text = error_line(error)
         message = {lang: catalogue.text("check.crash_checking", lang, name=found.name,
                                         error=text) for lang in catalogue.LANGS}
     if file is not None and line is not None:

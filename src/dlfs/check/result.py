@@ -152,6 +152,22 @@ class CheckError(ValueError):
         return catalogue.text(self.key, lang, **fields)
 
 
+def error_line(error: BaseException, limit: int = 200) -> str:
+    """"TYPE: MESSAGE" of ``error`` on one line of at most ``limit`` characters: a longer one
+    ends after its last whole sentence that fits (NumPy's "`np.int` was a deprecated alias …"
+    runs on for 400), else at its last whole word in the second half, else at the limit, with
+    "…"."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = cut.rfind(". ")
+    if end > 0:
+        return cut[:end + 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut[:limit - 1]) + "…"
+
+
 def learner_frame(error: BaseException, files: set[str] | None = None):
     """(file, line) of the innermost traceback frame of ``error`` that lies in the learner's
     code: in one of ``files`` when given, else outside dlfs and the standard library/NumPy.
