@@ -418,48 +418,23 @@ def test_forward_only_layers_of_the_second_book_are_listed_not_failed(capsys, el
 
 # Seen in a learner's public repository of the book: cross_entropy_error without the book's δ,
 # in common/functions.py, called by SoftmaxWithLoss in common/layers.py; the check run from the
-# repository's root as `dlfs check common/layers.py`. In our own words.
-NO_DELTA_FUNCTIONS = '''import numpy as np
-
-
-def softmax(x):
-    x = x - np.max(x, axis=-1, keepdims=True)
-    return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
-
-
-def cross_entropy_error(y, t):
-    if y.ndim == 1:
-        t = t.reshape(1, t.size)
-        y = y.reshape(1, y.size)
-    batch_size = y.shape[0]
-    return -np.sum(np.log(y[np.arange(batch_size), t])) / batch_size  # <- log-zero
-'''
-NO_DELTA_LAYERS = '''from common.functions import cross_entropy_error, softmax
-
-
-class SoftmaxWithLoss:
-    def forward(self, x, t):
-        self.t = t
-        self.y = softmax(x)
-        self.loss = cross_entropy_error(self.y, self.t)
-        return self.loss
-
-    def backward(self, dout=1):
-        batch_size = self.t.shape[0]
-        dx = self.y.copy()
-        dx[range(batch_size), self.t] -= 1
-        return dx / batch_size
-'''
+# repository's root as `dlfs check common/layers.py`. Here: our book_repo with its δ dropped.
+DELTA = "np.log(y[np.arange(batch_size), t] + 1e-7)"
 
 
 def test_a_mistake_in_a_sibling_module_is_named_at_its_own_line_not_at_the_call(
         tmp_path, monkeypatch, capsys):
-    (tmp_path / "common").mkdir()
-    (tmp_path / "common" / "functions.py").write_text(NO_DELTA_FUNCTIONS, encoding="utf-8")
-    (tmp_path / "common" / "layers.py").write_text(NO_DELTA_LAYERS, encoding="utf-8")
+    common = tmp_path / "common"
+    common.mkdir()
+    for name in ("functions.py", "layers.py"):
+        (common / name).write_text((BOOK / "common" / name).read_text(encoding="utf-8"),
+                                   encoding="utf-8")
+    functions = (common / "functions.py").read_text(encoding="utf-8")
+    assert functions.count(DELTA) == 1
+    (common / "functions.py").write_text(
+        functions.replace(DELTA, "np.log(y[np.arange(batch_size), t])"), encoding="utf-8")
     monkeypatch.chdir(tmp_path)  # the repository's root, as the learner runs it
-    line = next(n for n, text in enumerate(NO_DELTA_FUNCTIONS.splitlines(), 1)
-                if "# <- log-zero" in text)
+    line = next(n for n, text in enumerate(functions.splitlines(), 1) if DELTA in text)
     _, document, _ = _json(capsys, "common/layers.py", "SoftmaxWithLoss")
     ((found,),) = [r["diagnoses"] for r in document["results"] if r["name"] == "SoftmaxWithLoss"]
     assert (found["code"], found["line"]) == ("log-zero", line)
